@@ -1,0 +1,365 @@
+# -*- coding: utf-8 -*-
+# Copyright: vswitch.odp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Declarative netlink attribute codec.
+
+Every ODP message body is a tree of netlink attributes (TLVs). The schemas in
+``keys.py``, ``actions.py`` and ``families.py`` describe those trees as
+``AttrMap`` tables of ``id -> (name, codec)``; this module turns the tables into
+bytes and back.
+
+Values use one representation everywhere, so that masking is plain integer
+arithmetic and a key compares equal however it was written:
+
+* numbers, MAC, IPv4 and IPv6 addresses are ``int``;
+* fixed C structs are ``dict`` of field name to value;
+* nested attributes are ``dict`` (keys) or ``list`` of ``(name, value)``
+  (actions, where order matters and names repeat);
+* flags are ``True``; strings are ``str``; opaque data is ``bytes``.
+
+Attributes the schema does not know are kept as :class:`Unknown` under the
+name ``<prefix><id>`` and re-encoded byte for byte, so a flow that another tool
+installed survives a dump and a re-send unchanged.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+import struct
+
+NLA_HDR = struct.Struct("=HH")
+NLA_F_NESTED = 0x8000
+NLA_F_NET_BYTEORDER = 0x4000
+NLA_TYPE_MASK = ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER) & 0xFFFF
+
+
+def nla_pad(length):
+    """Length rounded up to the netlink 4-byte attribute alignment."""
+    return (length + 3) & ~3
+
+
+def iter_attrs(raw):
+    """Yield ``(type, payload)`` for each attribute in ``raw``."""
+    offset = 0
+    end = len(raw)
+    unpack = NLA_HDR.unpack_from
+    while offset + 4 <= end:
+        length, kind = unpack(raw, offset)
+        if length < 4 or offset + length > end:
+            raise CodecError("truncated netlink attribute at offset %d" % offset)
+        yield kind & NLA_TYPE_MASK, raw[offset + 4:offset + length]
+        offset += (length + 3) & ~3
+
+
+def pack_attr(kind, payload):
+    """One attribute: header, payload and alignment padding."""
+    length = 4 + len(payload)
+    return NLA_HDR.pack(length, kind) + payload + b"\0" * (((length + 3) & ~3) - length)
+
+
+class CodecError(ValueError):
+    """A value does not fit its attribute, or received bytes are malformed."""
+
+
+class Unknown:
+    """An attribute the schema does not model, kept byte for byte."""
+
+    __slots__ = ("kind", "raw")
+
+    def __init__(self, kind, raw):
+        self.kind = kind
+        self.raw = bytes(raw)
+
+    def __eq__(self, other):
+        return isinstance(other, Unknown) and (self.kind, self.raw) == (other.kind, other.raw)
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash((self.kind, self.raw))
+
+    def __repr__(self):
+        return "Unknown(%d, %r)" % (self.kind, self.raw)
+
+
+class Codec:
+    """Converts one attribute payload between bytes and its Python value.
+
+    ``kind`` tells the text syntax how to print and parse the value:
+    ``int``, ``hex``, ``mac``, ``ipv4``, ``ipv6``, ``ip`` (4 or 16 bytes),
+    ``flag``, ``string``, ``bytes``, ``struct``, ``nested`` or ``masked``.
+    """
+
+    kind = "bytes"
+    size = None  # fixed payload length in bytes, None when variable
+
+    def encode(self, value):
+        raise NotImplementedError
+
+    def decode(self, raw):
+        raise NotImplementedError
+
+
+class Int(Codec):
+    """Fixed-width integer; ``fmt`` is a struct format such as ``=I`` or ``>H``."""
+
+    def __init__(self, fmt, kind="int"):
+        self._struct = struct.Struct(fmt)
+        self.size = self._struct.size
+        self.bits = self.size * 8
+        self.kind = kind
+
+    def encode(self, value):
+        try:
+            return self._struct.pack(value)
+        except struct.error:
+            raise CodecError("%r does not fit in %d bits" % (value, self.bits))
+
+    def decode(self, raw):
+        if len(raw) != self.size:
+            raise CodecError("expected %d bytes, got %d" % (self.size, len(raw)))
+        return self._struct.unpack(raw)[0]
+
+
+class Addr(Codec):
+    """A big-endian address of fixed length held as an ``int`` (MAC, IPv4, IPv6)."""
+
+    def __init__(self, size, kind):
+        self.size = size
+        self.bits = size * 8
+        self.kind = kind
+
+    def encode(self, value):
+        try:
+            return value.to_bytes(self.size, "big")
+        except (OverflowError, AttributeError):
+            raise CodecError("%r does not fit in %d bits" % (value, self.bits))
+
+    def decode(self, raw):
+        if len(raw) != self.size:
+            raise CodecError("expected %d bytes, got %d" % (self.size, len(raw)))
+        return int.from_bytes(raw, "big")
+
+
+class IPAddr(Codec):
+    """An IPv4 or IPv6 address chosen by length (NAT ranges); value ``(version, int)``."""
+
+    kind = "ip"
+
+    def encode(self, value):
+        version, number = value
+        return number.to_bytes(4 if version == 4 else 16, "big")
+
+    def decode(self, raw):
+        if len(raw) not in (4, 16):
+            raise CodecError("an IP address is 4 or 16 bytes, got %d" % len(raw))
+        return (4 if len(raw) == 4 else 6, int.from_bytes(raw, "big"))
+
+
+class Flag(Codec):
+    """Presence is the value."""
+
+    kind = "flag"
+    size = 0
+
+    def encode(self, value):
+        return b""
+
+    def decode(self, raw):
+        return True
+
+
+class String(Codec):
+    """NUL-terminated string."""
+
+    kind = "string"
+
+    def encode(self, value):
+        return value.encode("utf-8") + b"\0"
+
+    def decode(self, raw):
+        return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+class Bytes(Codec):
+    """Opaque bytes, optionally of fixed length."""
+
+    kind = "bytes"
+
+    def __init__(self, size=None):
+        self.size = size
+
+    def encode(self, value):
+        value = bytes(value)
+        if self.size is not None and len(value) != self.size:
+            raise CodecError("expected %d bytes, got %d" % (self.size, len(value)))
+        return value
+
+    def decode(self, raw):
+        return bytes(raw)
+
+
+class Struct(Codec):
+    """A fixed C struct; value is a ``dict`` of field name to ``int``.
+
+    ``fields`` is a list of ``(name, fmt, kind)``: ``fmt`` a single struct item
+    (``B``, ``H``, ``I``, ``Q`` or ``Ns`` for an N-byte big-endian number) and
+    ``kind`` its text kind. ``byteorder`` applies to the numeric items; network
+    structs use ``>``. Padding bytes are ``x`` items with no name.
+    """
+
+    kind = "struct"
+
+    def __init__(self, fields, byteorder=">", size=None):
+        self.fields = [f for f in fields if f[0]]
+        self.names = tuple(f[0] for f in self.fields)
+        self.kinds = dict((f[0], f[2]) for f in self.fields)
+        self.widths = {}
+        fmt = byteorder
+        for name, item, _kind in fields:
+            fmt += item
+            if name:
+                self.widths[name] = _item_bits(item)
+        self._struct = struct.Struct(fmt)
+        self.size = size if size is not None else self._struct.size
+        self._pad = b"\0" * (self.size - self._struct.size)
+        self._as_bytes = tuple(i for i, f in enumerate(self.fields) if f[1].endswith("s"))
+        self._cache = {}
+
+    def encode(self, value):
+        unknown = set(value) - set(self.names)
+        if unknown:
+            raise CodecError("unknown field %s" % ", ".join(sorted(unknown)))
+        items = []
+        for name, item, _kind in self.fields:
+            number = value.get(name, 0)
+            if item.endswith("s"):
+                try:
+                    number = number.to_bytes(int(item[:-1]), "big")
+                except (OverflowError, AttributeError):
+                    raise CodecError("field %s: %r does not fit in %s bits"
+                                     % (name, number, self.widths[name]))
+            items.append(number)
+        try:
+            return self._struct.pack(*items) + self._pad
+        except struct.error:
+            raise CodecError("a field of %s does not fit: %r" % (", ".join(self.names), value))
+
+    def decode(self, raw):
+        # Dumps repeat the same payloads (masks above all), so decode each once.
+        cached = self._cache.get(raw)
+        if cached is None:
+            if len(raw) < self._struct.size:
+                raise CodecError("expected %d bytes, got %d" % (self.size, len(raw)))
+            values = list(self._struct.unpack_from(raw))
+            for index in self._as_bytes:
+                values[index] = int.from_bytes(values[index], "big")
+            cached = dict(zip(self.names, values))
+            if len(self._cache) < 65536:
+                self._cache[bytes(raw)] = cached
+        return cached.copy()
+
+
+def _item_bits(item):
+    if item.endswith("s"):
+        return int(item[:-1]) * 8
+    return struct.calcsize("=" + item) * 8
+
+
+class Nested(Codec):
+    """Nested attributes described by ``attrs``.
+
+    With ``ordered`` the value is a list of ``(name, value)`` pairs (actions);
+    otherwise a ``dict`` (keys, options).
+    """
+
+    kind = "nested"
+
+    def __init__(self, attrs, ordered=False):
+        self.attrs = attrs
+        self.ordered = ordered
+
+    def encode(self, value):
+        items = value if self.ordered else value.items()
+        return self.attrs.encode(items)
+
+    def decode(self, raw):
+        if self.ordered:
+            return self.attrs.decode_list(raw)
+        return self.attrs.decode(raw)
+
+
+class AttrMap:
+    """A table of attributes: ``id -> (name, codec)``, in both directions.
+
+    ``unknown_prefix`` names attributes missing from the table
+    (``key17`` for prefix ``key``).
+    """
+
+    def __init__(self, name, unknown_prefix, entries=None):
+        self.name = name
+        self.unknown_prefix = unknown_prefix
+        self.by_id = {}
+        self.by_name = {}
+        self._nested_ids = set()
+        for kind, attr_name, codec in entries or ():
+            self.define(kind, attr_name, codec)
+
+    def define(self, kind, name, codec):
+        """Add one attribute; used directly for self-referencing maps."""
+        self.by_id[kind] = (name, codec)
+        self.by_name[name] = (kind, codec)
+        if isinstance(codec, Nested):
+            self._nested_ids.add(kind)
+
+    def names(self):
+        return [name for name, _codec in self.by_id.values()]
+
+    def lookup(self, name):
+        """``(id, codec)`` for a name, including ``<prefix><id>`` unknowns."""
+        entry = self.by_name.get(name)
+        if entry is not None:
+            return entry
+        prefix = self.unknown_prefix
+        if name.startswith(prefix) and name[len(prefix):].isdigit():
+            return int(name[len(prefix):]), None
+        raise CodecError("%s has no attribute %r" % (self.name, name))
+
+    def encode_one(self, name, value):
+        kind, codec = self.lookup(name)
+        if isinstance(value, Unknown):
+            return pack_attr(value.kind, value.raw)
+        if codec is None:
+            raise CodecError("%s attribute %s needs raw bytes" % (self.name, name))
+        try:
+            payload = codec.encode(value)
+        except CodecError as exc:
+            raise CodecError("%s: %s" % (name, exc))
+        if kind in self._nested_ids:
+            kind |= NLA_F_NESTED
+        return pack_attr(kind, payload)
+
+    def encode(self, items):
+        return b"".join(self.encode_one(name, value) for name, value in items)
+
+    def _decode_one(self, kind, payload):
+        entry = self.by_id.get(kind)
+        if entry is None:
+            return "%s%d" % (self.unknown_prefix, kind), Unknown(kind, payload)
+        name, codec = entry
+        try:
+            return name, codec.decode(payload)
+        except CodecError as exc:
+            raise CodecError("%s: %s" % (name, exc))
+
+    def decode(self, raw):
+        """Attributes as a ``dict``; a repeated attribute keeps its last value."""
+        decode_one = self._decode_one
+        return dict(decode_one(kind, payload) for kind, payload in iter_attrs(raw))
+
+    def decode_list(self, raw):
+        """Attributes as an ordered list of ``(name, value)``."""
+        decode_one = self._decode_one
+        return [decode_one(kind, payload) for kind, payload in iter_attrs(raw)]

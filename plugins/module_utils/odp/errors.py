@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# Copyright: vswitch.odp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Errors of the vswitch.odp library.
+
+Every error's message names the object it is about, so callers (the Ansible
+modules, the ``odp`` command) can show ``str(error)`` as it is.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+import errno
+
+
+class OdpError(Exception):
+    """Base of every error this library raises."""
+
+    errno = None
+
+
+class ValidationError(OdpError, ValueError):
+    """Bad input, caught before anything was sent to the kernel.
+
+    ``field`` names what was wrong (``eth.src``, ``actions[2]``...) and
+    ``value`` what was given.
+    """
+
+    def __init__(self, field, value, reason):
+        self.field = field
+        self.value = value
+        self.reason = reason
+        OdpError.__init__(self, "%s: invalid value %r: %s" % (field, value, reason))
+
+
+class KernelModuleMissing(OdpError):
+    """The openvswitch kernel module is not loaded and could not be loaded."""
+
+
+class PermissionDenied(OdpError):
+    """The caller lacks CAP_NET_ADMIN."""
+
+    errno = errno.EPERM
+
+
+class NotFound(OdpError):
+    errno = errno.ENOENT
+
+
+class NoSuchDatapath(NotFound):
+    errno = errno.ENODEV
+
+
+class NoSuchVport(NotFound):
+    pass
+
+
+class NoSuchFlow(NotFound):
+    pass
+
+
+class AlreadyExists(OdpError):
+    errno = errno.EEXIST
+
+
+class PortBusy(OdpError):
+    """The network device is already attached to a datapath or otherwise in use."""
+
+    errno = errno.EBUSY
+
+
+class Unsupported(OdpError):
+    """The running kernel does not support what was asked."""
+
+    errno = errno.EOPNOTSUPP
+
+
+class KernelRejected(OdpError):
+    """The kernel refused a request as invalid (EINVAL and friends)."""
+
+    errno = errno.EINVAL

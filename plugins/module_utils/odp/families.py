@@ -1,0 +1,154 @@
+# -*- coding: utf-8 -*-
+# Copyright: vswitch.odp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ODP generic netlink families: one class each, with its commands and a
+declarative map of its top-level attributes (see linux/openvswitch.h)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+from .actions import ACTION_LIST
+from .attrs import AttrMap, Bytes, Flag, Int, Nested, String, Struct
+from .keys import FLOW_KEY, U32
+
+U64 = Int("=Q")
+KEY = Nested(FLOW_KEY)
+
+
+def _stats(*names):
+    return Struct([(name, "Q", "int") for name in names], byteorder="=")
+
+
+class Family:
+    """A generic netlink family of the datapath: name, version, commands, attributes."""
+
+    name = None
+    version = 1
+    attrs = None
+    # Commands shared by most families (OVS_*_CMD_*).
+    CMD_NEW = 1
+    CMD_DEL = 2
+    CMD_GET = 3
+    CMD_SET = 4
+
+
+class DatapathFamily(Family):
+    name = "ovs_datapath"
+    mcgroup = "ovs_datapath"
+    # OVS_DP_F_* user features.
+    F_UNALIGNED = 1 << 0
+    F_VPORT_PIDS = 1 << 1
+    F_TC_RECIRC_SHARING = 1 << 2
+    F_DISPATCH_UPCALL_PER_CPU = 1 << 3
+    FEATURE_NAMES = (
+        (F_UNALIGNED, "unaligned"),
+        (F_VPORT_PIDS, "vport_pids"),
+        (F_TC_RECIRC_SHARING, "tc_recirc_sharing"),
+        (F_DISPATCH_UPCALL_PER_CPU, "dispatch_upcall_per_cpu"),
+    )
+    attrs = AttrMap("datapath", "dp_attr", [
+        (1, "name", String()),
+        (2, "upcall_pid", U32),
+        (3, "stats", _stats("hit", "missed", "lost", "flows")),
+        (4, "megaflow_stats", Struct([
+            ("mask_hit", "Q", "int"), ("masks", "I", "int"), (None, "I", None),
+            ("cache_hit", "Q", "int"), (None, "Q", None)], byteorder="=")),
+        (5, "user_features", U32),
+        (7, "masks_cache_size", U32),
+        (8, "per_cpu_pids", Bytes()),
+        (9, "ifindex", U32),
+    ])
+
+
+class VportFamily(Family):
+    name = "ovs_vport"
+    mcgroup = "ovs_vport"
+    # OVS_VPORT_TYPE_*
+    TYPES = {1: "netdev", 2: "internal", 3: "gre", 4: "vxlan", 5: "geneve"}
+    TYPE_IDS = dict((name, number) for number, name in TYPES.items())
+    options = AttrMap("vport options", "option", [
+        (1, "dst_port", Int("=H")),
+        (2, "extension", Bytes()),
+    ])
+    attrs = AttrMap("vport", "vport_attr", [
+        (1, "port_no", U32),
+        (2, "type", U32),
+        (3, "name", String()),
+        (4, "options", Nested(options)),
+        (5, "upcall_pids", Bytes()),
+        (6, "stats", _stats("rx_packets", "tx_packets", "rx_bytes", "tx_bytes",
+                            "rx_errors", "tx_errors", "rx_dropped", "tx_dropped")),
+        (8, "ifindex", U32),
+        (9, "netnsid", Int("=i")),
+        (10, "upcall_stats", Bytes()),
+    ])
+
+
+class FlowFamily(Family):
+    name = "ovs_flow"
+    mcgroup = "ovs_flow"
+    # OVS_UFID_F_*: what a dump may leave out.
+    UFID_F_OMIT_KEY = 1 << 0
+    UFID_F_OMIT_MASK = 1 << 1
+    UFID_F_OMIT_ACTIONS = 1 << 2
+    attrs = AttrMap("flow", "flow_attr", [
+        (1, "key", KEY),
+        (2, "actions", ACTION_LIST),
+        (3, "stats", _stats("packets", "bytes")),
+        (4, "tcp_flags", Int("=B", "hex")),
+        (5, "used", U64),
+        (6, "clear", Flag()),
+        (7, "mask", KEY),
+        (8, "probe", Flag()),
+        (9, "ufid", Bytes()),
+        (10, "ufid_flags", U32),
+    ])
+
+
+class PacketFamily(Family):
+    name = "ovs_packet"
+    CMD_MISS = 1
+    CMD_ACTION = 2
+    CMD_EXECUTE = 3
+    attrs = AttrMap("packet", "packet_attr", [
+        (1, "packet", Bytes()),
+        (2, "key", KEY),
+        (3, "actions", ACTION_LIST),
+        (4, "userdata", Bytes()),
+        (5, "egress_tun_key", Bytes()),
+        (8, "probe", Flag()),
+        (9, "mru", Int("=H")),
+        (10, "len", U32),
+        (11, "hash", U64),
+        (12, "upcall_pid", U32),
+    ])
+
+
+class MeterFamily(Family):
+    name = "ovs_meter"
+    CMD_FEATURES = 4
+    # OVS_METER_F_*
+    F_KBPS = 1 << 0
+    F_PKTPS = 1 << 1
+    F_BURST = 1 << 2
+    F_STATS = 1 << 3
+    band = AttrMap("band", "band_attr", [
+        (1, "type", U32),
+        (2, "rate", U32),
+        (3, "burst", U32),
+        (4, "stats", _stats("packets", "bytes")),
+    ])
+    attrs = AttrMap("meter", "meter_attr", [
+        (1, "id", U32),
+        (2, "flags", U32),
+        (3, "stats", _stats("packets", "bytes")),
+        (4, "bands", Nested(AttrMap("bands", "band", [(0, "band", Nested(band))]), ordered=True)),
+        (5, "used", U64),
+        (6, "clear", Flag()),
+        (7, "max_meters", U32),
+        (8, "max_bands", U32),
+    ])
+
+
+FAMILIES = (DatapathFamily, VportFamily, FlowFamily, PacketFamily, MeterFamily)
