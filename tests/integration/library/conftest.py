@@ -1,0 +1,117 @@
+"""Fixtures for kernel tests of the vswitch_odp library.
+
+Every test in this directory needs the openvswitch kernel module and root.
+`make test` runs them inside the sandbox kernel (tests/sandbox/run), where
+ODP_SANDBOX=1.  Outside the sandbox they are skipped unless the module is
+loaded or loadable; inside, a missing module is an error, never a skip.
+"""
+
+import os
+import subprocess
+import uuid
+from collections import namedtuple
+
+import pytest
+
+IN_SANDBOX = os.environ.get("ODP_SANDBOX") == "1"
+SKIP_REASON = "needs the openvswitch kernel module: run through tests/sandbox/run (make test)"
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+Veth = namedtuple("Veth", "host peer netns")
+
+
+def run(*argv, check=True):
+    """Run argv (no shell), return the CompletedProcess; output captured."""
+    return subprocess.run(list(argv), check=check, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _openvswitch_available():
+    if os.path.isdir("/sys/module/openvswitch"):
+        return True
+    if os.geteuid() != 0:
+        return False
+    try:
+        run("modprobe", "openvswitch", check=False)
+    except OSError:
+        return False
+    return os.path.isdir("/sys/module/openvswitch")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "kernel: needs the openvswitch kernel module (auto-applied in "
+        "tests/integration/library)")
+
+
+def pytest_collection_modifyitems(config, items):
+    mine = [i for i in items if str(i.fspath).startswith(HERE + os.sep)]
+    for item in mine:
+        item.add_marker(pytest.mark.kernel)
+    if mine and not IN_SANDBOX and not _openvswitch_available():
+        skip = pytest.mark.skip(reason=SKIP_REASON)
+        for item in mine:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def in_sandbox():
+    """True when running inside the sandbox kernel."""
+    return IN_SANDBOX
+
+
+@pytest.fixture(scope="session")
+def kernel():
+    """Make sure the openvswitch module is loaded (fails inside the sandbox)."""
+    if not _openvswitch_available():
+        if IN_SANDBOX:
+            pytest.fail("openvswitch module does not load inside the sandbox")
+        pytest.skip(SKIP_REASON)
+    return True
+
+
+@pytest.fixture
+def netns():
+    """Factory: netns(prefix='odp') -> name of a new network namespace.
+
+    Namespaces are deleted at teardown.
+    """
+    created = []
+
+    def make(prefix="odp"):
+        name = "%s-%s" % (prefix, uuid.uuid4().hex[:8])
+        run("ip", "netns", "add", name)
+        created.append(name)
+        return name
+
+    yield make
+    for name in reversed(created):
+        run("ip", "netns", "delete", name, check=False)
+
+
+@pytest.fixture
+def veth(netns):
+    """Factory: veth(ns=None, addr=None) -> Veth(host, peer, netns).
+
+    Creates a veth pair: `host` stays in the root namespace (up, no address,
+    ready to become a vport), `peer` moves into `ns` (a new namespace when
+    None), is brought up and gets `addr` (e.g. '10.0.0.1/24') if given.
+    """
+    created = []
+
+    def make(ns=None, addr=None):
+        ns = ns or netns()
+        tag = uuid.uuid4().hex[:8]
+        host, peer = "vh" + tag, "vp" + tag
+        run("ip", "link", "add", host, "type", "veth", "peer", "name", peer, "netns", ns)
+        created.append(host)
+        run("ip", "link", "set", host, "up")
+        run("ip", "-n", ns, "link", "set", "lo", "up")
+        run("ip", "-n", ns, "link", "set", peer, "up")
+        if addr:
+            run("ip", "-n", ns, "addr", "add", addr, "dev", peer)
+        return Veth(host, peer, ns)
+
+    yield make
+    for host in reversed(created):
+        run("ip", "link", "delete", host, check=False)
