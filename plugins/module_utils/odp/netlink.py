@@ -1,0 +1,471 @@
+# -*- coding: utf-8 -*-
+# Copyright: vswitch.odp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Generic netlink transport for the ODP families.
+
+The transport is a plain stdlib ``socket.socket(AF_NETLINK, SOCK_RAW,
+NETLINK_GENERIC)``, not pyroute2's socket classes: pyroute2's synchronous API
+differs between 0.7.2 (Debian 12) and 0.9.x (asyncio core), and its
+per-message overhead cannot meet the throughput targets (dumping and
+installing ~100k flows/s).  pyroute2 is used only for rtnetlink
+(``tunnels.py``), where its API is stable.
+
+Framing: ``nlmsghdr`` + ``genlmsghdr`` + ``ovs_header`` (``int dp_ifindex``),
+then the attributes encoded by ``attrs.py``.  Errors come back as
+``NLMSG_ERROR``; with ``NETLINK_EXT_ACK`` the kernel adds a text message
+(``NLMSGERR_ATTR_MSG``) that is attached to the raised error, and with
+``NETLINK_CAP_ACK`` it does not echo our (possibly large) request in the ack.
+
+Errors: :func:`error_for` is the single errno -> exception table.  The
+transport raises :class:`KernelError` (errno + extended ACK); callers turn it
+into an :mod:`errors` exception naming their object with
+:meth:`KernelError.to_error`, which :meth:`Transport.request` does for them.
+
+Dumps restart from scratch on ``NLM_F_DUMP_INTR`` and ``ENOBUFS``: the raw
+replies of one dump are collected first and decoded only once the dump
+completed (``NLMSG_DONE``), so a restart discards the partial dump and callers
+never see duplicates or a mix of two snapshots.
+
+One transport is one socket and must not be shared between threads.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+import errno
+import os
+import socket
+import struct
+
+from . import errors
+from .attrs import AttrMap, Int, Nested, String, iter_attrs, pack_attr
+from .families import DatapathFamily, FlowFamily, PacketFamily, VportFamily
+
+NETLINK_GENERIC = 16
+SOL_NETLINK = 270
+NETLINK_CAP_ACK = 10
+NETLINK_EXT_ACK = 11
+SO_RCVBUFFORCE = 33
+
+NLMSG_ERROR = 2
+NLMSG_DONE = 3
+NLMSG_OVERRUN = 4
+
+NLM_F_REQUEST = 0x01
+NLM_F_MULTI = 0x02
+NLM_F_ACK = 0x04
+NLM_F_ECHO = 0x08
+NLM_F_DUMP_INTR = 0x10
+NLM_F_DUMP = 0x300
+NLM_F_REPLACE = 0x100
+NLM_F_EXCL = 0x200
+NLM_F_CREATE = 0x400
+# Flags of an NLMSG_ERROR message.
+NLM_F_CAPPED = 0x100
+NLM_F_ACK_TLVS = 0x200
+NLMSGERR_ATTR_MSG = 1
+
+NLMSG_HDR = struct.Struct("=IHHII")  # len, type, flags, seq, portid
+ERR_HDR = struct.Struct("=iIHHII")  # error, then the request's nlmsghdr
+GENL_HDR = struct.Struct("=BBH")  # cmd, version, reserved
+# Request header of the ODP families: nlmsghdr + genlmsghdr + ovs_header.
+OVS_REQ = struct.Struct("=IHHIIBBHi")
+OVS_HDR = struct.Struct("=i")
+NLMSG_HDRLEN = NLMSG_HDR.size
+GENL_HDRLEN = NLMSG_HDRLEN + GENL_HDR.size
+OVS_HDRLEN = OVS_REQ.size
+
+GENL_ID_CTRL = 0x10
+CTRL_CMD_GETFAMILY = 3
+
+# Enough for the largest dump datagram (the kernel caps those near 32 KiB) and
+# any unicast reply; replies longer than this are reported, never truncated.
+RECV_BUFSIZE = 1 << 20
+RCVBUF = 8 << 20
+# Like dpif-netlink's transactions: at most this many requests per send().
+BATCH_MESSAGES = 50
+BATCH_BYTES = 64 << 10
+DUMP_RETRIES = 5
+
+_MCAST_GROUP = AttrMap("mcast group", "grp_attr", [
+    (1, "name", String()),
+    (2, "id", Int("=I")),
+])
+# CTRL_ATTR_MCAST_GROUPS is an array: entry i is attribute i.
+_MCAST_GROUPS = AttrMap("mcast groups", "grp", [
+    (i, "grp%d" % i, Nested(_MCAST_GROUP)) for i in range(1, 65)])
+CTRL = AttrMap("ctrl", "ctrl_attr", [
+    (1, "family_id", Int("=H")),
+    (2, "family_name", String()),
+    (3, "version", Int("=I")),
+    (4, "hdrsize", Int("=I")),
+    (5, "maxattr", Int("=I")),
+    (7, "mcast_groups", Nested(_MCAST_GROUPS)),
+])
+
+# Verbs of the ODP commands, for error messages (OVS_*_CMD_NEW/DEL/GET/SET).
+_VERBS = {1: "create", 2: "delete", 3: "get", 4: "set"}
+_PACKET_VERBS = {PacketFamily.CMD_EXECUTE: "execute a packet on"}
+_REQUIRED = frozenset((DatapathFamily.name, VportFamily.name, FlowFamily.name, PacketFamily.name))
+
+
+class KernelError(Exception):
+    """An ``NLMSG_ERROR`` from the kernel: ``errno`` and the extended-ACK text.
+
+    Internal to the library: :meth:`to_error` turns it into the
+    :mod:`errors` exception callers see.
+    """
+
+    def __init__(self, code, extack=None):
+        Exception.__init__(self, code, extack)
+        self.errno = code
+        self.extack = extack
+
+    def __str__(self):
+        text = os.strerror(self.errno)
+        return "%s (%s)" % (text, self.extack) if self.extack else text
+
+    def to_error(self, op, what, missing=errors.NotFound):
+        """The :mod:`errors` exception for this failure of ``op`` on ``what``."""
+        return error_for(self.errno, op, what, missing, self.extack)
+
+
+def error_for(code, op, what, missing=errors.NotFound, extack=None):
+    """The errno -> exception table.
+
+    ``op`` is the verb (``create``), ``what`` the object (``datapath dp0``,
+    ``flow in_port(1),eth() in datapath dp0``) and ``missing`` the
+    :class:`errors.NotFound` subclass for ENOENT/ENODEV on that object.
+    """
+    if code in (errno.EPERM, errno.EACCES):
+        cls, text = errors.PermissionDenied, (
+            "cannot %s %s: permission denied, root or CAP_NET_ADMIN is required" % (op, what))
+    elif code in (errno.ENOENT, errno.ENODEV):
+        cls, text = missing, "%s does not exist" % what
+    elif code == errno.EEXIST:
+        cls, text = errors.AlreadyExists, "%s already exists" % what
+    elif code == errno.EBUSY:
+        cls, text = errors.PortBusy, (
+            "cannot %s %s: device or resource busy (already attached to a datapath?)" % (op, what))
+    elif code in (errno.EOPNOTSUPP, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT):
+        cls, text = errors.Unsupported, (
+            "cannot %s %s: not supported by the running kernel (%s)" % (op, what, os.strerror(code)))
+    elif code in (errno.EINVAL, errno.ERANGE, errno.EMSGSIZE, errno.EFBIG, errno.E2BIG,
+                  errno.EOVERFLOW):
+        cls, text = errors.KernelRejected, (
+            "cannot %s %s: rejected by the kernel (%s)" % (op, what, os.strerror(code)))
+    else:
+        cls, text = errors.OdpError, "cannot %s %s: %s" % (op, what, os.strerror(code))
+    if extack:
+        text += ": kernel says: %s" % extack
+    exc = cls(text)
+    exc.errno = code
+    exc.extack = extack
+    return exc
+
+
+def verb(family, cmd):
+    """The verb of ``cmd`` in ``family`` for messages (``create``, ``delete``...)."""
+    if family is PacketFamily:
+        return _PACKET_VERBS.get(cmd, "send a packet command to")
+    return _VERBS.get(cmd, "run command %d on" % cmd)
+
+
+def parse_error(data, offset, length, flags):
+    """``(errno, extack)`` of the NLMSG_ERROR message at ``offset`` (errno 0 = ACK)."""
+    code, orig_len = ERR_HDR.unpack_from(data, offset + NLMSG_HDRLEN)[:2]
+    extack = None
+    if flags & NLM_F_ACK_TLVS:
+        # After the nlmsgerr come the request (header only when capped) and the TLVs.
+        start = offset + NLMSG_HDRLEN + 4 + (NLMSG_HDRLEN if flags & NLM_F_CAPPED
+                                             else (orig_len + 3) & ~3)
+        for kind, payload in iter_attrs(data[start:offset + length]):
+            if kind == NLMSGERR_ATTR_MSG:
+                extack = payload.split(b"\0", 1)[0].decode("utf-8", "replace")
+    return -code, extack
+
+
+def open_socket(rcvbuf=RCVBUF):
+    """A bound NETLINK_GENERIC socket with extended ACKs and a large receive buffer."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
+    try:
+        for option in (NETLINK_EXT_ACK, NETLINK_CAP_ACK):
+            try:
+                sock.setsockopt(SOL_NETLINK, option, 1)
+            except OSError:
+                pass  # older kernels: plain acks still work
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf)
+        except OSError:
+            # Not root: the kernel caps this at net.core.rmem_max.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.bind((0, 0))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+class FamilyInfo:
+    """A resolved generic netlink family: id, version and multicast groups."""
+
+    __slots__ = ("name", "id", "version", "mcast_groups")
+
+    def __init__(self, name, family_id, version, mcast_groups):
+        self.name = name
+        self.id = family_id
+        self.version = version
+        self.mcast_groups = mcast_groups
+
+    def __repr__(self):
+        return "FamilyInfo(%r, id=%d, version=%d)" % (self.name, self.id, self.version)
+
+
+class Transport:
+    """Requests, dumps and batched transactions on one generic netlink socket.
+
+    ``family`` arguments are the classes of ``families.py``; their ids are
+    resolved once per transport.  Replies are ``(dp_ifindex, attrs)`` pairs,
+    ``attrs`` decoded with ``family.attrs`` (or the raw attribute bytes when
+    ``decode=False``).
+    """
+
+    def __init__(self, rcvbuf=RCVBUF):
+        self.sock = open_socket(rcvbuf)
+        self.portid = self.sock.getsockname()[0]
+        self._seq = 0
+        self._families = {}
+        self._buf = bytearray(RECV_BUFSIZE)
+        self._view = memoryview(self._buf)
+
+    def close(self):
+        if self.sock is not None:
+            self._view.release()
+            self.sock.close()
+            self.sock = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def fileno(self):
+        return self.sock.fileno()
+
+    # -- families ---------------------------------------------------------
+
+    def family(self, name):
+        """:class:`FamilyInfo` of ``name``; ``None`` for a missing optional family.
+
+        A missing ODP family other than ``ovs_meter`` means the openvswitch
+        module is absent: the kernel tries to autoload it on lookup, so the
+        lookup failing is the real answer.
+        """
+        if name in self._families:
+            return self._families[name]
+        seq = self._next_seq()
+        attrs = pack_attr(2, name.encode() + b"\0")
+        msg = (NLMSG_HDR.pack(GENL_HDRLEN + len(attrs), GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK,
+                              seq, 0) + GENL_HDR.pack(CTRL_CMD_GETFAMILY, 1, 0) + attrs)
+        self.sock.send(msg)
+        try:
+            replies = self._collect(seq, GENL_HDRLEN)
+        except KernelError as exc:
+            if exc.errno not in (errno.ENOENT, errno.ENODEV):
+                raise exc.to_error("resolve", "generic netlink family %s" % name)
+            if name in _REQUIRED:
+                raise errors.KernelModuleMissing(
+                    "the openvswitch kernel module is not loaded (modprobe openvswitch): "
+                    "generic netlink family %s is missing" % name)
+            info = None
+        else:
+            ctrl = CTRL.decode(bytes(replies[0]))
+            groups = dict((grp["name"], grp["id"])
+                          for grp in ctrl.get("mcast_groups", {}).values())
+            info = FamilyInfo(name, ctrl["family_id"], ctrl.get("version", 1), groups)
+        self._families[name] = info
+        return info
+
+    def _family_id(self, family):
+        info = self._families.get(family.name) or self.family(family.name)
+        if info is None:
+            raise errors.Unsupported("the running kernel has no %s generic netlink family"
+                                     % family.name)
+        return info.id
+
+    # -- framing ----------------------------------------------------------
+
+    def _next_seq(self):
+        self._seq = (self._seq + 1) & 0xFFFFFFFF or 1
+        return self._seq
+
+    def encode(self, family, cmd, dp_ifindex, attrs, flags, seq):
+        """One ODP request message (``attrs`` already encoded)."""
+        return OVS_REQ.pack(OVS_HDRLEN + len(attrs), self._family_id(family),
+                            NLM_F_REQUEST | flags, seq, 0, cmd, family.version, 0,
+                            dp_ifindex) + attrs
+
+    def _recv(self):
+        """One datagram as bytes (copied out of the reusable buffer)."""
+        try:
+            size = self.sock.recv_into(self._buf, RECV_BUFSIZE, socket.MSG_TRUNC)
+        except InterruptedError:
+            return b""
+        if size > RECV_BUFSIZE:
+            raise errors.OdpError("a netlink reply of %d bytes exceeds the %d-byte buffer"
+                                  % (size, RECV_BUFSIZE))
+        return self._view[:size].tobytes()
+
+    def _collect(self, seq, hdrlen):
+        """Payloads (after ``hdrlen`` header bytes) replying to ``seq``, until the
+        ack, ``NLMSG_DONE`` or an error; raises :class:`KernelError`.
+
+        For dumps, raises :class:`_DumpInterrupted` when the kernel flags the
+        dump as inconsistent.
+        """
+        replies = []
+        unpack = NLMSG_HDR.unpack_from
+        while True:
+            data = self._recv()
+            offset, end = 0, len(data)
+            while offset + NLMSG_HDRLEN <= end:
+                length, kind, flags, mseq, _pid = unpack(data, offset)
+                if length < NLMSG_HDRLEN:
+                    raise errors.OdpError("malformed netlink message (length %d)" % length)
+                if mseq == seq:
+                    if kind == NLMSG_ERROR:
+                        code, extack = parse_error(data, offset, length, flags)
+                        if code:
+                            raise KernelError(code, extack)
+                        return replies
+                    if kind == NLMSG_DONE:
+                        if flags & NLM_F_DUMP_INTR:
+                            raise _DumpInterrupted()
+                        # A dump's NLMSG_DONE carries an int error (0 or -errno).
+                        code = -struct.unpack_from("=i", data, offset + NLMSG_HDRLEN)[0] \
+                            if length >= NLMSG_HDRLEN + 4 else 0
+                        if code:
+                            raise KernelError(code)
+                        return replies
+                    if flags & NLM_F_DUMP_INTR:
+                        raise _DumpInterrupted()
+                    if kind == NLMSG_OVERRUN:
+                        raise KernelError(errno.ENOBUFS)
+                    replies.append(data[offset + hdrlen:offset + length])
+                # Messages of other sequence numbers answer abandoned requests.
+                offset += (length + 3) & ~3
+
+    def _decoded(self, family, raw, decode):
+        if not decode:
+            return [(OVS_HDR.unpack_from(r)[0], r[4:]) for r in raw]
+        unpack = OVS_HDR.unpack_from
+        attrs = family.attrs.decode
+        return [(unpack(r)[0], attrs(r[4:])) for r in raw]
+
+    # -- requests ---------------------------------------------------------
+
+    def request(self, family, cmd, dp_ifindex=0, attrs=b"", flags=0, what=None,
+                missing=errors.NotFound, decode=True):
+        """Send one request and wait for its ack; the list of replies.
+
+        Kernel errors are raised as :mod:`errors` exceptions naming ``what``
+        (``datapath dp0``); ``missing`` is the NotFound subclass for ENOENT.
+        """
+        seq = self._next_seq()
+        self.sock.send(self.encode(family, cmd, dp_ifindex, attrs, flags | NLM_F_ACK, seq))
+        try:
+            raw = self._collect(seq, GENL_HDRLEN)
+        except KernelError as exc:
+            raise exc.to_error(verb(family, cmd), what or family.name, missing)
+        return self._decoded(family, raw, decode)
+
+    def dump(self, family, cmd, dp_ifindex=0, attrs=b"", what=None,
+             missing=errors.NotFound, decode=True):
+        """Iterator over every reply of a dump, from one consistent snapshot.
+
+        The whole dump is received before the first reply is decoded; an
+        interrupted dump (``NLM_F_DUMP_INTR``, ``ENOBUFS``) is discarded and
+        restarted, up to ``DUMP_RETRIES`` times.
+        """
+        raw = None
+        for _attempt in range(DUMP_RETRIES):
+            seq = self._next_seq()
+            self.sock.send(self.encode(family, cmd, dp_ifindex, attrs, NLM_F_DUMP, seq))
+            try:
+                raw = self._collect(seq, GENL_HDRLEN)
+                break
+            except _DumpInterrupted:
+                continue
+            except KernelError as exc:
+                raise exc.to_error("dump", what or family.name, missing)
+            except OSError as exc:
+                if exc.errno != errno.ENOBUFS:
+                    raise
+        if raw is None:
+            raise errors.OdpError("dump of %s kept being interrupted (%d attempts)"
+                                  % (what or family.name, DUMP_RETRIES))
+        if not decode:
+            unpack = OVS_HDR.unpack_from
+            return ((unpack(r)[0], r[4:]) for r in raw)
+        return self._iter_decoded(family, raw)
+
+    @staticmethod
+    def _iter_decoded(family, raw):
+        unpack = OVS_HDR.unpack_from
+        decode = family.attrs.decode
+        for r in raw:
+            yield unpack(r)[0], decode(r[4:])
+
+    def transact(self, messages, decode=True):
+        """Send many requests, ~50 per ``send()``; one result per message.
+
+        ``messages`` is a sequence of ``(family, cmd, dp_ifindex, attrs, flags)``.
+        Each result is the list of replies, or a :class:`KernelError` (returned,
+        not raised) so that callers can tell which item failed.
+        """
+        results = [None] * len(messages)
+        start = 0
+        while start < len(messages):
+            batch, size, seqs = [], 0, {}
+            index = start
+            while index < len(messages) and len(batch) < BATCH_MESSAGES and size < BATCH_BYTES:
+                family, cmd, dp_ifindex, attrs, flags = messages[index]
+                seq = self._next_seq()
+                msg = self.encode(family, cmd, dp_ifindex, attrs, flags | NLM_F_ACK, seq)
+                batch.append(msg)
+                size += len(msg)
+                seqs[seq] = index
+                index += 1
+            self.sock.send(b"".join(batch))
+            self._collect_batch(messages, results, seqs, decode)
+            start = index
+        return results
+
+    def _collect_batch(self, messages, results, seqs, decode):
+        """Fill ``results`` for the requests ``seqs`` (seq -> message index)."""
+        replies = dict((seq, []) for seq in seqs)
+        unpack = NLMSG_HDR.unpack_from
+        while replies:
+            data = self._recv()
+            offset, end = 0, len(data)
+            while offset + NLMSG_HDRLEN <= end:
+                length, kind, flags, seq, _pid = unpack(data, offset)
+                if length < NLMSG_HDRLEN:
+                    raise errors.OdpError("malformed netlink message (length %d)" % length)
+                got = replies.get(seq)
+                if got is not None:
+                    index = seqs[seq]
+                    if kind == NLMSG_ERROR:
+                        code, extack = parse_error(data, offset, length, flags)
+                        results[index] = KernelError(code, extack) if code else \
+                            self._decoded(messages[index][0], got, decode)
+                        del replies[seq]
+                    else:
+                        got.append(data[offset + GENL_HDRLEN:offset + length])
+                offset += (length + 3) & ~3
+
+
+class _DumpInterrupted(Exception):
+    """The kernel flagged a dump as inconsistent (NLM_F_DUMP_INTR)."""
