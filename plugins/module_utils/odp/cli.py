@@ -1,0 +1,543 @@
+# -*- coding: utf-8 -*-
+# Copyright: vswitch.odp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ``odp`` command: go-odp's tool, on the vswitch_odp client.
+
+Subcommands work as in ``ip``: any word may be shortened while it stays
+unambiguous (``odp d a dp0`` is ``odp datapath add dp0``), and an exact word
+beats a longer one (``list`` against ``listen``). Options are ``--name=value``
+(or ``--name value``) and may sit anywhere after the command words.
+
+Errors are one line on stderr, ``odp: ...``, with exit status 1 (2 for a
+command line that does not parse); ``ODP_DEBUG=1`` shows the traceback.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+import json
+import os
+import shlex
+import signal
+import struct
+import subprocess
+import sys
+import time
+
+from . import cli_flow_options as flow_options
+from .errors import OdpError, PermissionDenied
+
+PROG = "odp"
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+DEFAULT_UDP_PORTS = {"vxlan": 4789, "geneve": 6081}
+# tcpdump reads the pcap stream from stdin: -l prints line by line, -n
+# avoids name lookups that would stall each packet.
+TCPDUMP = ["tcpdump", "-n", "-l", "-r", "-"]
+PCAP_HEADER = struct.Struct("=IHHiIII")
+PCAP_RECORD = struct.Struct("=IIII")
+PCAP_MAGIC_NSEC = 0xa1b23c4d
+PCAP_SNAPLEN = 65535
+LINKTYPE_ETHERNET = 1
+
+
+class UsageError(Exception):
+    """The command line does not parse; ``path`` is the command it was for."""
+
+    def __init__(self, message, path=()):
+        Exception.__init__(self, message)
+        self.path = path
+
+
+class Stop(Exception):
+    """SIGTERM arrived: stop listening as on Ctrl-C."""
+
+
+# -- the command tree -------------------------------------------------------
+
+class Option:
+    """``--name`` (a switch) or ``--name=VALUE``."""
+
+    def __init__(self, name, help_text, metavar=None, repeat=False):
+        self.name = name
+        self.help = help_text
+        self.metavar = metavar
+        self.repeat = repeat
+
+
+JSON = Option("json", "print JSON for scripts")
+
+
+class Command:
+    """A leaf: its positional arguments, options and handler."""
+
+    def __init__(self, args, descr, handler, options=(), nargs=None):
+        self.args = args
+        self.descr = descr
+        self.handler = handler
+        self.options = dict((o.name, o) for o in options)
+        words = args.split()
+        self.nargs = nargs or (len([w for w in words if not w.startswith("[")]), len(words))
+
+
+class Group:
+    """Named subcommands; ``default`` runs when no word follows."""
+
+    def __init__(self, children, default=None):
+        self.children = children
+        self.default = default
+
+
+def resolve(word, names, path):
+    """The one command name ``word`` stands for: itself, or the only name it
+    is a prefix of."""
+    if word in names:
+        return word
+    matches = sorted(name for name in names if name.startswith(word))
+    where = " ".join((PROG,) + tuple(path))
+    if not matches:
+        raise UsageError('unknown command "%s %s"; one of: %s'
+                         % (where, word, ", ".join(sorted(names))), path)
+    if len(matches) > 1:
+        raise UsageError('ambiguous command "%s %s": %s'
+                         % (where, word, ", ".join(matches)), path)
+    return matches[0]
+
+
+class Args:
+    """What a handler gets: positionals, options (name -> value(s)) and the
+    flow options in command-line order."""
+
+    def __init__(self, path, positionals, options, flow):
+        self.path = path
+        self.positionals = positionals
+        self.options = options
+        self.flow = flow
+
+    def get(self, name, default=None):
+        return self.options.get(name, default)
+
+
+def parse_leaf(command, path, tokens, flow=False):
+    """Split ``tokens`` into positionals and options for ``command``."""
+    positionals, options, flow_items = [], {}, []
+    tokens = list(tokens)
+    only_positionals = False
+    while tokens:
+        token = tokens.pop(0)
+        if only_positionals or token == "-" or not token.startswith("-"):
+            positionals.append(token)
+            continue
+        if token == "--":
+            only_positionals = True
+            continue
+        name, has_value, value = token.lstrip("-").partition("=")
+        option = command.options.get(name)
+        is_flow = flow and name in flow_options.FLOW_OPTION_NAMES
+        if option is None and not is_flow:
+            raise UsageError("unknown option --%s for \"%s\"" % (name, " ".join((PROG,) + path)), path)
+        if option is not None and option.metavar is None:
+            if has_value:
+                raise UsageError("option --%s takes no value" % name, path)
+            options[name] = True
+            continue
+        if not has_value:
+            if not tokens:
+                raise UsageError("option --%s needs a value" % name, path)
+            value = tokens.pop(0)
+        if is_flow:
+            flow_items.append((name, value))
+        elif option.repeat:
+            options.setdefault(name, []).append(value)
+        else:
+            options[name] = value
+    low, high = command.nargs
+    if not low <= len(positionals) <= high:
+        raise UsageError("%s: %s arguments; usage: %s %s" % (
+            " ".join((PROG,) + path), "too many" if len(positionals) > high else "missing",
+            " ".join((PROG,) + path), command.args), path)
+    return Args(path, positionals, options, flow_items)
+
+
+def dispatch(argv):
+    """Walk the tree along ``argv``; ``(command, args)`` or a help request."""
+    node, path = COMMANDS, ()
+    held = []  # options met before the leaf (``odp --json vport``)
+    tokens = list(argv)
+    while isinstance(node, Group):
+        while tokens and tokens[0].startswith("-") and tokens[0] != "-":
+            held.append(tokens.pop(0))
+        if any(t in ("-h", "--help") for t in held) or tokens[:1] == ["help"]:
+            return None, path
+        if not tokens:
+            if node.default is None:
+                raise UsageError('"%s" needs a subcommand: %s' % (
+                    " ".join((PROG,) + path), ", ".join(sorted(node.children))), path)
+            node = node.default
+            break
+        name = resolve(tokens.pop(0), node.children, path)
+        path += (name,)
+        node = node.children[name]
+    tokens = held + tokens
+    if "-h" in tokens or "--help" in tokens:
+        return None, path
+    return node, parse_leaf(node, path, tokens, flow=node.handler in FLOW_HANDLERS)
+
+
+def usage_lines(node, path):
+    """go-odp style usage: one line per command under ``node``."""
+    if isinstance(node, Command):
+        opts = " ".join("[--%s%s]" % (o.name, "=" + o.metavar if o.metavar else "")
+                        for o in node.options.values())
+        line = " ".join(w for w in ((PROG,) + path + (node.args, opts)) if w)
+        return ["  %-52s %s" % (line, node.descr)]
+    lines = usage_lines(node.default, path) if node.default else []
+    for name in sorted(node.children):
+        lines += usage_lines(node.children[name], path + (name,))
+    return lines
+
+
+def help_text(path):
+    node = COMMANDS
+    for name in path:
+        node = node.children[name]
+    lines = ["Usage:"] + usage_lines(node, path)
+    if isinstance(node, Command) and node.handler in FLOW_HANDLERS:
+        lines += ["", "Flow key options (each matches one field; omitted fields are wildcards):"]
+        lines += ["  --%-22s %s" % (f.name + "=", f.help) for f in flow_options.KEY_FLAGS]
+        lines += ["  --%-22s %s" % ("key=TEXT", "the whole key in ovs-dpctl syntax, instead of flags")]
+        if node.handler is flow_add:
+            lines += ["", "Action options:"]
+            lines += ["  --%-22s %s" % (f.name + "=", f.help) for f in flow_options.SET_TUNNEL_FLAGS]
+            lines += ["  --%-22s %s" % ("output=VPORT[,VPORT...]", "output to these vports, after any set"),
+                      "  --%-22s %s" % ("actions=TEXT", "the whole action list in ovs-dpctl syntax"),
+                      "  --%-22s %s" % ("file=F", "one flow's options per line (- for stdin), one batch")]
+    lines += ["", "Commands and words may be shortened while unambiguous (odp d a dp0)."]
+    return "\n".join(lines) + "\n"
+
+
+# -- output helpers ---------------------------------------------------------
+
+def emit(line=""):
+    """One line on stdout, flushed: output is often piped into grep."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def emit_json(value):
+    emit(json.dumps(value, indent=2, sort_keys=True))
+
+
+def _open_client():
+    from .client import Client  # the client pulls in netlink; help needs neither
+    return Client()
+
+
+# -- datapaths --------------------------------------------------------------
+
+def datapath_list(client, args):
+    datapaths = client.list_datapaths()
+    if args.get("json"):
+        emit_json([dict(name=dp.name, ifindex=dp.ifindex, stats=dp.stats) for dp in datapaths])
+        return
+    for dp in datapaths:
+        emit("%s: %s" % (dp.ifindex, dp.name))
+
+
+def datapath_add(client, args):
+    client.add_datapath(args.positionals[0])
+
+
+def datapath_delete(client, args):
+    client.delete_datapath(args.positionals[0])
+
+
+def datapath_listen(client, args):
+    datapath = args.positionals[0]
+    port_names = _port_names(client, datapath)
+    show_keys = args.get("keys")
+    tcpdump = None if show_keys else _start_tcpdump()
+    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        for miss in client.listen_misses(datapath):
+            if show_keys:
+                emit(_flow_line(miss.key, None, (), port_names, keep_actions=False))
+            else:
+                _write_pcap_record(tcpdump.stdin, miss.packet)
+    except (KeyboardInterrupt, Stop, BrokenPipeError):
+        pass  # the normal way to stop listening
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if tcpdump is not None:
+            _stop_tcpdump(tcpdump)
+
+
+def _raise_stop(_signum, _frame):
+    raise Stop()
+
+
+def _start_tcpdump():
+    """tcpdump reading pcap from our pipe, in its own session so that a Ctrl-C
+    reaches only us: we then close its input and it prints what it has."""
+    try:
+        tcpdump = subprocess.Popen(TCPDUMP, stdin=subprocess.PIPE, start_new_session=True)
+    except OSError as exc:
+        raise OdpError("cannot start tcpdump: %s" % exc)
+    tcpdump.stdin.write(PCAP_HEADER.pack(PCAP_MAGIC_NSEC, 2, 4, 0, 0, PCAP_SNAPLEN, LINKTYPE_ETHERNET))
+    tcpdump.stdin.flush()
+    return tcpdump
+
+
+def _write_pcap_record(pipe, packet):
+    seconds, nanoseconds = divmod(time.time_ns(), 10 ** 9)
+    pipe.write(PCAP_RECORD.pack(seconds, nanoseconds, len(packet), len(packet)) + packet)
+    pipe.flush()
+
+
+def _stop_tcpdump(tcpdump):
+    try:
+        tcpdump.stdin.close()
+    except BrokenPipeError:
+        pass
+    tcpdump.wait()
+
+
+# -- vports -----------------------------------------------------------------
+
+def vport_list(client, args):
+    names = args.positionals or [dp.name for dp in client.list_datapaths()]
+    vports = [vport for name in names for vport in _vports(client, name)]
+    if args.get("json"):
+        emit_json([dict(datapath=v.datapath, name=v.name, type=v.type, port_no=v.port_no,
+                        port=v.port) for v in vports])
+        return
+    for vport in vports:
+        emit(vport_line(vport))
+
+
+def vport_line(vport):
+    """A vport in ``vport add`` form: ``vxlan dp0 vx --port=4789``."""
+    words = [vport.type, vport.datapath, vport.name]
+    if vport.port is not None:
+        words.append("--port=%d" % vport.port)
+    return " ".join(words)
+
+
+def _vport_add(vport_type):
+    def add(client, args):
+        datapath, name = args.positionals
+        port = args.get("port")
+        if port is not None:
+            port = _udp_port(port)
+        elif vport_type in DEFAULT_UDP_PORTS:
+            port = DEFAULT_UDP_PORTS[vport_type]
+        client.add_vport(datapath, name, vport_type, port=port)
+    return add
+
+
+def _udp_port(text):
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise UsageError("--port: invalid value %r: expected a UDP port, 1 to 65535" % text)
+    return int(text)
+
+
+def vport_delete(client, args):
+    # go-odp took the vport name alone: vport names are global.
+    datapath = args.positionals[0] if len(args.positionals) == 2 else None
+    client.delete_vport(args.positionals[-1], datapath=datapath)
+
+
+# -- flows ------------------------------------------------------------------
+
+def _vports(client, datapath):
+    return client.list_vports(datapath)
+
+
+def _flows(client, datapath):
+    return client.list_flows(datapath)
+
+
+def _ports(client, datapath):
+    return dict((v.name, v.port_no) for v in _vports(client, datapath))
+
+
+def _port_names(client, datapath):
+    return dict((number, name) for name, number in _ports(client, datapath).items())
+
+
+def _flow_line(key, mask, actions, port_names, keep_actions=True):
+    words = flow_options.format_flow_words(key, mask, actions, port_names)
+    if not keep_actions:
+        words = [w for w in words if not w.startswith("--actions=")]
+    return " ".join(_quote(word) for word in words)
+
+
+def _quote(word):
+    """``--name=value`` with only the value shell-quoted, for readability."""
+    name, _eq, value = word.partition("=")
+    return "%s=%s" % (name, shlex.quote(value))
+
+
+def flow_list(client, args):
+    datapath = args.positionals[0]
+    port_names = _port_names(client, datapath)
+    flows = _flows(client, datapath)
+    if args.get("json"):
+        emit_json([_flow_json(flow, port_names) for flow in flows])
+        return
+    for flow in flows:
+        line = _flow_line(flow.key, flow.mask, flow.actions, port_names)
+        if args.get("stats"):
+            # A comment, so that the line still reads back into ``flow add``.
+            line += "  # packets:%d bytes:%d used:%s" % (flow.packets, flow.bytes, _used(flow.used))
+        emit(line)
+
+
+def _used(used):
+    return "never" if used is None else "%.3fs" % used
+
+
+def _flow_json(flow, port_names):
+    from . import dpctl
+    return dict(
+        options=_flow_line(flow.key, flow.mask, flow.actions, port_names),
+        key=dpctl.format_key(flow.key, flow.mask, port_names),
+        actions=dpctl.format_actions(flow.actions, port_names),
+        packets=flow.packets, bytes=flow.bytes, used=flow.used)
+
+
+def _parse_flow(client, datapath, items, with_actions=True):
+    return flow_options.flow_from_options(items, _ports(client, datapath), with_actions)
+
+
+def flow_add(client, args):
+    datapath = args.positionals[0]
+    path = args.get("file")
+    if path is None:
+        key, mask, actions = _parse_flow(client, datapath, args.flow)
+        client.put_flow(datapath, key, mask, actions)
+        return
+    if args.flow:
+        raise UsageError("--file takes every flow from the file: no other flow options", args.path)
+    ports = _ports(client, datapath)
+    flows = [flow_options.flow_from_options(items, ports) for items in _read_flow_file(path, args)]
+    client.put_flows(datapath, flows)
+
+
+def _read_flow_file(path, args):
+    """The flow options of each line of ``path`` (``-``: stdin); ``#`` starts
+    a comment, as in ``flow list --stats`` output."""
+    handle = sys.stdin if path == "-" else _open_text(path)
+    try:
+        lines = handle.read().splitlines()
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+    command = COMMANDS.children["flow"].children["add"]
+    result = []
+    for number, line in enumerate(lines, 1):
+        try:
+            words = shlex.split(line, comments=True)
+        except ValueError as exc:
+            raise UsageError("%s:%d: %s" % (path, number, exc), args.path)
+        if not words:
+            continue
+        try:
+            line_args = parse_leaf(command, args.path, ["-"] + words, flow=True)
+        except UsageError as exc:
+            raise UsageError("%s:%d: %s" % (path, number, exc), args.path)
+        if len(line_args.positionals) > 1 or line_args.options:
+            raise UsageError("%s:%d: a flow line holds flow options only" % (path, number), args.path)
+        result.append(line_args.flow)
+    return result
+
+
+def _open_text(path):
+    try:
+        return open(path)
+    except OSError as exc:
+        raise OdpError("cannot read flow file %s: %s" % (path, exc.strerror))
+
+
+def flow_delete(client, args):
+    datapath = args.positionals[0]
+    key, mask, _actions = _parse_flow(client, datapath, args.flow, with_actions=False)
+    client.delete_flow(datapath, key, mask)
+
+
+def flow_clear(client, args):
+    datapath = args.positionals[0]
+    key, mask, _actions = _parse_flow(client, datapath, args.flow, with_actions=False)
+    client.clear_flow(datapath, key, mask)
+
+
+FLOW_HANDLERS = (flow_add, flow_delete, flow_clear)
+PORT = Option("port", "UDP port", metavar="N")
+
+COMMANDS = Group({
+    "datapath": Group({
+        "add": Command("<datapath>", "add a datapath", datapath_add),
+        "delete": Command("<datapath>", "delete a datapath", datapath_delete),
+        "list": Command("", "list datapaths", datapath_list, [JSON]),
+        "listen": Command("<datapath>", "show misses through tcpdump (--keys: their flow keys)",
+                          datapath_listen, [Option("keys", "print each miss's key as flow options")]),
+    }, default=Command("", "list datapaths", datapath_list, [JSON])),
+    "vport": Group({
+        "add": Group({
+            "netdev": Command("<datapath> <netdev>", "add a network device as a vport",
+                              _vport_add("netdev")),
+            "internal": Command("<datapath> <vport>", "add an internal vport", _vport_add("internal")),
+            "vxlan": Command("<datapath> <vport>", "add a VXLAN vport (--port default 4789)",
+                             _vport_add("vxlan"), [PORT]),
+            "geneve": Command("<datapath> <vport>", "add a Geneve vport (--port default 6081)",
+                              _vport_add("geneve"), [PORT]),
+            "gre": Command("<datapath> <vport>", "add a GRE vport", _vport_add("gre")),
+        }),
+        "delete": Command("[<datapath>] <vport>", "delete a vport", vport_delete, nargs=(1, 2)),
+        "list": Command("[<datapath>]", "list vports in `vport add` form", vport_list, [JSON]),
+    }, default=Command("", "list every vport in `vport add` form", vport_list, [JSON])),
+    "flow": Group({
+        "add": Command("<datapath> <key options> <action options>",
+                       "add a flow, or replace the actions of the flow with that key",
+                       flow_add, [Option("file", "flows from a file", metavar="F")], nargs=(1, 1)),
+        "delete": Command("<datapath> <key options>", "delete a flow", flow_delete, nargs=(1, 1)),
+        "clear": Command("<datapath> <key options>", "reset a flow's statistics", flow_clear, nargs=(1, 1)),
+        "list": Command("<datapath>", "list flows in `flow add` form", flow_list,
+                        [Option("stats", "add packets, bytes and last use"), JSON]),
+    }),
+})
+
+
+def main(argv=None):
+    """Run one ``odp`` command; the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = os.environ.get("ODP_DEBUG") == "1"
+    try:
+        command, args = dispatch(argv)
+        if command is None:
+            sys.stdout.write(help_text(args))
+            return 0
+        with _open_client() as client:
+            command.handler(client, args)
+        return 0
+    except UsageError as exc:
+        return _fail(exc, EXIT_USAGE, debug)
+    except PermissionDenied as exc:
+        return _fail("%s (odp needs root or CAP_NET_ADMIN)" % exc, EXIT_ERROR, debug)
+    except OdpError as exc:
+        return _fail(exc, EXIT_ERROR, debug)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _fail(error, status, debug):
+    if debug and isinstance(error, Exception):
+        raise error
+    sys.stderr.write("%s: %s\n" % (PROG, error))
+    sys.stderr.flush()
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,396 @@
+"""The odp command without a kernel: parsing, abbreviations, flag mapping, errors.
+
+A fake client stands in for vswitch_odp.client.Client and records calls.
+"""
+
+import io
+import shlex
+
+import pytest
+
+from vswitch_odp import cli
+from vswitch_odp import cli_flow_options as fo
+from vswitch_odp import flows
+from vswitch_odp.errors import NoSuchDatapath, PermissionDenied, ValidationError
+
+PORTS = {"dp0": 0, "eth1": 1, "eth2": 2, "vx": 3}
+
+
+class Vport:
+    def __init__(self, datapath, name, port_no, type_="netdev", port=None):
+        self.datapath, self.name, self.port_no, self.type, self.port = (
+            datapath, name, port_no, type_, port)
+
+
+class FakeClient:
+    """Records what the CLI asks of the client."""
+
+    def __init__(self, fail=None):
+        self.calls = []
+        self.fail = fail
+        self.flows = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __getattr__(self, name):
+        def call(*args, **kwargs):
+            if self.fail:
+                raise self.fail
+            self.calls.append((name,) + args + tuple(sorted(kwargs.items())))
+        return call
+
+    def vports(self, datapath):
+        if datapath != "dp0":
+            raise NoSuchDatapath("datapath %s does not exist" % datapath)
+        return [Vport("dp0", name, number, "internal" if number == 0 else "netdev")
+                for name, number in PORTS.items()]
+
+    def flows_of(self, datapath):
+        return self.flows
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    client = FakeClient()
+    monkeypatch.setattr(cli, "_open_client", lambda: client)
+    monkeypatch.setattr(cli, "_vports", lambda c, dp: c.vports(dp))
+    monkeypatch.setattr(cli, "_flows", lambda c, dp: c.flows_of(dp))
+    return client
+
+
+def run(capsys, *argv):
+    status = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+# -- abbreviations ----------------------------------------------------------
+
+def test_exact_word_beats_longer_one():
+    assert cli.resolve("list", ["list", "listen"], ()) == "list"
+    assert cli.resolve("liste", ["list", "listen"], ()) == "listen"
+
+
+def test_unique_prefix_resolves():
+    assert cli.resolve("d", ["datapath", "vport", "flow"], ()) == "datapath"
+
+
+def test_ambiguous_prefix_lists_candidates():
+    with pytest.raises(cli.UsageError) as info:
+        cli.resolve("li", ["add", "list", "listen"], ("datapath",))
+    assert str(info.value) == 'ambiguous command "odp datapath li": list, listen'
+
+
+def test_abbreviated_command_runs(fake, capsys):
+    assert run(capsys, "d", "a", "dp0") == (0, "", "")
+    assert fake.calls == [("add_datapath", "dp0")]
+
+
+def test_ambiguous_abbreviation_is_one_line_error(fake, capsys):
+    status, out, err = run(capsys, "datapath", "li", "dp0")
+    assert status == cli.EXIT_USAGE and out == ""
+    assert err == 'odp: ambiguous command "odp datapath li": list, listen\n'
+
+
+def test_unknown_command(fake, capsys):
+    status, _out, err = run(capsys, "bridge")
+    assert status == cli.EXIT_USAGE
+    assert err.startswith('odp: unknown command "odp bridge"') and err.count("\n") == 1
+
+
+# -- help -------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv", [
+    ["--help"], ["help"], ["datapath", "--help"], ["d", "help"], ["vport", "add", "-h"],
+    ["f", "a", "--help"], ["flow", "list", "dp0", "-h"], ["v", "a", "vx", "--help"],
+])
+def test_help_at_every_level(argv, fake, capsys):
+    status, out, err = run(capsys, *argv)
+    assert status == 0 and err == "" and out.startswith("Usage:")
+    assert fake.calls == []
+
+
+def test_flow_add_help_lists_flags(capsys):
+    _status, out, _err = run(capsys, "flow", "add", "--help")
+    for flag in ("--in-port=", "--eth-src=", "--tunnel-id=", "--set-tunnel-ttl=", "--output=",
+                 "--key=", "--actions=", "--file="):
+        assert flag in out
+
+
+# -- datapaths and vports ---------------------------------------------------
+
+def test_datapath_without_words_lists(fake, capsys):
+    fake.list_datapaths = lambda: []
+    assert run(capsys, "datapath") == (0, "", "")
+    assert run(capsys, "d", "list") == (0, "", "")
+
+
+def test_vport_add_defaults(fake, capsys):
+    run(capsys, "vport", "add", "vxlan", "dp0", "vx")
+    run(capsys, "v", "a", "gen", "dp0", "gn", "--port=7000")
+    run(capsys, "v", "a", "gr", "dp0", "gr0")
+    run(capsys, "v", "a", "n", "dp0", "eth1")
+    assert fake.calls == [
+        ("add_vport", "dp0", "vx", "vxlan", ("port", 4789)),
+        ("add_vport", "dp0", "gn", "geneve", ("port", 7000)),
+        ("add_vport", "dp0", "gr0", "gre", ("port", None)),
+        ("add_vport", "dp0", "eth1", "netdev", ("port", None)),
+    ]
+
+
+def test_vport_add_port_value_may_follow(fake, capsys):
+    run(capsys, "vport", "add", "vxlan", "--port", "4790", "dp0", "vx")
+    assert fake.calls == [("add_vport", "dp0", "vx", "vxlan", ("port", 4790))]
+
+
+def test_vport_add_bad_port(fake, capsys):
+    status, _out, err = run(capsys, "vport", "add", "vxlan", "dp0", "vx", "--port=70000")
+    assert status == cli.EXIT_USAGE and "--port" in err and "70000" in err
+    assert fake.calls == []
+
+
+def test_vport_delete_with_or_without_datapath(fake, capsys):
+    run(capsys, "vport", "delete", "dp0", "eth1")
+    run(capsys, "vport", "del", "eth1")
+    assert fake.calls == [("delete_vport", "eth1", ("datapath", "dp0")),
+                          ("delete_vport", "eth1", ("datapath", None))]
+
+
+def test_vport_lines_are_add_form():
+    assert cli.vport_line(Vport("dp0", "eth1", 1)) == "netdev dp0 eth1"
+    assert cli.vport_line(Vport("dp0", "vx", 3, "vxlan", 4789)) == "vxlan dp0 vx --port=4789"
+
+
+def test_missing_argument(fake, capsys):
+    status, _out, err = run(capsys, "datapath", "add")
+    assert status == cli.EXIT_USAGE
+    assert err == "odp: odp datapath add: missing arguments; usage: odp datapath add <datapath>\n"
+
+
+def test_unknown_option(fake, capsys):
+    status, _out, err = run(capsys, "datapath", "add", "dp0", "--bogus")
+    assert status == cli.EXIT_USAGE and "--bogus" in err
+
+
+def test_library_errors_are_one_line(fake, capsys):
+    fake.fail = NoSuchDatapath("datapath dpx does not exist")
+    assert run(capsys, "datapath", "delete", "dpx") == (
+        1, "", "odp: datapath dpx does not exist\n")
+
+
+def test_permission_error_mentions_cap_net_admin(fake, capsys):
+    fake.fail = PermissionDenied("creating datapath dp0: operation not permitted")
+    status, _out, err = run(capsys, "datapath", "add", "dp0")
+    assert status == 1 and "CAP_NET_ADMIN" in err and err.count("\n") == 1
+
+
+def test_debug_reraises(fake, capsys, monkeypatch):
+    monkeypatch.setenv("ODP_DEBUG", "1")
+    fake.fail = NoSuchDatapath("datapath dpx does not exist")
+    with pytest.raises(NoSuchDatapath):
+        cli.main(["datapath", "delete", "dpx"])
+
+
+# -- flow flags -> key, mask, actions ---------------------------------------
+
+def key_of(*options):
+    return fo.key_from_options([o.lstrip("-").split("=", 1) for o in options], PORTS)
+
+
+def test_in_port_by_vport_name():
+    assert key_of("--in-port=eth1") == ({"in_port": 1}, {"in_port": 0xFFFFFFFF})
+
+
+@pytest.mark.parametrize("text", [
+    "02:00:00:00:01:00:ff:ff:ff:ff:ff:00",
+    "02:00:00:00:01:00&ff:ff:ff:ff:ff:00",
+    "02:00:00:00:01:00/ff:ff:ff:ff:ff:00",
+    "2:0:0:0:1:0:FF:FF:FF:FF:FF:0",
+])
+def test_mac_mask_forms(text):
+    key, mask = key_of("--eth-src=" + text)
+    assert key == {"eth": {"src": 0x020000000100}}
+    assert mask == {"eth": {"src": 0xFFFFFFFFFF00}}
+
+
+def test_mac_without_mask_is_exact():
+    assert key_of("--eth-dst=02:00:00:00:00:02") == (
+        {"eth": {"dst": 0x020000000002}}, {"eth": {"dst": 0xFFFFFFFFFFFF}})
+
+
+@pytest.mark.parametrize("text", ["02:00:00:00:00", "zz:00:00:00:00:01", "02:00:00:00:00:01:ff",
+                                  "02:00:00:00:00:01/", ""])
+def test_bad_mac_names_the_option(text):
+    with pytest.raises(ValidationError) as info:
+        key_of("--eth-src=" + text)
+    assert info.value.field == "--eth-src" and info.value.value in (text, "")
+
+
+def test_mac_bits_outside_mask_refused():
+    with pytest.raises(ValidationError, match="outside the mask"):
+        key_of("--eth-src=02:00:00:00:00:ff:ff:ff:ff:ff:ff:00")
+
+
+def test_unknown_vport_names_the_vports():
+    with pytest.raises(ValidationError) as info:
+        key_of("--in-port=nope")
+    assert info.value.field == "--in-port" and "eth1" in str(info.value)
+
+
+def test_tunnel_key_flags_match_only_what_they_name():
+    key, mask = key_of("--tunnel-id=0000000000000005", "--tunnel-ipv4-src=192.0.2.1",
+                       "--tunnel-df=false", "--tunnel-csum=true", "--tunnel-tp-dst=4789")
+    assert key == {"tunnel": {"tun_id": 5, "src": 0xC0000201, "csum": True, "tp_dst": 4789}}
+    assert mask == {"tunnel": {"tun_id": (1 << 64) - 1, "src": 0xFFFFFFFF, "df": True,
+                               "csum": True, "tp_dst": 0xFFFF}}
+
+
+@pytest.mark.parametrize("text,value", [("0000000000000005", 5), ("05", 5), ("0x1234", 0x1234)])
+def test_tunnel_id_hex_bytes(text, value):
+    assert key_of("--tunnel-id=" + text)[0] == {"tunnel": {"tun_id": value}}
+
+
+@pytest.mark.parametrize("option", ["--tunnel-id=00000000000000000", "--tunnel-id=xyz",
+                                    "--tunnel-df=maybe", "--tunnel-ttl=256",
+                                    "--tunnel-ipv4-dst=10.0.0.300", "--ipv4-src=::1"])
+def test_bad_values_name_the_option(option):
+    with pytest.raises(ValidationError) as info:
+        key_of(option)
+    assert info.value.field == option.split("=")[0]
+
+
+def test_ipv4_prefix_and_mask():
+    assert key_of("--ipv4-dst=10.1.0.0/16")[1] == {"ipv4": {"dst": 0xFFFF0000}}
+    assert key_of("--ipv4-dst=10.1.0.0/255.255.0.0")[1] == {"ipv4": {"dst": 0xFFFF0000}}
+
+
+def test_seed_example_actions():
+    actions = fo.actions_from_options(
+        [("set-tunnel-ipv4-src", "10.0.0.112"), ("set-tunnel-ipv4-dst", "10.0.0.113"),
+         ("set-tunnel-ttl", "64")], ["vx"], PORTS)
+    assert actions == [("set", {"tunnel": {"src": 0x0A000070, "dst": 0x0A000071, "ttl": 64}}),
+                       ("output", 3)]
+
+
+def test_output_list():
+    assert fo.actions_from_options([], ["eth1,eth2", "vx"], PORTS) == [
+        ("output", 1), ("output", 2), ("output", 3)]
+
+
+def test_set_tunnel_takes_no_mask():
+    with pytest.raises(ValidationError, match="no mask"):
+        fo.actions_from_options([("set-tunnel-ipv4-dst", "10.0.0.1/24")], [], PORTS)
+
+
+def test_seed_example_through_main(fake, capsys):
+    status, _out, err = run(capsys, "flow", "add", "dp0", "--in-port=eth1",
+                            "--set-tunnel-ipv4-src=10.0.0.112", "--set-tunnel-ipv4-dst=10.0.0.113",
+                            "--set-tunnel-ttl=64", "--output=vx")
+    assert (status, err) == (0, "")
+    assert fake.calls == [("put_flow", "dp0", {"in_port": 1}, {"in_port": 0xFFFFFFFF},
+                           [("set", {"tunnel": {"src": 0x0A000070, "dst": 0x0A000071, "ttl": 64}}),
+                            ("output", 3)])]
+
+
+def test_flow_delete_refuses_actions(fake, capsys):
+    status, _out, err = run(capsys, "flow", "delete", "dp0", "--in-port=eth1", "--output=eth2")
+    assert status == 1 and "--output" in err and fake.calls == []
+
+
+def test_key_text_and_key_flags_do_not_mix(fake, capsys):
+    status, _out, err = run(capsys, "flow", "add", "dp0", "--key=in_port(1),eth()",
+                            "--eth-src=02:00:00:00:00:01")
+    assert status == 1 and "--key" in err and "--eth-src" in err
+
+
+def test_bad_mac_through_main_sends_nothing(fake, capsys):
+    status, out, err = run(capsys, "flow", "add", "dp0", "--eth-src=02:00:00:00:00:0g",
+                           "--output=eth2")
+    assert status == 1 and out == "" and fake.calls == []
+    assert err.startswith("odp: --eth-src: invalid value '02:00:00:00:00:0g'")
+
+
+def test_missing_datapath_through_main(fake, capsys):
+    status, _out, err = run(capsys, "flow", "add", "dpx", "--in-port=eth1")
+    assert (status, err) == (1, "odp: datapath dpx does not exist\n")
+
+
+# -- flows -> options, and back ---------------------------------------------
+
+NAMES = dict((number, name) for name, number in PORTS.items())
+
+ROUND_TRIP = [
+    ({"in_port": 1, "eth": {"src": 0, "dst": 0}}, [("output", 2)]),
+    ({"in_port": 1, "eth": {"src": 0x020000000001, "dst": 0}},
+     [("set", {"tunnel": {"tun_id": 5, "src": 0x0A000070, "dst": 0x0A000071, "ttl": 64}}),
+      ("output", 3), ("output", 2)]),
+    ({"in_port": 3, "eth": {"src": 0, "dst": 0}, "tunnel": {"tun_id": 7, "dst": 0x0A000071}},
+     [("output", 1)]),
+    ({"in_port": 1, "eth": {"src": 0, "dst": 0}}, []),
+]
+
+
+def _normalized(key, mask):
+    return flows.normalize(*flows.complete_key(key, mask))
+
+
+@pytest.mark.parametrize("key,actions", ROUND_TRIP)
+def test_flags_round_trip(key, actions):
+    key, mask = flows.complete_key(key)
+    words = fo.format_flow_words(*flows.normalize(key, mask), actions=actions, port_names=NAMES)
+    back_key, back_mask, back_actions = fo.flow_from_options(
+        [w[2:].split("=", 1) for w in words], PORTS)
+    assert _normalized(back_key, back_mask) == flows.normalize(key, mask)
+    assert back_actions == actions
+
+
+def test_masked_mac_prints_twelve_groups():
+    words = fo.format_flow_words({"eth": {"src": 0x020000000000, "dst": 0}},
+                                 {"eth": {"src": 0xFFFFFFFFFF00, "dst": 0}}, [("output", 1)], NAMES)
+    assert words == ["--eth-src=02:00:00:00:00:00:ff:ff:ff:ff:ff:00", "--output=eth1"]
+
+
+def test_partially_masked_tunnel_df_false_prints():
+    words = fo.format_flow_words({"tunnel": {"dst": 1}}, {"tunnel": {"dst": 0xFFFFFFFF, "df": True}},
+                                 [("output", 1)], NAMES)
+    assert words == ["--tunnel-ipv4-dst=0.0.0.1", "--tunnel-df=false", "--output=eth1"]
+
+
+def test_other_attributes_fall_back_to_dpctl_text():
+    words = fo.format_flow_words({"in_port": 1, "eth": {"src": 0, "dst": 0}, "key33": None},
+                                 None, [("output", 1), ("pop_vlan", True)], NAMES)
+    assert words[0].startswith("--key=") and words[1].startswith("--actions=")
+
+
+def test_file_lines(fake, capsys, tmp_path, monkeypatch):
+    path = tmp_path / "flows"
+    path.write_text("--in-port=eth1 --output=eth2  # packets:3 bytes:294 used:never\n"
+                    "\n# a comment\n"
+                    "--in-port=eth2 --output=eth1\n")
+    assert run(capsys, "flow", "add", "dp0", "--file=%s" % path) == (0, "", "")
+    assert fake.calls == [("put_flows", "dp0", [
+        ({"in_port": 1}, {"in_port": 0xFFFFFFFF}, [("output", 2)]),
+        ({"in_port": 2}, {"in_port": 0xFFFFFFFF}, [("output", 1)])])]
+    monkeypatch.setattr("sys.stdin", io.StringIO("--in-port=vx --output=eth1\n"))
+    assert run(capsys, "f", "a", "dp0", "--file", "-")[0] == 0
+
+
+def test_file_line_errors_name_the_line(fake, capsys, tmp_path):
+    path = tmp_path / "flows"
+    path.write_text("--in-port=eth1 --output=eth2\n--in-port=eth1 --bogus=1\n")
+    status, _out, err = run(capsys, "flow", "add", "dp0", "--file=%s" % path)
+    assert status == cli.EXIT_USAGE and ("%s:2:" % path) in err and fake.calls == []
+
+
+def test_flow_list_lines_and_stats(fake, capsys):
+    fake.flows = [flows.Flow({"in_port": 1, "eth": {"src": 0, "dst": 0}},
+                             {"in_port": 0xFFFFFFFF, "eth": {"src": 0, "dst": 0}},
+                             [("output", 2)], packets=3, bytes=294, used=None)]
+    assert run(capsys, "flow", "list", "dp0") == (0, "--in-port=eth1 --output=eth2\n", "")
+    _status, out, _err = run(capsys, "flow", "list", "dp0", "--stats")
+    assert out == "--in-port=eth1 --output=eth2  # packets:3 bytes:294 used:never\n"
+    assert shlex.split(out, comments=True) == ["--in-port=eth1", "--output=eth2"]
