@@ -578,9 +578,8 @@ def _validate_actions(actions, where):
                     or "ipv4_info_bridge" in tunnel):
                 raise ValidationError(field + ".dst", tunnel.get("dst"),
                                       "set(tunnel) needs a destination address")
-        for nested in ("clone",):
-            if name == nested:
-                _validate_actions(value, field)
+        if name == "clone":
+            _validate_actions(value, field)
         if name == "sample":
             _validate_actions(value.get("actions", []), field + ".actions")
         if name == "check_pkt_len":
