@@ -28,7 +28,7 @@ class FakeClient:
     def __init__(self, fail=None):
         self.calls = []
         self.fail = fail
-        self.flows = []
+        self.flow_list = []
 
     def __enter__(self):
         return self
@@ -40,7 +40,12 @@ class FakeClient:
         def call(*args, **kwargs):
             if self.fail:
                 raise self.fail
+            # A Flow is recorded as its (key, mask, actions).
+            args = tuple((a.key, a.mask, a.actions) if isinstance(a, flows.Flow) else
+                         [(f.key, f.mask, f.actions) for f in a] if isinstance(a, list) else a
+                         for a in args)
             self.calls.append((name,) + args + tuple(sorted(kwargs.items())))
+            return [None] * len(args[-1]) if name == "put_flows" else None
         return call
 
     def vports(self, datapath):
@@ -49,16 +54,20 @@ class FakeClient:
         return [Vport("dp0", name, number, "internal" if number == 0 else "netdev")
                 for name, number in PORTS.items()]
 
-    def flows_of(self, datapath):
-        return self.flows
+    def find_vport(self, name):
+        return Vport("dp0", name, PORTS[name])
+
+    def datapaths(self):
+        return []
+
+    def flows(self, datapath):
+        return self.flow_list
 
 
 @pytest.fixture
 def fake(monkeypatch):
     client = FakeClient()
     monkeypatch.setattr(cli, "_open_client", lambda: client)
-    monkeypatch.setattr(cli, "_vports", lambda c, dp: c.vports(dp))
-    monkeypatch.setattr(cli, "_flows", lambda c, dp: c.flows_of(dp))
     return client
 
 
@@ -87,7 +96,7 @@ def test_ambiguous_prefix_lists_candidates():
 
 def test_abbreviated_command_runs(fake, capsys):
     assert run(capsys, "d", "a", "dp0") == (0, "", "")
-    assert fake.calls == [("add_datapath", "dp0")]
+    assert fake.calls == [("create_datapath", "dp0")]
 
 
 def test_ambiguous_abbreviation_is_one_line_error(fake, capsys):
@@ -124,7 +133,6 @@ def test_flow_add_help_lists_flags(capsys):
 # -- datapaths and vports ---------------------------------------------------
 
 def test_datapath_without_words_lists(fake, capsys):
-    fake.list_datapaths = lambda: []
     assert run(capsys, "datapath") == (0, "", "")
     assert run(capsys, "d", "list") == (0, "", "")
 
@@ -135,16 +143,16 @@ def test_vport_add_defaults(fake, capsys):
     run(capsys, "v", "a", "gr", "dp0", "gr0")
     run(capsys, "v", "a", "n", "dp0", "eth1")
     assert fake.calls == [
-        ("add_vport", "dp0", "vx", "vxlan", ("port", 4789)),
-        ("add_vport", "dp0", "gn", "geneve", ("port", 7000)),
-        ("add_vport", "dp0", "gr0", "gre", ("port", None)),
-        ("add_vport", "dp0", "eth1", "netdev", ("port", None)),
+        ("create_vport", "dp0", "vx", "vxlan", ("port", None)),
+        ("create_vport", "dp0", "gn", "geneve", ("port", 7000)),
+        ("create_vport", "dp0", "gr0", "gre", ("port", None)),
+        ("create_vport", "dp0", "eth1", "netdev", ("port", None)),
     ]
 
 
 def test_vport_add_port_value_may_follow(fake, capsys):
     run(capsys, "vport", "add", "vxlan", "--port", "4790", "dp0", "vx")
-    assert fake.calls == [("add_vport", "dp0", "vx", "vxlan", ("port", 4790))]
+    assert fake.calls == [("create_vport", "dp0", "vx", "vxlan", ("port", 4790))]
 
 
 def test_vport_add_bad_port(fake, capsys):
@@ -156,8 +164,7 @@ def test_vport_add_bad_port(fake, capsys):
 def test_vport_delete_with_or_without_datapath(fake, capsys):
     run(capsys, "vport", "delete", "dp0", "eth1")
     run(capsys, "vport", "del", "eth1")
-    assert fake.calls == [("delete_vport", "eth1", ("datapath", "dp0")),
-                          ("delete_vport", "eth1", ("datapath", None))]
+    assert fake.calls == [("delete_vport", "dp0", "eth1"), ("delete_vport", "dp0", "eth1")]
 
 
 def test_vport_lines_are_add_form():
@@ -291,9 +298,8 @@ def test_seed_example_through_main(fake, capsys):
                             "--set-tunnel-ipv4-src=10.0.0.112", "--set-tunnel-ipv4-dst=10.0.0.113",
                             "--set-tunnel-ttl=64", "--output=vx")
     assert (status, err) == (0, "")
-    assert fake.calls == [("put_flow", "dp0", {"in_port": 1}, {"in_port": 0xFFFFFFFF},
-                           [("set", {"tunnel": {"src": 0x0A000070, "dst": 0x0A000071, "ttl": 64}}),
-                            ("output", 3)])]
+    assert fake.calls == [("put_flow", "dp0", ({"in_port": 1}, {"in_port": 0xFFFFFFFF}, [
+        ("set", {"tunnel": {"src": 0x0A000070, "dst": 0x0A000071, "ttl": 64}}), ("output", 3)]))]
 
 
 def test_flow_delete_refuses_actions(fake, capsys):
@@ -387,7 +393,7 @@ def test_file_line_errors_name_the_line(fake, capsys, tmp_path):
 
 
 def test_flow_list_lines_and_stats(fake, capsys):
-    fake.flows = [flows.Flow({"in_port": 1, "eth": {"src": 0, "dst": 0}},
+    fake.flow_list = [flows.Flow({"in_port": 1, "eth": {"src": 0, "dst": 0}},
                              {"in_port": 0xFFFFFFFF, "eth": {"src": 0, "dst": 0}},
                              [("output", 2)], packets=3, bytes=294, used=None)]
     assert run(capsys, "flow", "list", "dp0") == (0, "--in-port=eth1 --output=eth2\n", "")

@@ -27,11 +27,11 @@ import time
 
 from . import cli_flow_options as flow_options
 from .errors import OdpError, PermissionDenied
+from .flows import Flow
 
 PROG = "odp"
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-DEFAULT_UDP_PORTS = {"vxlan": 4789, "geneve": 6081}
 # tcpdump reads the pcap stream from stdin: -l prints line by line, -n
 # avoids name lookups that would stall each packet.
 TCPDUMP = ["tcpdump", "-n", "-l", "-r", "-"]
@@ -237,16 +237,17 @@ def _open_client():
 # -- datapaths --------------------------------------------------------------
 
 def datapath_list(client, args):
-    datapaths = client.list_datapaths()
+    datapaths = client.datapaths()
     if args.get("json"):
-        emit_json([dict(name=dp.name, ifindex=dp.ifindex, stats=dp.stats) for dp in datapaths])
+        emit_json([dict(name=dp.name, ifindex=dp.ifindex, features=dp.features, stats=dp.stats)
+                   for dp in datapaths])
         return
     for dp in datapaths:
         emit("%s: %s" % (dp.ifindex, dp.name))
 
 
 def datapath_add(client, args):
-    client.add_datapath(args.positionals[0])
+    client.create_datapath(args.positionals[0])
 
 
 def datapath_delete(client, args):
@@ -254,19 +255,28 @@ def datapath_delete(client, args):
 
 
 def datapath_listen(client, args):
+    from .upcalls import Listener
     datapath = args.positionals[0]
     port_names = _port_names(client, datapath)
     show_keys = args.get("keys")
-    tcpdump = None if show_keys else _start_tcpdump()
+    tcpdump = None
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:
-        for miss in client.listen_misses(datapath):
-            if show_keys:
-                emit(_flow_line(miss.key, None, (), port_names, keep_actions=False))
-            else:
-                _write_pcap_record(tcpdump.stdin, miss.packet)
-    except (KeyboardInterrupt, Stop, BrokenPipeError):
+        with Listener(datapath, transport=client.transport) as listener:
+            tcpdump = None if show_keys else _start_tcpdump()
+            for upcall in listener:
+                if upcall.cmd != "miss":
+                    continue
+                if show_keys:
+                    emit(_flow_line(upcall.key, None, (), port_names, keep_actions=False))
+                else:
+                    _write_pcap_record(tcpdump.stdin, upcall.packet)
+    except (KeyboardInterrupt, Stop):
         pass  # the normal way to stop listening
+    except BrokenPipeError:
+        # The reader (head, grep -m) is gone: stop quietly, and keep Python
+        # from complaining when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
         signal.signal(signal.SIGTERM, previous)
         if tcpdump is not None:
@@ -306,8 +316,8 @@ def _stop_tcpdump(tcpdump):
 # -- vports -----------------------------------------------------------------
 
 def vport_list(client, args):
-    names = args.positionals or [dp.name for dp in client.list_datapaths()]
-    vports = [vport for name in names for vport in _vports(client, name)]
+    names = args.positionals or [dp.name for dp in client.datapaths()]
+    vports = [vport for name in names for vport in client.vports(name)]
     if args.get("json"):
         emit_json([dict(datapath=v.datapath, name=v.name, type=v.type, port_no=v.port_no,
                         port=v.port) for v in vports])
@@ -328,11 +338,8 @@ def _vport_add(vport_type):
     def add(client, args):
         datapath, name = args.positionals
         port = args.get("port")
-        if port is not None:
-            port = _udp_port(port)
-        elif vport_type in DEFAULT_UDP_PORTS:
-            port = DEFAULT_UDP_PORTS[vport_type]
-        client.add_vport(datapath, name, vport_type, port=port)
+        # The client applies the default ports (vxlan 4789, geneve 6081).
+        client.create_vport(datapath, name, vport_type, port=None if port is None else _udp_port(port))
     return add
 
 
@@ -343,23 +350,18 @@ def _udp_port(text):
 
 
 def vport_delete(client, args):
-    # go-odp took the vport name alone: vport names are global.
-    datapath = args.positionals[0] if len(args.positionals) == 2 else None
-    client.delete_vport(args.positionals[-1], datapath=datapath)
+    name = args.positionals[-1]
+    if len(args.positionals) == 2:
+        client.delete_vport(args.positionals[0], name)
+    else:
+        # go-odp took the vport name alone: vport names are global.
+        client.delete_vport(client.find_vport(name).datapath, name)
 
 
 # -- flows ------------------------------------------------------------------
 
-def _vports(client, datapath):
-    return client.list_vports(datapath)
-
-
-def _flows(client, datapath):
-    return client.list_flows(datapath)
-
-
 def _ports(client, datapath):
-    return dict((v.name, v.port_no) for v in _vports(client, datapath))
+    return dict((v.name, v.port_no) for v in client.vports(datapath))
 
 
 def _port_names(client, datapath):
@@ -382,7 +384,7 @@ def _quote(word):
 def flow_list(client, args):
     datapath = args.positionals[0]
     port_names = _port_names(client, datapath)
-    flows = _flows(client, datapath)
+    flows = client.flows(datapath)
     if args.get("json"):
         emit_json([_flow_json(flow, port_names) for flow in flows])
         return
@@ -395,7 +397,11 @@ def flow_list(client, args):
 
 
 def _used(used):
-    return "never" if used is None else "%.3fs" % used
+    """Seconds since last use, as ovs-dpctl prints it: the kernel reports the
+    time of last use in milliseconds of the monotonic clock."""
+    if not used:
+        return "never"
+    return "%.3fs" % max(time.monotonic() - used / 1000.0, 0.0)
 
 
 def _flow_json(flow, port_names):
@@ -415,19 +421,29 @@ def flow_add(client, args):
     datapath = args.positionals[0]
     path = args.get("file")
     if path is None:
-        key, mask, actions = _parse_flow(client, datapath, args.flow)
-        client.put_flow(datapath, key, mask, actions)
+        client.put_flow(datapath, Flow(*_parse_flow(client, datapath, args.flow)))
         return
     if args.flow:
         raise UsageError("--file takes every flow from the file: no other flow options", args.path)
     ports = _ports(client, datapath)
-    flows = [flow_options.flow_from_options(items, ports) for items in _read_flow_file(path, args)]
-    client.put_flows(datapath, flows)
+    lines = _read_flow_file(path, args)
+    flows = []
+    for number, items in lines:
+        try:
+            flows.append(Flow(*flow_options.flow_from_options(items, ports)))
+        except OdpError as exc:
+            raise OdpError("%s:%d: %s" % (path, number, exc))
+    failed = [(number, error) for (number, _items), error in zip(lines, client.put_flows(datapath, flows))
+              if error is not None]
+    for number, error in failed:
+        _say("%s:%d: %s" % (path, number, error))
+    if failed:
+        raise OdpError("%d of %d flows from %s not installed" % (len(failed), len(flows), path))
 
 
 def _read_flow_file(path, args):
-    """The flow options of each line of ``path`` (``-``: stdin); ``#`` starts
-    a comment, as in ``flow list --stats`` output."""
+    """``[(line number, flow options)]`` of ``path`` (``-``: stdin); ``#``
+    starts a comment, as in ``flow list --stats`` output."""
     handle = sys.stdin if path == "-" else _open_text(path)
     try:
         lines = handle.read().splitlines()
@@ -439,17 +455,15 @@ def _read_flow_file(path, args):
     for number, line in enumerate(lines, 1):
         try:
             words = shlex.split(line, comments=True)
-        except ValueError as exc:
+            # The datapath is the command line's; "-" stands in for it.
+            line_args = parse_leaf(command, args.path, ["-"] + words, flow=True) if words else None
+        except (ValueError, UsageError) as exc:
             raise UsageError("%s:%d: %s" % (path, number, exc), args.path)
-        if not words:
+        if line_args is None:
             continue
-        try:
-            line_args = parse_leaf(command, args.path, ["-"] + words, flow=True)
-        except UsageError as exc:
-            raise UsageError("%s:%d: %s" % (path, number, exc), args.path)
-        if len(line_args.positionals) > 1 or line_args.options:
-            raise UsageError("%s:%d: a flow line holds flow options only" % (path, number), args.path)
-        result.append(line_args.flow)
+        if line_args.options:
+            raise UsageError("%s:%d: a line holds flow options only" % (path, number), args.path)
+        result.append((number, line_args.flow))
     return result
 
 
@@ -469,7 +483,7 @@ def flow_delete(client, args):
 def flow_clear(client, args):
     datapath = args.positionals[0]
     key, mask, _actions = _parse_flow(client, datapath, args.flow, with_actions=False)
-    client.clear_flow(datapath, key, mask)
+    client.clear_flow_stats(datapath, key, mask)
 
 
 FLOW_HANDLERS = (flow_add, flow_delete, flow_clear)
@@ -534,9 +548,14 @@ def main(argv=None):
 def _fail(error, status, debug):
     if debug and isinstance(error, Exception):
         raise error
-    sys.stderr.write("%s: %s\n" % (PROG, error))
-    sys.stderr.flush()
+    _say(error)
     return status
+
+
+def _say(message):
+    """One error line on stderr."""
+    sys.stderr.write("%s: %s\n" % (PROG, message))
+    sys.stderr.flush()
 
 
 if __name__ == "__main__":
