@@ -136,8 +136,14 @@ def error_for(code, op, what, missing=errors.NotFound, extack=None):
 
     ``op`` is the verb (``create``), ``what`` the object (``datapath dp0``,
     ``flow in_port(1),eth() in datapath dp0``) and ``missing`` the
-    :class:`errors.NotFound` subclass for ENOENT/ENODEV on that object.
+    :class:`errors.NotFound` subclass for ENOENT/ENODEV on that object, or a
+    ``dict`` errno -> ``(subclass, what)`` where the two differ (flows: ENODEV
+    is the datapath, ENOENT the flow).
     """
+    if isinstance(missing, dict) and code in missing:
+        missing, what = missing[code]
+    elif isinstance(missing, dict):
+        missing = errors.NotFound
     if code in (errno.EPERM, errno.EACCES):
         cls, text = errors.PermissionDenied, (
             "cannot %s %s: permission denied, root or CAP_NET_ADMIN is required" % (op, what))
@@ -288,12 +294,12 @@ class Transport:
         self._families[name] = info
         return info
 
-    def _family_id(self, family):
+    def _resolved(self, family):
         info = self._families.get(family.name) or self.family(family.name)
         if info is None:
             raise errors.Unsupported("the running kernel has no %s generic netlink family"
                                      % family.name)
-        return info.id
+        return info
 
     # -- framing ----------------------------------------------------------
 
@@ -302,10 +308,14 @@ class Transport:
         return self._seq
 
     def encode(self, family, cmd, dp_ifindex, attrs, flags, seq):
-        """One ODP request message (``attrs`` already encoded)."""
-        return OVS_REQ.pack(OVS_HDRLEN + len(attrs), self._family_id(family),
-                            NLM_F_REQUEST | flags, seq, 0, cmd, family.version, 0,
-                            dp_ifindex) + attrs
+        """One ODP request message (``attrs`` already encoded).
+
+        The genl version is the kernel's: ovs_datapath answers a version-1
+        duplicate create by resetting the datapath's user features.
+        """
+        info = self._resolved(family)
+        return OVS_REQ.pack(OVS_HDRLEN + len(attrs), info.id, NLM_F_REQUEST | flags, seq, 0,
+                            cmd, info.version, 0, dp_ifindex) + attrs
 
     def _recv(self):
         """One datagram as bytes (copied out of the reusable buffer)."""

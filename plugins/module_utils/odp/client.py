@@ -1,0 +1,536 @@
+# -*- coding: utf-8 -*-
+# Copyright: vswitch.odp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The datapath client: datapaths, vports and flows of the kernel datapath.
+
+``Client`` speaks the ODP generic netlink families through one
+:class:`netlink.Transport`.  Input is checked before anything is sent; kernel
+refusals come back as :mod:`errors` exceptions that name the datapath, vport
+or flow and carry the kernel's extended-ACK text.
+
+Datapath arguments are a name or a :class:`Datapath`.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+import array
+import errno
+import re
+
+from . import errors, tunnels
+try:
+    from .dpctl import format_key
+except ImportError:  # TEMPORARY until dpctl.py lands: plain import in the final state
+    format_key = None
+from .families import DatapathFamily, FlowFamily, VportFamily
+from .flows import Flow, complete_key
+from .netlink import NLM_F_CREATE, NLM_F_ECHO, Transport
+
+try:
+    from typing import Iterator, List, Optional, Sequence, Union  # noqa: F401 pylint: disable=unused-import
+except ImportError:  # pragma: no cover
+    pass
+
+DP = DatapathFamily
+VP = VportFamily
+FL = FlowFamily
+
+# An interface name: what the kernel's dev_valid_name() accepts (IFNAMSIZ 16).
+_IFNAME = re.compile(r"^[^/:\s]{1,15}$")
+VPORT_TYPES = ("netdev", "internal", "vxlan", "geneve", "gre")
+TUNNEL_TYPES = ("vxlan", "geneve", "gre")
+PUT_MODES = ("upsert", "create", "modify")
+OVSP_LOCAL = 0
+DP_MAX_PORTS = 0xFFFF
+UFID_LEN = 16
+# User features to try in turn, by requested upcall dispatch.
+_PER_CPU = DP.F_UNALIGNED | DP.F_DISPATCH_UPCALL_PER_CPU
+_PER_VPORT = DP.F_UNALIGNED | DP.F_VPORT_PIDS
+DISPATCH_FEATURES = {None: (_PER_CPU, _PER_VPORT), "per-cpu": (_PER_CPU,),
+                     "per-vport": (_PER_VPORT,)}
+
+
+class Datapath:
+    """A datapath as the kernel reported it."""
+
+    __slots__ = ("name", "ifindex", "user_features", "features", "stats", "dispatch")
+
+    def __init__(self, ifindex, attrs):
+        self.name = attrs["name"]
+        self.ifindex = ifindex
+        self.user_features = attrs.get("user_features", 0)
+        self.features = [name for bit, name in DP.FEATURE_NAMES if self.user_features & bit]
+        stats = dict(attrs.get("stats") or {})
+        mega = attrs.get("megaflow_stats") or {}
+        for field in ("masks", "mask_hit", "cache_hit"):
+            stats[field] = mega.get(field, 0)
+        self.stats = stats
+        # Where upcalls go: one netlink socket per CPU, or per vport.
+        self.dispatch = ("per-cpu" if self.user_features & DP.F_DISPATCH_UPCALL_PER_CPU
+                         else "per-vport")
+
+    def __repr__(self):
+        return "Datapath(%r, ifindex=%d, features=%r)" % (self.name, self.ifindex, self.features)
+
+
+class Vport:
+    """A datapath port as the kernel reported it.
+
+    ``type`` is the tunnel type also for a tunnel made as a metadata-mode
+    netdev (``backing`` ``"netdev"``); ``backing`` is ``"ovs-vport"`` when
+    the datapath's own vport type implements the port.
+    """
+
+    __slots__ = ("datapath", "name", "type", "port_no", "port", "stats", "upcall_pids",
+                 "ifindex", "backing")
+
+    def __init__(self, datapath, attrs):
+        self.datapath = datapath
+        self.name = attrs["name"]
+        self.type = VP.TYPES.get(attrs.get("type"), "type%s" % attrs.get("type"))
+        self.port_no = attrs.get("port_no")
+        options = attrs.get("options") or {}
+        self.port = options.get("dst_port")
+        self.stats = attrs.get("stats") or {}
+        self.upcall_pids = _u32_list(attrs.get("upcall_pids", b""))
+        self.ifindex = attrs.get("ifindex")
+        self.backing = "ovs-vport"
+
+    def __repr__(self):
+        return "Vport(%r, %r, type=%r, port_no=%r)" % (self.datapath, self.name, self.type,
+                                                       self.port_no)
+
+
+def _u32_list(raw):
+    values = array.array("I")
+    values.frombytes(bytes(raw)[:len(raw) // 4 * 4])
+    return list(values)
+
+
+def _pids_bytes(field, pids):
+    pids = list(pids)
+    if not pids:
+        raise errors.ValidationError(field, pids, "needs at least one netlink port id")
+    for pid in pids:
+        if not isinstance(pid, int) or isinstance(pid, bool) or not 0 <= pid <= 0xFFFFFFFF:
+            raise errors.ValidationError(field, pid, "a netlink port id is an integer "
+                                         "from 0 to 4294967295")
+    return array.array("I", pids).tobytes()
+
+
+def _check_pid_count(dp, pids):
+    """The kernel takes several port ids per vport only with OVS_DP_F_VPORT_PIDS,
+    and (since 6.1.y) no more than there are possible CPUs."""
+    if pids is None or len(pids) < 2:
+        return
+    if not dp.user_features & DP.F_VPORT_PIDS:
+        raise errors.ValidationError(
+            "upcall_pids", list(pids), "datapath %s dispatches upcalls %s without the "
+            "vport_pids feature: give one netlink port id" % (dp.name, dp.dispatch))
+    cpus = _possible_cpus()
+    if cpus and len(pids) > cpus:
+        raise errors.ValidationError("upcall_pids", list(pids), "at most one netlink port "
+                                     "id per possible CPU (%d)" % cpus)
+
+
+def _possible_cpus():
+    """Number of possible CPUs (the kernel's nr_cpu_ids), None when unknown."""
+    try:
+        with open("/sys/devices/system/cpu/possible") as possible:
+            text = possible.read().strip()
+    except (IOError, OSError):
+        return None
+    return max(int(part.split("-")[-1]) for part in text.split(",")) + 1
+
+
+def _check_name(field, name):
+    if not isinstance(name, str) or not _IFNAME.match(name) or name in (".", ".."):
+        raise errors.ValidationError(field, name, "must be 1 to 15 characters without "
+                                     "'/', ':' or whitespace")
+    return name
+
+
+class Client:
+    """Datapath, vport and flow operations on the kernel datapath.
+
+    ``Client()`` opens one generic netlink socket; the families are resolved
+    on first use.  Use it as a context manager or call :meth:`close`.
+    """
+
+    def __init__(self):
+        self.transport = Transport()
+        self._by_name = {}  # datapath name -> Datapath (last seen)
+        self._names = {}  # ifindex -> datapath name
+
+    def close(self):
+        # type: () -> None
+        self.transport.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- datapaths --------------------------------------------------------
+
+    def _datapath(self, ifindex, attrs):
+        dp = Datapath(ifindex, attrs)
+        self._by_name[dp.name] = dp
+        self._names[ifindex] = dp.name
+        return dp
+
+    def datapaths(self):
+        # type: () -> List[Datapath]
+        """Every datapath of this network namespace."""
+        return [self._datapath(ifindex, attrs)
+                for ifindex, attrs in self.transport.dump(DP, DP.CMD_GET, what="datapaths")]
+
+    def get_datapath(self, name):
+        # type: (str) -> Datapath
+        """The datapath ``name``; :class:`errors.NoSuchDatapath` when absent."""
+        _check_name("datapath", name)
+        ((ifindex, attrs),) = self.transport.request(
+            DP, DP.CMD_GET, 0, DP.attrs.encode([("name", name)]), what="datapath %s" % name,
+            missing=errors.NoSuchDatapath)
+        return self._datapath(ifindex, attrs)
+
+    def create_datapath(self, name, dispatch=None):
+        # type: (str, Optional[str]) -> Datapath
+        """Create datapath ``name`` with the best upcall dispatch the kernel has.
+
+        Like lib/dpif-netlink.c ``dpif_netlink_open``: ask for per-CPU upcall
+        dispatch, and when the kernel refuses it (EOPNOTSUPP) fall back to
+        per-vport dispatch with several netlink port ids per vport.  The
+        reply tells what the kernel accepted.  ``dispatch`` ``"per-vport"``
+        skips per-CPU dispatch; ``"per-cpu"`` insists on it.
+        """
+        _check_name("datapath", name)
+        if dispatch not in DISPATCH_FEATURES:
+            raise errors.ValidationError("dispatch", dispatch, "must be per-cpu or per-vport")
+        what = "datapath %s" % name
+        for features in DISPATCH_FEATURES[dispatch]:
+            attrs = DP.attrs.encode([("name", name), ("upcall_pid", 0),
+                                     ("user_features", features)])
+            try:
+                ((ifindex, reply),) = self.transport.request(
+                    DP, DP.CMD_NEW, 0, attrs, NLM_F_ECHO, what=what)
+            except errors.Unsupported:
+                if features == DISPATCH_FEATURES[dispatch][-1]:
+                    raise
+                continue
+            return self._datapath(ifindex, reply)
+        raise AssertionError("unreachable")  # the last attempt returns or raises
+
+    def delete_datapath(self, name):
+        # type: (str) -> None
+        """Delete datapath ``name`` with its vports and flows.
+
+        Tunnel vports made as netdevs are deleted with it.
+        """
+        tunnel_devices = [v.name for v in self.vports(name) if v.backing == "netdev"]
+        self.transport.request(DP, DP.CMD_DEL, 0, DP.attrs.encode([("name", name)]),
+                               what="datapath %s" % name, missing=errors.NoSuchDatapath)
+        dp = self._by_name.pop(name, None)
+        if dp is not None:
+            self._names.pop(dp.ifindex, None)
+        for device in tunnel_devices:
+            tunnels.delete(device)
+
+    def _dp(self, datapath):
+        """A :class:`Datapath` given by name or object (cached per client)."""
+        if isinstance(datapath, Datapath):
+            return datapath
+        return self._by_name.get(datapath) or self.get_datapath(datapath)
+
+    def _dp_index(self, datapath):
+        """``(name, ifindex)`` of a datapath given by name or object."""
+        dp = self._dp(datapath)
+        return dp.name, dp.ifindex
+
+    def _dp_name(self, ifindex):
+        if ifindex not in self._names:
+            self.datapaths()
+        return self._names.get(ifindex, "#%d" % ifindex)
+
+    # -- vports -----------------------------------------------------------
+
+    def _vport(self, dp_name, attrs):
+        vport = Vport(dp_name, attrs)
+        if vport.type == "netdev":
+            tunnel = tunnels.describe(vport.name)
+            if tunnel is not None:
+                vport.type, vport.port = tunnel
+                vport.backing = "netdev"
+        return vport
+
+    def vports(self, datapath):
+        # type: (Union[str, Datapath]) -> List[Vport]
+        """The vports of a datapath, by port number."""
+        name, ifindex = self._dp_index(datapath)
+        replies = self.transport.dump(VP, VP.CMD_GET, ifindex, what="vports of datapath %s" % name,
+                                      missing=errors.NoSuchDatapath)
+        return sorted((self._vport(name, attrs) for _ifindex, attrs in replies),
+                      key=lambda vport: vport.port_no)
+
+    def get_vport(self, datapath, name):
+        # type: (Union[str, Datapath], str) -> Vport
+        """Vport ``name`` of a datapath; :class:`errors.NoSuchVport` when absent."""
+        dp_name, ifindex = self._dp_index(datapath)
+        _check_name("vport", name)
+        ((_ifindex, attrs),) = self.transport.request(
+            VP, VP.CMD_GET, ifindex, VP.attrs.encode([("name", name)]),
+            what="vport %s in datapath %s" % (name, dp_name), missing=errors.NoSuchVport)
+        return self._vport(dp_name, attrs)
+
+    def find_vport(self, name):
+        # type: (str) -> Vport
+        """Vport ``name`` in whichever datapath holds it."""
+        _check_name("vport", name)
+        ((ifindex, attrs),) = self.transport.request(
+            VP, VP.CMD_GET, 0, VP.attrs.encode([("name", name)]),
+            what="vport %s" % name, missing=errors.NoSuchVport)
+        return self._vport(self._dp_name(ifindex), attrs)
+
+    def create_vport(self, datapath, name, type="netdev", port=None, port_no=None,
+                     upcall_pids=None):  # pylint: disable=redefined-builtin
+        # type: (Union[str, Datapath], str, str, Optional[int], Optional[int], Optional[Sequence[int]]) -> Vport
+        """Attach a vport to a datapath.
+
+        ``type`` is netdev, internal, vxlan, geneve or gre; ``port`` the UDP
+        destination port of a vxlan (4789) or geneve (6081) tunnel;
+        ``port_no`` the datapath port number wanted (the kernel picks one
+        when None); ``upcall_pids`` the netlink port ids for its upcalls.
+
+        When the kernel lacks the tunnel vport type, the tunnel is made as a
+        metadata-mode netdev over rtnetlink and attached as a netdev vport,
+        as Open vSwitch does.
+        """
+        items = self._vport_request(name, type, port, port_no, upcall_pids)
+        dp = self._dp(datapath)
+        _check_pid_count(dp, upcall_pids)
+        dp_name, ifindex = dp.name, dp.ifindex
+        what = "%s vport %s in datapath %s" % (type, name, dp_name)
+        try:
+            ((_ifindex, attrs),) = self.transport.request(
+                VP, VP.CMD_NEW, ifindex, VP.attrs.encode(items), NLM_F_ECHO, what=what,
+                # The datapath was just looked up: ENODEV is the network device.
+                missing=dict.fromkeys((errno.ENODEV, errno.ENOENT),
+                                      (errors.NotFound, "network device %s" % name)))
+        except errors.Unsupported:
+            # ovs_vport_add: EAFNOSUPPORT once loading vport-<type> failed.
+            if type not in TUNNEL_TYPES:
+                raise
+            return self._create_tunnel_netdev(dp_name, ifindex, items, type, name, port)
+        return self._vport(dp_name, attrs)
+
+    @staticmethod
+    def _vport_request(name, vport_type, port, port_no, upcall_pids):
+        """The attributes of a vport NEW request, input checked."""
+        _check_name("name", name)
+        if vport_type not in VPORT_TYPES:
+            raise errors.ValidationError("type", vport_type, "must be one of %s"
+                                         % ", ".join(VPORT_TYPES))
+        items = [("name", name), ("type", VP.TYPE_IDS[vport_type]),
+                 ("upcall_pids", _pids_bytes("upcall_pids", upcall_pids or [0]))]
+        if port_no is not None:
+            if not isinstance(port_no, int) or isinstance(port_no, bool) \
+                    or not 0 < port_no < DP_MAX_PORTS:
+                raise errors.ValidationError("port_no", port_no, "must be from 1 to %d"
+                                             % (DP_MAX_PORTS - 1))
+            items.append(("port_no", port_no))
+        if port is not None and vport_type not in tunnels.DEFAULT_PORTS:
+            raise errors.ValidationError("port", port, "only vxlan and geneve vports "
+                                         "have a UDP port")
+        if vport_type in tunnels.DEFAULT_PORTS:
+            port = tunnels.DEFAULT_PORTS[vport_type] if port is None else port
+            if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+                raise errors.ValidationError("port", port, "a UDP port is from 1 to 65535")
+            items.append(("options", {"dst_port": port}))
+        return items
+
+    def _create_tunnel_netdev(self, dp_name, ifindex, items, vport_type, name, port):
+        tunnels.create(vport_type, name, port)
+        netdev_items = [(key, VP.TYPE_IDS["netdev"] if key == "type" else value)
+                        for key, value in items if key != "options"]
+        try:
+            ((_ifindex, attrs),) = self.transport.request(
+                VP, VP.CMD_NEW, ifindex, VP.attrs.encode(netdev_items), NLM_F_ECHO,
+                what="%s vport %s in datapath %s" % (vport_type, name, dp_name),
+                missing=errors.NoSuchDatapath)
+        except errors.OdpError:
+            tunnels.delete(name)
+            raise
+        return self._vport(dp_name, attrs)
+
+    def delete_vport(self, datapath, name):
+        # type: (Union[str, Datapath], str) -> None
+        """Detach vport ``name``; a tunnel made as a netdev is deleted too."""
+        vport = self.get_vport(datapath, name)
+        dp_name, ifindex = self._dp_index(datapath)
+        self.transport.request(VP, VP.CMD_DEL, ifindex, VP.attrs.encode([("name", name)]),
+                               what="vport %s in datapath %s" % (name, dp_name),
+                               missing=errors.NoSuchVport)
+        if vport.backing == "netdev":
+            tunnels.delete(name)
+
+    def set_upcall_pids(self, datapath, name, pids):
+        # type: (Union[str, Datapath], str, Sequence[int]) -> Vport
+        """Set the netlink port ids that receive vport ``name``'s upcalls."""
+        raw = _pids_bytes("upcall_pids", pids)
+        _check_name("vport", name)
+        dp = self._dp(datapath)
+        _check_pid_count(dp, pids)
+        dp_name, ifindex = dp.name, dp.ifindex
+        ((_ifindex, attrs),) = self.transport.request(
+            VP, VP.CMD_SET, ifindex, VP.attrs.encode([("name", name), ("upcall_pids", raw)]),
+            NLM_F_ECHO, what="vport %s in datapath %s" % (name, dp_name),
+            missing=errors.NoSuchVport)
+        return self._vport(dp_name, attrs)
+
+    # -- flows ------------------------------------------------------------
+
+    def iter_flows(self, datapath):
+        # type: (Union[str, Datapath]) -> Iterator[Flow]
+        """Every flow of a datapath (one consistent dump); unknown attributes kept."""
+        name, ifindex = self._dp_index(datapath)
+        from_attrs = Flow.from_attrs
+        for _ifindex, attrs in self.transport.dump(FL, FL.CMD_GET, ifindex,
+                                                   what="flows of datapath %s" % name,
+                                                   missing=errors.NoSuchDatapath):
+            yield from_attrs(attrs)
+
+    def flows(self, datapath):
+        # type: (Union[str, Datapath]) -> List[Flow]
+        return list(self.iter_flows(datapath))
+
+    @staticmethod
+    def _match_items(key, mask, ufid):
+        """Identifier attributes of a flow request: UFID when given, else the key."""
+        items = []
+        if ufid is not None:
+            items.append(("ufid", _check_ufid(ufid)))
+        if key is not None:
+            key, mask = complete_key(key, mask)
+            items.append(("key", key))
+            items.append(("mask", mask))
+        elif ufid is None:
+            raise errors.ValidationError("key", key, "a flow needs a key or a UFID")
+        return items
+
+    @staticmethod
+    def _flow_what(dp_name, key, mask, ufid):
+        if key is None:
+            return "flow ufid %s in datapath %s" % (_ufid_text(ufid), dp_name)
+        text = format_key(key, mask) if format_key else repr(key)
+        return "flow %s in datapath %s" % (text, dp_name)
+
+    def _flow_missing(self, dp_name, what):
+        return {errno.ENODEV: (errors.NoSuchDatapath, "datapath %s" % dp_name),
+                errno.ENOENT: (errors.NoSuchFlow, what)}
+
+    def get_flow(self, datapath, key=None, mask=None, ufid=None):
+        # type: (Union[str, Datapath], Optional[dict], Optional[dict], Optional[bytes]) -> Flow
+        """The installed flow with this key and mask (or UFID)."""
+        dp_name, ifindex = self._dp_index(datapath)
+        items = self._match_items(key, mask, ufid)
+        # GET looks a flow up by UFID or by its exact key; a mask is not allowed.
+        items = [item for item in items if item[0] != "mask" and (ufid is None or item[0] == "ufid")]
+        what = self._flow_what(dp_name, key, mask, ufid)
+        ((_ifindex, attrs),) = self.transport.request(
+            FL, FL.CMD_GET, ifindex, FL.attrs.encode(items), what=what,
+            missing=self._flow_missing(dp_name, what))
+        return Flow.from_attrs(attrs)
+
+    def _put_message(self, ifindex, flow, mode):
+        if mode not in PUT_MODES:
+            raise errors.ValidationError("mode", mode, "must be one of %s" % ", ".join(PUT_MODES))
+        items = self._match_items(flow.key, flow.mask, flow.ufid)
+        items.append(("actions", list(flow.actions)))
+        # Like dpif_netlink_flow_put: NEW creates (NLM_F_CREATE: fail if it
+        # exists) or replaces the actions; SET modifies in place, stats kept.
+        cmd = FL.CMD_SET if mode == "modify" else FL.CMD_NEW
+        flags = NLM_F_CREATE if mode == "create" else 0
+        return FL, cmd, ifindex, FL.attrs.encode(items), flags
+
+    def put_flow(self, datapath, flow, mode="upsert"):
+        # type: (Union[str, Datapath], Flow, str) -> None
+        """Install a flow: ``upsert`` (create or replace actions), ``create``
+        (:class:`errors.AlreadyExists` when present) or ``modify``
+        (:class:`errors.NoSuchFlow` when absent; statistics kept)."""
+        dp_name, ifindex = self._dp_index(datapath)
+        message = self._put_message(ifindex, flow, mode)
+        what = self._flow_what(dp_name, flow.key, flow.mask, flow.ufid)
+        self.transport.request(*message, what=what, missing=self._flow_missing(dp_name, what))
+
+    def put_flows(self, datapath, flows, mode="upsert"):
+        # type: (Union[str, Datapath], Sequence[Flow], str) -> List[Optional[errors.OdpError]]
+        """Install many flows in batched transactions; one result per flow:
+        ``None`` or the :mod:`errors` exception for that flow (not raised)."""
+        dp_name, ifindex = self._dp_index(datapath)
+        flows = list(flows)
+        messages = [self._put_message(ifindex, flow, mode) for flow in flows]
+        verb = "modify" if mode == "modify" else "create"
+        return self._results(dp_name, flows, self.transport.transact(messages, decode=False), verb)
+
+    def _results(self, dp_name, flows, results, verb):
+        out = []
+        for flow, result in zip(flows, results):
+            if isinstance(result, list):
+                out.append(None)
+                continue
+            what = self._flow_what(dp_name, flow.key, flow.mask, flow.ufid)
+            out.append(result.to_error(verb, what, self._flow_missing(dp_name, what)))
+        return out
+
+    def delete_flow(self, datapath, key=None, mask=None, ufid=None):
+        # type: (Union[str, Datapath], Optional[dict], Optional[dict], Optional[bytes]) -> None
+        """Delete one flow, found by UFID when given, else by key."""
+        dp_name, ifindex = self._dp_index(datapath)
+        what = self._flow_what(dp_name, key, mask, ufid)
+        self.transport.request(*self._delete_message(ifindex, key, mask, ufid), what=what,
+                               missing=self._flow_missing(dp_name, what))
+
+    def _delete_message(self, ifindex, key, mask, ufid):
+        items = [item for item in self._match_items(key, mask, ufid)
+                 if item[0] != "mask" and (ufid is None or item[0] == "ufid")]
+        return FL, FL.CMD_DEL, ifindex, FL.attrs.encode(items), 0
+
+    def delete_flows(self, datapath, flows):
+        # type: (Union[str, Datapath], Sequence[Flow]) -> List[Optional[errors.OdpError]]
+        """Delete many flows in batched transactions; one result per flow."""
+        dp_name, ifindex = self._dp_index(datapath)
+        flows = list(flows)
+        messages = [self._delete_message(ifindex, f.key, f.mask, f.ufid) for f in flows]
+        return self._results(dp_name, flows, self.transport.transact(messages, decode=False),
+                             "delete")
+
+    def flush_flows(self, datapath):
+        # type: (Union[str, Datapath]) -> None
+        """Delete every flow of a datapath."""
+        dp_name, ifindex = self._dp_index(datapath)
+        self.transport.request(FL, FL.CMD_DEL, ifindex, b"", what="flows of datapath %s" % dp_name,
+                               missing=errors.NoSuchDatapath)
+
+    def clear_flow_stats(self, datapath, key=None, mask=None, ufid=None):
+        # type: (Union[str, Datapath], Optional[dict], Optional[dict], Optional[bytes]) -> None
+        """Zero a flow's packet and byte counters (OVS_FLOW_ATTR_CLEAR)."""
+        dp_name, ifindex = self._dp_index(datapath)
+        items = self._match_items(key, mask, ufid) + [("clear", True)]
+        what = self._flow_what(dp_name, key, mask, ufid)
+        self.transport.request(FL, FL.CMD_SET, ifindex, FL.attrs.encode(items), what=what,
+                               missing=self._flow_missing(dp_name, what))
+
+
+def _check_ufid(ufid):
+    """A UFID as its 16 bytes (``bytes`` or ``uuid.UUID``)."""
+    raw = getattr(ufid, "bytes", ufid)
+    if not isinstance(raw, (bytes, bytearray)) or len(raw) != UFID_LEN:
+        raise errors.ValidationError("ufid", ufid, "a UFID is 16 bytes (or a uuid.UUID)")
+    return bytes(raw)
+
+
+def _ufid_text(ufid):
+    return bytes(_check_ufid(ufid)).hex()

@@ -1,0 +1,126 @@
+# -*- coding: utf-8 -*-
+# Copyright: vswitch.odp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Metadata-mode tunnel network devices over rtnetlink (pyroute2).
+
+Open vSwitch no longer uses the datapath's own tunnel vport types (vxlan,
+geneve, gre): it creates a tunnel netdev in "external" (collect_metadata) mode
+over rtnetlink and attaches it as a plain netdev vport, and kernels may lack
+the ``vport-<type>`` modules entirely.  The client falls back to this module
+when the kernel refuses a tunnel vport type.
+
+This is the only module importing pyroute2, lazily: the rest of the library
+works without it.  Its ``IPRoute.link`` API is the same in pyroute2 0.7.2 and
+0.9.x.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+import errno
+
+from . import errors
+from .netlink import error_for
+
+# Like dpif-netlink-rtnl.c: tunnels must not cap the MTU of what they carry.
+TUNNEL_MTU = 65000
+DEFAULT_PORTS = {"vxlan": 4789, "geneve": 6081}
+# Vport type -> rtnetlink link kind.
+KINDS = {"vxlan": "vxlan", "geneve": "geneve", "gre": "gretap"}
+TYPES = dict((kind, vport_type) for vport_type, kind in KINDS.items())
+
+
+def _iproute():
+    try:
+        from pyroute2 import IPRoute  # pylint: disable=import-outside-toplevel
+        from pyroute2.netlink.exceptions import NetlinkError  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise errors.Unsupported(
+            "tunnel vports need pyroute2 on this kernel (it lacks the openvswitch tunnel "
+            "vport modules, so tunnels are metadata-mode netdevs made over rtnetlink): "
+            "install python3-pyroute2 or 'pip install pyroute2'")
+    return IPRoute(), NetlinkError
+
+
+def _link_args(vport_type, port):
+    if vport_type == "vxlan":
+        return {"vxlan_port": port, "vxlan_collect_metadata": 1, "vxlan_learning": 0,
+                "vxlan_udp_zero_csum6_rx": 1}
+    if vport_type == "geneve":
+        return {"geneve_port": port, "geneve_collect_metadata": True,
+                "geneve_udp_zero_csum6_rx": 1}
+    return {"gre_collect_metadata": True}
+
+
+def create(vport_type, name, port=None):
+    """Create and bring up the metadata-mode tunnel netdev ``name``; its ifindex."""
+    port = port or DEFAULT_PORTS.get(vport_type)
+    what = "%s tunnel device %s" % (vport_type, name)
+    ipr, netlink_error = _iproute()
+    try:
+        try:
+            ipr.link("add", ifname=name, kind=KINDS[vport_type], mtu=TUNNEL_MTU,
+                     **_link_args(vport_type, port))
+            index = ipr.link_lookup(ifname=name)[0]
+            ipr.link("set", index=index, state="up")
+        except netlink_error as exc:
+            raise error_for(exc.code, "create", what, errors.NotFound, _extack(exc))
+        return index
+    finally:
+        ipr.close()
+
+
+def delete(name):
+    """Delete the tunnel netdev ``name`` (already gone is fine)."""
+    ipr, netlink_error = _iproute()
+    try:
+        try:
+            ipr.link("del", ifname=name)
+        except netlink_error as exc:
+            if exc.code not in (errno.ENODEV, errno.ENOENT):
+                raise error_for(exc.code, "delete", "tunnel device %s" % name)
+    finally:
+        ipr.close()
+
+
+def might_be_tunnel(name):
+    """Cheap sysfs check (no pyroute2 import): could netdev ``name`` be a tunnel?"""
+    try:
+        with open("/sys/class/net/%s/uevent" % name) as uevent:
+            text = uevent.read()
+    except (IOError, OSError):
+        return False
+    return any("DEVTYPE=%s\n" % kind in text for kind in TYPES)
+
+
+def describe(name):
+    """``(vport_type, udp_port)`` when ``name`` is a metadata-mode tunnel netdev,
+    else ``None`` (``udp_port`` is ``None`` for gre)."""
+    if not might_be_tunnel(name):
+        return None
+    ipr, netlink_error = _iproute()
+    try:
+        try:
+            links = list(ipr.link("get", ifname=name))
+        except netlink_error:
+            return None
+    finally:
+        ipr.close()
+    linkinfo = links[0].get_attr("IFLA_LINKINFO") if links else None
+    if linkinfo is None:
+        return None
+    kind = linkinfo.get_attr("IFLA_INFO_KIND")
+    data = linkinfo.get_attr("IFLA_INFO_DATA")
+    if kind not in TYPES or data is None:
+        return None
+    prefix = "IFLA_%s_" % ("GRE" if kind == "gretap" else kind.upper())
+    if not data.get_attr(prefix + "COLLECT_METADATA"):
+        return None
+    return TYPES[kind], data.get_attr(prefix + "PORT") if kind != "gretap" else None
+
+
+def _extack(exc):
+    # pyroute2 puts the kernel's extended-ACK text in the exception's args.
+    text = exc.args[1] if len(exc.args) > 1 else None
+    return text if isinstance(text, str) and text else None
