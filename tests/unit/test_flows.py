@@ -7,7 +7,6 @@ import os
 import pytest
 
 from vswitch_odp import flows
-from vswitch_odp.attrs import CodecError
 from vswitch_odp.errors import ValidationError
 from vswitch_odp.families import FlowFamily
 from vswitch_odp.keys import FLOW_KEY
@@ -28,15 +27,10 @@ def recorded(source):
     return [r for r in KERNEL if r["source"].startswith(source) and r["accepted"]]
 
 
-def decodable(record):
-    """Wildcarded MPLS masks come back empty from 6.1 (keys.py expects 4 bytes)."""
-    return "mpls" not in (record.get("text") or "") and "34887" not in record.get("input", "")
-
-
 # ---------------------------------------------------------------- kernel vectors
 
 
-@pytest.mark.parametrize("record", [r for r in recorded("raw") if decodable(r)],
+@pytest.mark.parametrize("record", recorded("raw"),
                          ids=lambda r: r["note"])
 def test_dump_identity_equals_completed_input(record):
     key, mask = eval(record["input"])  # noqa: S307 - literal dicts written by the capture script
@@ -53,7 +47,7 @@ def test_encoding_of_completed_key_is_what_the_kernel_accepted(record):
     assert FLOW_KEY.encode(cmask.items()).hex() == record["sent_mask"]
 
 
-@pytest.mark.parametrize("record", [r for r in recorded("ovs-dpctl") if decodable(r)],
+@pytest.mark.parametrize("record", recorded("ovs-dpctl"),
                          ids=lambda r: r["text"])
 def test_dump_normalizes_to_a_fixed_point(record):
     (dumped,) = record["dump"]
@@ -63,12 +57,10 @@ def test_dump_normalizes_to_a_fixed_point(record):
     assert decode(FLOW_KEY.encode(norm[0].items()).hex()) == norm[0]
 
 
-@pytest.mark.xfail(strict=True, raises=CodecError,
-                   reason="6.1 dumps a wildcarded MPLS mask as an empty attribute; keys.py "
-                          "decodes mpls as a fixed 4-byte struct")
 def test_wildcarded_mpls_mask_decodes():
+    """6.1 dumps a wildcarded MPLS mask as an empty attribute."""
     (record,) = [r for r in KERNEL if "34887" in r.get("input", "")]
-    decode(record["dump"][0]["mask"])
+    assert decode(record["dump"][0]["mask"])["mpls"] == {"lse": 0}
 
 
 # Hand-written keys equal to what ovs-dpctl installed (the dump of its text).

@@ -207,12 +207,15 @@ class Struct(Codec):
     ``fields`` is a list of ``(name, fmt, kind)``: ``fmt`` a single struct item
     (``B``, ``H``, ``I``, ``Q`` or ``Ns`` for an N-byte big-endian number) and
     ``kind`` its text kind. ``byteorder`` applies to the numeric items; network
-    structs use ``>``. Padding bytes are ``x`` items with no name.
+    structs use ``>``. Padding bytes are ``x`` items with no name. With
+    ``empty_is_zero`` an empty payload reads as all fields zero (the kernel
+    dumps some fully wildcarded masks that way).
     """
 
     kind = "struct"
 
-    def __init__(self, fields, byteorder=">", size=None):
+    def __init__(self, fields, byteorder=">", size=None, empty_is_zero=False):
+        self.empty_is_zero = empty_is_zero
         self.fields = [f for f in fields if f[0]]
         self.names = tuple(f[0] for f in self.fields)
         self.kinds = dict((f[0], f[2]) for f in self.fields)
@@ -251,7 +254,9 @@ class Struct(Codec):
         # Dumps repeat the same payloads (masks above all), so decode each once.
         cached = self._cache.get(raw)
         if cached is None:
-            if len(raw) < self._struct.size:
+            if not raw and self.empty_is_zero:
+                raw = bytes(self._struct.size)
+            elif len(raw) < self._struct.size:
                 raise CodecError("expected %d bytes, got %d" % (self.size, len(raw)))
             values = list(self._struct.unpack_from(raw))
             for index in self._as_bytes:

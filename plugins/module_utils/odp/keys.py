@@ -89,7 +89,7 @@ for _kind, _name, _codec in [
     (18, "tcp_flags", HEX_BE16),
     (19, "dp_hash", HEX_U32),
     (20, "recirc_id", HEX_U32),
-    (21, "mpls", Struct([("lse", "I", "hex")])),
+    (21, "mpls", Struct([("lse", "I", "hex")], empty_is_zero=True)),
     (22, "ct_state", HEX_U32),
     (23, "ct_zone", HEX_U16),
     (24, "ct_mark", HEX_U32),
