@@ -235,6 +235,8 @@ def _format_value(kind, number, ctx):
         return _c_hex(number)
     if kind == "ethertype":
         return "0x%04x" % number
+    if kind == "hex0x":
+        return "0x%x" % number
     if kind == "frag":
         return FRAG_TYPES.get(number, str(number))
     if kind == "port" and ctx.port_names and number in ctx.port_names:
@@ -377,6 +379,11 @@ _FIELD_ORDER = {
     "ct_tuple6": ("src", "dst", "proto", "tp_src", "tp_dst"),
 }
 _FIELD_ALIAS = {("ct_tuple6", "tp_src"): "src_port", ("ct_tuple6", "tp_dst"): "dst_port"}
+# NSH prints its hex fields as 0x%x (``c2=0x0``), unlike C's %#x elsewhere.
+_FIELD_KIND = dict((("md1", c), "hex0x") for c in ("c1", "c2", "c3", "c4"))
+# ovs-dpctl 3.1 does not know these and prints them as key<id>(hex bytes), even
+# when wildcarded; printing them the same way keeps dumps textually comparable.
+_RAW_PRINTED = ("ipv6_exthdrs",)
 # Attributes ovs-dpctl prints even when fully wildcarded (eth marks an L2 packet).
 _ALWAYS_PRINTED = ("eth", "encap", "tunnel", "nsh")
 _TUNNEL_ORDER = ("tun_id", "src", "dst", "ipv6_src", "ipv6_dst", "tos", "ttl", "tp_src",
@@ -387,7 +394,8 @@ _TCP_FLAGS = (TCP_FLAGS, 16, 0x0FFF)  # ovs-dpctl treats the 12 flag bits as exa
 
 def _struct_fields(name, codec):
     order = _FIELD_ORDER.get(name, codec.names)
-    return [(f, _FIELD_ALIAS.get((name, f), f), codec.kinds[f], codec.widths[f]) for f in order]
+    return [(f, _FIELD_ALIAS.get((name, f), f), _FIELD_KIND.get((name, f), codec.kinds[f]),
+             codec.widths[f]) for f in order]
 
 
 def _hex_bytes(data, sep=" "):
@@ -406,11 +414,14 @@ def _parse_hex_bytes(text, field):
 def _parse_key_items(items, path, ctx):
     """``(name, args)`` items into ``(key, mask)``."""
     key, mask = {}, {}
-    for name, args in items:
-        field = path + name
+    for written, args in items:
+        field = path + written
+        name = written
+        if name.startswith("key") and name[3:].isdigit() and int(name[3:]) in FLOW_KEY.by_id:
+            name = FLOW_KEY.by_id[int(name[3:])][0]  # key<id> of an attribute we know
         if name in key:
             raise ValidationError(field, args, "attribute given twice")
-        key[name], mask[name] = _parse_key_attr(name, args, field, ctx)
+        key[name], mask[name] = _parse_key_attr(written, args, field, ctx)
     return key, mask
 
 
@@ -520,15 +531,18 @@ def _is_wildcard(mask):
 
 def _format_key_attr(name, value, mask, ctx):
     """``name(...)``, or None when non-verbose and fully wildcarded."""
+    entry = FLOW_KEY.by_name.get(name)
+    if isinstance(value, Unknown) or name in _RAW_PRINTED:
+        codec = entry[1] if entry else None
+        raw = value.raw if codec is None else codec.encode(value)
+        raw_mask = None if mask is None else mask.raw if codec is None else codec.encode(mask)
+        text = _hex_bytes(raw)
+        if raw_mask is not None and raw_mask != b"\xff" * len(raw):
+            text += "/" + _hex_bytes(raw_mask)
+        return "%s(%s)" % (name if codec is None else "key%d" % entry[0], text)
     if (mask is not None and not ctx.verbose and name not in _ALWAYS_PRINTED
             and _is_wildcard(mask)):
         return None
-    if isinstance(value, Unknown):
-        text = _hex_bytes(value.raw)
-        if mask is not None and mask.raw != b"\xff" * len(value.raw):
-            text += "/" + _hex_bytes(mask.raw)
-        return "%s(%s)" % (name, text)
-    entry = FLOW_KEY.by_name.get(name)
     codec = entry[1]
     kind = _ATTR_KIND.get(name) or codec.kind
     if kind == "encap":
