@@ -11,6 +11,7 @@ import pytest
 from vswitch_odp import cli
 from vswitch_odp import cli_flow_options as fo
 from vswitch_odp import flows
+from vswitch_odp.attrs import Unknown
 from vswitch_odp.errors import NoSuchDatapath, PermissionDenied, ValidationError
 
 PORTS = {"dp0": 0, "eth1": 1, "eth2": 2, "vx": 3}
@@ -367,9 +368,20 @@ def test_partially_masked_tunnel_df_false_prints():
 
 
 def test_other_attributes_fall_back_to_dpctl_text():
-    words = fo.format_flow_words({"in_port": 1, "eth": {"src": 0, "dst": 0}, "key33": None},
-                                 None, [("output", 1), ("pop_vlan", True)], NAMES)
+    key = {"in_port": 1, "eth": {"src": 0, "dst": 0}, "key40": Unknown(40, b"\x01\x02")}
+    actions = [("output", 1), ("pop_vlan", True)]
+    words = fo.format_flow_words(key, None, actions, NAMES)
     assert words[0].startswith("--key=") and words[1].startswith("--actions=")
+    back = fo.flow_from_options([w[2:].split("=", 1) for w in words], PORTS)
+    assert flows.normalize(*back[:2]) == flows.normalize(key) and back[2] == actions
+
+
+def test_flow_list_quotes_for_the_shell(fake, capsys):
+    fake.flow_list = [flows.Flow({"in_port": 1, "eth": {"src": 0, "dst": 0},
+                                  "key40": Unknown(40, b"\x01\x02")}, None, [("output", 2)])]
+    _status, out, _err = run(capsys, "flow", "list", "dp0")
+    words = shlex.split(out)
+    assert words[0].startswith("--key=") and "key40(" in words[0] and len(words) == 2
 
 
 def test_file_lines(fake, capsys, tmp_path, monkeypatch):
