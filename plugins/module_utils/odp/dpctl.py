@@ -529,8 +529,8 @@ def _is_wildcard(mask):
     return not mask
 
 
-def _format_key_attr(name, value, mask, ctx):
-    """``name(...)``, or None when non-verbose and fully wildcarded."""
+def _format_key_attr(name, value, mask, ctx, always=False):
+    """``name(...)``, or None when non-verbose and fully wildcarded (unless ``always``)."""
     entry = FLOW_KEY.by_name.get(name)
     if isinstance(value, Unknown) or name in _RAW_PRINTED:
         codec = entry[1] if entry else None
@@ -540,7 +540,7 @@ def _format_key_attr(name, value, mask, ctx):
         if raw_mask is not None and raw_mask != b"\xff" * len(raw):
             text += "/" + _hex_bytes(raw_mask)
         return "%s(%s)" % (name if codec is None else "key%d" % entry[0], text)
-    if (mask is not None and not ctx.verbose and name not in _ALWAYS_PRINTED
+    if (mask is not None and not ctx.verbose and not always and name not in _ALWAYS_PRINTED
             and _is_wildcard(mask)):
         return None
     codec = entry[1]
@@ -1183,7 +1183,7 @@ def _format_action(name, value, ctx):
         return "set(%s)" % _format_key_attr(attr, attr_value, None, ctx)
     if name == "set_masked":
         ((attr, (attr_value, mask)),) = value.items()
-        return "set(%s)" % _format_key_attr(attr, attr_value, mask, _Ctx(port_names=ctx.port_names))
+        return "set(%s)" % _format_key_attr(attr, attr_value, mask, ctx, always=True)
     if name == "push_vlan":
         tpid = "tpid=0x%x," % value["tpid"] if value["tpid"] != 0x8100 else ""
         return "push_vlan(%s%s)" % (tpid, _format_vlan(value["tci"], None, ctx, always=True))
