@@ -27,6 +27,7 @@ import time
 
 
 from vswitch_odp.families import DatapathFamily, FlowFamily
+from vswitch_odp.flows import Flow, complete_key
 
 N_PUT = int(os.environ.get("BENCH_PUT", "20000"))
 N_DUMP = int(os.environ.get("BENCH_DUMP", "100000"))
@@ -210,11 +211,14 @@ class Bench:
 
     def encode(self, indexes):
         encode = FlowFamily.attrs.encode
-        return [self.raw.frame(self.flow_family, FlowFamily.CMD_NEW, FlowFamily.version,
-                               self.ifindex,
-                               encode([("key", flow_key(i)), ("actions", ACTIONS)]),
-                               NLM_F_ACK | NLM_F_CREATE)
-                for i in indexes]
+        messages = []
+        for i in indexes:
+            # The same attributes the library sends: the key with its exact mask.
+            key, mask = complete_key(flow_key(i), None)
+            body = encode([("key", key), ("mask", mask), ("actions", ACTIONS)])
+            messages.append(self.raw.frame(self.flow_family, FlowFamily.CMD_NEW,
+                                           FlowFamily.version, self.ifindex, body, NLM_F_ACK))
+        return messages
 
     def record(self, name, count, seconds, note=""):
         self.figures[name] = rate(count, seconds)
@@ -237,8 +241,12 @@ class Bench:
 
     def fill(self, start):
         """Top the datapath up to N_DUMP flows with raw batches (not timed)."""
-        self.raw.put_batched(self.encode(range(start, N_DUMP)))
+        # In chunks: the sandbox process is short of memory mappings (UML maps
+        # every page on the host, vm.max_map_count caps them).
+        for chunk in range(start, N_DUMP, 10 * BATCH):
+            self.raw.put_batched(self.encode(range(chunk, min(chunk + 10 * BATCH, N_DUMP))))
         assert self.count() == N_DUMP
+        print("filled the datapath up to %d flows" % N_DUMP)
 
     def run(self):
         self.create_datapath()
@@ -259,11 +267,11 @@ class Bench:
 
     def library(self):
         try:
-            from vswitch_odp.client import Client  # noqa: F401
+            from vswitch_odp.client import Client
         except ImportError as exc:
             print("library not measured: %s" % exc)
             return None
-        return LibraryBench(self)
+        return LibraryBench(self, Client())
 
     def report(self):
         fig = self.figures
@@ -278,19 +286,51 @@ class Bench:
 
 
 class LibraryBench:
-    """The library's side; filled in once client.py exists."""
+    """The library's side: Client.put_flows, Client.flows, Client.delete_flows."""
 
-    def __init__(self, bench):
+    def __init__(self, bench, client):
         self.bench = bench
+        self.client = client
 
     def put(self):
-        raise NotImplementedError
+        flows = [Flow(flow_key(i), actions=ACTIONS) for i in range(N_PUT)]
+        seconds, results = timed(self.client.put_flows, DP_NAME, flows)
+        check(results)
+        del flows, results
+        assert self.bench.count() == N_PUT
+        self.bench.record("put", N_PUT, seconds)
 
     def dump(self):
-        raise NotImplementedError
+        # Streamed like ovs-dpctl's output: every flow is decoded into a Flow,
+        # but 100,000 of them do not fit the sandbox process at once (below).
+        def consume():
+            count = 0
+            for flow in self.client.iter_flows(DP_NAME):
+                count += 1
+            assert flow.key["eth_type"] == 0x0800 and flow.actions == ACTIONS
+            return count
+
+        seconds, count = timed(consume)
+        assert count == N_DUMP
+        self.bench.record("dump", N_DUMP, seconds, " (each decoded into a Flow, streamed)")
 
     def delete(self):
-        raise NotImplementedError
+        seconds = 0.0
+        for start in range(0, N_DUMP, N_PUT):
+            flows = [Flow(flow_key(i)) for i in range(start, min(start + N_PUT, N_DUMP))]
+            chunk_seconds, results = timed(self.client.delete_flows, DP_NAME, flows)
+            check(results)
+            seconds += chunk_seconds
+            del flows, results
+        assert self.bench.count() == 0
+        self.bench.record("delete", N_DUMP, seconds, " (delete_flows by key, %d per call)"
+                          % N_PUT)
+
+
+def check(results):
+    errors = [r for r in results if r is not None]
+    if errors:
+        raise SystemExit("%d flows failed, first: %s" % (len(errors), errors[0]))
 
 
 def main():
