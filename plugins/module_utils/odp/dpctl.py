@@ -34,7 +34,7 @@ import ipaddress
 import re
 import struct
 
-from .actions import ACTIONS, HASH_ALGS, MaskedSet
+from .actions import ACTIONS, HASH_ALGS
 from .attrs import Addr, CodecError, Flag, Int, Nested, Struct, Unknown
 from .errors import ValidationError
 from .keys import CT_STATE_FLAGS, FLOW_KEY, FRAG_TYPES, NSH_KEY, TUNNEL_FLAGS, TUNNEL_KEY, VLAN_CFI
@@ -284,7 +284,8 @@ def _pack(subfields, items, field, defaults=(), maskable=True, hex_names=()):
     for name, text in given.items():
         shift, bits = spec[name]
         kind = "hex" if name in hex_names else "int"
-        sub_value, sub_mask = _parse_masked(kind, bits, text, "%s.%s" % (field, name), None, maskable)
+        sub_value, sub_mask = _parse_masked(kind, bits, text, "%s.%s" % (field, name), None,
+                                            maskable)
         value |= sub_value << shift
         mask |= sub_mask << shift
     return value, mask
@@ -665,7 +666,10 @@ def _format_tunnel(value, mask, ctx):
 def _format_tunnel_flags(value, mask):
     has_key = "tun_id" in value and (mask is None or "tun_id" in mask)
     names = TUNNEL_FLAGS[:2] + ("key",) + TUNNEL_FLAGS[2:]
-    if mask is None or all(mask.get(f) for f in TUNNEL_FLAGS[:3]) and not mask.get(TUNNEL_FLAGS[3]):
+    # ovs-dpctl's exact form: df, csum and oam all matched (ipv4_info_bridge is ours).
+    exact = all(mask.get(f) for f in TUNNEL_FLAGS[:3]) and not mask.get(TUNNEL_FLAGS[3]) \
+        if mask is not None else True
+    if exact:
         words = [n for n in names if (has_key if n == "key" else value.get(n))]
         return "flags(%s)" % "|".join(words) if words else ""
     words = []
