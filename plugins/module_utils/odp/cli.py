@@ -40,6 +40,8 @@ PCAP_RECORD = struct.Struct("=IIII")
 PCAP_MAGIC_NSEC = 0xa1b23c4d
 PCAP_SNAPLEN = 65535
 LINKTYPE_ETHERNET = 1
+ZERO_METADATA = ("recirc_id", "dp_hash", "skb_priority", "skb_mark", "ct_state", "ct_zone",
+                 "ct_mark", "ct_label")
 
 
 class UsageError(Exception):
@@ -268,7 +270,8 @@ def datapath_listen(client, args):
                 if upcall.cmd != "miss":
                     continue
                 if show_keys:
-                    emit(_flow_line(upcall.key, None, (), port_names, keep_actions=False))
+                    emit(_flow_line(_miss_key(upcall.key), None, (), port_names,
+                                    keep_actions=False))
                 else:
                     _write_pcap_record(tcpdump.stdin, upcall.packet)
     except (KeyboardInterrupt, Stop):
@@ -281,6 +284,14 @@ def datapath_listen(client, args):
         signal.signal(signal.SIGTERM, previous)
         if tcpdump is not None:
             _stop_tcpdump(tcpdump)
+
+
+def _miss_key(key):
+    """A miss's key without the metadata the kernel reports as zero when
+    there is none: noise for a reader, and a flow that matched ``ct_label(0)``
+    exactly would need conntrack labels, which not every kernel has."""
+    return dict((name, value) for name, value in key.items()
+                if name not in ZERO_METADATA or value)
 
 
 def _raise_stop(_signum, _frame):

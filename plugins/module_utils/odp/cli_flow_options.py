@@ -249,9 +249,9 @@ def key_from_options(options, ports=None):
     for name, text in options:
         flag = KEY_FLAG_NAMES[name]
         value, field_mask = parse_field(flag, text, ports)
-        _put(key, mask, flag, value, flag.full if field_mask is None else field_mask & flag.full)
-        if field_mask is not None and value & ~field_mask:
-            raise _invalid(name, text, "the value has bits outside the mask")
+        # Bits outside the mask are dropped, as the kernel, ovs-dpctl and go-odp do.
+        field_mask = flag.full if field_mask is None else field_mask & flag.full
+        _put(key, mask, flag, value & field_mask if flag.kind != "bool" else value, field_mask)
     return key, mask
 
 

@@ -226,9 +226,9 @@ def test_listen_pipes_misses_into_tcpdump(dp, pair, stop):
 
 def test_listen_keys(dp, pair):
     a, _b = pair
-    status, output = _listen(dp, a.netns, ["--keys"], rb"\n", signal.SIGINT)
+    status, output = _listen(dp, a.netns, ["--keys"], rb"eth_type\(0x0806\)", signal.SIGINT)
     assert status == 0, output
-    line = output.splitlines()[0]
+    (line,) = [line for line in output.splitlines() if "eth_type(0x0806)" in line][:1]
     # A miss's key, in `flow add` option form, with the vport by name.
     assert line.startswith("--key=") and a.host in line, output
     odp("flow", "add", dp, *shlex.split(line), "--output=" + a.host)
@@ -270,7 +270,8 @@ def test_vxlan_overlay_built_with_odp(kernel, netns):
                                 under_ips[0]], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         # tcpdump says "listening on" once its filter is in place.
-        assert b"listening on" in capture.stderr.readline()
+        while b"listening on" not in capture.stderr.readline():
+            assert capture.poll() is None, capture.stderr.read()
         ping(hosts[0], over_ips[1], count=2)
         out, _err = capture.communicate(timeout=10)
     finally:
