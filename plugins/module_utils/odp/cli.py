@@ -193,6 +193,8 @@ def usage_lines(node, path):
         opts = " ".join("[--%s%s]" % (o.name, "=" + o.metavar if o.metavar else "")
                         for o in node.options.values())
         line = " ".join(w for w in ((PROG,) + path + (node.args, opts)) if w)
+        if len(line) > 52:
+            return ["  " + line, "  %-52s %s" % ("", node.descr)]
         return ["  %-52s %s" % (line, node.descr)]
     lines = usage_lines(node.default, path) if node.default else []
     for name in sorted(node.children):
@@ -207,16 +209,26 @@ def help_text(path):
     lines = ["Usage:"] + usage_lines(node, path)
     if isinstance(node, Command) and node.handler in FLOW_HANDLERS:
         lines += ["", "Flow key options (each matches one field; omitted fields are wildcards):"]
-        lines += ["  --%-22s %s" % (f.name + "=", f.help) for f in flow_options.KEY_FLAGS]
-        lines += ["  --%-22s %s" % ("key=TEXT", "the whole key in ovs-dpctl syntax, instead of flags")]
+        lines += _flag_lines(flow_options.KEY_FLAGS)
+        lines += ["  --%-32s %s" % ("key=TEXT", "the whole key in ovs-dpctl syntax, instead of flags")]
         if node.handler is flow_add:
             lines += ["", "Action options:"]
-            lines += ["  --%-22s %s" % (f.name + "=", f.help) for f in flow_options.SET_TUNNEL_FLAGS]
-            lines += ["  --%-22s %s" % ("output=VPORT[,VPORT...]", "output to these vports, after any set"),
-                      "  --%-22s %s" % ("actions=TEXT", "the whole action list in ovs-dpctl syntax"),
-                      "  --%-22s %s" % ("file=F", "one flow's options per line (- for stdin), one batch")]
+            lines += _flag_lines(flow_options.SET_TUNNEL_FLAGS)
+            lines += ["  --%-32s %s" % ("output=VPORT[,VPORT...]", "output to these vports, after any set"),
+                      "  --%-32s %s" % ("actions=TEXT", "the whole action list in ovs-dpctl syntax"),
+                      "  --%-32s %s" % ("file=F", "one flow's options per line (- for stdin), one batch")]
     lines += ["", "Commands and words may be shortened while unambiguous (odp d a dp0)."]
     return "\n".join(lines) + "\n"
+
+
+def _flag_lines(flags):
+    lines = []
+    for flag in flags:
+        metavar = flow_options.METAVARS[flag.kind]
+        if flag.name.startswith("set-"):
+            metavar = metavar.split("[")[0]  # a set action takes no mask
+        lines.append("  --%-32s %s" % ("%s=%s" % (flag.name, metavar), flag.help))
+    return lines
 
 
 # -- output helpers ---------------------------------------------------------

@@ -35,6 +35,11 @@ _MAC_RE = re.compile(r"^%s$" % "[:-]".join([_HEX_GROUP] * 6))
 _MAC_MASK_RE = re.compile(r"^(%s):(%s)$" % (":".join([_HEX_GROUP] * 6), ":".join([_HEX_GROUP] * 6)))
 
 
+# How ``--help`` shows each kind of value.
+METAVARS = {"port": "VPORT", "mac": "MAC[:MASK]", "ipv4": "ADDR[/MASK]", "ipv6": "ADDR[/LEN]",
+            "int": "N[/MASK]", "tunid": "HEX", "bool": "BOOL"}
+
+
 class FieldFlag:
     """One option naming one field: ``attr`` (a key attribute, ``tunnel`` for
     the tunnel sub-attributes) and ``field`` (a struct field or tunnel
@@ -62,7 +67,7 @@ class FieldFlag:
 
 # Tunnel fields: matched by --tunnel-<suffix>, set by --set-tunnel-<suffix>.
 _TUNNEL_FIELDS = [
-    ("id", "tun_id", "tunid", "tunnel id (VXLAN VNI...), hex bytes, e.g. 0000000000000005"),
+    ("id", "tun_id", "tunid", "tunnel id (VNI), up to 8 hex bytes: 0000000000000005"),
     ("ipv4-src", "src", "ipv4", "tunnel IPv4 source address"),
     ("ipv4-dst", "dst", "ipv4", "tunnel IPv4 destination address"),
     ("tos", "tos", "int", "tunnel IPv4 ToS byte"),
@@ -75,16 +80,16 @@ _TUNNEL_FIELDS = [
 
 KEY_FLAGS = [
     FieldFlag("in-port", "in_port", None, "port", "vport the packet came in on"),
-    FieldFlag("eth-src", "eth", "src", "mac", "Ethernet source, MAC[:MASK] (or MAC&MASK, MAC/MASK)"),
-    FieldFlag("eth-dst", "eth", "dst", "mac", "Ethernet destination, MAC[:MASK]"),
+    FieldFlag("eth-src", "eth", "src", "mac", "Ethernet source; MAC:MASK is 12 groups, MAC&MASK, MAC/MASK too"),
+    FieldFlag("eth-dst", "eth", "dst", "mac", "Ethernet destination"),
     FieldFlag("eth-type", "eth_type", None, "int", "Ethertype, e.g. 0x0800"),
-    FieldFlag("ipv4-src", "ipv4", "src", "ipv4", "IPv4 source, ADDR[/MASK or /LEN]"),
-    FieldFlag("ipv4-dst", "ipv4", "dst", "ipv4", "IPv4 destination, ADDR[/MASK or /LEN]"),
+    FieldFlag("ipv4-src", "ipv4", "src", "ipv4", "IPv4 source (/MASK or /LEN)"),
+    FieldFlag("ipv4-dst", "ipv4", "dst", "ipv4", "IPv4 destination (/MASK or /LEN)"),
     FieldFlag("ipv4-proto", "ipv4", "proto", "int", "IPv4 protocol number"),
     FieldFlag("ipv4-tos", "ipv4", "tos", "int", "IPv4 ToS byte"),
     FieldFlag("ipv4-ttl", "ipv4", "ttl", "int", "IPv4 TTL"),
-    FieldFlag("ipv6-src", "ipv6", "src", "ipv6", "IPv6 source, ADDR[/LEN]"),
-    FieldFlag("ipv6-dst", "ipv6", "dst", "ipv6", "IPv6 destination, ADDR[/LEN]"),
+    FieldFlag("ipv6-src", "ipv6", "src", "ipv6", "IPv6 source"),
+    FieldFlag("ipv6-dst", "ipv6", "dst", "ipv6", "IPv6 destination"),
     FieldFlag("tcp-src", "tcp", "src", "int", "TCP source port"),
     FieldFlag("tcp-dst", "tcp", "dst", "int", "TCP destination port"),
     FieldFlag("udp-src", "udp", "src", "int", "UDP source port"),
@@ -95,7 +100,7 @@ KEY_FLAGS = [
 ] + [FieldFlag("tunnel-" + suffix, "tunnel", field, kind, help_text)
      for suffix, field, kind, help_text in _TUNNEL_FIELDS]
 
-SET_TUNNEL_FLAGS = [FieldFlag("set-tunnel-" + suffix, "tunnel", field, kind, "action: set " + help_text)
+SET_TUNNEL_FLAGS = [FieldFlag("set-tunnel-" + suffix, "tunnel", field, kind, "set " + help_text)
                     for suffix, field, kind, help_text in _TUNNEL_FIELDS]
 
 KEY_FLAG_NAMES = dict((f.name, f) for f in KEY_FLAGS)
