@@ -18,14 +18,16 @@ __metaclass__ = type  # pylint: disable=invalid-name
 import array
 import errno
 import re
+import struct
 
 from . import errors, tunnels
+from .attrs import NLA_HDR, NLA_TYPE_MASK, CodecError
 try:
     from .dpctl import format_key
 except ImportError:  # TEMPORARY until dpctl.py lands: plain import in the final state
     format_key = None
 from .families import DatapathFamily, FlowFamily, VportFamily
-from .flows import Flow, complete_key
+from .flows import Flow, complete_key, validate_flow
 from .netlink import NLM_F_CREATE, NLM_F_ECHO, Transport
 
 try:
@@ -157,10 +159,14 @@ class Client:
 
     ``Client()`` opens one generic netlink socket; the families are resolved
     on first use.  Use it as a context manager or call :meth:`close`.
+    ``netns`` (a name under /run/netns) works on the datapaths of that
+    network namespace instead of the caller's.
     """
 
-    def __init__(self):
-        self.transport = Transport()
+    def __init__(self, netns=None):
+        # type: (Optional[str]) -> None
+        self.netns = netns
+        self.transport = Transport(netns=netns)
         self._by_name = {}  # datapath name -> Datapath (last seen)
         self._names = {}  # ifindex -> datapath name
 
@@ -237,7 +243,7 @@ class Client:
         if dp is not None:
             self._names.pop(dp.ifindex, None)
         for device in tunnel_devices:
-            tunnels.delete(device)
+            tunnels.delete(device, self.netns)
 
     def _dp(self, datapath):
         """A :class:`Datapath` given by name or object (cached per client)."""
@@ -260,7 +266,7 @@ class Client:
     def _vport(self, dp_name, attrs):
         vport = Vport(dp_name, attrs)
         if vport.type == "netdev":
-            tunnel = tunnels.describe(vport.name)
+            tunnel = tunnels.describe(vport.name, self.netns)
             if tunnel is not None:
                 vport.type, vport.port = tunnel
                 vport.backing = "netdev"
@@ -352,7 +358,7 @@ class Client:
         return items
 
     def _create_tunnel_netdev(self, dp_name, ifindex, items, vport_type, name, port):
-        tunnels.create(vport_type, name, port)
+        tunnels.create(vport_type, name, port, self.netns)
         netdev_items = [(key, VP.TYPE_IDS["netdev"] if key == "type" else value)
                         for key, value in items if key != "options"]
         try:
@@ -361,7 +367,7 @@ class Client:
                 what="%s vport %s in datapath %s" % (vport_type, name, dp_name),
                 missing=errors.NoSuchDatapath)
         except errors.OdpError:
-            tunnels.delete(name)
+            tunnels.delete(name, self.netns)
             raise
         return self._vport(dp_name, attrs)
 
@@ -374,7 +380,7 @@ class Client:
                                what="vport %s in datapath %s" % (name, dp_name),
                                missing=errors.NoSuchVport)
         if vport.backing == "netdev":
-            tunnels.delete(name)
+            tunnels.delete(name, self.netns)
 
     def set_upcall_pids(self, datapath, name, pids):
         # type: (Union[str, Datapath], str, Sequence[int]) -> Vport
@@ -396,28 +402,33 @@ class Client:
         # type: (Union[str, Datapath]) -> Iterator[Flow]
         """Every flow of a datapath (one consistent dump); unknown attributes kept."""
         name, ifindex = self._dp_index(datapath)
-        from_attrs = Flow.from_attrs
-        for _ifindex, attrs in self.transport.dump(FL, FL.CMD_GET, ifindex,
-                                                   what="flows of datapath %s" % name,
-                                                   missing=errors.NoSuchDatapath):
-            yield from_attrs(attrs)
+        replies = self.transport.dump(FL, FL.CMD_GET, ifindex, what="flows of datapath %s" % name,
+                                      missing=errors.NoSuchDatapath, decode=False)
+        return _decode_flows(raw for _ifindex, raw in replies)
 
     def flows(self, datapath):
         # type: (Union[str, Datapath]) -> List[Flow]
         return list(self.iter_flows(datapath))
 
     @staticmethod
-    def _match_items(key, mask, ufid):
-        """Identifier attributes of a flow request: UFID when given, else the key."""
+    def _match_items(key, mask, ufid, with_mask=True):
+        """Identifier attributes of a flow request: the UFID and/or the key.
+
+        GET, DEL and CLEAR find a flow by UFID when given, else by its exact
+        key (no mask); NEW always sends key and mask.
+        """
         items = []
         if ufid is not None:
             items.append(("ufid", _check_ufid(ufid)))
-        if key is not None:
+        if key is None:
+            if ufid is None:
+                raise errors.ValidationError("key", key, "a flow needs a key or a UFID")
+            return items
+        if with_mask or ufid is None:
             key, mask = complete_key(key, mask)
             items.append(("key", key))
-            items.append(("mask", mask))
-        elif ufid is None:
-            raise errors.ValidationError("key", key, "a flow needs a key or a UFID")
+            if with_mask:
+                items.append(("mask", mask))
         return items
 
     @staticmethod
@@ -427,55 +438,61 @@ class Client:
         text = format_key(key, mask) if format_key else repr(key)
         return "flow %s in datapath %s" % (text, dp_name)
 
-    def _flow_missing(self, dp_name, what):
+    @staticmethod
+    def _flow_missing(dp_name, what):
         return {errno.ENODEV: (errors.NoSuchDatapath, "datapath %s" % dp_name),
                 errno.ENOENT: (errors.NoSuchFlow, what)}
 
+    def _flow_request(self, datapath, cmd, attrs, key, mask, ufid, flags=0):
+        dp_name, ifindex = self._dp_index(datapath)
+        what = self._flow_what(dp_name, key, mask, ufid)
+        return self.transport.request(FL, cmd, ifindex, attrs, flags, what=what,
+                                      missing=self._flow_missing(dp_name, what))
+
     def get_flow(self, datapath, key=None, mask=None, ufid=None):
         # type: (Union[str, Datapath], Optional[dict], Optional[dict], Optional[bytes]) -> Flow
-        """The installed flow with this key and mask (or UFID)."""
-        dp_name, ifindex = self._dp_index(datapath)
-        items = self._match_items(key, mask, ufid)
-        # GET looks a flow up by UFID or by its exact key; a mask is not allowed.
-        items = [item for item in items if item[0] != "mask" and (ufid is None or item[0] == "ufid")]
-        what = self._flow_what(dp_name, key, mask, ufid)
-        ((_ifindex, attrs),) = self.transport.request(
-            FL, FL.CMD_GET, ifindex, FL.attrs.encode(items), what=what,
-            missing=self._flow_missing(dp_name, what))
-        return Flow.from_attrs(attrs)
+        """The installed flow with this key (or UFID)."""
+        attrs = _encode(self._match_items(key, mask, ufid, with_mask=False))
+        ((_ifindex, reply),) = self._flow_request(datapath, FL.CMD_GET, attrs, key, mask, ufid)
+        return Flow.from_attrs(reply)
 
-    def _put_message(self, ifindex, flow, mode):
+    def _put_message(self, flow, mode):
+        """``(cmd, attrs, flags)`` installing ``flow``, checked like the kernel would."""
         if mode not in PUT_MODES:
             raise errors.ValidationError("mode", mode, "must be one of %s" % ", ".join(PUT_MODES))
         items = self._match_items(flow.key, flow.mask, flow.ufid)
+        if flow.key is None:
+            raise errors.ValidationError("key", None, "installing a flow needs its key")
+        items_dict = dict(items)
+        validate_flow(items_dict["key"], items_dict["mask"], flow.actions)
         items.append(("actions", list(flow.actions)))
         # Like dpif_netlink_flow_put: NEW creates (NLM_F_CREATE: fail if it
         # exists) or replaces the actions; SET modifies in place, stats kept.
         cmd = FL.CMD_SET if mode == "modify" else FL.CMD_NEW
-        flags = NLM_F_CREATE if mode == "create" else 0
-        return FL, cmd, ifindex, FL.attrs.encode(items), flags
+        return cmd, _encode(items), NLM_F_CREATE if mode == "create" else 0
 
     def put_flow(self, datapath, flow, mode="upsert"):
         # type: (Union[str, Datapath], Flow, str) -> None
         """Install a flow: ``upsert`` (create or replace actions), ``create``
         (:class:`errors.AlreadyExists` when present) or ``modify``
         (:class:`errors.NoSuchFlow` when absent; statistics kept)."""
-        dp_name, ifindex = self._dp_index(datapath)
-        message = self._put_message(ifindex, flow, mode)
-        what = self._flow_what(dp_name, flow.key, flow.mask, flow.ufid)
-        self.transport.request(*message, what=what, missing=self._flow_missing(dp_name, what))
+        cmd, attrs, flags = self._put_message(flow, mode)
+        self._flow_request(datapath, cmd, attrs, flow.key, flow.mask, flow.ufid, flags)
 
     def put_flows(self, datapath, flows, mode="upsert"):
         # type: (Union[str, Datapath], Sequence[Flow], str) -> List[Optional[errors.OdpError]]
         """Install many flows in batched transactions; one result per flow:
-        ``None`` or the :mod:`errors` exception for that flow (not raised)."""
-        dp_name, ifindex = self._dp_index(datapath)
+        ``None`` or the :mod:`errors` exception for that flow (not raised).
+        Every flow is checked before the first is sent."""
         flows = list(flows)
-        messages = [self._put_message(ifindex, flow, mode) for flow in flows]
+        messages = [self._put_message(flow, mode) for flow in flows]
         verb = "modify" if mode == "modify" else "create"
-        return self._results(dp_name, flows, self.transport.transact(messages, decode=False), verb)
+        return self._transact(datapath, flows, messages, verb)
 
-    def _results(self, dp_name, flows, results, verb):
+    def _transact(self, datapath, flows, messages, verb):
+        dp_name, ifindex = self._dp_index(datapath)
+        results = self.transport.transact(
+            [(FL, cmd, ifindex, attrs, flags) for cmd, attrs, flags in messages], decode=False)
         out = []
         for flow, result in zip(flows, results):
             if isinstance(result, list):
@@ -488,24 +505,18 @@ class Client:
     def delete_flow(self, datapath, key=None, mask=None, ufid=None):
         # type: (Union[str, Datapath], Optional[dict], Optional[dict], Optional[bytes]) -> None
         """Delete one flow, found by UFID when given, else by key."""
-        dp_name, ifindex = self._dp_index(datapath)
-        what = self._flow_what(dp_name, key, mask, ufid)
-        self.transport.request(*self._delete_message(ifindex, key, mask, ufid), what=what,
-                               missing=self._flow_missing(dp_name, what))
+        cmd, attrs, flags = self._delete_message(key, mask, ufid)
+        self._flow_request(datapath, cmd, attrs, key, mask, ufid, flags)
 
-    def _delete_message(self, ifindex, key, mask, ufid):
-        items = [item for item in self._match_items(key, mask, ufid)
-                 if item[0] != "mask" and (ufid is None or item[0] == "ufid")]
-        return FL, FL.CMD_DEL, ifindex, FL.attrs.encode(items), 0
+    def _delete_message(self, key, mask, ufid):
+        return FL.CMD_DEL, _encode(self._match_items(key, mask, ufid, with_mask=False)), 0
 
     def delete_flows(self, datapath, flows):
         # type: (Union[str, Datapath], Sequence[Flow]) -> List[Optional[errors.OdpError]]
         """Delete many flows in batched transactions; one result per flow."""
-        dp_name, ifindex = self._dp_index(datapath)
         flows = list(flows)
-        messages = [self._delete_message(ifindex, f.key, f.mask, f.ufid) for f in flows]
-        return self._results(dp_name, flows, self.transport.transact(messages, decode=False),
-                             "delete")
+        messages = [self._delete_message(f.key, f.mask, f.ufid) for f in flows]
+        return self._transact(datapath, flows, messages, "delete")
 
     def flush_flows(self, datapath):
         # type: (Union[str, Datapath]) -> None
@@ -516,12 +527,75 @@ class Client:
 
     def clear_flow_stats(self, datapath, key=None, mask=None, ufid=None):
         # type: (Union[str, Datapath], Optional[dict], Optional[dict], Optional[bytes]) -> None
-        """Zero a flow's packet and byte counters (OVS_FLOW_ATTR_CLEAR)."""
-        dp_name, ifindex = self._dp_index(datapath)
-        items = self._match_items(key, mask, ufid) + [("clear", True)]
-        what = self._flow_what(dp_name, key, mask, ufid)
-        self.transport.request(FL, FL.CMD_SET, ifindex, FL.attrs.encode(items), what=what,
-                               missing=self._flow_missing(dp_name, what))
+        """Zero a flow's packet and byte counters (OVS_FLOW_ATTR_CLEAR via SET)."""
+        items = self._match_items(key, mask, ufid, with_mask=False) + [("clear", True)]
+        self._flow_request(datapath, FL.CMD_SET, _encode(items), key, mask, ufid)
+
+
+def _encode(items):
+    """Flow attributes as bytes; a value that does not fit is the caller's error."""
+    try:
+        return FL.attrs.encode(items)
+    except CodecError as exc:
+        raise errors.ValidationError("flow", dict(items).get("key"), str(exc))
+
+
+_FLOW_IDS = dict((name, kind) for kind, (name, _codec) in FL.attrs.by_id.items())
+_STATS = struct.Struct("=QQ")
+
+
+def _decode_flows(raws):
+    """Flows from raw ``ovs_flow`` dump replies: the hot path of large dumps.
+
+    Equivalent to ``Flow.from_attrs(FL.attrs.decode(raw))``, with the
+    top-level attributes split here and each distinct mask decoded once per
+    dump (a megaflow table has far fewer masks than flows); each flow gets its
+    own copy.
+    """
+    key_id, mask_id, actions_id, stats_id, used_id, flags_id, ufid_id = (
+        _FLOW_IDS[name] for name in ("key", "mask", "actions", "stats", "used", "tcp_flags",
+                                     "ufid"))
+    decode_key = FL.attrs.by_id[key_id][1].decode
+    decode_actions = FL.attrs.by_id[actions_id][1].decode
+    decode_used = FL.attrs.by_id[used_id][1].decode
+    unpack = NLA_HDR.unpack_from
+    masks = {}
+    for raw in raws:
+        flow = Flow(None, None, [])
+        offset, end = 0, len(raw)
+        while offset + 4 <= end:
+            length, kind = unpack(raw, offset)
+            if length < 4 or offset + length > end:
+                raise errors.OdpError("malformed flow in a dump: truncated attribute")
+            payload = raw[offset + 4:offset + length]
+            kind &= NLA_TYPE_MASK
+            if kind == key_id:
+                flow.key = decode_key(payload)
+            elif kind == mask_id:
+                mask = masks.get(payload)
+                if mask is None:
+                    mask = masks[payload] = decode_key(payload)
+                flow.mask = _copy(mask)
+            elif kind == actions_id:
+                flow.actions = decode_actions(payload)
+            elif kind == stats_id:
+                flow.packets, flow.bytes = _STATS.unpack(payload)
+            elif kind == used_id:
+                flow.used = decode_used(payload)
+            elif kind == flags_id:
+                flow.tcp_flags = payload[0]
+            elif kind == ufid_id:
+                flow.ufid = payload
+            offset += (length + 3) & ~3
+        if flow.key is None:
+            flow.key = {}
+        yield flow
+
+
+def _copy(value):
+    """Copy of a decoded key: nested dicts copied, numbers shared."""
+    return dict((name, _copy(item) if item.__class__ is dict else item)
+                for name, item in value.items())
 
 
 def _check_ufid(ufid):

@@ -47,6 +47,7 @@ SOL_NETLINK = 270
 NETLINK_CAP_ACK = 10
 NETLINK_EXT_ACK = 11
 SO_RCVBUFFORCE = 33
+CLONE_NEWNET = 0x40000000
 
 NLMSG_ERROR = 2
 NLMSG_DONE = 3
@@ -192,8 +193,14 @@ def parse_error(data, offset, length, flags):
     return -code, extack
 
 
-def open_socket(rcvbuf=RCVBUF):
-    """A bound NETLINK_GENERIC socket with extended ACKs and a large receive buffer."""
+def open_socket(rcvbuf=RCVBUF, netns=None):
+    """A bound NETLINK_GENERIC socket with extended ACKs and a large receive buffer.
+
+    With ``netns`` (a name under /run/netns) the socket belongs to that
+    network namespace, and so does everything done through it.
+    """
+    if netns is not None:
+        return in_netns(netns, open_socket, rcvbuf)
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
     try:
         for option in (NETLINK_EXT_ACK, NETLINK_CAP_ACK):
@@ -211,6 +218,30 @@ def open_socket(rcvbuf=RCVBUF):
         sock.close()
         raise
     return sock
+
+
+def in_netns(netns, function, *args):
+    """``function(*args)`` run by this thread inside network namespace ``netns``.
+
+    A socket keeps the namespace it was created in, so switching the thread
+    for the creation only is enough (``os.setns`` needs Python 3.12).
+    """
+    import ctypes  # pylint: disable=import-outside-toplevel
+    libc = ctypes.CDLL(None, use_errno=True)
+    path = netns if "/" in netns else os.path.join("/run/netns", netns)
+    try:
+        target = open(path, "rb")
+    except (IOError, OSError) as exc:
+        raise errors.NotFound("network namespace %s does not exist (%s)" % (netns, exc.strerror))
+    with target, open("/proc/thread-self/ns/net", "rb") as own:
+        if libc.setns(target.fileno(), CLONE_NEWNET):
+            code = ctypes.get_errno()
+            raise error_for(code, "enter", "network namespace %s" % netns)
+        try:
+            return function(*args)
+        finally:
+            if libc.setns(own.fileno(), CLONE_NEWNET):
+                raise OSError(ctypes.get_errno(), "cannot return to the original network namespace")
 
 
 class FamilyInfo:
@@ -237,8 +268,9 @@ class Transport:
     ``decode=False``).
     """
 
-    def __init__(self, rcvbuf=RCVBUF):
-        self.sock = open_socket(rcvbuf)
+    def __init__(self, rcvbuf=RCVBUF, netns=None):
+        self.netns = netns
+        self.sock = open_socket(rcvbuf, netns)
         self.portid = self.sock.getsockname()[0]
         self._seq = 0
         self._families = {}

@@ -31,16 +31,16 @@ KINDS = {"vxlan": "vxlan", "geneve": "geneve", "gre": "gretap"}
 TYPES = dict((kind, vport_type) for vport_type, kind in KINDS.items())
 
 
-def _iproute():
+def _iproute(netns=None):
     try:
-        from pyroute2 import IPRoute  # pylint: disable=import-outside-toplevel
+        from pyroute2 import IPRoute, NetNS  # pylint: disable=import-outside-toplevel
         from pyroute2.netlink.exceptions import NetlinkError  # pylint: disable=import-outside-toplevel
     except ImportError:
         raise errors.Unsupported(
             "tunnel vports need pyroute2 on this kernel (it lacks the openvswitch tunnel "
             "vport modules, so tunnels are metadata-mode netdevs made over rtnetlink): "
             "install python3-pyroute2 or 'pip install pyroute2'")
-    return IPRoute(), NetlinkError
+    return (NetNS(netns) if netns else IPRoute()), NetlinkError
 
 
 def _link_args(vport_type, port):
@@ -53,11 +53,11 @@ def _link_args(vport_type, port):
     return {"gre_collect_metadata": True}
 
 
-def create(vport_type, name, port=None):
+def create(vport_type, name, port=None, netns=None):
     """Create and bring up the metadata-mode tunnel netdev ``name``; its ifindex."""
     port = port or DEFAULT_PORTS.get(vport_type)
     what = "%s tunnel device %s" % (vport_type, name)
-    ipr, netlink_error = _iproute()
+    ipr, netlink_error = _iproute(netns)
     try:
         try:
             ipr.link("add", ifname=name, kind=KINDS[vport_type], mtu=TUNNEL_MTU,
@@ -71,9 +71,9 @@ def create(vport_type, name, port=None):
         ipr.close()
 
 
-def delete(name):
+def delete(name, netns=None):
     """Delete the tunnel netdev ``name`` (already gone is fine)."""
-    ipr, netlink_error = _iproute()
+    ipr, netlink_error = _iproute(netns)
     try:
         try:
             ipr.link("del", ifname=name)
@@ -94,12 +94,15 @@ def might_be_tunnel(name):
     return any("DEVTYPE=%s\n" % kind in text for kind in TYPES)
 
 
-def describe(name):
+def describe(name, netns=None):
     """``(vport_type, udp_port)`` when ``name`` is a metadata-mode tunnel netdev,
-    else ``None`` (``udp_port`` is ``None`` for gre)."""
-    if not might_be_tunnel(name):
+    else ``None`` (``udp_port`` is ``None`` for gre).
+
+    sysfs shows the caller's namespace only: inside ``netns`` ask rtnetlink.
+    """
+    if netns is None and not might_be_tunnel(name):
         return None
-    ipr, netlink_error = _iproute()
+    ipr, netlink_error = _iproute(netns)
     try:
         try:
             links = list(ipr.link("get", ifname=name))
