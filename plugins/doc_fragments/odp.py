@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# Copyright: vswitch.odp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+
+class ModuleDocFragment:
+    """What every vswitch.odp module shares: requirements, privileges, attributes."""
+
+    DOCUMENTATION = r"""
+options: {}
+requirements:
+  - Linux with the C(openvswitch) kernel module (loaded, or loadable by the first request).
+  - pyroute2 0.7.2 or newer on the managed host (Debian C(python3-pyroute2), or C(pip install pyroute2)).
+notes:
+  - The module talks to the kernel datapath directly over generic netlink; C(ovs-vswitchd) and
+    OVSDB are not needed. When C(ovs-vswitchd) runs, it owns the datapath and will undo changes.
+  - The module needs root or C(CAP_NET_ADMIN) on the managed host (use C(become: true)).
+attributes:
+  check_mode:
+    description: Can run in check mode and reports what would change, without changing the kernel.
+    support: full
+  diff_mode:
+    description: Returns the state before and after the change when run with C(--diff).
+    support: full
+  platform:
+    description: Target operating system.
+    platforms: linux
+    support: full
+"""

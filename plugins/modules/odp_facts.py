@@ -1,0 +1,143 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: vswitch.odp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r"""
+module: odp_facts
+short_description: Gather the datapaths, vports and flows of the Open vSwitch kernel datapath
+version_added: 0.1.0
+description:
+  - Reads the datapaths of the Linux Open vSwitch kernel module, their vports and their flows,
+    over generic netlink, and sets them as facts under C(ansible_facts.odp).
+  - Works ad hoc (C(ansible -m vswitch.odp.odp_facts HOST)).
+  - A host without datapaths gives empty facts. So does a host without the C(openvswitch)
+    kernel module, with a warning rather than a failure, so that facts can be gathered from
+    every host of an inventory.
+  - Flows installed by other tools show as they are, also with attributes this collection does
+    not model (printed as ovs-dpctl prints unknown attributes).
+author:
+  - vswitch.odp contributors
+extends_documentation_fragment:
+  - vswitch.odp.odp
+options:
+  datapath:
+    description:
+      - The datapaths to read, by name; all when not given. A name that does not exist gives a
+        warning.
+    type: list
+    elements: str
+  flows:
+    description:
+      - Read the flows too. V(false) is faster on datapaths with many flows.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    description: Only reads; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Reads only; nothing to show as a diff.
+  facts:
+    description: Sets C(ansible_facts.odp).
+    support: full
+seealso:
+  - module: vswitch.odp.odp_datapath
+  - module: vswitch.odp.odp_vport
+  - module: vswitch.odp.odp_flow
+"""
+
+EXAMPLES = r"""
+- name: Read every datapath with its vports and flows
+  vswitch.odp.odp_facts:
+  become: true
+
+- name: Show the flows of dp0
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.odp.datapaths.dp0.flows | map(attribute='key') | list }}"
+
+- name: Only datapaths dp0 and dp1, without their flows
+  vswitch.odp.odp_facts:
+    datapath: [dp0, dp1]
+    flows: false
+  become: true
+
+# Ad hoc: ansible -b -m vswitch.odp.odp_facts -a 'datapath=dp0' HOST
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts set on the host.
+  returned: always
+  type: complex
+  contains:
+    odp:
+      description: The Open vSwitch kernel datapath.
+      returned: always
+      type: complex
+      contains:
+        datapaths:
+          description:
+            - One entry per datapath, by name, each with C(ifindex), C(features) and C(stats) (as
+              returned by M(vswitch.odp.odp_datapath)), C(vports) and C(flows).
+            - C(vports) maps each vport name to its C(port_no), C(type), C(port) (the UDP port of
+              a vxlan or geneve tunnel, else null) and C(stats).
+            - C(flows) (when O(flows=true)) lists the flows, each with C(key) and C(actions) in
+              ovs-dpctl text with vport names, C(packets), C(bytes), and C(used), the seconds
+              since the flow last matched a packet (null when never).
+          returned: always
+          type: dict
+          sample:
+            dp0:
+              ifindex: 7
+              features: [unaligned, dispatch_upcall_per_cpu]
+              stats: {hit: 10, missed: 2, lost: 0, flows: 1, masks: 1, mask_hit: 12, cache_hit: 8}
+              vports:
+                dp0: {port_no: 0, type: internal, port: null, stats: {rx_packets: 0}}
+                vxlan0: {port_no: 1, type: vxlan, port: 4789, stats: {rx_packets: 0}}
+              flows:
+                - key: "in_port(vxlan0),eth(),eth_type(0x0806),arp()"
+                  actions: dp0
+                  packets: 3
+                  bytes: 126
+                  used: 0.52
+"""
+
+from ansible_collections.vswitch.odp.plugins.module_utils.odp_module import (
+    OdpModule, errors, gather_datapath)
+
+
+def main():
+    module = OdpModule(argument_spec=dict(
+        datapath=dict(type="list", elements="str"),
+        flows=dict(type="bool", default=True),
+    ))
+    module.run(gather)
+
+
+def gather(module, client):
+    wanted = module.params["datapath"]
+    found = {}
+    module.result["ansible_facts"] = {"odp": {"datapaths": found}}
+    try:
+        datapaths = client.datapaths()
+    except errors.KernelModuleMissing as exc:
+        module.warn("no Open vSwitch datapath facts: %s" % exc)
+        return
+    for datapath in datapaths:
+        if wanted is None or datapath.name in wanted:
+            try:
+                found[datapath.name] = gather_datapath(client, datapath, module.params["flows"])
+            except errors.NoSuchDatapath:
+                pass  # deleted while we read it
+    for name in wanted or ():
+        if name not in found:
+            module.warn("datapath %s does not exist" % name)
+
+
+if __name__ == "__main__":
+    main()
