@@ -263,14 +263,21 @@ class Client:
 
     # -- vports -----------------------------------------------------------
 
-    def _vport(self, dp_name, attrs):
-        vport = Vport(dp_name, attrs)
-        if vport.type == "netdev":
-            tunnel = tunnels.describe(vport.name, self.netns)
+    def _vports(self, dp_name, replies):
+        """Vport objects; netdev vports that are tunnel netdevs get their tunnel type."""
+        vports = [Vport(dp_name, attrs) for _ifindex, attrs in replies]
+        netdevs = [vport.name for vport in vports if vport.type == "netdev"]
+        # Only netdev vports can be tunnels made over rtnetlink: skip pyroute2 otherwise.
+        found = tunnels.describe(netdevs, self.netns) if netdevs else {}
+        for vport in vports:
+            tunnel = found.get(vport.name)
             if tunnel is not None:
                 vport.type, vport.port = tunnel
                 vport.backing = "netdev"
-        return vport
+        return vports
+
+    def _vport(self, dp_name, attrs):
+        return self._vports(dp_name, [(None, attrs)])[0]
 
     def vports(self, datapath):
         # type: (Union[str, Datapath]) -> List[Vport]
@@ -278,8 +285,7 @@ class Client:
         name, ifindex = self._dp_index(datapath)
         replies = self.transport.dump(VP, VP.CMD_GET, ifindex, what="vports of datapath %s" % name,
                                       missing=errors.NoSuchDatapath)
-        return sorted((self._vport(name, attrs) for _ifindex, attrs in replies),
-                      key=lambda vport: vport.port_no)
+        return sorted(self._vports(name, replies), key=lambda vport: vport.port_no)
 
     def get_vport(self, datapath, name):
         # type: (Union[str, Datapath], str) -> Vport

@@ -84,33 +84,33 @@ def delete(name, netns=None):
         ipr.close()
 
 
-def might_be_tunnel(name):
-    """Cheap sysfs check (no pyroute2 import): could netdev ``name`` be a tunnel?"""
-    try:
-        with open("/sys/class/net/%s/uevent" % name) as uevent:
-            text = uevent.read()
-    except (IOError, OSError):
-        return False
-    return any("DEVTYPE=%s\n" % kind in text for kind in TYPES)
-
-
-def describe(name, netns=None):
-    """``(vport_type, udp_port)`` when ``name`` is a metadata-mode tunnel netdev,
-    else ``None`` (``udp_port`` is ``None`` for gre).
-
-    sysfs shows the caller's namespace only: inside ``netns`` ask rtnetlink.
-    """
-    if netns is None and not might_be_tunnel(name):
-        return None
+def describe(names, netns=None):
+    """``{name: (vport_type, udp_port)}`` for those of ``names`` that are
+    metadata-mode tunnel netdevs (``udp_port`` None for gre); one rtnetlink
+    dump for all of them."""
+    names = set(names)
+    if not names:
+        return {}
     ipr, netlink_error = _iproute(netns)
     try:
         try:
-            links = list(ipr.link("get", ifname=name))
-        except netlink_error:
-            return None
+            links = list(ipr.get_links())
+        except netlink_error as exc:
+            raise error_for(exc.code, "list", "network devices", errors.NotFound, _extack(exc))
     finally:
         ipr.close()
-    linkinfo = links[0].get_attr("IFLA_LINKINFO") if links else None
+    found = {}
+    for link in links:
+        name = link.get_attr("IFLA_IFNAME")
+        if name in names:
+            tunnel = _tunnel_of(link)
+            if tunnel is not None:
+                found[name] = tunnel
+    return found
+
+
+def _tunnel_of(link):
+    linkinfo = link.get_attr("IFLA_LINKINFO")
     if linkinfo is None:
         return None
     kind = linkinfo.get_attr("IFLA_INFO_KIND")

@@ -301,8 +301,7 @@ def test_vxlan_overlay(netns):
             run("ip", "-n", ns, "link", "set", "ovlport", "up")
             remote_int = int.from_bytes(bytes(int(x) for x in remote.split(".")), "big")
             client.put_flow(dp, Flow(
-                {"in_port": host.port_no, "eth": {}}, None,
-                [("set", {"tunnel": {"tun_id": 42, "dst": remote_int, "ttl": 64}}),
+                *match_all(host.port_no), actions=[("set", {"tunnel": {"tun_id": 42, "dst": remote_int, "ttl": 64}}),
                  ("output", tun.port_no)]))
             client.put_flow(dp, Flow(
                 {"tunnel": {"tun_id": 42, "src": remote_int},
@@ -314,7 +313,8 @@ def test_vxlan_overlay(netns):
             ["ip", "netns", "exec", ns2, "tcpdump", "-c", "1", "-nn", "-i", u2,
              "udp", "port", "4789"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
-            assert ping(ns1, "10.99.1.2") or ping(ns1, "10.99.1.2")
+            assert ping(ns1, "10.99.1.2") or ping(ns1, "10.99.1.2"), [
+                (f.key, f.packets) for c in clients for f in c.flows("ovl")]
             out = capture.communicate(timeout=10)[0]
         finally:
             if capture.poll() is None:
