@@ -1,4 +1,31 @@
 # -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""vswitch.odp: the Open vSwitch kernel datapath over generic netlink."""
+"""vswitch.odp: the Open vSwitch kernel datapath over generic netlink.
+
+``Client`` talks to the kernel; ``Flow`` and the ovs-dpctl text syntax
+(``parse_flow``, ``format_flow``...) are pure Python.  pyroute2 is only
+imported when a tunnel netdev is made or inspected.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+from . import errors
+from .client import Client, Datapath, Vport
+from .dpctl import (actions_from_list, format_actions, format_flow, format_key,
+                    key_from_match, parse_actions, parse_flow, parse_key)
+from .errors import (AlreadyExists, KernelModuleMissing, KernelRejected, NoSuchDatapath,
+                     NoSuchFlow, NoSuchVport, NotFound, OdpError, PermissionDenied, PortBusy,
+                     Unsupported, ValidationError)
+from .flows import Flow
+
+__all__ = [
+    "Client", "Datapath", "Vport", "Flow", "errors",
+    "parse_key", "format_key", "parse_actions", "format_actions", "parse_flow", "format_flow",
+    "key_from_match", "actions_from_list",
+    "OdpError", "ValidationError", "KernelModuleMissing", "PermissionDenied", "NotFound",
+    "NoSuchDatapath", "NoSuchVport", "NoSuchFlow", "AlreadyExists", "PortBusy", "Unsupported",
+    "KernelRejected",
+]

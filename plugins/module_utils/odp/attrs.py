@@ -361,8 +361,26 @@ class AttrMap:
 
     def decode(self, raw):
         """Attributes as a ``dict``; a repeated attribute keeps its last value."""
-        decode_one = self._decode_one
-        return dict(decode_one(kind, payload) for kind, payload in iter_attrs(raw))
+        # The hot path of flow dumps: one loop, no call per attribute but the codec's.
+        out = {}
+        by_id = self.by_id
+        unpack = NLA_HDR.unpack_from
+        offset, end = 0, len(raw)
+        while offset + 4 <= end:
+            length, kind = unpack(raw, offset)
+            if length < 4 or offset + length > end:
+                raise CodecError("truncated netlink attribute at offset %d" % offset)
+            entry = by_id.get(kind & NLA_TYPE_MASK)
+            if entry is None:
+                name, value = self._decode_one(kind & NLA_TYPE_MASK, raw[offset + 4:offset + length])
+                out[name] = value
+            else:
+                try:
+                    out[entry[0]] = entry[1].decode(raw[offset + 4:offset + length])
+                except CodecError as exc:
+                    raise CodecError("%s: %s" % (entry[0], exc))
+            offset += (length + 3) & ~3
+        return out
 
     def decode_list(self, raw):
         """Attributes as an ordered list of ``(name, value)``."""

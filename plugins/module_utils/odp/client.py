@@ -22,10 +22,7 @@ import struct
 
 from . import errors, tunnels
 from .attrs import NLA_HDR, NLA_TYPE_MASK, CodecError
-try:
-    from .dpctl import format_key
-except ImportError:  # TEMPORARY until dpctl.py lands: plain import in the final state
-    format_key = None
+from .dpctl import format_key
 from .families import DatapathFamily, FlowFamily, VportFamily
 from .flows import Flow, complete_key, validate_flow
 from .netlink import NLM_F_CREATE, NLM_F_ECHO, Transport
@@ -441,8 +438,7 @@ class Client:
     def _flow_what(dp_name, key, mask, ufid):
         if key is None:
             return "flow ufid %s in datapath %s" % (_ufid_text(ufid), dp_name)
-        text = format_key(key, mask) if format_key else repr(key)
-        return "flow %s in datapath %s" % (text, dp_name)
+        return "flow %s in datapath %s" % (format_key(key, mask), dp_name)
 
     @staticmethod
     def _flow_missing(dp_name, what):

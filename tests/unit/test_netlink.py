@@ -1,0 +1,146 @@
+"""Unit tests of the generic netlink transport: framing, acks, errno mapping.
+
+A socketpair stands in for the kernel: the test writes the replies the kernel
+would send and checks what the transport sends and returns.
+"""
+
+import errno
+import socket
+import struct
+
+import pytest
+
+from vswitch_odp import errors, netlink
+from vswitch_odp.attrs import pack_attr
+from vswitch_odp.families import DatapathFamily as DP
+from vswitch_odp.families import FlowFamily as FL
+from vswitch_odp.netlink import (NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP,
+                                 NLM_F_DUMP_INTR, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE,
+                                 NLMSG_ERROR, NLMSG_HDR, OVS_REQ, KernelError, error_for)
+
+FAMILY_ID = 0x1C
+
+
+class FakeTransport(netlink.Transport):
+    """A Transport over a datagram socketpair, with the families pre-resolved."""
+
+    def __init__(self):  # pylint: disable=super-init-not-called
+        self.sock, self.kernel = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.portid = 1234
+        self.netns = None
+        self._seq = 0
+        self._families = dict((f.name, netlink.FamilyInfo(f.name, FAMILY_ID, 2, {}))
+                              for f in (DP, FL))
+        self._buf = bytearray(netlink.RECV_BUFSIZE)
+        self._view = memoryview(self._buf)
+
+    def sent(self):
+        """Every message of the next datagram sent: (type, flags, seq, cmd, ifindex, attrs)."""
+        data = self.kernel.recv(1 << 20)
+        out, offset = [], 0
+        while offset < len(data):
+            length, kind, flags, seq, _pid, cmd, _ver, _res, ifindex = OVS_REQ.unpack_from(
+                data, offset)
+            out.append((kind, flags, seq, cmd, ifindex, data[offset + OVS_REQ.size:offset + length]))
+            offset += (length + 3) & ~3
+        return out
+
+
+def reply(seq, attrs=b"", flags=0, ifindex=7, cmd=1):
+    body = struct.pack("=BBHi", cmd, 2, 0, ifindex) + attrs
+    return NLMSG_HDR.pack(16 + len(body), FAMILY_ID, flags, seq, 1234) + body
+
+
+def ack(seq, code=0, extack=None):
+    tlvs = pack_attr(netlink.NLMSGERR_ATTR_MSG, extack.encode() + b"\0") if extack else b""
+    flags = NLM_F_CAPPED | (NLM_F_ACK_TLVS if tlvs else 0)
+    body = struct.pack("=i", -code) + NLMSG_HDR.pack(40, FAMILY_ID, 0, seq, 1234) + tlvs
+    return NLMSG_HDR.pack(16 + len(body), NLMSG_ERROR, flags, seq, 1234) + body
+
+
+def done(seq, flags=NLM_F_MULTI):
+    return NLMSG_HDR.pack(20, NLMSG_DONE, flags, seq, 1234) + struct.pack("=i", 0)
+
+
+@pytest.fixture
+def transport():
+    t = FakeTransport()
+    yield t
+    t.kernel.close()
+    t.sock.close()
+
+
+def test_request_framing_and_reply(transport):
+    transport.kernel.send(reply(1, DP.attrs.encode([("name", "dp0")])) + ack(1))
+    replies = transport.request(DP, DP.CMD_GET, 0, DP.attrs.encode([("name", "dp0")]))
+    assert replies == [(7, {"name": "dp0"})]
+    ((kind, flags, seq, cmd, ifindex, attrs),) = transport.sent()
+    assert (kind, flags, seq, cmd, ifindex) == (FAMILY_ID, NLM_F_REQUEST | NLM_F_ACK, 1,
+                                                 DP.CMD_GET, 0)
+    assert DP.attrs.decode(attrs) == {"name": "dp0"}
+
+
+def test_error_carries_extack_and_names_object(transport):
+    transport.kernel.send(ack(1, errno.EINVAL, "Flow actions may not be safe"))
+    with pytest.raises(errors.KernelRejected) as info:
+        transport.request(FL, FL.CMD_NEW, 3, b"", what="flow in_port(1) in datapath dp0")
+    text = str(info.value)
+    assert "flow in_port(1) in datapath dp0" in text and "Flow actions may not be safe" in text
+    assert info.value.errno == errno.EINVAL
+
+
+def test_stale_replies_are_skipped(transport):
+    # A reply to an abandoned request (seq 99) must not be taken for ours.
+    transport.kernel.send(reply(99) + ack(99))
+    transport.kernel.send(ack(1))
+    assert transport.request(DP, DP.CMD_DEL, 0, b"") == []
+
+
+def test_dump_restarts_on_interrupt(transport):
+    first = [reply(1, DP.attrs.encode([("name", "old")]), NLM_F_MULTI),
+             reply(1, DP.attrs.encode([("name", "x")]), NLM_F_MULTI | NLM_F_DUMP_INTR)]
+    transport.kernel.send(b"".join(first))
+    transport.kernel.send(reply(2, DP.attrs.encode([("name", "a")]), NLM_F_MULTI)
+                          + reply(2, DP.attrs.encode([("name", "b")]), NLM_F_MULTI))
+    transport.kernel.send(done(2))
+    names = [attrs["name"] for _ifindex, attrs in transport.dump(DP, DP.CMD_GET)]
+    assert names == ["a", "b"]  # nothing of the interrupted dump
+    sent = transport.sent() + transport.sent()
+    assert [m[1] for m in sent] == [NLM_F_REQUEST | NLM_F_DUMP] * 2
+
+
+def test_transact_batches_and_returns_errors(transport):
+    messages = [(FL, FL.CMD_NEW, 3, b"", 0)] * 120
+    # The kernel answers each datagram of requests with one ack per seq.
+    for start, count in ((1, 50), (51, 50), (101, 20)):
+        transport.kernel.send(b"".join(
+            ack(seq, errno.EEXIST if seq == 60 else 0) for seq in range(start, start + count)))
+    results = transport.transact(messages)
+    assert sum(1 for r in results if isinstance(r, KernelError)) == 1
+    assert results[59].errno == errno.EEXIST and results[0] == []
+    sizes = [len(transport.sent()) for _ in range(3)]
+    assert sizes == [50, 50, 20]
+    err = results[59].to_error("create", "flow x in datapath dp0")
+    assert isinstance(err, errors.AlreadyExists) and "flow x in datapath dp0" in str(err)
+
+
+@pytest.mark.parametrize("code, cls", [
+    (errno.EPERM, errors.PermissionDenied), (errno.EACCES, errors.PermissionDenied),
+    (errno.ENOENT, errors.NoSuchVport), (errno.ENODEV, errors.NoSuchVport),
+    (errno.EEXIST, errors.AlreadyExists), (errno.EBUSY, errors.PortBusy),
+    (errno.EOPNOTSUPP, errors.Unsupported), (errno.EAFNOSUPPORT, errors.Unsupported),
+    (errno.EINVAL, errors.KernelRejected), (errno.ERANGE, errors.KernelRejected),
+    (errno.EMSGSIZE, errors.KernelRejected), (errno.ENOMEM, errors.OdpError),
+])
+def test_errno_table(code, cls):
+    err = error_for(code, "create", "vport v0 in datapath dp0", errors.NoSuchVport)
+    assert type(err) is cls and "vport v0 in datapath dp0" in str(err)
+    if cls is errors.PermissionDenied:
+        assert "CAP_NET_ADMIN" in str(err) and "create" in str(err)
+
+
+def test_errno_table_per_errno_objects():
+    missing = {errno.ENODEV: (errors.NoSuchDatapath, "datapath dp0"),
+               errno.ENOENT: (errors.NoSuchFlow, "flow f in datapath dp0")}
+    assert str(error_for(errno.ENODEV, "get", "flow f", missing)) == "datapath dp0 does not exist"
+    assert isinstance(error_for(errno.ENOENT, "get", "flow f", missing), errors.NoSuchFlow)
