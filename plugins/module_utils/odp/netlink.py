@@ -368,36 +368,28 @@ class Transport:
         dump as inconsistent.
         """
         replies = []
-        unpack = NLMSG_HDR.unpack_from
-        while True:
-            data = self._recv()
-            offset, end = 0, len(data)
-            while offset + NLMSG_HDRLEN <= end:
-                length, kind, flags, mseq, _pid = unpack(data, offset)
-                if length < NLMSG_HDRLEN:
-                    raise errors.OdpError("malformed netlink message (length %d)" % length)
-                if mseq == seq:
-                    if kind == NLMSG_ERROR:
-                        code, extack = parse_error(data, offset, length, flags)
-                        if code:
-                            raise KernelError(code, extack)
-                        return replies
-                    if kind == NLMSG_DONE:
-                        if flags & NLM_F_DUMP_INTR:
-                            raise _DumpInterrupted()
-                        # A dump's NLMSG_DONE carries an int error (0 or -errno).
-                        code = -struct.unpack_from("=i", data, offset + NLMSG_HDRLEN)[0] \
-                            if length >= NLMSG_HDRLEN + 4 else 0
-                        if code:
-                            raise KernelError(code)
-                        return replies
-                    if flags & NLM_F_DUMP_INTR:
-                        raise _DumpInterrupted()
-                    if kind == NLMSG_OVERRUN:
-                        raise KernelError(errno.ENOBUFS)
-                    replies.append(data[offset + hdrlen:offset + length])
-                # Messages of other sequence numbers answer abandoned requests.
-                offset += (length + 3) & ~3
+        for data, offset, length, kind, flags, mseq in self._messages():
+            if mseq != seq:
+                continue  # answers an abandoned request
+            if kind == NLMSG_ERROR:
+                code, extack = parse_error(data, offset, length, flags)
+                if code:
+                    raise KernelError(code, extack)
+                return replies
+            if kind == NLMSG_DONE:
+                if flags & NLM_F_DUMP_INTR:
+                    raise _DumpInterrupted()
+                # A dump's NLMSG_DONE carries an int error (0 or -errno).
+                code = -struct.unpack_from("=i", data, offset + NLMSG_HDRLEN)[0] \
+                    if length >= NLMSG_HDRLEN + 4 else 0
+                if code:
+                    raise KernelError(code)
+                return replies
+            if flags & NLM_F_DUMP_INTR:
+                raise _DumpInterrupted()
+            if kind == NLMSG_OVERRUN:
+                raise KernelError(errno.ENOBUFS)
+            replies.append(data[offset + hdrlen:offset + length])
 
     def _decoded(self, family, raw, decode):
         if not decode:
@@ -488,24 +480,33 @@ class Transport:
     def _collect_batch(self, messages, results, seqs, decode):
         """Fill ``results`` for the requests ``seqs`` (seq -> message index)."""
         replies = dict((seq, []) for seq in seqs)
+        for data, offset, length, kind, flags, seq in self._messages():
+            got = replies.get(seq)
+            if got is None:
+                continue
+            index = seqs[seq]
+            if kind == NLMSG_ERROR:
+                code, extack = parse_error(data, offset, length, flags)
+                results[index] = KernelError(code, extack) if code else \
+                    self._decoded(messages[index][0], got, decode)
+                del replies[seq]
+                if not replies:
+                    return
+            else:
+                got.append(data[offset + GENL_HDRLEN:offset + length])
+
+    def _messages(self):
+        """``(datagram, offset, length, type, flags, seq)`` of every message
+        received, without end: callers stop when they have their answer."""
         unpack = NLMSG_HDR.unpack_from
-        while replies:
+        while True:
             data = self._recv()
             offset, end = 0, len(data)
             while offset + NLMSG_HDRLEN <= end:
                 length, kind, flags, seq, _pid = unpack(data, offset)
                 if length < NLMSG_HDRLEN:
                     raise errors.OdpError("malformed netlink message (length %d)" % length)
-                got = replies.get(seq)
-                if got is not None:
-                    index = seqs[seq]
-                    if kind == NLMSG_ERROR:
-                        code, extack = parse_error(data, offset, length, flags)
-                        results[index] = KernelError(code, extack) if code else \
-                            self._decoded(messages[index][0], got, decode)
-                        del replies[seq]
-                    else:
-                        got.append(data[offset + GENL_HDRLEN:offset + length])
+                yield data, offset, length, kind, flags, seq
                 offset += (length + 3) & ~3
 
 
