@@ -26,7 +26,7 @@ import sys
 import time
 
 from . import cli_flow_options as flow_options
-from .errors import OdpError, PermissionDenied
+from .errors import NoSuchFlow, OdpError, PermissionDenied
 from .flows import Flow
 
 PROG = "odp"
@@ -53,7 +53,7 @@ class UsageError(Exception):
 
 
 class Stop(Exception):
-    """SIGTERM arrived: stop listening as on Ctrl-C."""
+    """SIGINT or SIGTERM arrived: stop listening."""
 
 
 # -- the command tree -------------------------------------------------------
@@ -274,7 +274,10 @@ def datapath_listen(client, args):
     port_names = _port_names(client, datapath)
     show_keys = args.get("keys")
     tcpdump = None
-    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    # Both signals stop listening, even when the shell started us with
+    # SIGINT ignored (``odp datapath listen dp0 &``).
+    previous = dict((number, signal.signal(number, _raise_stop))
+                    for number in (signal.SIGINT, signal.SIGTERM))
     try:
         with Listener(datapath, transport=client.transport) as listener:
             tcpdump = None if show_keys else _start_tcpdump()
@@ -286,14 +289,15 @@ def datapath_listen(client, args):
                                     keep_actions=False))
                 else:
                     _write_pcap_record(tcpdump.stdin, upcall.packet)
-    except (KeyboardInterrupt, Stop):
+    except Stop:
         pass  # the normal way to stop listening
     except BrokenPipeError:
         # The reader (head, grep -m) is gone: stop quietly, and keep Python
         # from complaining when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
         if tcpdump is not None:
             _stop_tcpdump(tcpdump)
 
@@ -444,7 +448,11 @@ def flow_add(client, args):
     datapath = args.positionals[0]
     path = args.get("file")
     if path is None:
-        client.put_flow(datapath, Flow(*_parse_flow(client, datapath, args.flow)))
+        flow = Flow(*_parse_flow(client, datapath, args.flow))
+        try:
+            client.put_flow(datapath, flow)
+        except NoSuchFlow as exc:
+            raise _overlap(exc)
         return
     if args.flow:
         raise UsageError("--file takes every flow from the file: no other flow options", args.path)
@@ -459,9 +467,17 @@ def flow_add(client, args):
     failed = [(number, error) for (number, _items), error in zip(lines, client.put_flows(datapath, flows))
               if error is not None]
     for number, error in failed:
-        _say("%s:%d: %s" % (path, number, error))
+        _say("%s:%d: %s" % (path, number, _overlap(error) if isinstance(error, NoSuchFlow) else error))
     if failed:
         raise OdpError("%d of %d flows from %s not installed" % (len(failed), len(flows), path))
+
+
+def _overlap(error):
+    """A flow NEW fails with ENOENT when a flow with another mask already
+    matches the new key: the kernel refuses overlapping flows."""
+    return OdpError("%s: a flow with another mask already matches this key (the kernel "
+                    "refuses overlapping flows; delete that one first)"
+                    % str(error).replace(" does not exist", ""))
 
 
 def _read_flow_file(path, args):

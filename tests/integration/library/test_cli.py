@@ -178,6 +178,10 @@ def test_bad_input(dp, pair):
     assert err == 'odp: ambiguous command "odp datapath lis": list, listen\n'
     _out, err = odp("vport", "add", "netdev", dp, "nosuchdev0", status=1)
     assert "nosuchdev0" in err and err.count("\n") == 1
+    odp("flow", "add", dp, "--in-port=" + a.host, "--output=" + b.host)
+    _out, err = odp("flow", "add", dp, "--in-port=" + a.host, "--eth-src=02:00:00:00:00:01",
+                    "--output=" + b.host, status=1)
+    assert "overlapping flows" in err and err.count("\n") == 1
 
 
 # -- datapath listen (a real process: it takes signals and runs tcpdump) -----
