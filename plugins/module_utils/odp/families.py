@@ -127,7 +127,12 @@ class PacketFamily(Family):
 
 class MeterFamily(Family):
     name = "ovs_meter"
-    CMD_FEATURES = 4
+    # OVS_METER_CMD_*: numbered unlike the other families.
+    CMD_FEATURES = 1
+    CMD_SET = 2
+    CMD_NEW = CMD_SET
+    CMD_DEL = 3
+    CMD_GET = 4
     # OVS_METER_F_*
     F_KBPS = 1 << 0
     F_PKTPS = 1 << 1
