@@ -272,8 +272,26 @@ def test_bad_values_name_the_option(option):
 
 
 def test_ipv4_prefix_and_mask():
-    assert key_of("--ipv4-dst=10.1.0.0/16")[1] == {"ipv4": {"dst": 0xFFFF0000}}
-    assert key_of("--ipv4-dst=10.1.0.0/255.255.0.0")[1] == {"ipv4": {"dst": 0xFFFF0000}}
+    assert key_of("--ipv4-dst=10.1.0.0/16")[1]["ipv4"] == {"dst": 0xFFFF0000}
+    assert key_of("--ipv4-dst=10.1.0.0/255.255.0.0")[1]["ipv4"] == {"dst": 0xFFFF0000}
+
+
+def test_layer4_implies_protocol_and_ethertype():
+    key, mask = key_of("--tcp-dst=80", "--ipv4-dst=10.0.0.0/8")
+    assert key == {"tcp": {"dst": 80}, "ipv4": {"dst": 0x0A000000, "proto": 6}, "eth_type": 0x0800}
+    assert mask == {"tcp": {"dst": 0xFFFF}, "ipv4": {"dst": 0xFF000000, "proto": 0xFF},
+                    "eth_type": 0xFFFF}
+    assert key_of("--udp-src=53", "--ipv6-dst=::1")[0]["ipv6"]["proto"] == 17
+    assert key_of("--ipv4-proto=17", "--eth-type=0x0800", "--ipv4-ttl=1")[0] == {
+        "ipv4": {"proto": 17, "ttl": 1}, "eth_type": 0x0800}
+
+
+def test_dumped_set_tunnel_padding_is_ignored():
+    tunnel = {"tun_id": 5, "dst": 0x0A000071, "ttl": 64, "tunnel_key14": fo.TUNNEL_PAD}
+    words = fo.format_flow_words({"in_port": 1}, None, [("set", {"tunnel": tunnel}), ("output", 3)],
+                                 NAMES)
+    assert words == ["--in-port=eth1", "--set-tunnel-id=0000000000000005",
+                     "--set-tunnel-ipv4-dst=10.0.0.113", "--set-tunnel-ttl=64", "--output=vx"]
 
 
 def test_seed_example_actions():

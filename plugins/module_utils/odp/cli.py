@@ -577,7 +577,9 @@ def main(argv=None):
     except UsageError as exc:
         return _fail(exc, EXIT_USAGE, debug)
     except PermissionDenied as exc:
-        return _fail("%s (odp needs root or CAP_NET_ADMIN)" % exc, EXIT_ERROR, debug)
+        if "CAP_NET_ADMIN" not in str(exc):
+            exc = "%s (odp needs root or CAP_NET_ADMIN)" % exc
+        return _fail(exc, EXIT_ERROR, debug)
     except OdpError as exc:
         return _fail(exc, EXIT_ERROR, debug)
     except KeyboardInterrupt:

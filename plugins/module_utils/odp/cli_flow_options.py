@@ -25,6 +25,7 @@ import re
 
 from . import dpctl
 from .errors import ValidationError
+from .attrs import Unknown
 from .keys import FLOW_KEY, TUNNEL_KEY
 
 # go-odp's boolean words (Go's strconv.ParseBool).
@@ -107,6 +108,13 @@ KEY_FLAG_NAMES = dict((f.name, f) for f in KEY_FLAGS)
 SET_TUNNEL_FLAG_NAMES = dict((f.name, f) for f in SET_TUNNEL_FLAGS)
 _KEY_FLAG_BY_FIELD = dict(((f.attr, f.field), f) for f in KEY_FLAGS)
 _SET_TUNNEL_BY_FIELD = dict((f.field, f) for f in SET_TUNNEL_FLAGS)
+
+# OVS_TUNNEL_KEY_ATTR_PAD, empty: dumps align the 64-bit tunnel id with it.
+TUNNEL_PAD = Unknown(14, b"")
+# What a layer 3 or 4 field implies, as ovs-ofctl's "tcp" implies "ip,nw_proto=6":
+# the EtherType for each layer 3 header, the IP protocol for each layer 4 one.
+ETH_TYPES = {"ipv4": 0x0800, "ipv6": 0x86DD}
+IP_PROTOS = {"tcp": 6, "udp": 17, "icmp": 1}
 
 # Options that take ovs-dpctl text instead of flags, and the output list.
 TEXT_KEY = "key"
@@ -257,7 +265,23 @@ def key_from_options(options, ports=None):
         # Bits outside the mask are dropped, as the kernel, ovs-dpctl and go-odp do.
         field_mask = flag.full if field_mask is None else field_mask & flag.full
         _put(key, mask, flag, value & field_mask if flag.kind != "bool" else value, field_mask)
+    _imply_lower_layers(key, mask)
     return key, mask
+
+
+def _imply_lower_layers(key, mask):
+    """Match exactly the IP protocol and EtherType that the given layer 4 and
+    3 fields need (the kernel refuses them otherwise), unless given."""
+    for layer4, proto in IP_PROTOS.items():
+        if layer4 in key:
+            layer3 = "ipv6" if "ipv6" in key and layer4 != "icmp" else "ipv4"
+            if "proto" not in mask.get(layer3, {}):
+                key.setdefault(layer3, {})["proto"] = proto
+                mask.setdefault(layer3, {})["proto"] = 0xFF
+    for layer3, eth_type in ETH_TYPES.items():
+        if layer3 in key and "eth_type" not in mask:
+            key["eth_type"] = eth_type
+            mask["eth_type"] = 0xFFFF
 
 
 def actions_from_options(set_tunnel, outputs, ports=None):
@@ -315,15 +339,20 @@ def _action_words(actions, port_names):
         if name == "output" and isinstance(value, int):
             outputs.append((port_names or {}).get(value, str(value)))
         elif (name == "set" and index == 0 and list(value) == ["tunnel"]
-              and all(field in _SET_TUNNEL_BY_FIELD for field in value["tunnel"])):
+              and all(field in _SET_TUNNEL_BY_FIELD for field in _unpadded(value["tunnel"]))):
             words.extend(format_field(_SET_TUNNEL_BY_FIELD[field], item)
-                         for field, item in value["tunnel"].items())
+                         for field, item in _unpadded(value["tunnel"]).items())
         else:
             return None
     words.sort(key=_flag_position)
     if outputs:
         words.append("--output=" + ",".join(outputs))
     return words or None
+
+
+def _unpadded(tunnel):
+    """A dumped set(tunnel) without the alignment padding the kernel adds to it."""
+    return dict((field, item) for field, item in tunnel.items() if item != TUNNEL_PAD)
 
 
 _FLAG_POSITION = dict((flag.name, index) for index, flag in enumerate(KEY_FLAGS + SET_TUNNEL_FLAGS))

@@ -131,11 +131,17 @@ def test_list_lines_round_trip(dp, pair):
         "--set-tunnel-id=0000000000000009", "--set-tunnel-ipv4-dst=192.0.2.9",
         "--set-tunnel-ttl=64", "--output=" + b.host)
     odp("flow", "add", dp, "--in-port=" + b.host, "--tunnel-df=false", "--output=" + a.host)
+    odp("flow", "add", dp, "--in-port=" + a.host, "--tcp-dst=80", "--output=" + b.host)
     # A flow from another tool, with attributes no flag names.
     run("ovs-dpctl", "add-flow", "system@" + dp,
         "in_port(2),eth(),eth_type(0x0806),arp(op=1)", "push_vlan(vid=5,pcp=0),1")
     before = odp("flow", "list", dp)[0]
-    assert len(before.splitlines()) == 3 and "--key=" in before and "--actions=" in before
+    assert len(before.splitlines()) == 4 and "--key=" in before and "--actions=" in before
+    # The kernel's dump of the flags' set(tunnel) lists as the same flags.
+    assert "--set-tunnel-id=0000000000000009 --set-tunnel-ipv4-dst=192.0.2.9 " \
+           "--set-tunnel-ttl=64 --output=" + b.host in before
+    assert "--in-port=%s --eth-type=0x0800 --ipv4-proto=6 --tcp-dst=80 --output=%s" % (
+        a.host, b.host) in before
     # Each line back through `flow add` as arguments...
     run("ovs-dpctl", "del-flows", "system@" + dp)
     for line in before.splitlines():
