@@ -45,11 +45,7 @@ ZERO_METADATA = ("recirc_id", "dp_hash", "skb_priority", "skb_mark", "ct_state",
 
 
 class UsageError(Exception):
-    """The command line does not parse; ``path`` is the command it was for."""
-
-    def __init__(self, message, path=()):
-        Exception.__init__(self, message)
-        self.path = path
+    """The command line does not parse."""
 
 
 class Stop(Exception):
@@ -61,11 +57,10 @@ class Stop(Exception):
 class Option:
     """``--name`` (a switch) or ``--name=VALUE``."""
 
-    def __init__(self, name, help_text, metavar=None, repeat=False):
+    def __init__(self, name, help_text, metavar=None):
         self.name = name
         self.help = help_text
         self.metavar = metavar
-        self.repeat = repeat
 
 
 JSON = Option("json", "print JSON for scripts")
@@ -100,10 +95,10 @@ def resolve(word, names, path):
     where = " ".join((PROG,) + tuple(path))
     if not matches:
         raise UsageError('unknown command "%s %s"; one of: %s'
-                         % (where, word, ", ".join(sorted(names))), path)
+                         % (where, word, ", ".join(sorted(names))))
     if len(matches) > 1:
         raise UsageError('ambiguous command "%s %s": %s'
-                         % (where, word, ", ".join(matches)), path)
+                         % (where, word, ", ".join(matches)))
     return matches[0]
 
 
@@ -138,27 +133,25 @@ def parse_leaf(command, path, tokens, flow=False):
         option = command.options.get(name)
         is_flow = flow and name in flow_options.FLOW_OPTION_NAMES
         if option is None and not is_flow:
-            raise UsageError("unknown option --%s for \"%s\"" % (name, " ".join((PROG,) + path)), path)
+            raise UsageError("unknown option --%s for \"%s\"" % (name, " ".join((PROG,) + path)))
         if option is not None and option.metavar is None:
             if has_value:
-                raise UsageError("option --%s takes no value" % name, path)
+                raise UsageError("option --%s takes no value" % name)
             options[name] = True
             continue
         if not has_value:
             if not tokens:
-                raise UsageError("option --%s needs a value" % name, path)
+                raise UsageError("option --%s needs a value" % name)
             value = tokens.pop(0)
         if is_flow:
             flow_items.append((name, value))
-        elif option.repeat:
-            options.setdefault(name, []).append(value)
         else:
             options[name] = value
     low, high = command.nargs
     if not low <= len(positionals) <= high:
         raise UsageError("%s: %s arguments; usage: %s %s" % (
             " ".join((PROG,) + path), "too many" if len(positionals) > high else "missing",
-            " ".join((PROG,) + path), command.args), path)
+            " ".join((PROG,) + path), command.args))
     return Args(path, positionals, options, flow_items)
 
 
@@ -175,7 +168,7 @@ def dispatch(argv):
         if not tokens:
             if node.default is None:
                 raise UsageError('"%s" needs a subcommand: %s' % (
-                    " ".join((PROG,) + path), ", ".join(sorted(node.children))), path)
+                    " ".join((PROG,) + path), ", ".join(sorted(node.children))))
             node = node.default
             break
         name = resolve(tokens.pop(0), node.children, path)
@@ -455,7 +448,7 @@ def flow_add(client, args):
             raise _overlap(exc)
         return
     if args.flow:
-        raise UsageError("--file takes every flow from the file: no other flow options", args.path)
+        raise UsageError("--file takes every flow from the file: no other flow options")
     ports = _ports(client, datapath)
     lines = _read_flow_file(path, args)
     flows = []
@@ -497,11 +490,11 @@ def _read_flow_file(path, args):
             # The datapath is the command line's; "-" stands in for it.
             line_args = parse_leaf(command, args.path, ["-"] + words, flow=True) if words else None
         except (ValueError, UsageError) as exc:
-            raise UsageError("%s:%d: %s" % (path, number, exc), args.path)
+            raise UsageError("%s:%d: %s" % (path, number, exc))
         if line_args is None:
             continue
         if line_args.options:
-            raise UsageError("%s:%d: a line holds flow options only" % (path, number), args.path)
+            raise UsageError("%s:%d: a line holds flow options only" % (path, number))
         result.append((number, line_args.flow))
     return result
 
