@@ -331,11 +331,7 @@ def _parse_flags(text, names, bits, full, field):
     if text[0] in "+-":
         value = mask = 0
         for sign, name in re.findall(r"([+-])([^+-]*)", text):
-            bit = by_name.get(name)
-            if bit is None:
-                bit = _parse_int(name, field, bits) if name.startswith("0x") else None
-            if bit is None:
-                raise ValidationError(field, name, "unknown flag" + _suggest(name, by_name))
+            bit = _flag_bit(name, by_name, bits, field)
             mask |= bit
             value |= bit if sign == "+" else 0
         if "".join(s + n for s, n in re.findall(r"([+-])([^+-]*)", text)) != text:
@@ -343,11 +339,18 @@ def _parse_flags(text, names, bits, full, field):
         return value, mask
     value = 0
     for name in text.split("|"):
-        bit = by_name.get(name)
-        if bit is None:
-            raise ValidationError(field, name, "unknown flag" + _suggest(name, by_name))
-        value |= bit
+        value |= _flag_bit(name, by_name, bits, field)
     return value, full
+
+
+def _flag_bit(name, by_name, bits, field):
+    """A flag's bit by name, or a ``0x..`` number for bits without a name."""
+    bit = by_name.get(name)
+    if bit is None and name.startswith("0x"):
+        bit = _parse_int(name, field, bits)
+    if bit is None:
+        raise ValidationError(field, name, "unknown flag" + _suggest(name, by_name))
+    return bit
 
 
 def _format_flags(value, mask, names, full):
