@@ -286,8 +286,8 @@ def test_layer4_implies_protocol_and_ethertype():
         "ipv4": {"proto": 17, "ttl": 1}, "eth_type": 0x0800}
 
 
-def test_dumped_set_tunnel_padding_is_ignored():
-    tunnel = {"tun_id": 5, "dst": 0x0A000071, "ttl": 64, "tunnel_key14": fo.TUNNEL_PAD}
+def test_dumped_set_tunnel_lists_as_flags():
+    tunnel = {"tun_id": 5, "dst": 0x0A000071, "ttl": 64}
     words = fo.format_flow_words({"in_port": 1}, None, [("set", {"tunnel": tunnel}), ("output", 3)],
                                  NAMES)
     assert words == ["--in-port=eth1", "--set-tunnel-id=0000000000000005",

@@ -300,12 +300,15 @@ class AttrMap:
     """A table of attributes: ``id -> (name, codec)``, in both directions.
 
     ``unknown_prefix`` names attributes missing from the table
-    (``key17`` for prefix ``key``).
+    (``key17`` for prefix ``key``). ``padding`` is the id of the family's
+    ``*_ATTR_PAD``: the kernel inserts it to align 64-bit values, it carries
+    nothing, so decoding drops it.
     """
 
-    def __init__(self, name, unknown_prefix, entries=None):
+    def __init__(self, name, unknown_prefix, entries=None, padding=None):
         self.name = name
         self.unknown_prefix = unknown_prefix
+        self.padding = padding
         self.by_id = {}
         self.by_name = {}
         self._nested_ids = set()
@@ -372,8 +375,10 @@ class AttrMap:
                 raise CodecError("truncated netlink attribute at offset %d" % offset)
             entry = by_id.get(kind & NLA_TYPE_MASK)
             if entry is None:
-                name, value = self._decode_one(kind & NLA_TYPE_MASK, raw[offset + 4:offset + length])
-                out[name] = value
+                if kind & NLA_TYPE_MASK != self.padding:
+                    name, value = self._decode_one(kind & NLA_TYPE_MASK,
+                                                   raw[offset + 4:offset + length])
+                    out[name] = value
             else:
                 try:
                     out[entry[0]] = entry[1].decode(raw[offset + 4:offset + length])
@@ -385,4 +390,5 @@ class AttrMap:
     def decode_list(self, raw):
         """Attributes as an ordered list of ``(name, value)``."""
         decode_one = self._decode_one
-        return [decode_one(kind, payload) for kind, payload in iter_attrs(raw)]
+        return [decode_one(kind, payload) for kind, payload in iter_attrs(raw)
+                if kind != self.padding]

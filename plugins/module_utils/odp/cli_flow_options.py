@@ -25,7 +25,6 @@ import re
 
 from . import dpctl
 from .errors import ValidationError
-from .attrs import Unknown
 from .keys import FLOW_KEY, TUNNEL_KEY
 
 # go-odp's boolean words (Go's strconv.ParseBool).
@@ -109,8 +108,6 @@ SET_TUNNEL_FLAG_NAMES = dict((f.name, f) for f in SET_TUNNEL_FLAGS)
 _KEY_FLAG_BY_FIELD = dict(((f.attr, f.field), f) for f in KEY_FLAGS)
 _SET_TUNNEL_BY_FIELD = dict((f.field, f) for f in SET_TUNNEL_FLAGS)
 
-# OVS_TUNNEL_KEY_ATTR_PAD, empty: dumps align the 64-bit tunnel id with it.
-TUNNEL_PAD = Unknown(14, b"")
 # What a layer 3 or 4 field implies, as ovs-ofctl's "tcp" implies "ip,nw_proto=6":
 # the EtherType for each layer 3 header, the IP protocol for each layer 4 one.
 ETH_TYPES = {"ipv4": 0x0800, "ipv6": 0x86DD}
@@ -339,20 +336,15 @@ def _action_words(actions, port_names):
         if name == "output" and isinstance(value, int):
             outputs.append((port_names or {}).get(value, str(value)))
         elif (name == "set" and index == 0 and list(value) == ["tunnel"]
-              and all(field in _SET_TUNNEL_BY_FIELD for field in _unpadded(value["tunnel"]))):
+              and all(field in _SET_TUNNEL_BY_FIELD for field in value["tunnel"])):
             words.extend(format_field(_SET_TUNNEL_BY_FIELD[field], item)
-                         for field, item in _unpadded(value["tunnel"]).items())
+                         for field, item in value["tunnel"].items())
         else:
             return None
     words.sort(key=_flag_position)
     if outputs:
         words.append("--output=" + ",".join(outputs))
     return words or None
-
-
-def _unpadded(tunnel):
-    """A dumped set(tunnel) without the alignment padding the kernel adds to it."""
-    return dict((field, item) for field, item in tunnel.items() if item != TUNNEL_PAD)
 
 
 _FLAG_POSITION = dict((flag.name, index) for index, flag in enumerate(KEY_FLAGS + SET_TUNNEL_FLAGS))

@@ -37,7 +37,7 @@ import struct
 from .actions import ACTIONS, HASH_ALGS
 from .attrs import Addr, CodecError, Flag, Int, Nested, Struct, Unknown
 from .errors import ValidationError
-from .keys import CT_STATE_FLAGS, FLOW_KEY, FRAG_TYPES, NSH_KEY, TUNNEL_FLAGS, TUNNEL_KEY, VLAN_CFI
+from .keys import CT_STATE_FLAGS, FLOW_KEY, FRAG_TYPES, NSH_KEY, TUNNEL_FLAGS, TUNNEL_KEY
 
 __all__ = [
     "parse_key", "format_key", "parse_actions", "format_actions", "parse_flow", "format_flow",

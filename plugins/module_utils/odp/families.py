@@ -58,7 +58,7 @@ class DatapathFamily(Family):
         (7, "masks_cache_size", U32),
         (8, "per_cpu_pids", Bytes()),
         (9, "ifindex", U32),
-    ])
+    ], padding=6)
 
 
 class VportFamily(Family):
@@ -82,7 +82,7 @@ class VportFamily(Family):
         (8, "ifindex", U32),
         (9, "netnsid", Int("=i")),
         (10, "upcall_stats", Bytes()),
-    ])
+    ], padding=7)
 
 
 class FlowFamily(Family):
@@ -103,7 +103,7 @@ class FlowFamily(Family):
         (8, "probe", Flag()),
         (9, "ufid", Bytes()),
         (10, "ufid_flags", U32),
-    ])
+    ], padding=11)
 
 
 class PacketFamily(Family):
@@ -153,7 +153,7 @@ class MeterFamily(Family):
         (6, "clear", Flag()),
         (7, "max_meters", U32),
         (8, "max_bands", U32),
-    ])
+    ], padding=9)
 
 
 FAMILIES = (DatapathFamily, VportFamily, FlowFamily, PacketFamily, MeterFamily)

@@ -67,8 +67,6 @@ MASK_NEEDS.update((name, ("proto", 0xFF)) for name in
 TUNNEL_FLAG_LIKE = ("tun_id", "df", "csum", "oam", "ipv4_info_bridge")
 TUNNEL_SCALARS = {4: ("src", "dst", "tos", "ttl", "tp_src", "tp_dst"),
                   6: ("ipv6_src", "ipv6_dst", "tos", "ttl", "tp_src", "tp_dst")}
-# OVS_TUNNEL_KEY_ATTR_PAD: alignment padding before a 64-bit tun_id in dumps.
-TUNNEL_PAD = "tunnel_key14"
 # A stand-in tunnel destination: the kernel refuses a zero one even when its
 # mask wildcards it, and the masked key keeps none of it anyway.
 TUNNEL_ANY_DST = 0xFFFFFFFF
@@ -408,8 +406,6 @@ def _normalize_tunnel(key, mask):
     out_key, out_mask = {}, {}
     for name in sorted(set(key) | set(mask), key=lambda n: _TUNNEL_ORDER.get(n, 1 << 16)):
         value, bits = key.get(name), mask.get(name)
-        if name == TUNNEL_PAD:
-            continue
         if name in TUNNEL_FLAG_LIKE:
             if bits is None or bits is False:
                 continue

@@ -45,7 +45,7 @@ TUNNEL_KEY = AttrMap("tunnel", "tunnel_key", [
     (13, "ipv6_dst", IPV6),
     (15, "erspan", Bytes()),
     (16, "ipv4_info_bridge", Flag()),
-])
+], padding=14)
 
 # Tunnel flags print inside ``flags(...)`` in the ovs-dpctl syntax.
 TUNNEL_FLAGS = ("df", "csum", "oam", "ipv4_info_bridge")
