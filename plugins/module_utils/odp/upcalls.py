@@ -123,11 +123,13 @@ class Listener:
     and misses are counted as ``lost`` until someone else subscribes, as
     after an ovs-vswitchd exit.
 
-    ``transport`` is used for the control requests (a new one when ``None``);
-    the upcalls arrive on a socket of the listener's own.
+    ``transport`` (a :class:`netlink.Transport` or a ``Client``) is used for
+    the control requests (a new one when ``None``); the upcalls arrive on a
+    socket of the listener's own.
     """
 
     def __init__(self, datapath, transport=None):
+        transport = getattr(transport, "transport", transport)  # a Client's
         self.datapath = datapath
         self.dp_ifindex = None
         self.per_cpu = None
@@ -293,8 +295,10 @@ def execute(datapath, packet, actions, key=None, transport=None):
     ``OVS_PACKET_CMD_EXECUTE`` with an ack that is read here, so a kernel
     refusal is raised (naming the datapath) and no stray ack is left on the
     socket.  ``key`` adds metadata (``in_port``, ``skb_mark``, ``tunnel``...);
-    ``transport`` is used when given (a new one otherwise).
+    ``transport`` (a :class:`netlink.Transport` or a ``Client``) is used
+    when given (a new one otherwise).
     """
+    transport = getattr(transport, "transport", transport)  # a Client's
     if not isinstance(packet, (bytes, bytearray, memoryview)):
         raise errors.ValidationError("packet", packet, "must be bytes (an Ethernet frame)")
     packet = bytes(packet)
