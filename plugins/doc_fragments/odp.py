@@ -18,7 +18,7 @@ requirements:
 notes:
   - The module talks to the kernel datapath directly over generic netlink; C(ovs-vswitchd) and
     OVSDB are not needed. When C(ovs-vswitchd) runs, it owns the datapath and will undo changes.
-  - The module needs root or C(CAP_NET_ADMIN) on the managed host (use C(become: true)).
+  - "The module needs root or C(CAP_NET_ADMIN) on the managed host (use C(become: true))."
 attributes:
   check_mode:
     description: Can run in check mode and reports what would change, without changing the kernel.

@@ -38,7 +38,7 @@ else:
 try:
     from ansible_collections.vswitch.odp.plugins.module_utils.odp import dpctl, errors, flows
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.client import Client
-    from ansible_collections.vswitch.odp.plugins.module_utils.odp.tunnels import (
+    from ansible_collections.vswitch.odp.plugins.module_utils.odp.tunnels import (  # noqa: F401 pylint: disable=unused-import
         DEFAULT_PORTS as DEFAULT_TUNNEL_PORTS)
 except ImportError:
     dpctl = errors = flows = Client = DEFAULT_TUNNEL_PORTS = None

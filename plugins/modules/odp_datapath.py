@@ -19,7 +19,7 @@ description:
   - Deleting a datapath also deletes its vports, its flows, and the tunnel devices created for
     its tunnel vports.
 author:
-  - vswitch.odp contributors
+  - vswitch.odp contributors (@vswitch)
 extends_documentation_fragment:
   - vswitch.odp.odp
 options:

@@ -21,7 +21,7 @@ description:
   - Flows installed by other tools show as they are, also with attributes this collection does
     not model (printed as ovs-dpctl prints unknown attributes).
 author:
-  - vswitch.odp contributors
+  - vswitch.odp contributors (@vswitch)
 extends_documentation_fragment:
   - vswitch.odp.odp
 options:

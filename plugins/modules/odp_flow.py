@@ -19,14 +19,14 @@ description:
   - A flow is identified by its match, compared the way the kernel stores it (required
     attributes added wildcarded, values masked, wildcarded fields dropped), so two spellings of
     the same match are the same flow and a second run changes nothing.
-  - A flow whose match exists with other actions is modified in place (C(OVS_FLOW_CMD_SET)): its
-    statistics are kept.
+  - A flow whose match exists with other actions is modified in place (C(OVS_FLOW_CMD_SET)), so
+    its statistics are kept.
   - Every flow is checked (syntax, vport names, masks, what the kernel would refuse) before
     anything is sent. The changes are then sent in batches. If the kernel still refuses a flow,
     the flows the task changed are put back as they were, and the task fails naming the flow and
     the kernel's reason.
 author:
-  - vswitch.odp contributors
+  - vswitch.odp contributors (@vswitch)
 extends_documentation_fragment:
   - vswitch.odp.odp
 options:
@@ -44,8 +44,8 @@ options:
     default: present
   match:
     description:
-      - The match of one flow, as a dict that mirrors the ovs-dpctl key syntax, for example
-        C({in_port: p1, eth_type: 0x0800, ipv4: {dst: 10.1.0.0/16, proto: 6}, tcp: {dst: 80}}).
+      - "The match of one flow, as a dict that mirrors the ovs-dpctl key syntax, for example
+        C({in_port: p1, eth_type: 0x0800, ipv4: {dst: 10.1.0.0/16, proto: 6}, tcp: {dst: 80}})."
       - "Attributes: C(in_port) (vport name or number), C(eth) (C(src), C(dst)), C(eth_type),
         C(vlan) (C(vid), C(pcp)), C(ipv4) (C(src), C(dst), C(proto), C(tos), C(ttl), C(frag)),
         C(ipv6), C(tcp), C(udp), C(sctp) (C(src), C(dst)), C(icmp), C(icmpv6) (C(type), C(code)),
@@ -55,7 +55,7 @@ options:
         ovs-dpctl."
       - Every value takes a mask as C(value/mask); addresses also take a prefix length (CIDR).
         What is not given is wildcarded.
-      - Quote MAC addresses in YAML (C("02:00:00:00:00:01")): unquoted, some read as numbers.
+      - Quote MAC addresses in YAML, as in C("02:00:00:00:00:01"); unquoted, some read as numbers.
       - Mutually exclusive with O(key) and O(flows).
     type: dict
   key:

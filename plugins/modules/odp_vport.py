@@ -15,13 +15,14 @@ description:
   - Attaches a vport to a datapath of the Linux Open vSwitch kernel module, or detaches it (the
     equivalent of C(ovs-dpctl add-if) and C(ovs-dpctl del-if)), over generic netlink.
   - A vport that exists with another O(type) or O(port) is replaced (detached, then attached
-    again): its port number may change, and the task reports a change.
+    again), so its port number may change; the task reports a change. When attaching the new
+    vport fails, the old one is put back.
   - Tunnel vports (V(vxlan), V(geneve), V(gre)) carry the tunnel metadata set by flows. On kernels
     without the datapath's own tunnel vport types, the module creates a metadata-mode tunnel
     network device and attaches it as a netdev, as C(ovs-vswitchd) does; detaching the vport
     deletes that device.
 author:
-  - vswitch.odp contributors
+  - vswitch.odp contributors (@vswitch)
 extends_documentation_fragment:
   - vswitch.odp.odp
 options:
@@ -52,7 +53,7 @@ options:
   state:
     description:
       - V(present) attaches the vport, V(absent) detaches it. Detaching from a datapath that
-        does not exist is not an error: the vport is absent.
+        does not exist is not an error, since the vport is absent.
     type: str
     choices: [present, absent]
     default: present
@@ -141,7 +142,7 @@ vport:
 """
 
 from ansible_collections.vswitch.odp.plugins.module_utils.odp_module import (
-    DEFAULT_TUNNEL_PORTS, OdpModule, cutoff_reason, optional, vport_info)
+    DEFAULT_TUNNEL_PORTS, OdpModule, cutoff_reason, errors, optional, vport_info)
 
 
 def main():
@@ -197,9 +198,20 @@ def ensure_vport(module, client):
     def apply():
         if have is not None:
             client.delete_vport(datapath, name)
-        if want is not None:
+        if want is None:
+            return None
+        try:
             return client.create_vport(datapath, name, want["type"], port=want["port"])
-        return None
+        except errors.OdpError as exc:
+            if have is None:
+                raise
+            # A replacement that failed: put the old vport back.
+            try:
+                client.create_vport(datapath, name, have.type, port=have.port)
+            except errors.OdpError as again:
+                raise errors.OdpError("%s; the previous %s vport could not be restored: %s"
+                                      % (exc, have.type, again))
+            raise errors.OdpError("%s; the previous %s vport was restored" % (exc, have.type))
 
     created = module.converge(before or {}, want or {}, apply)
     if want is None:

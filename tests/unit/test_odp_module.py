@@ -1,0 +1,267 @@
+"""Unit tests of the Ansible modules' decision logic (module_utils/odp_module.py):
+declared flows and key normalisation, want/have planning with purge, the
+restore after a kernel refusal, changed/diff/check mode, the cut-off check.
+
+The kernel is replaced by a fake client; the library is the real one. Needs
+ansible (the .venv); skipped where it is missing (.venv-pyroute2-0.7).
+"""
+
+import os
+import socket
+import sys
+import tempfile
+from types import SimpleNamespace
+
+import pytest
+
+pytest.importorskip("ansible")
+
+# The module_utils import the library as part of the collection: make
+# ansible_collections.vswitch.odp point at this checkout.
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_TREE = tempfile.mkdtemp(prefix="odp-unit-collections-")
+os.makedirs(os.path.join(_TREE, "ansible_collections", "vswitch"))
+os.symlink(REPO, os.path.join(_TREE, "ansible_collections", "vswitch", "odp"))
+sys.path.insert(0, _TREE)
+
+from ansible_collections.vswitch.odp.plugins.module_utils import odp_module as om  # noqa: E402
+from ansible_collections.vswitch.odp.plugins.module_utils.odp import errors  # noqa: E402
+from ansible_collections.vswitch.odp.plugins.module_utils.odp.flows import Flow  # noqa: E402
+
+PORTS = {"p1": 1, "p2": 2, "p3": 3}
+NAMES = dict((number, name) for name, number in PORTS.items())
+
+
+class FakeClient:
+    """The flow operations of client.Client on a dict, with refusals on demand."""
+
+    def __init__(self, flows=(), refuse=lambda flow: False):
+        self.table = dict((flow.identity(), flow) for flow in flows)
+        self.refuse = refuse
+        self.sent = []
+
+    def flows(self, _datapath):
+        return list(self.table.values())
+
+    def put_flows(self, _datapath, flows, mode="upsert"):
+        results = []
+        for flow in flows:
+            self.sent.append((mode, flow))
+            ident = flow.identity()
+            if self.refuse(flow):
+                results.append(errors.KernelRejected("invalid argument"))
+            elif mode == "create" and ident in self.table:
+                results.append(errors.AlreadyExists("exists"))
+            elif mode == "modify" and ident not in self.table:
+                results.append(errors.NoSuchFlow("no such flow"))
+            else:
+                self.table[ident] = Flow(flow.key, flow.mask, list(flow.actions))
+                results.append(None)
+        return results
+
+    def delete_flows(self, _datapath, flows):
+        results = []
+        for flow in flows:
+            self.sent.append(("delete", flow))
+            results.append(None if self.table.pop(flow.identity(), None) else
+                           errors.NoSuchFlow("no such flow"))
+        return results
+
+    def lines(self):
+        return sorted(om.flow_text(flow, NAMES) for flow in self.table.values())
+
+
+def declared(*entries, **kwargs):
+    return om.declared_flows(list(entries), PORTS, **kwargs)
+
+
+def one(**entry):
+    return declared(entry)[0]
+
+
+ARP_P1 = {"match": {"in_port": "p1", "eth": {}, "eth_type": 0x0806}, "actions": [{"output": "p2"}]}
+
+
+# ---------------------------------------------------------------- declared flows
+
+
+def test_two_spellings_of_a_match_are_one_flow():
+    text = one(key="in_port(p1),eth(),eth_type(0x0806),arp()", actions="p2")
+    structured = one(**ARP_P1)
+    assert text.identity() == structured.identity()
+    assert text.same_actions(structured)
+
+
+def test_a_match_without_eth_is_another_flow():
+    # Without eth() the kernel matches packets without an Ethernet header (L3).
+    layer3 = one(key="in_port(p1),eth_type(0x0806)", actions="p2")
+    assert layer3.identity() != one(**ARP_P1).identity()
+
+
+def test_masked_values_compare_equal():
+    a = one(match={"in_port": "p1", "eth_type": 0x0800, "ipv4": {"dst": "10.1.2.3/16"}},
+            actions="p2")
+    b = one(key="in_port(1),eth_type(0x0800),ipv4(dst=10.1.0.0/255.255.0.0)", actions="p2")
+    assert a.identity() == b.identity()
+
+
+def test_errors_name_the_entry_and_field():
+    with pytest.raises(errors.ValidationError) as info:
+        declared(ARP_P1, {"match": {"in_port": "nosuch"}, "actions": []})
+    assert info.value.field.startswith("flows[1].match")
+    assert "nosuch" in str(info.value)
+    with pytest.raises(errors.ValidationError) as info:
+        declared({"match": {"eth": {"src": "02:00:00:00:00:zz"}}, "actions": []})
+    assert "flows[0].match.eth" in str(info.value)
+    with pytest.raises(errors.ValidationError) as info:
+        declared({"match": {"in_port": "p1"}, "actions": [{"output": "nosuch"}]})
+    assert info.value.field.startswith("flows[0].actions")
+
+
+def test_actions_are_required_when_present_only():
+    with pytest.raises(errors.ValidationError) as info:
+        declared({"match": {"in_port": "p1"}}, many=False)
+    assert info.value.field == "actions"
+    assert declared({"match": {"in_port": "p1"}}, present=False)[0].actions == []
+
+
+def test_empty_actions_drop():
+    assert one(match={"in_port": "p1"}, actions=[]).actions == []
+
+
+def test_duplicate_match_with_other_actions_is_refused_same_is_merged():
+    other = {"key": "in_port(p1),eth(),eth_type(0x0806)", "actions": "p3"}
+    with pytest.raises(errors.ValidationError) as info:
+        declared(ARP_P1, other)
+    assert "flows[0]" in str(info.value) and info.value.field == "flows[1]"
+    assert len(declared(ARP_P1, dict(ARP_P1))) == 1
+
+
+# ---------------------------------------------------------------- planning
+
+
+def test_same_key_and_actions_is_unchanged():
+    current = declared(ARP_P1)
+    again = declared({"key": "in_port(p1),eth(),eth_type(0x0806),arp()", "actions": "p2"})
+    assert not om.plan_flows(current, again, purge=True)
+
+
+def test_other_actions_modify_the_installed_flow():
+    installed = one(**ARP_P1)
+    installed.ufid = b"u" * 16
+    plan = om.plan_flows([installed], declared(dict(ARP_P1, actions="p3")))
+    assert not plan.add and not plan.delete
+    (modified,) = plan.modify
+    assert modified.key == installed.key and modified.ufid == installed.ufid
+    assert om.flow_text(modified, NAMES).endswith("actions:p3")
+
+
+def test_purge_removes_what_is_not_declared():
+    current = declared(ARP_P1, {"match": {"in_port": "p2"}, "actions": "p1"})
+    plan = om.plan_flows(current, declared(ARP_P1), purge=True)
+    assert [om.flow_text(f, NAMES) for f in plan.delete] == [om.flow_text(current[1], NAMES)]
+    assert not om.plan_flows(current, declared(ARP_P1))
+
+
+def test_absent_removes_only_installed_flows():
+    current = declared(ARP_P1)
+    wanted = declared(ARP_P1, {"match": {"in_port": "p3"}}, present=False)
+    plan = om.plan_flows(current, wanted, present=False)
+    assert len(plan.delete) == 1 and not plan.add and not plan.modify
+
+
+def test_expected_flows_for_the_diff():
+    current = declared(ARP_P1, {"match": {"in_port": "p2"}, "actions": "p1"})
+    desired = declared(dict(ARP_P1, actions="p3"), {"match": {"in_port": "p3"}, "actions": []})
+    plan = om.plan_flows(current, desired, purge=True)
+    after = sorted(om.flow_text(f, NAMES) for f in om.expected_flows(current, plan))
+    assert after == sorted(om.flow_text(f, NAMES) for f in desired)
+
+
+# ---------------------------------------------------------------- applying
+
+
+def test_apply_sends_deletes_modifies_adds_in_batches():
+    current = declared(ARP_P1, {"match": {"in_port": "p2"}, "actions": "p1"})
+    client = FakeClient(current)
+    desired = declared(dict(ARP_P1, actions="p3"), {"match": {"in_port": "p3"}, "actions": []})
+    plan = om.plan_flows(current, desired, purge=True)
+    om.apply_or_restore(client, "dp", current, plan)
+    assert [mode for mode, _flow in client.sent] == ["delete", "modify", "create"]
+    assert client.lines() == sorted(om.flow_text(f, NAMES) for f in desired)
+
+
+def test_a_refused_flow_restores_the_table():
+    current = declared(ARP_P1, {"match": {"in_port": "p2"}, "actions": "p1"})
+    client = FakeClient(current, refuse=lambda flow: flow.key.get("in_port") == 3)
+    before = client.lines()
+    desired = declared(dict(ARP_P1, actions="p3"),
+                       {"match": {"in_port": "p1", "eth_type": 0x86dd}, "actions": "p2"},
+                       {"match": {"in_port": "p3"}, "actions": []})
+    plan = om.plan_flows(current, desired, purge=True)
+    with pytest.raises(errors.KernelRejected) as info:
+        om.apply_or_restore(client, "dp", current, plan, NAMES)
+    assert client.lines() == before
+    assert "in_port(p3)" in str(info.value) and "restored" in str(info.value)
+
+
+def test_a_failed_restore_says_so():
+    current = declared(ARP_P1)
+    client = FakeClient(current, refuse=lambda flow: flow.key.get("in_port") in (1, 3))
+    plan = om.plan_flows(current, declared({"match": {"in_port": "p3"}, "actions": []}),
+                         purge=True)
+    with pytest.raises(errors.KernelRejected) as info:
+        om.apply_or_restore(client, "dp", current, plan, NAMES)
+    assert "restoring the flow table failed" in str(info.value)
+
+
+# ---------------------------------------------------------------- changed, diff, check mode
+
+
+def module(check_mode=False, diff=False):
+    return SimpleNamespace(check_mode=check_mode, _diff=diff, result={"changed": False},
+                           _diff_before={}, _diff_after={})
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_converge_applies_unless_check_mode(check_mode):
+    fake, calls = module(check_mode, diff=True), []
+    out = om.OdpModule.converge(fake, {"state": "absent"}, {"state": "present"},
+                                lambda: calls.append(1) or "made")
+    assert fake.result["changed"]
+    assert calls == ([] if check_mode else [1])
+    assert out == (None if check_mode else "made")
+    assert fake._diff_after == {"state": "present"}
+
+
+def test_converge_unchanged_and_lazy_diff():
+    fake = module()
+    om.OdpModule.converge(fake, lambda: pytest.fail("diff computed"), None,
+                          lambda: pytest.fail("applied"), changed=False)
+    assert not fake.result["changed"]
+
+
+def test_error_messages_say_what_to_do():
+    assert "CAP_NET_ADMIN" in om.error_message(errors.PermissionDenied("datapath dp0: denied"))
+    assert "modprobe" in om.error_message(errors.KernelModuleMissing("no openvswitch"))
+
+
+# ---------------------------------------------------------------- cut-off check
+
+
+def test_connection_address_from_ssh_connection():
+    found = om.connection_addresses({"SSH_CONNECTION": "192.0.2.9 50000 198.18.0.1 22"})
+    assert "198.18.0.1" in found
+
+
+def test_established_ssh_sockets_from_proc(tmp_path):
+    table = tmp_path / "tcp"
+    # 198.18.0.1:22 <- 192.0.2.9:50000 established; a listening socket; another port.
+    # /proc prints the address as a host-order 32-bit word.
+    local = "010012C6" if sys.byteorder == "little" else "C6120001"
+    table.write_text(
+        "  sl  local_address rem_address   st\n"
+        "   0: %s:0016 090200C0:C350 01 0\n"
+        "   1: 00000000:0016 00000000:0000 0A 0\n"
+        "   2: 0200000A:0050 090200C0:C351 01 0\n" % local)
+    assert om._established_local(str(table), socket.AF_INET, {22}) == {"198.18.0.1"}
