@@ -14,9 +14,9 @@ SANDBOX := tests/sandbox/run
 help:
 	@echo "make setup      install system packages and the venvs (idempotent, fast when done)"
 	@echo "make test       unit tests (both venvs) + kernel tests in the sandbox kernel"
-	@echo "make demo       short Open vSwitch datapath walkthrough in the sandbox kernel"
+	@echo "make demo       the vxlan_overlay role over three namespace hosts in the sandbox kernel"
 	@echo "make sandbox    interactive root shell in the sandbox kernel"
-	@echo "make bench      run tests/bench/run.py in the sandbox kernel"
+	@echo "make bench      tests/bench/run.py and tests/bench/role.py in the sandbox kernel"
 	@echo "make clean      remove .sandbox and build leftovers (keeps venvs)"
 	@echo "make distclean  clean + remove the venvs"
 
@@ -61,6 +61,7 @@ bench: setup
 	@if [ -f tests/bench/run.py ]; then \
 	  $(SANDBOX) -- $(VENV)/bin/python tests/bench/run.py; \
 	else echo "tests/bench/run.py does not exist yet: nothing to run"; fi
+	$(SANDBOX) -- $(VENV)/bin/python tests/bench/role.py
 
 sandbox: setup
 	$(SANDBOX) --interactive
