@@ -28,6 +28,13 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import struct
 
+from .layouts import Layout
+
+# Compiled layouts kept per attribute map: enough for the shapes of a dump.
+MAX_LAYOUTS = 64
+# Decoded payloads memoised per codec (bounded: a dump must not pin memory).
+MAX_CACHED = 1024
+_IMMUTABLE = (int, bool, str, bytes)
 NLA_HDR = struct.Struct("=HH")
 NLA_F_NESTED = 0x8000
 NLA_F_NET_BYTEORDER = 0x4000
@@ -106,6 +113,7 @@ class Int(Codec):
     """Fixed-width integer; ``fmt`` is a struct format such as ``=I`` or ``>H``."""
 
     def __init__(self, fmt, kind="int"):
+        self.fmt = fmt
         self._struct = struct.Struct(fmt)
         self.size = self._struct.size
         self.bits = self.size * 8
@@ -216,6 +224,8 @@ class Struct(Codec):
 
     def __init__(self, fields, byteorder=">", size=None, empty_is_zero=False):
         self.empty_is_zero = empty_is_zero
+        self.byteorder = byteorder
+        self.layout = list(fields)
         self.fields = [f for f in fields if f[0]]
         self.names = tuple(f[0] for f in self.fields)
         self.kinds = dict((f[0], f[2]) for f in self.fields)
@@ -262,7 +272,7 @@ class Struct(Codec):
             for index in self._as_bytes:
                 values[index] = int.from_bytes(values[index], "big")
             cached = dict(zip(self.names, values))
-            if len(self._cache) < 65536:
+            if len(self._cache) < MAX_CACHED:
                 self._cache[bytes(raw)] = cached
         return cached.copy()
 
@@ -309,6 +319,9 @@ class AttrMap:
         self.name = name
         self.unknown_prefix = unknown_prefix
         self.padding = padding
+        self._layouts = {}  # payload length -> Layout
+        self._seen_sizes = set()
+        self._lists = {}  # payload -> decoded list of immutable values
         self.by_id = {}
         self.by_name = {}
         self._nested_ids = set()
@@ -364,8 +377,11 @@ class AttrMap:
 
     def decode(self, raw):
         """Attributes as a ``dict``; a repeated attribute keeps its last value."""
-        # The hot path of flow dumps: one loop, no call per attribute but the codec's.
+        layout = self._layouts.get(len(raw))
+        if layout is not None and layout.matches(raw):
+            return layout.decode(raw)
         out = {}
+        spans = []  # (name, codec, offset, length) while every attribute is known
         by_id = self.by_id
         unpack = NLA_HDR.unpack_from
         offset, end = 0, len(raw)
@@ -375,6 +391,7 @@ class AttrMap:
                 raise CodecError("truncated netlink attribute at offset %d" % offset)
             entry = by_id.get(kind & NLA_TYPE_MASK)
             if entry is None:
+                spans = None
                 if kind & NLA_TYPE_MASK != self.padding:
                     name, value = self._decode_one(kind & NLA_TYPE_MASK,
                                                    raw[offset + 4:offset + length])
@@ -384,11 +401,33 @@ class AttrMap:
                     out[entry[0]] = entry[1].decode(raw[offset + 4:offset + length])
                 except CodecError as exc:
                     raise CodecError("%s: %s" % (entry[0], exc))
+                if spans is not None:
+                    spans.append((entry[0], entry[1], offset, length - 4))
             offset += (length + 3) & ~3
+        if spans and offset == end:
+            self._learn(raw, spans)
         return out
+
+    def _learn(self, raw, spans):
+        """Compile the layout of a payload size seen twice (likely a dump's)."""
+        size = len(raw)
+        if size not in self._seen_sizes:
+            if len(self._seen_sizes) < MAX_LAYOUTS:
+                self._seen_sizes.add(size)
+        elif len(self._layouts) < MAX_LAYOUTS:
+            self._layouts[size] = Layout(raw, spans)
 
     def decode_list(self, raw):
         """Attributes as an ordered list of ``(name, value)``."""
+        # Action lists repeat across a dump; those of plain values are shared
+        # as tuples (immutable), each caller getting its own list.
+        cached = self._lists.get(raw)
+        if cached is not None:
+            return list(cached)
         decode_one = self._decode_one
-        return [decode_one(kind, payload) for kind, payload in iter_attrs(raw)
-                if kind != self.padding]
+        items = [decode_one(kind, payload) for kind, payload in iter_attrs(raw)
+                 if kind != self.padding]
+        if len(self._lists) < MAX_CACHED and all(
+                value.__class__ in _IMMUTABLE for _name, value in items):
+            self._lists[bytes(raw)] = tuple(items)
+        return items

@@ -550,9 +550,8 @@ def _decode_flows(raws):
     """Flows from raw ``ovs_flow`` dump replies: the hot path of large dumps.
 
     Equivalent to ``Flow.from_attrs(FL.attrs.decode(raw))``, with the
-    top-level attributes split here and each distinct mask decoded once per
-    dump (a megaflow table has far fewer masks than flows); each flow gets its
-    own copy.
+    top-level attributes split here; keys and masks decode through the
+    compiled layouts of ``layouts.py``.
     """
     key_id, mask_id, actions_id, stats_id, used_id, flags_id, ufid_id = (
         _FLOW_IDS[name] for name in ("key", "mask", "actions", "stats", "used", "tcp_flags",
@@ -561,7 +560,6 @@ def _decode_flows(raws):
     decode_actions = FL.attrs.by_id[actions_id][1].decode
     decode_used = FL.attrs.by_id[used_id][1].decode
     unpack = NLA_HDR.unpack_from
-    masks = {}
     for raw in raws:
         flow = Flow(None, None, [])
         offset, end = 0, len(raw)
@@ -574,10 +572,7 @@ def _decode_flows(raws):
             if kind == key_id:
                 flow.key = decode_key(payload)
             elif kind == mask_id:
-                mask = masks.get(payload)
-                if mask is None:
-                    mask = masks[payload] = decode_key(payload)
-                flow.mask = _copy(mask)
+                flow.mask = decode_key(payload)
             elif kind == actions_id:
                 flow.actions = decode_actions(payload)
             elif kind == stats_id:
@@ -592,12 +587,6 @@ def _decode_flows(raws):
         if flow.key is None:
             flow.key = {}
         yield flow
-
-
-def _copy(value):
-    """Copy of a decoded key: nested dicts copied, numbers shared."""
-    return dict((name, _copy(item) if item.__class__ is dict else item)
-                for name, item in value.items())
 
 
 def _check_ufid(ufid):
