@@ -28,7 +28,7 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import struct
 
-from .layouts import Layout
+from .layouts import Layout, struct_encoder
 
 # Compiled layouts kept per attribute map: enough for the shapes of a dump.
 MAX_LAYOUTS = 64
@@ -240,8 +240,14 @@ class Struct(Codec):
         self._pad = b"\0" * (self.size - self._struct.size)
         self._as_bytes = tuple(i for i, f in enumerate(self.fields) if f[1].endswith("s"))
         self._cache = {}
+        self._compiled_encode = struct_encoder(self)
 
     def encode(self, value):
+        if self._compiled_encode is not None:
+            try:
+                return self._compiled_encode(value)
+            except (struct.error, TypeError, AttributeError):
+                pass  # the general encoder below says what is wrong
         unknown = set(value) - set(self.names)
         if unknown:
             raise CodecError("unknown field %s" % ", ".join(sorted(unknown)))
@@ -325,6 +331,7 @@ class AttrMap:
         self.by_id = {}
         self.by_name = {}
         self._nested_ids = set()
+        self._fixed = {}  # name -> (header, encode, padding) of fixed-length codecs
         for kind, attr_name, codec in entries or ():
             self.define(kind, attr_name, codec)
 
@@ -334,6 +341,11 @@ class AttrMap:
         self.by_name[name] = (kind, codec)
         if isinstance(codec, Nested):
             self._nested_ids.add(kind)
+        if codec.size is not None:
+            # Fixed length: the attribute header and padding are constants.
+            length = 4 + codec.size
+            self._fixed[name] = (NLA_HDR.pack(length, kind), codec.encode,
+                                 b"\0" * (((length + 3) & ~3) - length))
 
     def names(self):
         return [name for name, _codec in self.by_id.values()]
@@ -349,6 +361,13 @@ class AttrMap:
         raise CodecError("%s has no attribute %r" % (self.name, name))
 
     def encode_one(self, name, value):
+        fixed = self._fixed.get(name)
+        if fixed is not None and value.__class__ is not Unknown:
+            header, encode, padding = fixed
+            try:
+                return header + encode(value) + padding
+            except CodecError as exc:
+                raise CodecError("%s: %s" % (name, exc))
         kind, codec = self.lookup(name)
         if isinstance(value, Unknown):
             return pack_attr(value.kind, value.raw)

@@ -126,3 +126,46 @@ def _split_big(offset, length, big):
     items, combine = split
     indexes = big.add(offset, items)
     return combine.format(*("b[%d]" % i for i in indexes))
+
+
+def struct_encoder(codec):
+    """A compiled ``encode(value)`` for a Struct codec, or None.
+
+    It packs every field in one ``struct.pack`` call; values that do not fit
+    make it raise (``struct.error``, ``TypeError``), and the codec's general
+    encoder then reports which field is wrong.
+    """
+    if codec.byteorder != ">" and any(item.endswith("s") for _n, item, _k in codec.layout):
+        return None  # split big-endian bytes cannot share a native-order struct
+    items, args = "", []
+    for name, item, _kind in codec.layout:
+        if not name:
+            items += item
+        elif item.endswith("s"):
+            split = _SPLIT.get(int(item[:-1]))
+            if split is None:
+                return None
+            items += split[0]
+            args += _split_args(name, split[0])
+        else:
+            items += item
+            args.append("g(%r, 0)" % name)
+    namespace = {"pack": struct.Struct(codec.byteorder + items).pack,
+                 "NAMES": frozenset(codec.names), "PAD": b"\0" * (codec.size - struct.calcsize(
+                     codec.byteorder + items))}
+    source = ("def encode(value):\n"
+              "    if not value.keys() <= NAMES:\n"
+              "        raise TypeError('unknown field')\n"
+              "    g = value.get\n"
+              "    return pack(%s) + PAD\n" % ", ".join(args))
+    exec(source, namespace)  # pylint: disable=exec-used
+    return namespace["encode"]
+
+
+def _split_args(name, items):
+    """Arguments packing one big-endian number into ``items`` (H, I, Q words)."""
+    if len(items) == 1:
+        return ["g(%r, 0)" % name]
+    low_bits = struct.calcsize("=" + items[1])
+    return ["g(%r, 0) >> %d" % (name, low_bits * 8),
+            "g(%r, 0) & 0x%x" % (name, (1 << low_bits * 8) - 1)]
