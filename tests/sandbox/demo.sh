@@ -79,15 +79,15 @@ echo "   --eth-dst=01:00:..:01:00:..         broadcast/multicast (ARP): one copy
 echo "   --in-port=ovl-vxlan --tunnel-*       what arrives from a known peer with that VNI goes to the network's port"
 for h in "${HOSTS[@]}"; do
     printf '\n   [%s]\n' "$h"
-    ip netns exec "$h" "$PY" -m vswitch_odp.cli flow list ovl --stats | sed 's/^/   /'
+    ip netns exec "$h" "$PY" -m vswitch_odp.cli flow list ovl --stats | sort | sed "s/^/   /"
 done
 
 say "6. On the underlay, the traffic is VXLAN (UDP 4789); the VNI tells the networks apart. h1 pings h2 on red, h3 on blue:"
-timeout 10 tcpdump -c 4 -nli ovl-underlay udp port 4789 2>/dev/null | sed 's/^/   /' &
+timeout 10 tcpdump -c 8 -nli ovl-underlay udp port 4789 2>/dev/null | sed 's/^/   /' &
 capture=$!
 sleep 1
-ip netns exec h1 ping -c1 -W1 10.10.0.2 >/dev/null
-ip netns exec h1 ping -c1 -W1 10.20.0.3 >/dev/null
+ip netns exec h1 ping -c2 -i0.2 -W1 10.10.0.2 >/dev/null
+ip netns exec h1 ping -c2 -i0.2 -W1 10.20.0.3 >/dev/null
 wait "$capture" || true
 
 say "Done: no ovs-vswitchd, no OVSDB, only the kernel datapath programmed over netlink."
