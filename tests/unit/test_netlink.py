@@ -109,19 +109,30 @@ def test_dump_restarts_on_interrupt(transport):
     assert [m[1] for m in sent] == [NLM_F_REQUEST | NLM_F_DUMP] * 2
 
 
-def test_transact_batches_and_returns_errors(transport):
+def test_transact_acks_only_the_last_request_of_each_batch(transport, monkeypatch):
+    monkeypatch.setattr(netlink, "BATCH_MESSAGES", 50)
     messages = [(FL, FL.CMD_NEW, 3, b"", 0)] * 120
-    # The kernel answers each datagram of requests with one ack per seq.
-    for start, count in ((1, 50), (51, 50), (101, 20)):
-        transport.kernel.send(b"".join(
-            ack(seq, errno.EEXIST if seq == 60 else 0) for seq in range(start, start + count)))
+    # Like the kernel: an error for every failed request, an ack for the last
+    # request of each datagram (the only one that asks for it).
+    transport.kernel.send(ack(50))
+    transport.kernel.send(ack(60, errno.EEXIST) + ack(100))
+    transport.kernel.send(ack(120))
     results = transport.transact(messages)
     assert sum(1 for r in results if isinstance(r, KernelError)) == 1
-    assert results[59].errno == errno.EEXIST and results[0] == []
-    sizes = [len(transport.sent()) for _ in range(3)]
-    assert sizes == [50, 50, 20]
+    assert results[59].errno == errno.EEXIST and results[0] == [] and results[119] == []
+    batches = [transport.sent() for _ in range(3)]
+    assert [len(batch) for batch in batches] == [50, 50, 20]
+    for batch in batches:
+        assert [m[1] & NLM_F_ACK for m in batch] == [0] * (len(batch) - 1) + [NLM_F_ACK]
     err = results[59].to_error("create", "flow x in datapath dp0")
     assert isinstance(err, errors.AlreadyExists) and "flow x in datapath dp0" in str(err)
+
+
+def test_transact_failed_barrier_ends_its_batch(transport):
+    messages = [(FL, FL.CMD_DEL, 3, b"", 0)] * 3
+    transport.kernel.send(ack(2, errno.ENOENT) + ack(3, errno.ENOENT))
+    results = transport.transact(messages)
+    assert results[0] == [] and [r.errno for r in results[1:]] == [errno.ENOENT] * 2
 
 
 @pytest.mark.parametrize("code, cls", [
