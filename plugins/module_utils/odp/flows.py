@@ -157,17 +157,27 @@ def _freeze(value):
 
 def full_mask(codec, value):
     """The mask matching every bit of ``value`` exactly."""
+    template = _FULL_MASKS.get(codec)
+    if template is not None and value.__class__ is not Unknown:
+        return template.copy() if template.__class__ is dict else template
     if isinstance(value, Unknown):
         return Unknown(value.kind, b"\xff" * len(value.raw))
     if isinstance(codec, (Int, Addr)):
-        return (1 << codec.bits) - 1
+        template = _FULL_MASKS[codec] = (1 << codec.bits) - 1
+        return template
     if isinstance(codec, Struct):
-        return dict((name, (1 << codec.widths[name]) - 1) for name in codec.names)
+        template = _FULL_MASKS[codec] = dict(
+            (name, (1 << codec.widths[name]) - 1) for name in codec.names)
+        return template.copy()
     if isinstance(codec, Nested):
         return exact_mask(value, codec.attrs)
     if isinstance(codec, Flag):
         return True
     return b"\xff" * len(value)
+
+
+# Exact masks of fixed-width codecs, built once (puts need one per attribute).
+_FULL_MASKS = {}
 
 
 def exact_mask(key, attrs=FLOW_KEY):
