@@ -556,8 +556,9 @@ def _decode_flows(raws):
     key_id, mask_id, actions_id, stats_id, used_id, flags_id, ufid_id = (
         _FLOW_IDS[name] for name in ("key", "mask", "actions", "stats", "used", "tcp_flags",
                                      "ufid"))
-    decode_key = FL.attrs.by_id[key_id][1].decode
-    decode_actions = FL.attrs.by_id[actions_id][1].decode
+    # The maps' own decoders, skipping the Nested wrappers (one call less each).
+    decode_key = FL.attrs.by_id[key_id][1].attrs.decode
+    decode_actions = FL.attrs.by_id[actions_id][1].attrs.decode_list
     decode_used = FL.attrs.by_id[used_id][1].decode
     unpack = NLA_HDR.unpack_from
     for raw in raws:
