@@ -325,7 +325,7 @@ class AttrMap:
         self.name = name
         self.unknown_prefix = unknown_prefix
         self.padding = padding
-        self._layouts = {}  # payload length -> Layout
+        self._layouts = {}  # payload length -> compiled Layout.decode
         self._seen_sizes = set()
         self._lists = {}  # payload -> decoded list of immutable values
         self.by_id = {}
@@ -397,8 +397,10 @@ class AttrMap:
     def decode(self, raw):
         """Attributes as a ``dict``; a repeated attribute keeps its last value."""
         layout = self._layouts.get(len(raw))
-        if layout is not None and layout.matches(raw):
-            return layout.decode(raw)
+        if layout is not None:
+            out = layout(raw)
+            if out is not None:
+                return out
         out = {}
         spans = []  # (name, codec, offset, length) while every attribute is known
         by_id = self.by_id
@@ -434,7 +436,7 @@ class AttrMap:
             if len(self._seen_sizes) < MAX_LAYOUTS:
                 self._seen_sizes.add(size)
         elif len(self._layouts) < MAX_LAYOUTS:
-            self._layouts[size] = Layout(raw, spans)
+            self._layouts[size] = Layout(raw, spans).decode
 
     def decode_list(self, raw):
         """Attributes as an ordered list of ``(name, value)``."""

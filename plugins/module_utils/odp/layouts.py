@@ -52,9 +52,11 @@ class _Fields:
 
 
 class Layout:
-    """A decoder for payloads whose attribute headers equal those it was built from."""
+    """A decoder for payloads of one size whose attribute headers equal those
+    it was built from: ``decode(raw)`` returns the attributes, or None for a
+    payload of another layout."""
 
-    __slots__ = ("size", "_headers", "_expected", "decode")
+    __slots__ = ("size", "decode")
 
     def __init__(self, raw, spans):
         """``spans``: ``(name, codec, header offset, payload length)`` per attribute."""
@@ -71,9 +73,12 @@ class Layout:
                 namespace["c%d" % index] = codec.decode
                 value = "c%d(raw[%d:%d])" % (index, offset + 4, offset + 4 + length)
             entries.append("%r: %s" % (name, value))
-        self._headers = headers.compile()
-        self._expected = self._headers.unpack_from(raw)
-        lines = ["def decode(raw):"]
+        compiled_headers = headers.compile()
+        namespace["unpack_headers"] = compiled_headers.unpack_from
+        namespace["EXPECTED"] = compiled_headers.unpack_from(raw)
+        lines = ["def decode(raw):",
+                 "    if unpack_headers(raw) != EXPECTED:",
+                 "        return None"]
         for group, var in ((native, "n"), (big, "b")):
             compiled = group.compile()
             if compiled is not None:
@@ -82,9 +87,6 @@ class Layout:
         lines.append("    return {%s}" % ", ".join(entries))
         exec("\n".join(lines), namespace)  # pylint: disable=exec-used
         self.decode = namespace["decode"]
-
-    def matches(self, raw):
-        return len(raw) == self.size and self._headers.unpack_from(raw) == self._expected
 
 
 def _flat_value(codec, offset, length, native, big):
