@@ -166,7 +166,7 @@ def test_tunnel_vports(client, datapath, vport_type, port, expected):
     assert not os.path.exists("/sys/class/net/" + name)
 
 
-@pytest.mark.skipif("vport-vxlan" not in DENIED, reason="needs ODP_SANDBOX_MODPROBE_DENY")
+@pytest.mark.tunnel_fallback
 def test_tunnel_fallback_netdev_details(client, datapath):
     """Without vport-vxlan the tunnel is a metadata-mode vxlan netdev, up, MTU 65000."""
     name = unique("tvx")
