@@ -14,6 +14,7 @@ from vswitch_odp import flows
 from vswitch_odp.attrs import Unknown
 from vswitch_odp.errors import NoSuchDatapath, PermissionDenied, ValidationError
 
+ZERO_ETH = {"src": 0, "dst": 0}
 PORTS = {"dp0": 0, "eth1": 1, "eth2": 2, "vx": 3}
 
 
@@ -206,7 +207,21 @@ def test_debug_reraises(fake, capsys, monkeypatch):
 # -- flow flags -> key, mask, actions ---------------------------------------
 
 def key_of(*options):
-    return fo.key_from_options([o.lstrip("-").split("=", 1) for o in options], PORTS)
+    """Key and mask of flags, less the wildcarded eth() every flag key gets
+    (test_flags_mean_ethernet_frames checks it)."""
+    key, mask = fo.key_from_options([o.lstrip("-").split("=", 1) for o in options], PORTS)
+    if key["eth"] == mask["eth"] == ZERO_ETH:
+        del key["eth"], mask["eth"]
+    return key, mask
+
+
+def test_flags_mean_ethernet_frames():
+    """Without eth() an EtherType would mean a layer 3 packet, never an Ethernet frame."""
+    key, mask = fo.key_from_options([("eth-type", "0x0806")], PORTS)
+    assert (key, mask) == ({"eth": ZERO_ETH, "eth_type": 0x0806},
+                           {"eth": ZERO_ETH, "eth_type": 0xFFFF})
+    layer3 = fo.format_flow_words({"eth_type": 0x0800}, {"eth_type": 0xFFFF}, [], NAMES)
+    assert layer3[0] == "--key=eth_type(0x0800)"
 
 
 def test_in_port_by_vport_name():
@@ -288,8 +303,9 @@ def test_layer4_implies_protocol_and_ethertype():
 
 def test_dumped_set_tunnel_lists_as_flags():
     tunnel = {"tun_id": 5, "dst": 0x0A000071, "ttl": 64}
-    words = fo.format_flow_words({"in_port": 1}, None, [("set", {"tunnel": tunnel}), ("output", 3)],
-                                 NAMES)
+    words = fo.format_flow_words({"in_port": 1, "eth": ZERO_ETH},
+                                 {"in_port": 0xFFFFFFFF, "eth": ZERO_ETH},
+                                 [("set", {"tunnel": tunnel}), ("output", 3)], NAMES)
     assert words == ["--in-port=eth1", "--set-tunnel-id=0000000000000005",
                      "--set-tunnel-ipv4-dst=10.0.0.113", "--set-tunnel-ttl=64", "--output=vx"]
 
@@ -317,7 +333,8 @@ def test_seed_example_through_main(fake, capsys):
                             "--set-tunnel-ipv4-src=10.0.0.112", "--set-tunnel-ipv4-dst=10.0.0.113",
                             "--set-tunnel-ttl=64", "--output=vx")
     assert (status, err) == (0, "")
-    assert fake.calls == [("put_flow", "dp0", ({"in_port": 1}, {"in_port": 0xFFFFFFFF}, [
+    assert fake.calls == [("put_flow", "dp0", ({"eth": ZERO_ETH, "in_port": 1},
+                                               {"eth": ZERO_ETH, "in_port": 0xFFFFFFFF}, [
         ("set", {"tunnel": {"src": 0x0A000070, "dst": 0x0A000071, "ttl": 64}}), ("output", 3)]))]
 
 
@@ -380,7 +397,8 @@ def test_masked_mac_prints_twelve_groups():
 
 
 def test_partially_masked_tunnel_df_false_prints():
-    words = fo.format_flow_words({"tunnel": {"dst": 1}}, {"tunnel": {"dst": 0xFFFFFFFF, "df": True}},
+    words = fo.format_flow_words({"eth": ZERO_ETH, "tunnel": {"dst": 1}},
+                                 {"eth": ZERO_ETH, "tunnel": {"dst": 0xFFFFFFFF, "df": True}},
                                  [("output", 1)], NAMES)
     assert words == ["--tunnel-ipv4-dst=0.0.0.1", "--tunnel-df=false", "--output=eth1"]
 
@@ -409,8 +427,8 @@ def test_file_lines(fake, capsys, tmp_path, monkeypatch):
                     "--in-port=eth2 --output=eth1\n")
     assert run(capsys, "flow", "add", "dp0", "--file=%s" % path) == (0, "", "")
     assert fake.calls == [("put_flows", "dp0", [
-        ({"in_port": 1}, {"in_port": 0xFFFFFFFF}, [("output", 2)]),
-        ({"in_port": 2}, {"in_port": 0xFFFFFFFF}, [("output", 1)])])]
+        ({"eth": ZERO_ETH, "in_port": 1}, {"eth": ZERO_ETH, "in_port": 0xFFFFFFFF}, [("output", 2)]),
+        ({"eth": ZERO_ETH, "in_port": 2}, {"eth": ZERO_ETH, "in_port": 0xFFFFFFFF}, [("output", 1)])])]
     monkeypatch.setattr("sys.stdin", io.StringIO("--in-port=vx --output=eth1\n"))
     assert run(capsys, "f", "a", "dp0", "--file", "-")[0] == 0
 

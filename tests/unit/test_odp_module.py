@@ -101,8 +101,11 @@ def test_a_match_without_eth_is_another_flow():
 def test_masked_values_compare_equal():
     a = one(match={"in_port": "p1", "eth_type": 0x0800, "ipv4": {"dst": "10.1.2.3/16"}},
             actions="p2")
-    b = one(key="in_port(1),eth_type(0x0800),ipv4(dst=10.1.0.0/255.255.0.0)", actions="p2")
+    b = one(key="in_port(1),eth(),eth_type(0x0800),ipv4(dst=10.1.0.0/255.255.0.0)", actions="p2")
     assert a.identity() == b.identity()
+    # The text without eth() is a layer 3 packet: another flow.
+    c = one(key="in_port(1),eth_type(0x0800),ipv4(dst=10.1.0.0/255.255.0.0)", actions="p2")
+    assert a.identity() != c.identity()
 
 
 def test_errors_name_the_entry_and_field():

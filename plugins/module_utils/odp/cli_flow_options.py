@@ -263,7 +263,7 @@ def key_from_options(options, ports=None):
         field_mask = flag.full if field_mask is None else field_mask & flag.full
         _put(key, mask, flag, value & field_mask if flag.kind != "bool" else value, field_mask)
     _imply_lower_layers(key, mask)
-    return key, mask
+    return dpctl.ethernet_by_default(key, mask)
 
 
 def _imply_lower_layers(key, mask):
@@ -307,7 +307,10 @@ def _key_words(key, mask, port_names):
     """Key flags for (key, mask), or None when some matched field has no flag.
 
     A None mask (exact match) counts as a full mask of every present field.
+    A key without ``eth`` (a layer 3 packet) has no flags: they mean Ethernet.
     """
+    if "eth" not in key:
+        return None
     words = []
     for attr, value in (mask if mask is not None else key).items():
         attr_value = key.get(attr)

@@ -20,7 +20,7 @@ import errno
 import re
 import struct
 
-from . import errors, tunnels
+from . import errors, tunnels, upcalls
 from .attrs import NLA_HDR, NLA_TYPE_MASK, CodecError
 from .dpctl import format_key
 from .families import DatapathFamily, FlowFamily, VportFamily
@@ -227,12 +227,13 @@ class Client:
             return self._datapath(ifindex, reply)
         raise AssertionError("unreachable")  # the last attempt returns or raises
 
-    def delete_datapath(self, name):
-        # type: (str) -> None
-        """Delete datapath ``name`` with its vports and flows.
+    def delete_datapath(self, datapath):
+        # type: (Union[str, Datapath]) -> None
+        """Delete a datapath with its vports and flows.
 
         Tunnel vports made as netdevs are deleted with it.
         """
+        name = datapath.name if isinstance(datapath, Datapath) else datapath
         tunnel_devices = [v.name for v in self.vports(name) if v.backing == "netdev"]
         self.transport.request(DP, DP.CMD_DEL, 0, DP.attrs.encode([("name", name)]),
                                what="datapath %s" % name, missing=errors.NoSuchDatapath)
@@ -532,6 +533,19 @@ class Client:
         """Zero a flow's packet and byte counters (OVS_FLOW_ATTR_CLEAR via SET)."""
         items = self._match_items(key, mask, ufid, with_mask=False) + [("clear", True)]
         self._flow_request(datapath, FL.CMD_SET, _encode(items), key, mask, ufid)
+
+
+    # -- packets ----------------------------------------------------------
+
+    def execute(self, datapath, packet, actions, key=None):
+        # type: (Union[str, Datapath], bytes, list, Optional[dict]) -> None
+        """Run ``actions`` on the Ethernet frame ``packet`` (:func:`upcalls.execute`)."""
+        upcalls.execute(self._dp(datapath).name, packet, actions, key, self.transport)
+
+    def listen(self, datapath):
+        # type: (Union[str, Datapath]) -> upcalls.Listener
+        """A :class:`upcalls.Listener` for the misses of ``datapath`` (a context manager)."""
+        return upcalls.Listener(self._dp(datapath).name, self.transport)
 
 
 def _encode(items):

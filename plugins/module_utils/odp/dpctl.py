@@ -806,10 +806,31 @@ def format_key(key, mask=None, port_names=None, verbose=False):
 
 
 def key_from_match(match, ports=None):
-    """The Ansible ``match`` dict -> ``(key, mask)``; values as in the text."""
+    """The Ansible ``match`` dict -> ``(key, mask)``; values as in the text.
+
+    A match describes Ethernet frames unless it says otherwise: see
+    :func:`ethernet_by_default`.
+    """
     if not isinstance(match, dict):
         raise ValidationError("match", match, "expected a dict")
-    return _match_items(match, "", _Ctx(ports))
+    return ethernet_by_default(*_match_items(match, "", _Ctx(ports)))
+
+
+def ethernet_by_default(key, mask):
+    """Add a wildcarded ``eth()`` to a key that has neither ``eth`` nor
+    ``packet_type``.
+
+    In the ovs-dpctl text, ``eth_type(0x0800),ipv4(...)`` without ``eth()``
+    means a packet with no Ethernet header at all (layer 3 tunnels), which
+    never matches a frame from an Ethernet port. Users of the dict and flag
+    forms mean Ethernet frames; the text form keeps the exact meaning.
+    """
+    if "eth" in key or "packet_type" in key:
+        return key, mask
+    zero = {"src": 0, "dst": 0}
+    key = dict([("eth", dict(zero))] + list(key.items()))
+    mask = dict([("eth", dict(zero))] + list(mask.items()))
+    return key, mask
 
 
 def _match_items(match, path, ctx):
