@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
+import importlib.util
 import os
 import socket
 import sys
@@ -24,24 +25,19 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-try:
-    # The modules talk to the kernel with the library; pyroute2 is what the
-    # library needs besides the standard library (tunnel devices, and here
-    # the routes and addresses of the cut-off check).
-    from pyroute2 import IPRoute
-except ImportError:
-    IPRoute = None
-    PYROUTE2_IMPORT_ERROR = traceback.format_exc()
-else:
-    PYROUTE2_IMPORT_ERROR = None
+# pyroute2 is what the library needs besides the standard library (tunnel
+# devices, and the routes and addresses of the cut-off check). Only its
+# presence is checked here: importing it costs seconds on a small host, and
+# tunnels.iproute() imports it when a task needs it.
+PYROUTE2_MISSING = importlib.util.find_spec("pyroute2") is None
 
 try:
     from ansible_collections.vswitch.odp.plugins.module_utils.odp import dpctl, errors, flows
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.client import Client
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.tunnels import (  # noqa: F401 pylint: disable=unused-import
-        DEFAULT_PORTS as DEFAULT_TUNNEL_PORTS)
+        DEFAULT_PORTS as DEFAULT_TUNNEL_PORTS, iproute)
 except ImportError:
-    dpctl = errors = flows = Client = DEFAULT_TUNNEL_PORTS = None
+    dpctl = errors = flows = Client = DEFAULT_TUNNEL_PORTS = iproute = None
     LIBRARY_IMPORT_ERROR = traceback.format_exc()
 else:
     LIBRARY_IMPORT_ERROR = None
@@ -63,10 +59,9 @@ class OdpModule(AnsibleModule):
     def __init__(self, argument_spec, **kwargs):
         kwargs.setdefault("supports_check_mode", True)
         AnsibleModule.__init__(self, argument_spec=argument_spec, **kwargs)
-        if PYROUTE2_IMPORT_ERROR is not None:
+        if PYROUTE2_MISSING:
             self.fail_json(msg="%s; %s" % (missing_required_lib("pyroute2", url=PYROUTE2_URL),
-                                           PYROUTE2_HINT),
-                           exception=PYROUTE2_IMPORT_ERROR)
+                                           PYROUTE2_HINT))
         if LIBRARY_IMPORT_ERROR is not None:
             self.fail_json(msg="the vswitch.odp library failed to import on the managed host",
                            exception=LIBRARY_IMPORT_ERROR)
@@ -326,7 +321,7 @@ def cutoff_reason(ifname, environ=None):
         index = socket.if_nametoindex(ifname)
     except OSError:
         return None  # no such device: the kernel will say so
-    ipr = IPRoute()
+    ipr, _netlink_error = iproute()
     try:
         if index in default_route_interfaces(ipr):
             return "network device %s carries this host's default route" % ifname

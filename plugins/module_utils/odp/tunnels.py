@@ -31,7 +31,8 @@ KINDS = {"vxlan": "vxlan", "geneve": "geneve", "gre": "gretap"}
 TYPES = dict((kind, vport_type) for vport_type, kind in KINDS.items())
 
 
-def _iproute(netns=None):
+def iproute(netns=None):
+    """``(rtnetlink socket, NetlinkError class)``: the one guarded import of pyroute2."""
     try:
         from pyroute2 import IPRoute, NetNS  # pylint: disable=import-outside-toplevel
         from pyroute2.netlink.exceptions import NetlinkError  # pylint: disable=import-outside-toplevel
@@ -57,7 +58,7 @@ def create(vport_type, name, port=None, netns=None):
     """Create and bring up the metadata-mode tunnel netdev ``name``; its ifindex."""
     port = port or DEFAULT_PORTS.get(vport_type)
     what = "%s tunnel device %s" % (vport_type, name)
-    ipr, netlink_error = _iproute(netns)
+    ipr, netlink_error = iproute(netns)
     try:
         try:
             ipr.link("add", ifname=name, kind=KINDS[vport_type], mtu=TUNNEL_MTU,
@@ -73,7 +74,7 @@ def create(vport_type, name, port=None, netns=None):
 
 def delete(name, netns=None):
     """Delete the tunnel netdev ``name`` (already gone is fine)."""
-    ipr, netlink_error = _iproute(netns)
+    ipr, netlink_error = iproute(netns)
     try:
         try:
             ipr.link("del", ifname=name)
@@ -91,7 +92,7 @@ def describe(names, netns=None):
     names = set(names)
     if not names:
         return {}
-    ipr, netlink_error = _iproute(netns)
+    ipr, netlink_error = iproute(netns)
     try:
         try:
             links = list(ipr.get_links())
