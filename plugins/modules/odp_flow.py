@@ -55,6 +55,9 @@ options:
         ovs-dpctl."
       - Every value takes a mask as C(value/mask); addresses also take a prefix length (CIDR).
         What is not given is wildcarded.
+      - "A match is of Ethernet frames, as if it had C(eth: {}), unless it names C(eth) or
+        C(packet_type). In the O(key) text, as in ovs-dpctl, a key with C(eth_type) but no C(eth)
+        is of packets without an Ethernet header."
       - Quote MAC addresses in YAML, as in C("02:00:00:00:00:01"); unquoted, some read as numbers.
       - Mutually exclusive with O(key) and O(flows).
     type: dict
