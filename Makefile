@@ -62,6 +62,7 @@ bench: setup
 	  $(SANDBOX) -- $(VENV)/bin/python tests/bench/run.py; \
 	else echo "tests/bench/run.py does not exist yet: nothing to run"; fi
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/role.py
+	$(SANDBOX) -- $(VENV)/bin/python tests/bench/module.py
 
 sandbox: setup
 	$(SANDBOX) --interactive
