@@ -17,16 +17,21 @@ description:
   - Helper of the C(vswitch.odp.vxlan_overlay) role. Link-local IPv6 addresses are left alone;
     every other address not listed is removed.
   - Uses iproute2 (C(ip -json)), with one C(ip -batch) for all the changes.
-author: vswitch.odp maintainers
+author:
+  - vswitch.odp contributors (@vswitch)
 requirements:
   - iproute2 with JSON output (C(ip -json), iproute2 4.14 or later)
 attributes:
   check_mode:
+    description: Can run in check mode and reports the C(ip -batch) lines it would run.
     support: full
   diff_mode:
+    description: Returns the links' state before and after the change when run with C(--diff).
     support: full
   platform:
+    description: Target operating system.
     platforms: posix
+    support: full
 options:
   links:
     description: The links to configure.

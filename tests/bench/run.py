@@ -227,7 +227,7 @@ class Bench:
     # -- measurements ----------------------------------------------------------
     def raw_put(self):
         messages = self.encode(range(N_PUT))
-        seconds, _ = timed(self.raw.put_batched, messages)
+        seconds, _results = timed(self.raw.put_batched, messages)
         assert self.count() == N_PUT
         self.record("raw_put", N_PUT, seconds, " (%d messages per send)" % BATCH)
         self.flush()

@@ -97,7 +97,7 @@ def down(hosts: "list[str]") -> None:
 
 
 def main(argv: "list[str]") -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     u = sub.add_parser("up", help="create the hosts; print them as JSON")
     u.add_argument("--workdir", required=True, help="where the interpreter wrappers go")

@@ -442,8 +442,8 @@ def test_file_line_errors_name_the_line(fake, capsys, tmp_path):
 
 def test_flow_list_lines_and_stats(fake, capsys):
     fake.flow_list = [flows.Flow({"in_port": 1, "eth": {"src": 0, "dst": 0}},
-                             {"in_port": 0xFFFFFFFF, "eth": {"src": 0, "dst": 0}},
-                             [("output", 2)], packets=3, bytes=294, used=None)]
+                                 {"in_port": 0xFFFFFFFF, "eth": {"src": 0, "dst": 0}},
+                                 [("output", 2)], packets=3, bytes=294, used=None)]
     assert run(capsys, "flow", "list", "dp0") == (0, "--in-port=eth1 --output=eth2\n", "")
     _status, out, _err = run(capsys, "flow", "list", "dp0", "--stats")
     assert out == "--in-port=eth1 --output=eth2  # packets:3 bytes:294 used:never\n"

@@ -144,7 +144,7 @@ COMPLETIONS = [
                                              "tclass": 0, "hlimit": 0, "frag": 0}}},
      {"eth_type": 0xFFFF, "vlan": 0x1FFF,
       "encap": {"eth_type": 0xFFFF, "ipv6": {"src": 0, "dst": 0, "label": 0, "proto": 0,
-                                              "tclass": 0, "hlimit": 0, "frag": 0}}}),
+                                             "tclass": 0, "hlimit": 0, "frag": 0}}}),
 ]
 
 

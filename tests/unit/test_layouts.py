@@ -53,7 +53,7 @@ def test_same_size_other_attributes_falls_back():
 def test_each_decode_returns_new_objects():
     keys = fresh_key_map()
     raw = FLOW_KEY.encode([("eth", {"src": 1, "dst": 2}), ("eth_type", 0x800)])
-    results = [keys.decode(raw) for _ in range(3)]
+    results = [keys.decode(raw) for _decode in range(3)]
     results[2]["eth"]["src"] = 99
     assert results[1]["eth"]["src"] == 1
 
@@ -63,14 +63,14 @@ def test_struct_with_byte_fields_and_padding():
            "tha": 0x0000FFFFFFFF}
     keys = fresh_key_map()
     raw = FLOW_KEY.encode([("arp", arp), ("ct_label", (1 << 127) | 5)])
-    for _ in range(3):
+    for _decode in range(3):
         assert keys.decode(raw) == {"arp": arp, "ct_label": (1 << 127) | 5}
 
 
 def test_empty_mpls_mask_in_a_layout():
     keys = fresh_key_map()
     raw = FLOW_KEY.encode([("eth_type", 0x8847)]) + pack_attr(21, b"")
-    for _ in range(3):
+    for _decode in range(3):
         assert keys.decode(raw) == {"eth_type": 0x8847, "mpls": {"lse": 0}}
 
 

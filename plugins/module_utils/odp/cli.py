@@ -593,4 +593,5 @@ def _say(message):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m vswitch_odp.cli`: a command, not an Ansible module (which never runs this).
+    sys.exit(main())  # pylint: disable=ansible-bad-function

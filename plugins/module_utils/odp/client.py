@@ -534,7 +534,6 @@ class Client:
         items = self._match_items(key, mask, ufid, with_mask=False) + [("clear", True)]
         self._flow_request(datapath, FL.CMD_SET, _encode(items), key, mask, ufid)
 
-
     # -- packets ----------------------------------------------------------
 
     def execute(self, datapath, packet, actions, key=None):

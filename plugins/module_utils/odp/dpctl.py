@@ -981,51 +981,6 @@ def _str_option():
     return parse, lambda value, _ctx: value
 
 
-_ACTIONS_OPTION = (lambda text, field, ctx: _parse_action_value(text, field, ctx),
-                   lambda value, ctx: _format_action_list(value, ctx))
-_FLAG_OPTION = (lambda text, field, _ctx: _parse_flag_option(text, field), None)
-
-# Options of the nested actions: (printed name, attribute, how: "=", "()" or
-# "flag", parse(text, field, ctx), format(value, ctx)), in ovs-dpctl's order.
-_OPTIONS = {
-    "userspace": [
-        ("pid", "pid", "=") + _int_option(32),
-        ("userdata", "userdata", "()", lambda t, f, _c: _parse_hex_bytes(str(t), f),
-         lambda v, _c: _hex_bytes(v, "")),
-        ("actions", "actions", "flag") + _FLAG_OPTION,
-        ("tunnel_out_port", "tunnel_out_port", "=") + _int_option(32, "port"),
-    ],
-    "sample": [
-        ("sample", "probability", "=", lambda t, f, _c: _parse_percent(t, f),
-         lambda v, _c: _format_percent(v)),
-        ("actions", "actions", "()") + _ACTIONS_OPTION,
-    ],
-    "ct": [
-        ("commit", "commit", "flag") + _FLAG_OPTION,
-        ("force_commit", "force_commit", "flag") + _FLAG_OPTION,
-        ("zone", "zone", "=") + _int_option(16),
-        ("mark", "mark", "=", _parse_ct_masked(32), lambda v, _c: _format_ct_masked(v, 32, True)),
-        ("label", "label", "=", _parse_ct_masked(128),
-         lambda v, _c: _format_ct_masked(v, 128, False)),
-        ("helper", "helper", "=") + _str_option(),
-        ("timeout", "timeout", "=") + _str_option(),
-        ("eventmask", "eventmask", "=") + _int_option(32, "hex"),
-        ("nat", "nat", "nat", _parse_nat, None),
-    ],
-    "check_pkt_len": [
-        ("size", "size", "=") + _int_option(16),
-        ("gt", "gt", "()") + _ACTIONS_OPTION,
-        ("le", "le", "()") + _ACTIONS_OPTION,
-    ],
-    "dec_ttl": [("le_1", "le_1", "()") + _ACTIONS_OPTION],
-    "psample": [
-        ("group", "group", "=") + _int_option(32),
-        ("cookie", "cookie", "=", lambda t, f, _c: _parse_hex_bytes(str(t), f),
-         lambda v, _c: "0x" + _hex_bytes(v, "")),
-    ],
-}
-
-
 def _parse_options(action, value, field, ctx):
     specs = dict((spec[0], spec) for spec in _OPTIONS[action])
     specs.update((spec[1], spec) for spec in _OPTIONS[action])
@@ -1127,7 +1082,7 @@ def _parse_set(_name, args, field, ctx):
     if len(items) != 1:
         raise ValidationError(field, args, "set takes exactly one key attribute")
     key, mask = _parse_key_items(items, field + ".", ctx)
-    ((attr, value),) = key.items()
+    attr, value = next(iter(key.items()))  # the one item gives one attribute
     entry = FLOW_KEY.by_name.get(attr)
     if entry is None or isinstance(entry[1], Nested) or _is_exact(attr, mask[attr]):
         return ("set", key)
@@ -1245,6 +1200,51 @@ def _format_action_list(actions, ctx):
     if not actions:
         return "drop"
     return ",".join(_format_action(name, value, ctx) for name, value in actions)
+
+
+# Below the action parsers and formatters: nested actions recurse into them.
+_ACTIONS_OPTION = (_parse_action_value, _format_action_list)
+_FLAG_OPTION = (lambda text, field, _ctx: _parse_flag_option(text, field), None)
+
+# Options of the nested actions: (printed name, attribute, how: "=", "()" or
+# "flag", parse(text, field, ctx), format(value, ctx)), in ovs-dpctl's order.
+_OPTIONS = {
+    "userspace": [
+        ("pid", "pid", "=") + _int_option(32),
+        ("userdata", "userdata", "()", lambda t, f, _c: _parse_hex_bytes(str(t), f),
+         lambda v, _c: _hex_bytes(v, "")),
+        ("actions", "actions", "flag") + _FLAG_OPTION,
+        ("tunnel_out_port", "tunnel_out_port", "=") + _int_option(32, "port"),
+    ],
+    "sample": [
+        ("sample", "probability", "=", lambda t, f, _c: _parse_percent(t, f),
+         lambda v, _c: _format_percent(v)),
+        ("actions", "actions", "()") + _ACTIONS_OPTION,
+    ],
+    "ct": [
+        ("commit", "commit", "flag") + _FLAG_OPTION,
+        ("force_commit", "force_commit", "flag") + _FLAG_OPTION,
+        ("zone", "zone", "=") + _int_option(16),
+        ("mark", "mark", "=", _parse_ct_masked(32), lambda v, _c: _format_ct_masked(v, 32, True)),
+        ("label", "label", "=", _parse_ct_masked(128),
+         lambda v, _c: _format_ct_masked(v, 128, False)),
+        ("helper", "helper", "=") + _str_option(),
+        ("timeout", "timeout", "=") + _str_option(),
+        ("eventmask", "eventmask", "=") + _int_option(32, "hex"),
+        ("nat", "nat", "nat", _parse_nat, None),
+    ],
+    "check_pkt_len": [
+        ("size", "size", "=") + _int_option(16),
+        ("gt", "gt", "()") + _ACTIONS_OPTION,
+        ("le", "le", "()") + _ACTIONS_OPTION,
+    ],
+    "dec_ttl": [("le_1", "le_1", "()") + _ACTIONS_OPTION],
+    "psample": [
+        ("group", "group", "=") + _int_option(32),
+        ("cookie", "cookie", "=", lambda t, f, _c: _parse_hex_bytes(str(t), f),
+         lambda v, _c: "0x" + _hex_bytes(v, "")),
+    ],
+}
 
 
 def parse_actions(text, ports=None):

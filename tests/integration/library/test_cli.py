@@ -217,7 +217,7 @@ def _listen(dp, ns, extra, pattern, stop):
             if re.search(pattern, data):
                 break
         proc.send_signal(stop)
-        rest, _ = proc.communicate(timeout=10)
+        rest, _stderr = proc.communicate(timeout=10)
         return proc.returncode, (data + rest).decode()
     finally:
         if proc.poll() is None:

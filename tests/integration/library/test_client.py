@@ -128,8 +128,8 @@ def test_netdev_and_internal_vports(client, datapath, veth):
     with pytest.raises(errors.AlreadyExists):
         client.create_vport(datapath, link.host)
     client.delete_vport(datapath, link.host)
-    with pytest.raises(errors.NoSuchVport, match="vport %s in datapath %s" % (link.host,
-                                                                           datapath.name)):
+    with pytest.raises(errors.NoSuchVport,
+                       match="vport %s in datapath %s" % (link.host, datapath.name)):
         client.get_vport(datapath, link.host)
     with pytest.raises(errors.NoSuchVport):
         client.find_vport(link.host)
@@ -301,8 +301,9 @@ def test_vxlan_overlay(netns):
             run("ip", "-n", ns, "link", "set", "ovlport", "up")
             remote_int = int.from_bytes(bytes(int(x) for x in remote.split(".")), "big")
             client.put_flow(dp, Flow(
-                *match_all(host.port_no), actions=[("set", {"tunnel": {"tun_id": 42, "dst": remote_int, "ttl": 64}}),
-                 ("output", tun.port_no)]))
+                *match_all(host.port_no),
+                actions=[("set", {"tunnel": {"tun_id": 42, "dst": remote_int, "ttl": 64}}),
+                         ("output", tun.port_no)]))
             client.put_flow(dp, Flow(
                 {"tunnel": {"tun_id": 42, "src": remote_int},
                  "in_port": tun.port_no, "eth": {}},
