@@ -191,8 +191,7 @@ def declared_flow(entry, ports, present, where):
         raise errors.ValidationError(where + field, exc.value, exc.reason)
     # Send the key as the kernel stores it, so a dump gives back the same
     # key and the flow can be found by it again.
-    key, mask = flows.normalize(key, mask)
-    return flows.Flow(key, mask, actions)
+    return flows.Flow.normalized(key, mask, actions)
 
 
 def declared_actions(actions, ports):
