@@ -471,9 +471,22 @@ def _parse_key_attr(name, args, field, ctx):
     return _parse_masked(kind, codec.bits, args, field, ctx, maskable=kind != "port")
 
 
+def _struct_lookup(name, codec):
+    """Field name or alias -> ``(field, kind, bits)``, built once per struct
+    (the Ansible module parses thousands of matches in one task)."""
+    fields = _STRUCT_LOOKUPS.get((name, codec))
+    if fields is None:
+        fields = dict((alias, (f, kind, bits)) for f, alias, kind, bits in _struct_fields(name, codec))
+        fields.update((f, (f, kind, bits)) for f, _a, kind, bits in _struct_fields(name, codec))
+        _STRUCT_LOOKUPS[name, codec] = fields
+    return fields
+
+
+_STRUCT_LOOKUPS = {}
+
+
 def _parse_struct(name, codec, items, field, ctx, maskable=True):
-    fields = dict((alias, (f, kind, bits)) for f, alias, kind, bits in _struct_fields(name, codec))
-    fields.update((f, (f, kind, bits)) for f, _a, kind, bits in _struct_fields(name, codec))
+    fields = _struct_lookup(name, codec)
     value = dict.fromkeys(codec.names, 0)
     mask = dict.fromkeys(codec.names, 0)
     seen = set()
