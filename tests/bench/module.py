@@ -14,10 +14,10 @@ datapath, then applied again (which must change nothing). Prints
 The module is run as Ansible runs it on the managed host
 (``python plugins/modules/odp_flow.py ARGS.json``): the figures are the
 module's own time (start-up, state read, diff, plan, apply), not
-ansible-playbook's per-task fork and transfer overhead. BENCH_MODULE_PLAYBOOK=1
+ansible-playbook's per-task fork and transfer overhead. ODP_BENCH_PLAYBOOK=1
 also times the same no-op as one ansible-playbook task, for context (about
-20 s more in the sandbox, most of it the controller's handling of 10,000
-entries); BENCH_MODULE_FLOWS changes the flow count for a quick try.
+18-23 s more in the sandbox, most of it the controller's handling of 10,000
+entries); ODP_BENCH_FLOWS changes the flow count for a quick try.
 """
 
 import json
@@ -32,7 +32,7 @@ from vswitch_odp.client import Client
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULE = os.path.join(REPO, "plugins", "modules", "odp_flow.py")
 COLLECTIONS = os.path.join(REPO, ".venv", "collections")
-N_FLOWS = int(os.environ.get("BENCH_MODULE_FLOWS", "10000"))
+N_FLOWS = int(os.environ.get("ODP_BENCH_FLOWS", "10000"))
 DP_NAME = "odpmodbench"
 
 
@@ -106,7 +106,7 @@ def main():
             noop, result = run_module(args_path)
             expect("no-op", result, changed=False, added=0, modified=0, removed=0)
             playbook = None
-            if os.environ.get("BENCH_MODULE_PLAYBOOK") == "1":
+            if os.environ.get("ODP_BENCH_PLAYBOOK") == "1":
                 playbook = playbook_noop(workdir, args)
         finally:
             client.delete_datapath(datapath)
