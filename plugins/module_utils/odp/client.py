@@ -24,7 +24,7 @@ from . import errors, tunnels, upcalls
 from .attrs import NLA_HDR, NLA_TYPE_MASK, CodecError
 from .dpctl import format_key
 from .families import DatapathFamily, FlowFamily, VportFamily
-from .flows import Flow, complete_key, validate_flow
+from .flows import DP_MAX_PORTS, Flow, complete_key, validate_flow
 from .netlink import NLM_F_CREATE, NLM_F_ECHO, Transport
 
 try:
@@ -41,8 +41,6 @@ _IFNAME = re.compile(r"^[^/:\s]{1,15}$")
 VPORT_TYPES = ("netdev", "internal", "vxlan", "geneve", "gre")
 TUNNEL_TYPES = ("vxlan", "geneve", "gre")
 PUT_MODES = ("upsert", "create", "modify")
-OVSP_LOCAL = 0
-DP_MAX_PORTS = 0xFFFF
 UFID_LEN = 16
 # User features to try in turn, by requested upcall dispatch.
 _PER_CPU = DP.F_UNALIGNED | DP.F_DISPATCH_UPCALL_PER_CPU

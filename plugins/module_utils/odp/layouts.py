@@ -56,11 +56,10 @@ class Layout:
     it was built from: ``decode(raw)`` returns the attributes, or None for a
     payload of another layout."""
 
-    __slots__ = ("size", "decode")
+    __slots__ = ("decode",)
 
     def __init__(self, raw, spans):
         """``spans``: ``(name, codec, header offset, payload length)`` per attribute."""
-        self.size = len(raw)
         headers = _Fields("=")
         native, big = _Fields("="), _Fields(">")
         namespace = {}
