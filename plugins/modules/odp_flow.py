@@ -187,8 +187,7 @@ diff:
 """
 
 from ansible_collections.vswitch.odp.plugins.module_utils.odp_module import (
-    OdpModule, apply_or_restore, declared_flows, expected_flows, flow_text, optional,
-    plan_flows, port_maps)
+    OdpModule, flowplan, optional, port_maps)
 
 FLOW_OPTIONS = dict(
     match=dict(type="dict"),
@@ -227,9 +226,9 @@ def ensure_flows(module, client):
         return
     ports, names = port_maps(client.vports(datapath))
     entries = params["flows"] if many else [params]
-    desired = declared_flows(entries, ports, present, many)
+    desired = flowplan.declared_flows(entries, ports, present, many)
     current = client.flows(datapath)
-    plan = plan_flows(current, desired, present, params["purge"])
+    plan = flowplan.plan_flows(current, desired, present, params["purge"])
     module.result.update(added=len(plan.add), modified=len(plan.modify),
                          removed=len(plan.delete))
     # The diff shows the flows the task is about: with purge, all of them.
@@ -237,10 +236,10 @@ def ensure_flows(module, client):
     scope = current if params["purge"] else [f for f in current if f.identity() in idents]
 
     def text(flows):
-        return "".join(sorted(flow_text(flow, names) + "\n" for flow in flows))
+        return "".join(sorted(flowplan.flow_text(flow, names) + "\n" for flow in flows))
 
-    module.converge(lambda: text(scope), lambda: text(expected_flows(scope, plan)),
-                    lambda: apply_or_restore(client, datapath, current, plan, names),
+    module.converge(lambda: text(scope), lambda: text(flowplan.expected_flows(scope, plan)),
+                    lambda: flowplan.apply_or_restore(client, datapath, current, plan, names),
                     changed=bool(plan))
 
 

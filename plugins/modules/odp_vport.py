@@ -142,7 +142,7 @@ vport:
 """
 
 from ansible_collections.vswitch.odp.plugins.module_utils.odp_module import (
-    DEFAULT_TUNNEL_PORTS, OdpModule, cutoff_reason, errors, optional, vport_info)
+    DEFAULT_TUNNEL_PORTS, OdpModule, cutoff, errors, optional, vport_info)
 
 
 def main():
@@ -189,7 +189,7 @@ def ensure_vport(module, client):
     before = have and {"name": have.name, "type": have.type, "port": have.port}
     if want is not None and want != before and want["type"] == "netdev" \
             and not module.params["force"]:
-        reason = cutoff_reason(name)
+        reason = cutoff.cutoff_reason(name)
         if reason:
             module.fail_json(msg="refusing to attach %s to datapath %s: %s, and a netdev vport "
                              "takes over all of the device's traffic, which would cut the host "

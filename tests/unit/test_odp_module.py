@@ -25,7 +25,8 @@ os.symlink(REPO, os.path.join(_TREE, "ansible_collections", "vswitch", "odp"))
 sys.path.insert(0, _TREE)
 
 from ansible_collections.vswitch.odp.plugins.module_utils import odp_module as om  # noqa: E402
-from ansible_collections.vswitch.odp.plugins.module_utils.odp import errors  # noqa: E402
+from ansible_collections.vswitch.odp.plugins.module_utils.odp import (  # noqa: E402
+    cutoff, errors, flowplan)
 from ansible_collections.vswitch.odp.plugins.module_utils.odp.flows import Flow  # noqa: E402
 
 PORTS = {"p1": 1, "p2": 2, "p3": 3}
@@ -68,11 +69,11 @@ class FakeClient:
         return results
 
     def lines(self):
-        return sorted(om.flow_text(flow, NAMES) for flow in self.table.values())
+        return sorted(flowplan.flow_text(flow, NAMES) for flow in self.table.values())
 
 
 def declared(*entries, **kwargs):
-    return om.declared_flows(list(entries), PORTS, **kwargs)
+    return flowplan.declared_flows(list(entries), PORTS, **kwargs)
 
 
 def one(**entry):
@@ -146,39 +147,39 @@ def test_duplicate_match_with_other_actions_is_refused_same_is_merged():
 def test_same_key_and_actions_is_unchanged():
     current = declared(ARP_P1)
     again = declared({"key": "in_port(p1),eth(),eth_type(0x0806),arp()", "actions": "p2"})
-    assert not om.plan_flows(current, again, purge=True)
+    assert not flowplan.plan_flows(current, again, purge=True)
 
 
 def test_other_actions_modify_the_installed_flow():
     installed = one(**ARP_P1)
     installed.ufid = b"u" * 16
-    plan = om.plan_flows([installed], declared(dict(ARP_P1, actions="p3")))
+    plan = flowplan.plan_flows([installed], declared(dict(ARP_P1, actions="p3")))
     assert not plan.add and not plan.delete
     (modified,) = plan.modify
     assert modified.key == installed.key and modified.ufid == installed.ufid
-    assert om.flow_text(modified, NAMES).endswith("actions:p3")
+    assert flowplan.flow_text(modified, NAMES).endswith("actions:p3")
 
 
 def test_purge_removes_what_is_not_declared():
     current = declared(ARP_P1, {"match": {"in_port": "p2"}, "actions": "p1"})
-    plan = om.plan_flows(current, declared(ARP_P1), purge=True)
-    assert [om.flow_text(f, NAMES) for f in plan.delete] == [om.flow_text(current[1], NAMES)]
-    assert not om.plan_flows(current, declared(ARP_P1))
+    plan = flowplan.plan_flows(current, declared(ARP_P1), purge=True)
+    assert [flowplan.flow_text(f, NAMES) for f in plan.delete] == [flowplan.flow_text(current[1], NAMES)]
+    assert not flowplan.plan_flows(current, declared(ARP_P1))
 
 
 def test_absent_removes_only_installed_flows():
     current = declared(ARP_P1)
     wanted = declared(ARP_P1, {"match": {"in_port": "p3"}}, present=False)
-    plan = om.plan_flows(current, wanted, present=False)
+    plan = flowplan.plan_flows(current, wanted, present=False)
     assert len(plan.delete) == 1 and not plan.add and not plan.modify
 
 
 def test_expected_flows_for_the_diff():
     current = declared(ARP_P1, {"match": {"in_port": "p2"}, "actions": "p1"})
     desired = declared(dict(ARP_P1, actions="p3"), {"match": {"in_port": "p3"}, "actions": []})
-    plan = om.plan_flows(current, desired, purge=True)
-    after = sorted(om.flow_text(f, NAMES) for f in om.expected_flows(current, plan))
-    assert after == sorted(om.flow_text(f, NAMES) for f in desired)
+    plan = flowplan.plan_flows(current, desired, purge=True)
+    after = sorted(flowplan.flow_text(f, NAMES) for f in flowplan.expected_flows(current, plan))
+    assert after == sorted(flowplan.flow_text(f, NAMES) for f in desired)
 
 
 # ---------------------------------------------------------------- applying
@@ -188,10 +189,10 @@ def test_apply_sends_deletes_modifies_adds_in_batches():
     current = declared(ARP_P1, {"match": {"in_port": "p2"}, "actions": "p1"})
     client = FakeClient(current)
     desired = declared(dict(ARP_P1, actions="p3"), {"match": {"in_port": "p3"}, "actions": []})
-    plan = om.plan_flows(current, desired, purge=True)
-    om.apply_or_restore(client, "dp", current, plan)
+    plan = flowplan.plan_flows(current, desired, purge=True)
+    flowplan.apply_or_restore(client, "dp", current, plan)
     assert [mode for mode, _flow in client.sent] == ["delete", "modify", "create"]
-    assert client.lines() == sorted(om.flow_text(f, NAMES) for f in desired)
+    assert client.lines() == sorted(flowplan.flow_text(f, NAMES) for f in desired)
 
 
 def test_a_refused_flow_restores_the_table():
@@ -201,9 +202,9 @@ def test_a_refused_flow_restores_the_table():
     desired = declared(dict(ARP_P1, actions="p3"),
                        {"match": {"in_port": "p1", "eth_type": 0x86dd}, "actions": "p2"},
                        {"match": {"in_port": "p3"}, "actions": []})
-    plan = om.plan_flows(current, desired, purge=True)
+    plan = flowplan.plan_flows(current, desired, purge=True)
     with pytest.raises(errors.KernelRejected) as info:
-        om.apply_or_restore(client, "dp", current, plan, NAMES)
+        flowplan.apply_or_restore(client, "dp", current, plan, NAMES)
     assert client.lines() == before
     assert "in_port(p3)" in str(info.value) and "restored" in str(info.value)
 
@@ -211,10 +212,10 @@ def test_a_refused_flow_restores_the_table():
 def test_a_failed_restore_says_so():
     current = declared(ARP_P1)
     client = FakeClient(current, refuse=lambda flow: flow.key.get("in_port") in (1, 3))
-    plan = om.plan_flows(current, declared({"match": {"in_port": "p3"}, "actions": []}),
+    plan = flowplan.plan_flows(current, declared({"match": {"in_port": "p3"}, "actions": []}),
                          purge=True)
     with pytest.raises(errors.KernelRejected) as info:
-        om.apply_or_restore(client, "dp", current, plan, NAMES)
+        flowplan.apply_or_restore(client, "dp", current, plan, NAMES)
     assert "restoring the flow table failed" in str(info.value)
 
 
@@ -253,7 +254,7 @@ def test_error_messages_say_what_to_do():
 
 
 def test_connection_address_from_ssh_connection():
-    found = om.connection_addresses({"SSH_CONNECTION": "192.0.2.9 50000 198.18.0.1 22"})
+    found = cutoff.connection_addresses({"SSH_CONNECTION": "192.0.2.9 50000 198.18.0.1 22"})
     assert "198.18.0.1" in found
 
 
@@ -267,4 +268,4 @@ def test_established_ssh_sockets_from_proc(tmp_path):
         "   0: %s:0016 090200C0:C350 01 0\n"
         "   1: 00000000:0016 00000000:0000 0A 0\n"
         "   2: 0200000A:0050 090200C0:C351 01 0\n" % local)
-    assert om._established_local(str(table), socket.AF_INET, {22}) == {"198.18.0.1"}
+    assert cutoff._established_local(str(table), socket.AF_INET, {22}) == {"198.18.0.1"}
