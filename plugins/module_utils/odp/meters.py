@@ -245,15 +245,18 @@ class Meters:
                                        _missing(dp_name, meter_id), explain)
         return Meter(dp_name, reply) if "stats" in reply else None
 
-    def get(self, datapath, meter_id: int) -> Meter:
-        """Meter ``meter_id``'s counters; :class:`errors.NotFound` when absent."""
+    def _by_id(self, cmd: int, op: str, datapath, meter_id: int) -> Tuple[str, dict]:
+        """``(datapath name, reply attrs)`` of a GET or DEL of ``meter_id``."""
         check_id(meter_id)
         dp_name, ifindex = self._resolve(datapath)
-        ((_ifindex, attrs),) = request(self.transport, MF, MF.CMD_GET, "get",
-                                       _what(dp_name, meter_id), ifindex,
-                                       MF.attrs.encode([("id", meter_id)]),
+        ((_ifindex, attrs),) = request(self.transport, MF, cmd, op, _what(dp_name, meter_id),
+                                       ifindex, MF.attrs.encode([("id", meter_id)]),
                                        _missing(dp_name, meter_id))
-        return Meter(dp_name, attrs)
+        return dp_name, attrs
+
+    def get(self, datapath, meter_id: int) -> Meter:
+        """Meter ``meter_id``'s counters; :class:`errors.NotFound` when absent."""
+        return Meter(*self._by_id(MF.CMD_GET, "get", datapath, meter_id))
 
     def _find(self, datapath, meter_id: int) -> Optional[Meter]:
         try:
@@ -266,12 +269,7 @@ class Meters:
     def delete(self, datapath, meter_id: int) -> Optional[Meter]:
         """Delete meter ``meter_id``; its last counters, ``None`` when there
         was no such meter (not an error: the kernel answers the same)."""
-        check_id(meter_id)
-        dp_name, ifindex = self._resolve(datapath)
-        ((_ifindex, attrs),) = request(self.transport, MF, MF.CMD_DEL, "delete",
-                                       _what(dp_name, meter_id), ifindex,
-                                       MF.attrs.encode([("id", meter_id)]),
-                                       _missing(dp_name, meter_id))
+        dp_name, attrs = self._by_id(MF.CMD_DEL, "delete", datapath, meter_id)
         return Meter(dp_name, attrs) if "stats" in attrs else None
 
     def list(self, datapath, ids: Optional[Iterable[int]] = None) -> List[Meter]:
