@@ -23,9 +23,9 @@ import struct
 from . import errors, tunnels, upcalls
 from . import dp_settings
 from .attrs import NLA_HDR, NLA_TYPE_MASK, CodecError
+from .ct_limits import CtLimits
 from .dpctl import format_key
 from .families import DatapathFamily, FlowFamily, VportFamily
-from .ct_limits import CtLimits
 from .flows import DP_MAX_PORTS, Flow, complete_key, validate_flow
 from .meters import Meters
 from .netlink import NLM_F_CREATE, NLM_F_ECHO, Transport

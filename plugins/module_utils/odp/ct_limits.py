@@ -48,20 +48,14 @@ class ZoneLimit:
             "default" if self.zone is None else self.zone, self.limit, self.count)
 
 
-def _check(field: str, value: object, high: int, reason: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= high:
-        raise errors.ValidationError(field, value, reason)
-    return value
-
-
 def _zone(zone: object) -> int:
-    return _check("zone", zone, MAX_ZONE, "a conntrack zone is an integer from 0 to %d"
-                  % MAX_ZONE)
+    return errors.check_int("zone", zone, 0, MAX_ZONE,
+                            "a conntrack zone is an integer from 0 to %d" % MAX_ZONE)
 
 
 def _limit(field: str, limit: object) -> int:
-    return _check(field, limit, MAX_LIMIT, "a connection limit is an integer from 0 "
-                  "(unlimited) to %d" % MAX_LIMIT)
+    return errors.check_int(field, limit, 0, MAX_LIMIT, "a connection limit is an integer "
+                            "from 0 (unlimited) to %d" % MAX_LIMIT)
 
 
 def _entries(zones: Iterable[int], default: bool) -> List[dict]:

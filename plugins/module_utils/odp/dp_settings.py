@@ -40,10 +40,9 @@ def feature_bits(features: Sequence[str]) -> int:
 
 
 def _check_masks_cache(datapath, size: object) -> int:
-    if (not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_MASKS_CACHE
-            or size & (size - 1)):
-        raise errors.ValidationError("masks_cache_size", size, "0 (no cache) or a power of "
-                                     "two up to %d" % MAX_MASKS_CACHE)
+    reason = "0 (no cache) or a power of two up to %d" % MAX_MASKS_CACHE
+    if errors.check_int("masks_cache_size", size, 0, MAX_MASKS_CACHE, reason) & (size - 1):
+        raise errors.ValidationError("masks_cache_size", size, reason)
     if datapath.masks_cache_size is None:
         raise errors.Unsupported("cannot set the masks cache size of datapath %s: the running "
                                  "kernel has none (Linux 5.9+)" % datapath.name)

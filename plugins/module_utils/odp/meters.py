@@ -100,8 +100,8 @@ class Meter:
                            for _name, band in attrs.get("bands", [])]
 
     def __repr__(self) -> str:
-        return "Meter(%r, %d, packets=%d, bands=%r)" % (self.datapath, self.id, self.packets,
-                                                        self.band_stats)
+        return "Meter(%r, %d, packets=%d, band_stats=%r)" % (
+            self.datapath, self.id, self.packets, self.band_stats)
 
 
 def _what(dp_name: str, meter_id: int) -> str:
@@ -113,16 +113,10 @@ def _missing(dp_name: str, meter_id: int) -> dict:
             errno.ENOENT: (errors.NotFound, _what(dp_name, meter_id))}
 
 
-def _check_int(field: str, value: object, low: int, high: int, reason: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise errors.ValidationError(field, value, reason)
-    return value
-
-
 def check_id(meter_id: object) -> int:
     """A meter id, checked: an integer from 0 to 4294967295."""
-    return _check_int("meter", meter_id, 0, MAX_ID, "a meter id is an integer from 0 to %d"
-                      % MAX_ID)
+    return errors.check_int("meter", meter_id, 0, MAX_ID,
+                            "a meter id is an integer from 0 to %d" % MAX_ID)
 
 
 def _band(field: str, meter_id: int, band: object) -> Band:
@@ -195,12 +189,13 @@ class Meters:
                 raise errors.ValidationError(field + ".type", band.type, "meter %d: the kernel's "
                                              "band types are %s" % (meter_id, ", ".join(
                                                  features.band_types) or "none"))
-            rate = _check_int(field + ".rate", band.rate, 1, MAX_RATE, "meter %d: a rate is an "
-                              "integer from 1 to %d" % (meter_id, MAX_RATE))
+            rate = errors.check_int(field + ".rate", band.rate, 1, MAX_RATE,
+                                    "meter %d: a rate is an integer from 1 to %d"
+                                    % (meter_id, MAX_RATE))
             burst = rate if band.burst is None else band.burst
-            _check_int(field + ".burst", burst, 1, MAX_RATE, "meter %d: a burst is an integer "
-                       "from 1 to %d (the 6.1 kernel drops every packet of a zero burst)"
-                       % (meter_id, MAX_RATE))
+            errors.check_int(field + ".burst", burst, 1, MAX_RATE,
+                             "meter %d: a burst is an integer from 1 to %d (the 6.1 kernel "
+                             "drops every packet of a zero burst)" % (meter_id, MAX_RATE))
             items.append(("band", {"type": MF.BAND_TYPE_IDS[band.type], "rate": rate,
                                    "burst": burst}))
         return items

@@ -88,7 +88,7 @@ def test_connections_beyond_the_zone_limit_are_refused(limits, joined):
     client.put_flow(dp, Flow(*parse_flow(text)[:3]))
     client.ct_limits.set(zones={0: 2})
     receiver = udp_socket(pair.b.netns, "10.78.0.2", PORT)
-    senders = [udp_socket(pair.a.netns, "10.78.0.1") for _ in range(3)]
+    senders = [udp_socket(pair.a.netns, "10.78.0.1") for _connection in range(3)]
     try:
         # Three connections (three source ports): the third is not committed, so dropped.
         for index, sender in enumerate(senders):

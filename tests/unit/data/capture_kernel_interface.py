@@ -114,9 +114,9 @@ def capture_meters(genl, ifindex, out):
     request = u32(1, 7) + nested(4, band)
     (reply,) = genl.request("ovs_meter", 2, request, ifindex)
     case(out, "meter_set_new", "SET meter 7 (pkts): 1 pkt/s, burst 1, id free", request, reply)
-    frame = bytes.fromhex("ffffffffffff020000000001" "88b5") + bytes(46)  # 60 bytes
+    frame = bytes.fromhex("ffffffffffff02000000000188b5") + bytes(46)  # 60 bytes, EtherType 0x88b5
     execute = attr(1, frame) + nested(2, b"") + nested(3, u32(19, 7))  # actions: meter(7)
-    for _ in range(5):
+    for _frame in range(5):
         genl.request("ovs_packet", 3, execute, ifindex)
     (reply,) = genl.request("ovs_meter", 4, u32(1, 7), ifindex)
     case(out, "meter_get", "GET meter 7 after 5 frames of 60 bytes: 1 passed, 4 exceeded",
@@ -202,7 +202,7 @@ def main():
     request = attr(1, DP_NAME.encode() + b"\0") + u32(2, 0) + u32(5, 1 | 2)
     (reply,) = genl.request("ovs_datapath", 1, request, flags=NLM_F_ECHO)
     case(out, "datapath_new", "NEW datapath, features unaligned and vport_pids", request, reply)
-    ifindex = _ifindex(DP_NAME)  # a datapath's ifindex is its local port's
+    ifindex = socket.if_nametoindex(DP_NAME)  # a datapath's ifindex is its local port's
     request = u32(5, 1) + u32(7, 512)
     (reply,) = genl.request("ovs_datapath", 4, request, ifindex, flags=NLM_F_ECHO)
     case(out, "datapath_set", "SET features unaligned only, masks cache 512", request, reply)
@@ -213,11 +213,6 @@ def main():
         json.dump(out, handle, indent=1, sort_keys=True)
         handle.write("\n")
     print("wrote %s" % OUT)
-
-
-def _ifindex(name):
-    with open("/sys/class/net/%s/ifindex" % name) as handle:
-        return int(handle.read())
 
 
 if __name__ == "__main__":
