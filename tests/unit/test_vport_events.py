@@ -14,6 +14,7 @@ from vswitch_odp.vport_events import VportEvents
 from kernel_interface import CAPTURED, FakeTransport
 
 EVENTS = CAPTURED["events"]
+DP_IFINDEX = CAPTURED["dp_ifindex"]
 MESSAGES = [bytes.fromhex(message) for message in EVENTS["messages"]]
 OVERFLOW = OSError(errno.ENOBUFS, "No buffer space available")
 
@@ -36,7 +37,7 @@ def subscribed(datapath=None, dumps=None):
     events = VportEvents(datapath)
     events._families = {EVENTS["families"]["ovs_vport"]: VportFamily,  # pylint: disable=protected-access
                         EVENTS["families"]["ovs_datapath"]: DatapathFamily}
-    events._names = {2: "capif"}  # pylint: disable=protected-access
+    events._names = {DP_IFINDEX: "capif"}  # pylint: disable=protected-access
     events._transport = FakeTransport({}, dumps=dumps)  # pylint: disable=protected-access
     return events
 
@@ -64,7 +65,7 @@ def test_the_kernel_notifications_as_events():
     ]
     requester = events[0].portid
     assert requester and [e.portid for e in events] == [requester] * 4 + [0, requester]
-    assert all(e.dp_ifindex == 2 for e in events)
+    assert all(e.dp_ifindex == DP_IFINDEX for e in events)
 
 
 def test_several_messages_in_one_datagram():
@@ -77,7 +78,7 @@ def test_filter_by_datapath():
 
 
 def test_overflow_is_an_event_in_its_place_and_names_are_learned_again():
-    events = subscribed(dumps={"ovs_datapath": [(2, {"name": "capif"})]})
+    events = subscribed(dumps={"ovs_datapath": [(DP_IFINDEX, {"name": "capif"})]})
     got = read(events, [MESSAGES[0], OVERFLOW, MESSAGES[2]])
     assert [e.kind for e in got] == ["created", "overflow", "deleted"]
     assert got[1].datapath is None and events.overruns == 1

@@ -203,6 +203,7 @@ def main():
     (reply,) = genl.request("ovs_datapath", 1, request, flags=NLM_F_ECHO)
     case(out, "datapath_new", "NEW datapath, features unaligned and vport_pids", request, reply)
     ifindex = socket.if_nametoindex(DP_NAME)  # a datapath's ifindex is its local port's
+    out["dp_ifindex"] = ifindex
     request = u32(5, 1) + u32(7, 512)
     (reply,) = genl.request("ovs_datapath", 4, request, ifindex, flags=NLM_F_ECHO)
     case(out, "datapath_set", "SET features unaligned only, masks cache 512", request, reply)
