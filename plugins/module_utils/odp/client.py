@@ -21,11 +21,15 @@ import re
 import struct
 
 from . import errors, tunnels, upcalls
+from . import dp_settings
 from .attrs import NLA_HDR, NLA_TYPE_MASK, CodecError
+from .ct_limits import CtLimits
 from .dpctl import format_key
 from .families import DatapathFamily, FlowFamily, VportFamily
 from .flows import DP_MAX_PORTS, Flow, complete_key, validate_flow
+from .meters import Meters
 from .netlink import NLM_F_CREATE, NLM_F_ECHO, Transport
+from .vport_events import VportEvents
 
 try:
     from typing import Iterator, List, Optional, Sequence, Union  # noqa: F401 pylint: disable=unused-import
@@ -52,7 +56,8 @@ DISPATCH_FEATURES = {None: (_PER_CPU, _PER_VPORT), "per-cpu": (_PER_CPU,),
 class Datapath:
     """A datapath as the kernel reported it."""
 
-    __slots__ = ("name", "ifindex", "user_features", "features", "stats", "dispatch")
+    __slots__ = ("name", "ifindex", "user_features", "features", "stats", "dispatch",
+                 "masks_cache_size")
 
     def __init__(self, ifindex, attrs):
         self.name = attrs["name"]
@@ -67,6 +72,8 @@ class Datapath:
         # Where upcalls go: one netlink socket per CPU, or per vport.
         self.dispatch = ("per-cpu" if self.user_features & DP.F_DISPATCH_UPCALL_PER_CPU
                          else "per-vport")
+        # Masks cache entries per CPU (Linux 5.9+; None when the kernel has none).
+        self.masks_cache_size = attrs.get("masks_cache_size")
 
     def __repr__(self):
         return "Datapath(%r, ifindex=%d, features=%r)" % (self.name, self.ifindex, self.features)
@@ -543,6 +550,39 @@ class Client:
         # type: (Union[str, Datapath]) -> upcalls.Listener
         """A :class:`upcalls.Listener` for the misses of ``datapath`` (a context manager)."""
         return upcalls.Listener(self._dp(datapath).name, self.transport)
+
+    # -- meters, conntrack limits, vport events, datapath settings: thin
+    #    facades over meters.py, ct_limits.py, vport_events.py, dp_settings.py
+
+    @property
+    def meters(self):
+        # type: () -> Meters
+        """Meter operations (:class:`meters.Meters`): ``odp.meters.set(dp, 1, bands)``."""
+        if getattr(self, "_meters", None) is None:
+            self._meters = Meters(self.transport, self._dp_index, self.iter_flows)
+        return self._meters
+
+    @property
+    def ct_limits(self):
+        # type: () -> CtLimits
+        """Conntrack zone limits of this network namespace (:class:`ct_limits.CtLimits`)."""
+        return CtLimits(self.transport)
+
+    def vport_events(self, datapath=None):
+        # type: (Union[None, str, Datapath]) -> VportEvents
+        """A :class:`vport_events.VportEvents` (a context manager) of every
+        datapath, or of ``datapath``; it has sockets of its own."""
+        return VportEvents(datapath, netns=self.netns)
+
+    def set_datapath(self, datapath, features=None, masks_cache_size=None):
+        # type: (Union[str, Datapath], Optional[Sequence[str]], Optional[int]) -> Datapath
+        """Set a datapath's user ``features`` (names, all of them) and/or its
+        ``masks_cache_size``; the datapath as the kernel accepted it
+        (:func:`dp_settings.set_datapath`). ``None`` keeps a setting."""
+        current = self.get_datapath(datapath.name if isinstance(datapath, Datapath)
+                                    else datapath)
+        return self._datapath(*dp_settings.set_datapath(self.transport, current, features,
+                                                        masks_cache_size))
 
 
 def _encode(items):

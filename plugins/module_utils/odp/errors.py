@@ -80,3 +80,11 @@ class KernelRejected(OdpError):
     """The kernel refused a request as invalid (EINVAL and friends)."""
 
     errno = errno.EINVAL
+
+
+def check_int(field, value, low, high, reason):
+    """``value`` if it is an integer (not a bool) from ``low`` to ``high``;
+    otherwise a :class:`ValidationError` naming ``field`` and saying ``reason``."""
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValidationError(field, value, reason)
+    return value

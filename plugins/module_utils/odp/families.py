@@ -9,7 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
 
 from .actions import ACTION_LIST
-from .attrs import AttrMap, Bytes, Flag, Int, Nested, String, Struct
+from .attrs import AttrMap, Bytes, Codec, Flag, Int, Nested, String, Struct
 from .keys import FLOW_KEY, U32
 
 U64 = Int("=Q")
@@ -126,18 +126,22 @@ class PacketFamily(Family):
 
 
 class MeterFamily(Family):
+    """``ovs_meter`` (Linux 4.15+): rate limiters that flows name in ``meter`` actions.
+
+    The kernel reports a meter's statistics only, never its bands or unit.
+    """
+
     name = "ovs_meter"
+    mcgroup = "ovs_meter"
     # OVS_METER_CMD_*: numbered unlike the other families.
     CMD_FEATURES = 1
     CMD_SET = 2
     CMD_NEW = CMD_SET
     CMD_DEL = 3
     CMD_GET = 4
-    # OVS_METER_F_*
-    F_KBPS = 1 << 0
-    F_PKTPS = 1 << 1
-    F_BURST = 1 << 2
-    F_STATS = 1 << 3
+    # OVS_METER_BAND_TYPE_*: the kernel stores any number, only drop acts.
+    BAND_TYPES = {1: "drop"}
+    BAND_TYPE_IDS = dict((name, number) for number, name in BAND_TYPES.items())
     band = AttrMap("band", "band_attr", [
         (1, "type", U32),
         (2, "rate", U32),
@@ -146,7 +150,7 @@ class MeterFamily(Family):
     ])
     attrs = AttrMap("meter", "meter_attr", [
         (1, "id", U32),
-        (2, "flags", U32),
+        (2, "kbps", Flag()),
         (3, "stats", _stats("packets", "bytes")),
         (4, "bands", Nested(AttrMap("bands", "band", [(0, "band", Nested(band))]), ordered=True)),
         (5, "used", U64),
@@ -156,4 +160,41 @@ class MeterFamily(Family):
     ], padding=9)
 
 
-FAMILIES = (DatapathFamily, VportFamily, FlowFamily, PacketFamily, MeterFamily)
+class ZoneLimits(Codec):
+    """``OVS_CT_LIMIT_ATTR_ZONE_LIMIT``: an array of ``struct ovs_zone_limit``
+    (not attributes); value a list of ``{"zone_id", "limit", "count"}``.
+    The kernel skips a trailing partial struct, and so does the decoder."""
+
+    kind = "struct"
+    entry = Struct([("zone_id", "i", "int"), ("limit", "I", "int"), ("count", "I", "int")],
+                   byteorder="=")
+
+    def encode(self, value):
+        return b"".join(self.entry.encode(item) for item in value)
+
+    def decode(self, raw):
+        size = self.entry.size
+        return [self.entry.decode(raw[offset:offset + size])
+                for offset in range(0, len(raw) - size + 1, size)]
+
+
+class CtLimitFamily(Family):
+    """``ovs_ct_limit`` (Linux 4.18+): connection limits per conntrack zone.
+
+    Limits belong to the network namespace, not to a datapath.
+    """
+
+    name = "ovs_ct_limit"
+    mcgroup = "ovs_ct_limit"
+    CMD_SET = 1
+    CMD_DEL = 2
+    CMD_GET = 3
+    # OVS_ZONE_LIMIT_DEFAULT_ZONE: the entry for zones without a limit of their own.
+    DEFAULT_ZONE = -1
+    attrs = AttrMap("ct limit", "ct_limit_attr", [
+        (1, "zone_limits", ZoneLimits()),
+    ])
+
+
+FAMILIES = (DatapathFamily, VportFamily, FlowFamily, PacketFamily, MeterFamily,
+            CtLimitFamily)

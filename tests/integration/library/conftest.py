@@ -6,12 +6,15 @@ ODP_SANDBOX=1.  Outside the sandbox they are skipped unless the module is
 loaded or loadable; inside, a missing module is an error, never a skip.
 """
 
+import json
 import os
 import subprocess
 import uuid
 from collections import namedtuple
 
 import pytest
+
+from vswitch_odp import Client, errors
 
 IN_SANDBOX = os.environ.get("ODP_SANDBOX") == "1"
 SKIP_REASON = "needs the openvswitch kernel module: run through tests/sandbox/run (make test)"
@@ -126,3 +129,62 @@ def veth(netns):
     yield make
     for host in reversed(created):
         run("ip", "link", "delete", host, check=False)
+
+
+@pytest.fixture
+def odp(kernel):
+    """(Client, scratch datapath): the datapath is deleted at teardown."""
+    with Client() as client:
+        dp = client.create_datapath("odpk%s" % uuid.uuid4().hex[:8])
+        yield client, dp
+        try:
+            client.delete_datapath(dp.name)
+        except errors.NoSuchDatapath:
+            pass
+
+
+Joined = namedtuple("Joined", "a b port_a port_b")
+Side = namedtuple("Side", "host peer netns")
+
+
+def peer_mac(side):
+    """The MAC address of a veth's namespace end, as text."""
+    out = run("ip", "-j", "-n", side.netns, "link", "show", "dev", side.peer).stdout
+    return json.loads(out)[0]["address"]
+
+
+@pytest.fixture
+def joined(netns):
+    """Factory: joined(client, datapath, subnet, host_netns=None) -> Joined.
+
+    Two new namespaces with addresses subnet.1 (a) and subnet.2 (b), whose
+    veths' other ends (in ``host_netns``, the client's namespace) are vports
+    of ``datapath``; each knows the other's MAC, so IPv4 goes without ARP
+    and a flow table of IPv4 alone carries it.
+    """
+    hosts = []
+
+    def make(client, datapath, subnet, host_netns=None):
+        where = ("-n", host_netns) if host_netns else ()
+        sides = []
+        for number in (1, 2):
+            tag = uuid.uuid4().hex[:8]
+            side = Side("vh" + tag, "vp" + tag, netns())
+            run("ip", *where, "link", "add", side.host, "type", "veth", "peer", "name",
+                side.peer, "netns", side.netns)
+            hosts.append((where, side.host))
+            run("ip", *where, "link", "set", side.host, "up")
+            run("ip", "-n", side.netns, "link", "set", side.peer, "up")
+            run("ip", "-n", side.netns, "addr", "add", "%s.%d/24" % (subnet, number), "dev",
+                side.peer)
+            sides.append(side)
+        a, b = sides
+        for near, far, number in ((a, b, 2), (b, a, 1)):
+            run("ip", "-n", near.netns, "neigh", "replace", "%s.%d" % (subnet, number),
+                "lladdr", peer_mac(far), "dev", near.peer)
+        return Joined(a, b, client.create_vport(datapath, a.host).port_no,
+                      client.create_vport(datapath, b.host).port_no)
+
+    yield make
+    for where, host in hosts:
+        run("ip", *where, "link", "delete", host, check=False)
