@@ -164,7 +164,7 @@ def resolve(word: str, names, path: Sequence[str]) -> str:
     where = " ".join((PROG,) + tuple(path))
     if not matches:
         guess = closest(word, names)
-        hint = '; did you mean "%s %s"?' % (where, guess) if guess else ""
+        hint = ' (did you mean "%s"?)' % guess if guess else ""
         raise UsageError('unknown command "%s %s"%s; one of: %s'
                          % (where, word, hint, ", ".join(sorted(names))))
     if len(matches) > 1:
@@ -310,11 +310,11 @@ def _long_options(command: Command) -> Dict[str, Optional[Option]]:
     return names
 
 
-def _unknown_option(command, path, name):
+def _unknown_option(command, path, token):
     where = " ".join((PROG,) + tuple(path))
-    guess = closest(name, _long_options(command))
+    guess = closest(token.lstrip("-").partition("=")[0], _long_options(command))
     hint = " (did you mean --%s?)" % guess if guess else ""
-    return UsageError('unknown option --%s for "%s"%s' % (name, where, hint))
+    return UsageError('unknown option %s for "%s"%s' % (token.partition("=")[0], where, hint))
 
 
 def normalize(command: Command, path: Sequence[str], tokens: Sequence[str]) -> List[str]:
@@ -343,7 +343,7 @@ def normalize(command: Command, path: Sequence[str], tokens: Sequence[str]) -> L
                 raise UsageError("option -%s takes no value" % option.short)
             name, has_value, value = option.name, bool(rest), rest[1:] if rest[:1] == "=" else rest
         if name not in longs:
-            raise _unknown_option(command, path, name)
+            raise _unknown_option(command, path, token)
         option = longs[name]
         if option is not None and option.switch:
             if not has_value or value in GO_TRUE:
