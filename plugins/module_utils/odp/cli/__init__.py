@@ -24,6 +24,7 @@ from typing import List, Optional
 from ..errors import OdpError, PermissionDenied
 from . import complete, output, parser
 from .commands import COMMANDS
+from .datapath import by_ifindex
 from .output import emit, say
 from .parser import PROG, UsageError, resolve  # noqa: F401 pylint: disable=unused-import
 from .vport import vport_line  # noqa: F401 pylint: disable=unused-import
@@ -74,6 +75,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 0
         args = request.args
         with _open_client(args.netns) as client:
+            by_ifindex(client, args)
             args.command.handler(client, args)
         return 0
     except BrokenPipeError:

@@ -35,7 +35,7 @@ def _list_datapaths():
 
 COMMANDS = Group({
     "datapath": Group({
-        "add": Command("<datapath>", "add a datapath", datapath_add),
+        "add": Command("<datapath>", "add a datapath", datapath_add, values=[None]),
         "delete": Command("<datapath>", "delete a datapath, with its vports and flows",
                           datapath_delete),
         "list": _list_datapaths(),

@@ -81,7 +81,7 @@ def render(root: Group, version: Optional[str] = None) -> str:
     if version is None:
         from . import version as installed  # pylint: disable=import-outside-toplevel
         version = installed()
-    lines = ['.TH ODP 1 "" "vswitch-odp %s" "User Commands"' % _text(version),
+    lines = ['.TH ODP 1 "" "%s" "User Commands"' % _text("vswitch-odp " + version),
              ".SH NAME", "odp \\- control the Open vSwitch kernel datapath",
              ".SH SYNOPSIS",
              "%s [\\fB\\-n\\fR \\fINETNS\\fR] \\fICOMMAND\\fR [\\fIARGUMENTS\\fR] "
