@@ -238,3 +238,25 @@ def test_a_long_listing_into_head_or_true(dp, pair, reader):
                           stderr=subprocess.PIPE, text=True, check=False)
     assert proc.stderr == "status 141\n"
     assert len(proc.stdout.splitlines()) == (1 if reader == "head -1" else 0)
+
+
+# -- docs/odp-command.md's runnable example ----------------------------------------------
+
+DOC = os.path.join(os.path.dirname(__file__), "..", "..", "..", "docs", "odp-command.md")
+
+
+def test_the_docs_example_runs(kernel):
+    with open(DOC) as handle:
+        blocks = re.findall(r"```sh\n(.*?)```", handle.read(), re.S)
+    assert blocks
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    for block in blocks:
+        namespaces = set(re.findall(r"ip netns add (\S+)", block))
+        try:
+            proc = subprocess.run(["bash", "-e", "-c", block], env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, check=False)
+        finally:
+            for ns in namespaces:
+                run("ip", "netns", "delete", ns, check=False)
+        assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+        assert proc.stdout.strip(), "the example shows what it does"

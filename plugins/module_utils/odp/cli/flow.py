@@ -34,7 +34,7 @@ def ports(client, datapath: str) -> Dict[str, int]:
 
 
 def port_names(client, datapath: str) -> Dict[int, str]:
-    return dict((number, name) for name, number in ports(client, datapath).items())
+    return _inverse(ports(client, datapath))
 
 
 def parse_ufid(text: str) -> bytes:
@@ -142,15 +142,20 @@ def _identify(args, vports: Dict[str, int]) -> Tuple[Optional[dict], Optional[di
     return key, mask, ufid
 
 
-def flow_get(client, args) -> None:
+def _one_flow(client, args, operation, verb: str):
+    """``(operation(datapath, key, mask, ufid=ufid), port names)`` for the
+    one flow the command names, a refusal told with that flow."""
     datapath = args.positionals[0]
     vports = ports(client, datapath)
-    names = dict((number, name) for name, number in vports.items())
     key, mask, ufid = _identify(args, vports)
     try:
-        flow = client.get_flow(datapath, key, mask, ufid=ufid)
+        return operation(datapath, key, mask, ufid=ufid), _inverse(vports)
     except OdpError as exc:
-        raise told(exc, "get", datapath, key, mask, ufid, names)
+        raise told(exc, verb, datapath, key, mask, ufid, _inverse(vports))
+
+
+def flow_get(client, args) -> None:
+    flow, names = _one_flow(client, args, client.get_flow, "get")
     if args.get("json"):
         emit_json(_flow_json(flow, names, _now_ms()))
     else:
@@ -158,23 +163,11 @@ def flow_get(client, args) -> None:
 
 
 def flow_delete(client, args) -> None:
-    datapath = args.positionals[0]
-    vports = ports(client, datapath)
-    key, mask, ufid = _identify(args, vports)
-    try:
-        client.delete_flow(datapath, key, mask, ufid=ufid)
-    except OdpError as exc:
-        raise told(exc, "delete", datapath, key, mask, ufid, _inverse(vports))
+    _one_flow(client, args, client.delete_flow, "delete")
 
 
 def flow_clear(client, args) -> None:
-    datapath = args.positionals[0]
-    vports = ports(client, datapath)
-    key, mask, ufid = _identify(args, vports)
-    try:
-        client.clear_flow_stats(datapath, key, mask, ufid=ufid)
-    except OdpError as exc:
-        raise told(exc, "clear the statistics of", datapath, key, mask, ufid, _inverse(vports))
+    _one_flow(client, args, client.clear_flow_stats, "clear the statistics of")
 
 
 def flow_flush(client, args) -> None:
