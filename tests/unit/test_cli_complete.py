@@ -111,8 +111,21 @@ def test_names_from_the_kernel(line, expected):
 def test_names_in_the_namespace():
     complete_line("odp -n ns1 datapath delete ")
     assert NamesClient.opened == ["ns1"]
-    complete_line("odp datapath delete --netns=ns2 d")
-    assert NamesClient.opened == ["ns2"]
+    for line, netns in (("odp datapath delete --netns=ns2 d", "ns2"), ("odp -nns3 d del ", "ns3"),
+                        ("odp -netns=ns4 d del ", "ns4"), ("odp --netns ns5 d del ", "ns5"),
+                        ("odp -n=ns6 d del ", "ns6")):
+        complete_line(line)
+        assert NamesClient.opened == [netns]
+
+
+def test_values_before_the_words_are_skipped():
+    assert complete_line("odp --port 4790 vport add vx") == ["vxlan"]
+
+
+def test_a_switch_takes_no_word():
+    assert complete_line("odp flow list --ufid dp") == ["dp0", "dp1"]
+    # get's --ufid takes a value: the datapath is the word after it.
+    assert complete_line("odp flow get --ufid u dp0 --in-port=e") == ["--in-port=eth1"]
 
 
 def test_bash_word_breaks():

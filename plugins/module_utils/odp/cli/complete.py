@@ -20,7 +20,7 @@ from typing import Callable, Iterable, List, Optional, Sequence
 
 from ..errors import OdpError
 from .parser import (HELP, HELP_WORD, NETNS, VERSION, VPORT_VALUED, Command, Group, Option,
-                     UsageError, resolve)
+                     UsageError, resolve, value_options)
 
 ENTRY = "__complete"
 NETNS_DIR = "/run/netns"
@@ -116,6 +116,7 @@ def _walk(root: Group, words: Sequence[str]):
     """``(node, path, positionals, netns)`` after ``words``."""
     node, path, positionals, netns = root, (), [], None
     words = list(words)
+    takes_value = value_options(root)
     while words:
         word = words.pop(0)
         if word == "--":
@@ -123,14 +124,14 @@ def _walk(root: Group, words: Sequence[str]):
             break
         if word.startswith("-") and word != "-":
             name, has_value, value = word.lstrip("-").partition("=")
-            if name in (NETNS.name, NETNS.short) and not has_value and words:
+            if not word.startswith("--") and word[1] == NETNS.short and name != NETNS.name:
+                # -n NS, -nNS, -n=NS
+                name, value = NETNS.name, word[2:].lstrip("=")
+                has_value = bool(value)
+            if not has_value and words and _takes_value(node, name, takes_value):
                 value, has_value = words.pop(0), True
-            elif word.startswith("-n") and not word.startswith("--") and len(word) > 2:
-                name, has_value, value = NETNS.name, True, word[2:].lstrip("=")
-            if name in (NETNS.name, NETNS.short) and has_value:
+            if name == NETNS.name and has_value:
                 netns = value
-            elif not has_value and words and _takes_value(node, name):
-                words.pop(0)
             continue
         if isinstance(node, Group):
             if word == HELP_WORD:
@@ -143,12 +144,15 @@ def _walk(root: Group, words: Sequence[str]):
     return node, path, positionals, netns
 
 
-def _takes_value(node, name: str) -> bool:
-    if isinstance(node, Command):
-        options = [o for o in node.options if o.name == name]
-        return bool(options and not options[0].switch) or any(
-            flow_name == name for flow_name, _m, _h, _s in node.flow_options())
-    return False
+def _takes_value(node, name: str, anywhere: frozenset) -> bool:
+    """Whether option ``name`` consumes the next word: as the command says,
+    or, before the command words, as any command's option of that name."""
+    if isinstance(node, Group):
+        return name in anywhere
+    options = [o for o in node.options + [NETNS] if o.name == name]
+    if options:
+        return not options[0].switch
+    return any(flow_name == name for flow_name, _m, _h, _s in node.flow_options())
 
 
 def _options_of(node, path) -> List[str]:

@@ -206,7 +206,7 @@ class Request:
 
 # -- the words --------------------------------------------------------------
 
-def _value_options(root: Group) -> frozenset:
+def value_options(root: Group) -> frozenset:
     """Long and short names of every option that takes a value: what an
     option met before the command words consumes."""
     names = set(name for name, _m, _h, _s in FLOW_OPTIONS) | {NETNS.name, NETNS.short}
@@ -224,12 +224,12 @@ def parse_command_line(argv: Sequence[str], root: Group) -> Request:
     tokens = list(argv)
     node, path = root, ()
     held = []  # options before the command's last word (``odp -n ns1 vport``)
-    value_options = _value_options(root)
+    takes_value = value_options(root)
     while isinstance(node, Group):
         while tokens and _is_option(tokens[0]) and tokens[0] != "--":
             token = tokens.pop(0)
             held.append(token)
-            if "=" not in token and token.lstrip("-") in value_options and tokens:
+            if "=" not in token and token.lstrip("-") in takes_value and tokens:
                 held.append(tokens.pop(0))
         if any(t in ("-h", "--help") for t in held) or tokens[:1] == [HELP_WORD]:
             return Request("help", _help_path(node, path, tokens[1:] if tokens[:1] == [HELP_WORD]
