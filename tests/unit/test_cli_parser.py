@@ -6,6 +6,7 @@ commands (get, flush, UFIDs) against a fake client."""
 import errno
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -376,6 +377,16 @@ def test_bad_flow_files_name_the_line(data, message, fake, capsys, tmp_path):
     status, _out, err = run(capsys, "flow", "add", "dp0", "--file=%s" % path)
     assert status == 1 and err.startswith("odp: %s%s" % (path, message))
     assert fake.calls == []
+
+
+@pytest.mark.parametrize("line", [
+    "--in-port=eth1 --output=eth2", "  --in-port=eth1\t--output=eth2  # packets:3 used:never",
+    "--in-port=eth1#x --output=eth2", "# a comment", "", " \t ", "--key='in_port(1),eth()' x",
+    '--actions="1,2" --in-port=eth1', "--in-port=a\\ b", "--in-port=eth1\x0b--output=x",
+    "--in-port=é\u00a0x", "--key='a # b' # c",
+])
+def test_flow_file_words_are_the_shells(line):
+    assert cli.flow.shell_words(line) == shlex.split(line, comments=True)
 
 
 def test_flow_file_lines_may_carry_ufids(fake, capsys, tmp_path):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import textwrap
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -287,9 +288,11 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError("%s: %s" % (self.prog, message))
 
 
-def build_parser(command: Command, path: Sequence[str]) -> argparse.ArgumentParser:
+@functools.lru_cache(maxsize=None)
+def build_parser(command: Command, path: Tuple[str, ...]) -> argparse.ArgumentParser:
     """The argparse parser of one command: its options, the common ones
-    and its flow options (positionals are counted by :func:`parse_leaf`)."""
+    and its flow options (positionals are counted by :func:`parse_leaf`).
+    Built once: ``flow add --file`` parses every line with it."""
     parser = _Parser(prog=" ".join((PROG,) + tuple(path)), add_help=False, allow_abbrev=False)
     for option in command.options + [NETNS]:
         names = ["--" + option.name] + (["-" + option.short] if option.short else [])
@@ -303,6 +306,7 @@ def build_parser(command: Command, path: Sequence[str]) -> argparse.ArgumentPars
     return parser
 
 
+@functools.lru_cache(maxsize=None)
 def _long_options(command: Command) -> Dict[str, Optional[Option]]:
     """Long option name -> Option (None for a flow option, which takes a value)."""
     names = dict((o.name, o) for o in command.options + [NETNS])
@@ -365,7 +369,7 @@ def parse_leaf(command: Command, path: Sequence[str], tokens: Sequence[str]) -> 
     tokens = normalize(command, path, tokens)
     end = tokens.index("--") if "--" in tokens else len(tokens)
     namespace = argparse.Namespace(flow=[])
-    build_parser(command, path).parse_args(tokens[:end], namespace)
+    build_parser(command, tuple(path)).parse_args(tokens[:end], namespace)
     positionals = list(namespace.positionals) + tokens[end + 1:]
     low, high = command.nargs
     if not low <= len(positionals) <= high:
@@ -374,6 +378,25 @@ def parse_leaf(command: Command, path: Sequence[str], tokens: Sequence[str]) -> 
             where, "too many" if len(positionals) > high else "missing", where, command.args))
     options = dict((o.name, getattr(namespace, o.name)) for o in command.options + [NETNS])
     return Args(command, tuple(path), positionals, options, list(namespace.flow))
+
+
+def parse_flow_line(command: Command, path: Sequence[str],
+                    words: Sequence[str]) -> Tuple[List[Tuple[str, str]], Optional[str]]:
+    """``(flow options, ufid)`` of one line of a flow file, read as
+    ``command`` reads its flow options, ``--ufid`` included. Nothing else
+    goes on a line, so argparse is not needed: this is the hot path of a
+    file of many thousand flows."""
+    flow_names = frozenset(name for name, _m, _h, _s in command.flow_options())
+    items, ufid = [], None
+    for token in normalize(command, path, words):
+        name, _eq, value = token[2:].partition("=")
+        if token.startswith("--") and name in flow_names:
+            items.append((name, value))
+        elif token.startswith("--") and name == "ufid":
+            ufid = value
+        else:
+            raise UsageError("a line holds flow options only")
+    return items, ufid
 
 
 # -- help ---------------------------------------------------------------------
