@@ -22,7 +22,7 @@ from ..errors import NoSuchDatapath, NoSuchFlow, OdpError, ValidationError
 from ..flows import Flow
 from ..netlink import error_for
 from .output import emit, emit_json, quote, say
-from .parser import PROG, UsageError, parse_flow_line
+from .parser import PROG, UsageError, command_name, parse_flow_line
 
 UFID_PREFIX = "ufid:"
 _QUOTING = re.compile(r"['\"\\]")
@@ -139,7 +139,7 @@ def _identify(args, vports: Dict[str, int]) -> Tuple[Optional[dict], Optional[di
             flush = ("; %s flow flush DATAPATH deletes every flow" % PROG
                      if args.path[-1] == "delete" else "")
             raise UsageError("%s: which flow? Give its key options, --key or --ufid%s"
-                             % (" ".join((PROG,) + args.path), flush))
+                             % (command_name(args.path), flush))
         return None, None, ufid
     key, mask, _actions = flow_options.flow_from_options(args.flow, vports, with_actions=False)
     return key, mask, ufid

@@ -22,8 +22,7 @@ import textwrap
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from .. import cli_flow_options as flow_options
-
-PROG = "odp"
+from .output import PROG
 WIDTH = 80
 HELP_POSITION = 30
 HELP_WORD = "help"
@@ -150,6 +149,11 @@ class Group:
                 yield path + (name,), child
 
 
+def command_name(path: Sequence[str]) -> str:
+    """``odp flow add``: the command ``path`` names, as messages say it."""
+    return " ".join((PROG,) + tuple(path))
+
+
 def closest(word: str, choices) -> Optional[str]:
     """The choice ``word`` most likely misspells, or None."""
     found = difflib.get_close_matches(word, sorted(choices), 1, 0.6)
@@ -162,7 +166,7 @@ def resolve(word: str, names, path: Sequence[str]) -> str:
     if word in names:
         return word
     matches = sorted(name for name in names if name.startswith(word))
-    where = " ".join((PROG,) + tuple(path))
+    where = command_name(path)
     if not matches:
         guess = closest(word, names)
         hint = ' (did you mean "%s"?)' % guess if guess else ""
@@ -240,7 +244,7 @@ def parse_command_line(argv: Sequence[str], root: Group) -> Request:
         if not tokens:
             if node.default is None:
                 raise UsageError('"%s" needs a subcommand: %s' % (
-                    " ".join((PROG,) + path), ", ".join(sorted(node.children))))
+                    command_name(path), ", ".join(sorted(node.children))))
             node = node.default
             break
         name = resolve(tokens.pop(0), node.children, path)
@@ -293,7 +297,7 @@ def build_parser(command: Command, path: Tuple[str, ...]) -> argparse.ArgumentPa
     """The argparse parser of one command: its options, the common ones
     and its flow options (positionals are counted by :func:`parse_leaf`).
     Built once: ``flow add --file`` parses every line with it."""
-    parser = _Parser(prog=" ".join((PROG,) + tuple(path)), add_help=False, allow_abbrev=False)
+    parser = _Parser(prog=command_name(path), add_help=False, allow_abbrev=False)
     for option in command.options + [NETNS]:
         names = ["--" + option.name] + (["-" + option.short] if option.short else [])
         if option.switch:
@@ -315,7 +319,7 @@ def _long_options(command: Command) -> Dict[str, Optional[Option]]:
 
 
 def _unknown_option(command, path, token):
-    where = " ".join((PROG,) + tuple(path))
+    where = command_name(path)
     guess = closest(token.lstrip("-").partition("=")[0], _long_options(command))
     hint = " (did you mean --%s?)" % guess if guess else ""
     return UsageError('unknown option %s for "%s"%s' % (token.partition("=")[0], where, hint))
@@ -373,7 +377,7 @@ def parse_leaf(command: Command, path: Sequence[str], tokens: Sequence[str]) -> 
     positionals = list(namespace.positionals) + tokens[end + 1:]
     low, high = command.nargs
     if not low <= len(positionals) <= high:
-        where = " ".join((PROG,) + tuple(path))
+        where = command_name(path)
         raise UsageError("%s: %s arguments; usage: %s %s" % (
             where, "too many" if len(positionals) > high else "missing", where, command.args))
     options = dict((o.name, getattr(namespace, o.name)) for o in command.options + [NETNS])
@@ -452,7 +456,7 @@ def group_help(root: Group, path: Sequence[str]) -> str:
     for option in ([VERSION] if not path else []) + list(COMMON_OPTIONS):
         lines += _option_lines(option_spelling(option), option.help)
     lines += ["", SHORTEN_HINT, '"%s COMMAND --help" shows the options of a command.'
-              % " ".join((PROG,) + tuple(path))]
+              % command_name(path)]
     return "\n".join(lines) + "\n"
 
 
