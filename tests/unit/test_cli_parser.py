@@ -41,8 +41,9 @@ def old_prefixes(word, siblings):
             if word[:n] == word or not any(s.startswith(word[:n]) for s in siblings if s != word)]
 
 
-def old_abbreviations(tree=OLD_TREE, path=()):
+def old_abbreviations(tree=None, path=()):
     """``(typed words, full path)`` for every path of the old tree."""
+    tree = OLD_TREE if tree is None else tree
     for name, child in tree.items():
         for typed in old_prefixes(name, tree):
             yield (typed,), path + (name,)

@@ -119,8 +119,8 @@ def test_messages_show_flows_as_list_prints_them(dp, pair):
 def test_binary_flow_file_changes_nothing(dp, pair, tmp_path):
     a, b = pair
     path = tmp_path / "flows"
-    path.write_bytes(b"--in-port=%s --output=%s\n\x00\x01\x02\n" % (a.host.encode(),
-                                                                   b.host.encode()))
+    line = "--in-port=%s --output=%s\n" % (a.host, b.host)
+    path.write_bytes(line.encode() + b"\x00\x01\x02\n")
     _out, err = odp("flow", "add", dp, "--file=%s" % path, status=1)
     assert err.startswith("odp: %s:2: a NUL byte" % path)
     assert dump(dp) == ""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 from typing import Callable, Iterable, List, Optional, Sequence
 
 from ..errors import OdpError
@@ -31,8 +32,7 @@ def main(argv: Sequence[str], root: Group, open_client: Callable) -> int:
     if len(argv) != 2:
         return 2
     breaks, line = argv
-    for word in candidates(root, line, open_client, breaks):
-        print(word)
+    sys.stdout.write("".join(word + "\n" for word in candidates(root, line, open_client, breaks)))
     return 0
 
 

@@ -27,6 +27,7 @@ from .parser import PROG, UsageError, command_name, parse_flow_line
 UFID_PREFIX = "ufid:"
 _QUOTING = re.compile(r"['\"\\]")
 _SHELL_BLANKS = re.compile("[ \t\r\n]+")  # shlex's whitespace
+FlowId = Tuple[Optional[dict], Optional[dict], Optional[bytes]]  # key, mask, UFID
 
 
 # -- vports, UFIDs and the printed forms ---------------------------------------
@@ -130,8 +131,7 @@ def flow_list(client, args) -> None:
         emit(_listing(flow, names, args, now_ms, args.get("ufid")))
 
 
-def _identify(args, vports: Dict[str, int]) -> Tuple[Optional[dict], Optional[dict],
-                                                      Optional[bytes]]:
+def _identify(args, vports: Dict[str, int]) -> FlowId:
     """``(key, mask, ufid)`` of the one flow a command names."""
     ufid = parse_ufid(args.get("ufid")) if args.get("ufid") else None
     if not args.flow:
@@ -215,8 +215,8 @@ def flow_add(client, args) -> None:
     failed = [(number, flow, error) for number, flow, error
               in zip(numbers, flows, client.put_flows(datapath, flows)) if error is not None]
     for number, flow, error in failed:
-        say("%s:%d: %s" % (path, number, told(error, "add", datapath, flow.key, flow.mask,
-                                               flow.ufid, names)))
+        error = told(error, "add", datapath, flow.key, flow.mask, flow.ufid, names)
+        say("%s:%d: %s" % (path, number, error))
     if failed:
         raise OdpError("%d of %d flows from %s not installed" % (len(failed), len(flows), path))
 

@@ -98,4 +98,3 @@ def _stop_tcpdump(tcpdump):
     except BrokenPipeError:
         pass
     tcpdump.wait()
-

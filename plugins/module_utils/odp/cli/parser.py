@@ -143,8 +143,7 @@ class Group:
         for name in sorted(self.children):
             child = self.children[name]
             if isinstance(child, Group):
-                for item in child.leaves(path + (name,)):
-                    yield item
+                yield from child.leaves(path + (name,))
             else:
                 yield path + (name,), child
 
