@@ -11,7 +11,14 @@ class ModuleDocFragment:
     """What every vswitch.odp module shares: requirements, privileges, attributes."""
 
     DOCUMENTATION = r"""
-options: {}
+options:
+  netns:
+    description:
+      - Work on the datapaths of this network namespace instead of the host's, as C(ip -n) does.
+      - A name under C(/run/netns) (as C(ip netns add) makes them), or a path such as
+        C(/proc/1234/ns/net). The namespace must exist.
+      - Vports, tunnel devices and flows are those of that namespace too.
+    type: str
 requirements:
   - Linux with the C(openvswitch) kernel module (loaded, or loadable by the first request).
   - pyroute2 0.7.2 or newer on the managed host (Debian C(python3-pyroute2), or C(pip install pyroute2)).

@@ -46,6 +46,7 @@ PYROUTE2_HINT = ("install it on the managed host: 'apt install python3-pyroute2'
                  "or 'pip install pyroute2' (0.7.2 or newer)")
 ROOT_HINT = ("the module must run as root or with CAP_NET_ADMIN on the managed host "
              "(use 'become: true')")
+BECOME_HINT = "use 'become: true' for the task"
 MODULE_HINT = ("the kernel's openvswitch module is not loaded and could not be loaded "
                "('modprobe openvswitch' as root)")
 
@@ -57,6 +58,8 @@ class OdpModule(AnsibleModule):
 
     def __init__(self, argument_spec, **kwargs):
         kwargs.setdefault("supports_check_mode", True)
+        # Every module works in a network namespace (the odp doc fragment's netns).
+        argument_spec = dict(argument_spec, netns=dict(type="str"))
         AnsibleModule.__init__(self, argument_spec=argument_spec, **kwargs)
         if PYROUTE2_MISSING:
             self.fail_json(msg="%s; %s" % (missing_required_lib("pyroute2", url=PYROUTE2_URL),
@@ -69,14 +72,15 @@ class OdpModule(AnsibleModule):
         self._diff_after = {}
 
     def run(self, work):
-        """Run ``work(self, client)`` with a client, then exit with the result.
+        """Run ``work(self, client)`` with a client in the task's network
+        namespace (``netns``), then exit with the result.
 
         Library errors fail the task with their message (which names the
         datapath, vport or flow); anything else fails with the traceback in
         ``exception`` (shown with -vvv) rather than as a crash.
         """
         try:
-            with Client() as client:
+            with Client(netns=self.params["netns"]) as client:
                 work(self, client)
         except errors.OdpError as exc:
             self.fail_json(msg=error_message(exc), **self.result)
@@ -113,11 +117,12 @@ class OdpModule(AnsibleModule):
 
 
 def error_message(exc):
-    """The user's message for a library error, with what to do about it."""
+    """The user's message for a library error, with what to do about it
+    unless the library's message says it already."""
     message = str(exc)
     if isinstance(exc, errors.PermissionDenied):
-        return "%s: %s" % (message, ROOT_HINT)
-    if isinstance(exc, errors.KernelModuleMissing):
+        return "%s: %s" % (message, BECOME_HINT if "CAP_NET_ADMIN" in message else ROOT_HINT)
+    if isinstance(exc, errors.KernelModuleMissing) and "modprobe" not in message:
         return "%s: %s" % (message, MODULE_HINT)
     return message
 

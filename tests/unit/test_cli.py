@@ -8,7 +8,7 @@ import shlex
 
 import pytest
 
-from vswitch_odp import cli
+from vswitch_odp import cli, cutoff
 from vswitch_odp import cli_flow_options as fo
 from vswitch_odp import flows
 from vswitch_odp.attrs import Unknown
@@ -68,8 +68,15 @@ class FakeClient:
 
 @pytest.fixture
 def fake(monkeypatch):
+    """The fake client; the host's devices are not looked at by the cut-off check."""
     client = FakeClient()
-    monkeypatch.setattr(cli, "_open_client", lambda: client)
+
+    def open_client(netns=None):
+        client.netns = netns
+        return client
+
+    monkeypatch.setattr(cli, "_open_client", open_client)
+    monkeypatch.setattr(cutoff, "cutoff_reason", lambda name, environ=None, netns=None: None)
     return client
 
 

@@ -6,6 +6,7 @@ The kernel is replaced by a fake client; the library is the real one. Needs
 ansible (the .venv); skipped where it is missing (.venv-pyroute2-0.7).
 """
 
+import errno
 import os
 import socket
 import sys
@@ -26,7 +27,7 @@ sys.path.insert(0, _TREE)
 
 from ansible_collections.vswitch.odp.plugins.module_utils import odp_module as om  # noqa: E402
 from ansible_collections.vswitch.odp.plugins.module_utils.odp import (  # noqa: E402
-    cutoff, errors, flowplan)
+    cutoff, errors, flowplan, netlink)
 from ansible_collections.vswitch.odp.plugins.module_utils.odp.flows import Flow  # noqa: E402
 
 PORTS = {"p1": 1, "p2": 2, "p3": 3}
@@ -213,7 +214,7 @@ def test_a_failed_restore_says_so():
     current = declared(ARP_P1)
     client = FakeClient(current, refuse=lambda flow: flow.key.get("in_port") in (1, 3))
     plan = flowplan.plan_flows(current, declared({"match": {"in_port": "p3"}, "actions": []}),
-                         purge=True)
+                               purge=True)
     with pytest.raises(errors.KernelRejected) as info:
         flowplan.apply_or_restore(client, "dp", current, plan, NAMES)
     assert "restoring the flow table failed" in str(info.value)
@@ -248,6 +249,35 @@ def test_converge_unchanged_and_lazy_diff():
 def test_error_messages_say_what_to_do():
     assert "CAP_NET_ADMIN" in om.error_message(errors.PermissionDenied("datapath dp0: denied"))
     assert "modprobe" in om.error_message(errors.KernelModuleMissing("no openvswitch"))
+
+
+def _family_lookup_error(code, family="ovs_datapath"):
+    """The error the library raises when the kernel answers ``code`` to the
+    lookup of ``family``: the real message path of netlink.Transport."""
+    class Socket:
+        def send(self, _data):
+            return None
+
+    def refuse(_seq, _header):
+        raise netlink.KernelError(code)
+
+    transport = netlink.Transport.__new__(netlink.Transport)
+    transport.sock, transport._seq, transport._families = Socket(), 0, {}
+    transport._collect = refuse
+    with pytest.raises(errors.OdpError) as info:
+        transport.family(family)
+    return info.value
+
+
+def test_error_messages_say_it_once():
+    """The library's hint is not repeated (it said "not loaded (modprobe
+    openvswitch)" twice when the module was missing)."""
+    missing = _family_lookup_error(errno.ENOENT)
+    assert isinstance(missing, errors.KernelModuleMissing)
+    message = om.error_message(missing)
+    assert message.count("modprobe") == 1 and message.count("not loaded") == 1, message
+    message = om.error_message(netlink.error_for(errno.EPERM, "create", "datapath dp0"))
+    assert message.count("CAP_NET_ADMIN") == 1 and "become: true" in message, message
 
 
 # ---------------------------------------------------------------- cut-off check

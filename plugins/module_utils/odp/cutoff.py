@@ -18,33 +18,51 @@ import sys
 from .tunnels import iproute
 
 
-def cutoff_reason(ifname, environ=None):
+def cutoff_reason(ifname, environ=None, netns=None):
     """Why attaching network device ``ifname`` to a datapath would cut the
     host off, or None.
 
     A netdev vport takes over all the device's traffic: the host loses its
     addresses' connectivity through it. That is fatal when the device carries
-    the default route, or the address the Ansible connection arrived on
+    the default route, or the address the SSH connection arrived on
     (``SSH_CONNECTION``, or an established inbound SSH connection, which
     still shows when ``become`` dropped the environment).
+
+    In network namespace ``netns`` only the default route counts: the
+    connection arrives in the caller's namespace, not in that one.
     """
     environ = os.environ if environ is None else environ
+    if netns is None:
+        try:
+            socket.if_nametoindex(ifname)
+        except OSError:
+            return None  # no such device: the kernel will say so (pyroute2 not needed)
+    ipr, _netlink_error = iproute(netns)
     try:
-        index = socket.if_nametoindex(ifname)
-    except OSError:
-        return None  # no such device: the kernel will say so
-    ipr, _netlink_error = iproute()
-    try:
-        if index in default_route_interfaces(ipr):
-            return "network device %s carries this host's default route" % ifname
-        addresses = set(interface_addresses(ipr, index))
+        found = ipr.link_lookup(ifname=ifname)
+        if not found:
+            return None
+        if found[0] in default_route_interfaces(ipr):
+            return "network device %s carries the default route%s" % (
+                ifname, " of network namespace %s" % netns if netns else " of this host")
+        addresses = set(interface_addresses(ipr, found[0]))
     finally:
         ipr.close()
+    if netns is not None:
+        return None
     for address in sorted(connection_addresses(environ)):
         if address in addresses:
-            return ("network device %s holds %s, the address this Ansible connection arrives on"
-                    % (ifname, address))
+            return ("network device %s holds %s, the address the SSH connection to this host "
+                    "arrives on" % (ifname, address))
     return None
+
+
+def refusal(ifname, datapath, reason, override):
+    """The message refusing to attach ``ifname`` for ``reason``;
+    ``override`` says how to attach it anyway (``use --force``)."""
+    return ("refusing to attach %s to datapath %s: %s, and a netdev vport takes over all of "
+            "the device's traffic, which would cut the host off; %s to attach it anyway"
+            % (ifname, datapath, reason, override))
 
 
 def default_route_interfaces(ipr):

@@ -22,13 +22,23 @@ EPOCH = (1980, 1, 1, 0, 0, 0)
 MAIN = b"import sys\nfrom vswitch_odp.cli import main\nsys.exit(main())\n"
 
 
+def sources(library):
+    """The library's modules, its subpackages' (vswitch_odp.cli...) included,
+    as sorted paths relative to ``library``."""
+    found = []
+    for folder, dirs, files in os.walk(library):
+        dirs[:] = [d for d in dirs if os.path.isfile(os.path.join(folder, d, "__init__.py"))]
+        found += [os.path.relpath(os.path.join(folder, n), library) for n in files
+                  if n.endswith(".py")]
+    return sorted(found)
+
+
 def build(library, output):
-    names = sorted(n for n in os.listdir(library) if n.endswith(".py"))
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as zf:
         entries = [("__main__.py", MAIN)]
-        for name in names:
+        for name in sources(library):
             with open(os.path.join(library, name), "rb") as f:
-                entries.append(("vswitch_odp/" + name, f.read()))
+                entries.append(("vswitch_odp/" + name.replace(os.sep, "/"), f.read()))
         for arcname, data in entries:
             info = zipfile.ZipInfo(arcname, EPOCH)
             info.external_attr = 0o644 << 16

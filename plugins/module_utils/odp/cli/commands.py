@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright: vswitch.odp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ``odp`` command tree: go-odp's commands, and ours.
+
+A command is one entry here and one handler function ``handler(client,
+args)``; help, the man page and completion come from this tree.
+"""
+
+from __future__ import annotations
+
+from .datapath import datapath_add, datapath_delete, datapath_list
+from .flow import flow_add, flow_clear, flow_delete, flow_flush, flow_get, flow_list
+from .listen import datapath_listen
+from .parser import FLOW_FULL, FLOW_KEY, Command, Group, Option
+from .vport import vport_add, vport_delete, vport_list
+
+JSON = Option("json", "print JSON for scripts")
+PORT = Option("port", "UDP port", metavar="N")
+FORCE = Option("force", "attach it even if it carries the host's default route or the "
+               "address the SSH connection to this host arrives on")
+UFID = Option("ufid", "the flow's UFID (ufid:UUID, as ovs-dpctl prints it)", metavar="UFID")
+FLOW_FILE = Option("file", "one flow's options per line (- for stdin), one batch",
+                   metavar="F", values="file")
+STATS = Option("stats", "add packets, bytes and seconds since last use")
+LIST_UFID = Option("ufid", "print each flow's UFID (ufid:UUID) first, for flows that "
+                   "have one")
+KEYS = Option("keys", "print each miss's key as flow options")
+FLOW_ARGS = "<datapath> <key options>"
+
+
+def _list_datapaths():
+    return Command("", "list datapaths", datapath_list, [JSON])
+
+
+COMMANDS = Group({
+    "datapath": Group({
+        "add": Command("<datapath>", "add a datapath", datapath_add, values=[None]),
+        "delete": Command("<datapath>", "delete a datapath, with its vports and flows",
+                          datapath_delete),
+        "list": _list_datapaths(),
+        "listen": Command("<datapath>", "show misses through tcpdump (--keys: their flow "
+                          "keys)", datapath_listen, [KEYS]),
+    }, default=_list_datapaths()),
+    "vport": Group({
+        "add": Group({
+            "netdev": Command("<datapath> <netdev>", "attach a network device as a vport",
+                              vport_add("netdev"), [FORCE], values=["datapath", "netdev"]),
+            "internal": Command("<datapath> <vport>", "add an internal vport",
+                                vport_add("internal")),
+            "vxlan": Command("<datapath> <vport>", "add a VXLAN vport (--port default 4789)",
+                             vport_add("vxlan"), [PORT]),
+            "geneve": Command("<datapath> <vport>", "add a Geneve vport (--port default 6081)",
+                              vport_add("geneve"), [PORT]),
+            "gre": Command("<datapath> <vport>", "add a GRE vport", vport_add("gre")),
+        }),
+        "delete": Command("[<datapath>] <vport>", "delete a vport", vport_delete, nargs=(1, 2),
+                          values=["datapath vport", "vport"]),
+        "list": Command("[<datapath>]", "list vports in `vport add` form", vport_list, [JSON]),
+    }, default=Command("", "list every vport in `vport add` form", vport_list, [JSON])),
+    "flow": Group({
+        "add": Command("<datapath> <key options> <action options>",
+                       "add a flow, or replace the actions of the flow with that key",
+                       flow_add, [UFID, FLOW_FILE], nargs=(1, 1), flow=FLOW_FULL,
+                       usage=["odp flow add <datapath> --file=F"]),
+        "delete": Command(FLOW_ARGS, "delete a flow, by key or UFID (flush: every flow)",
+                          flow_delete, [UFID], nargs=(1, 1), flow=FLOW_KEY),
+        "clear": Command(FLOW_ARGS, "reset a flow's statistics", flow_clear, [UFID],
+                         nargs=(1, 1), flow=FLOW_KEY),
+        "get": Command(FLOW_ARGS, "print one flow, by key or UFID, as flow list does",
+                       flow_get, [UFID, STATS, JSON], nargs=(1, 1), flow=FLOW_KEY),
+        "flush": Command("<datapath>", "delete every flow of a datapath (ovs-dpctl "
+                         "del-flows)", flow_flush),
+        "list": Command("<datapath>", "list flows in `flow add` form", flow_list,
+                        [STATS, JSON, LIST_UFID]),
+    }),
+})

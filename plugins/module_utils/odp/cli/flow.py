@@ -1,0 +1,272 @@
+# -*- coding: utf-8 -*-
+# Copyright: vswitch.odp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``odp flow``: list, get, add, delete, clear and flush flows.
+
+Every flow is printed as the ``flow add`` options that recreate it
+(:mod:`cli_flow_options`), in listings and in error messages alike, with
+vport names and UFIDs as ovs-dpctl prints them (``ufid:UUID``).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+import time
+from typing import Dict, List, Optional, Tuple
+
+from .. import cli_flow_options as flow_options
+from .. import dpctl
+from ..errors import NoSuchDatapath, NoSuchFlow, OdpError, ValidationError
+from ..flows import Flow
+from ..netlink import error_for
+from .output import emit, emit_json, quote, say
+from .parser import PROG, UsageError, command_name, parse_flow_line
+
+UFID_PREFIX = "ufid:"
+_QUOTING = re.compile(r"['\"\\]")
+_SHELL_BLANKS = re.compile("[ \t\r\n]+")  # shlex's whitespace
+FlowId = Tuple[Optional[dict], Optional[dict], Optional[bytes]]  # key, mask, UFID
+
+
+# -- vports, UFIDs and the printed forms ---------------------------------------
+
+def ports(client, datapath: str) -> Dict[str, int]:
+    """Vport name -> port number, for the options that name vports."""
+    return dict((v.name, v.port_no) for v in client.vports(datapath))
+
+
+def port_names(client, datapath: str) -> Dict[int, str]:
+    return _inverse(ports(client, datapath))
+
+
+def parse_ufid(text: str) -> bytes:
+    """A UFID as ovs-dpctl prints it (``ufid:UUID``), or the bare UUID."""
+    body = text[len(UFID_PREFIX):] if text.startswith(UFID_PREFIX) else text
+    try:
+        return dpctl._parse_ufid(body, "--ufid")  # pylint: disable=protected-access
+    except ValidationError:
+        raise ValidationError("--ufid", text, "expected a UUID, as in "
+                              "ufid:00000001-0002-0003-0004-000500060007")
+
+
+def ufid_text(ufid: bytes) -> str:
+    return UFID_PREFIX + dpctl._ufid_text(ufid)  # pylint: disable=protected-access
+
+
+def flow_words(key, mask, actions, names, ufid=None, keep_actions=True) -> List[str]:
+    """The ``flow add`` options of a flow, ``--ufid`` first when given."""
+    words = [] if key is None else flow_options.format_flow_words(key, mask, actions, names)
+    if not keep_actions:
+        words = [w for w in words if not w.startswith("--%s=" % flow_options.TEXT_ACTIONS)]
+    if ufid is not None:
+        words.insert(0, "--ufid=" + ufid_text(ufid))
+    return words
+
+
+def flow_line(key, mask, actions, names, ufid=None, keep_actions=True) -> str:
+    return " ".join(quote(w) for w in flow_words(key, mask, actions, names, ufid, keep_actions))
+
+
+def flow_what(datapath: str, key, mask, ufid, names) -> str:
+    """``flow --in-port=va ... in datapath dp0``: a flow in a message."""
+    return "flow %s in datapath %s" % (flow_line(key, mask, (), names, ufid, False), datapath)
+
+
+def told(error: OdpError, verb: str, datapath: str, key, mask, ufid, names) -> OdpError:
+    """A kernel refusal about one flow, told with the flow as ``flow list``
+    prints it; any other error as it is."""
+    if not hasattr(error, "extack") or isinstance(error, NoSuchDatapath):
+        return error  # not the kernel's answer about this flow
+    what = flow_what(datapath, key, mask, ufid, names)
+    if verb == "add" and isinstance(error, NoSuchFlow):
+        # A flow NEW fails with ENOENT when a flow with another mask already
+        # matches the new key: the kernel refuses overlapping flows.
+        return OdpError("%s: a flow with another mask already matches this key (the kernel "
+                        "refuses overlapping flows; delete that one first)" % what)
+    return error_for(error.errno, verb, what, NoSuchFlow, error.extack)
+
+
+def used_seconds(used: Optional[int], now_ms: int) -> Optional[float]:
+    """Seconds since the flow was last used, None when never (as odp_facts):
+    the kernel reports the time of last use in ms of the monotonic clock."""
+    return None if not used else round(max(now_ms - used, 0) / 1000.0, 3)
+
+
+def _now_ms() -> int:
+    return int(time.monotonic() * 1000)
+
+
+def _listing(flow, names, args, now_ms, with_ufid) -> str:
+    line = flow_line(flow.key, flow.mask, flow.actions, names, flow.ufid if with_ufid else None)
+    if args.get("stats"):
+        # A comment, so that the line still reads back into ``flow add``.
+        used = used_seconds(flow.used, now_ms)
+        line += "  # packets:%d bytes:%d used:%s" % (
+            flow.packets, flow.bytes, "never" if used is None else "%.3fs" % used)
+    return line
+
+
+def _flow_json(flow, names, now_ms) -> dict:
+    return dict(
+        options=flow_line(flow.key, flow.mask, flow.actions, names),
+        key=dpctl.format_key(flow.key, flow.mask, names),
+        actions=dpctl.format_actions(flow.actions, names),
+        ufid=None if flow.ufid is None else ufid_text(flow.ufid),
+        packets=flow.packets, bytes=flow.bytes, used=used_seconds(flow.used, now_ms))
+
+
+# -- the commands ---------------------------------------------------------------
+
+def flow_list(client, args) -> None:
+    datapath = args.positionals[0]
+    names = port_names(client, datapath)
+    flows = client.flows(datapath)
+    now_ms = _now_ms()
+    if args.get("json"):
+        emit_json([_flow_json(flow, names, now_ms) for flow in flows])
+        return
+    for flow in flows:
+        emit(_listing(flow, names, args, now_ms, args.get("ufid")))
+
+
+def _identify(args, vports: Dict[str, int]) -> FlowId:
+    """``(key, mask, ufid)`` of the one flow a command names."""
+    ufid = parse_ufid(args.get("ufid")) if args.get("ufid") else None
+    if not args.flow:
+        if ufid is None:
+            flush = ("; %s flow flush DATAPATH deletes every flow" % PROG
+                     if args.path[-1] == "delete" else "")
+            raise UsageError("%s: which flow? Give its key options, --key or --ufid%s"
+                             % (command_name(args.path), flush))
+        return None, None, ufid
+    key, mask, _actions = flow_options.flow_from_options(args.flow, vports, with_actions=False)
+    return key, mask, ufid
+
+
+def _one_flow(client, args, operation, verb: str):
+    """``(operation(datapath, key, mask, ufid=ufid), port names)`` for the
+    one flow the command names, a refusal told with that flow."""
+    datapath = args.positionals[0]
+    vports = ports(client, datapath)
+    key, mask, ufid = _identify(args, vports)
+    try:
+        return operation(datapath, key, mask, ufid=ufid), _inverse(vports)
+    except OdpError as exc:
+        raise told(exc, verb, datapath, key, mask, ufid, _inverse(vports))
+
+
+def flow_get(client, args) -> None:
+    flow, names = _one_flow(client, args, client.get_flow, "get")
+    if args.get("json"):
+        emit_json(_flow_json(flow, names, _now_ms()))
+    else:
+        emit(_listing(flow, names, args, _now_ms(), True))
+
+
+def flow_delete(client, args) -> None:
+    _one_flow(client, args, client.delete_flow, "delete")
+
+
+def flow_clear(client, args) -> None:
+    _one_flow(client, args, client.clear_flow_stats, "clear the statistics of")
+
+
+def flow_flush(client, args) -> None:
+    client.flush_flows(args.positionals[0])
+
+
+def _inverse(vports: Dict[str, int]) -> Dict[int, str]:
+    return dict((number, name) for name, number in vports.items())
+
+
+def _flow_of(items, ufid: Optional[str], vports: Dict[str, int]) -> Flow:
+    key, mask, actions = flow_options.flow_from_options(items, vports)
+    return Flow(key, mask, actions, ufid=parse_ufid(ufid) if ufid else None)
+
+
+def flow_add(client, args) -> None:
+    datapath = args.positionals[0]
+    path = args.get("file")
+    vports = ports(client, datapath)
+    names = _inverse(vports)
+    if path is None:
+        flow = _flow_of(args.flow, args.get("ufid"), vports)
+        try:
+            client.put_flow(datapath, flow)
+        except OdpError as exc:
+            raise told(exc, "add", datapath, flow.key, flow.mask, flow.ufid, names)
+        return
+    if args.flow or args.get("ufid"):
+        raise UsageError("--file takes every flow from the file: no other flow options")
+    numbers, flows, seen = [], [], {}
+    for number, items, ufid in read_flow_file(path, args):
+        try:
+            flow = _flow_of(items, ufid, vports)
+        except OdpError as exc:
+            raise OdpError("%s:%d: %s" % (path, number, exc))
+        if flow.identity() in seen:
+            raise OdpError("%s:%d: the same flow key as line %d" % (
+                path, number, seen[flow.identity()]))
+        seen[flow.identity()] = number
+        numbers.append(number)
+        flows.append(flow)
+    failed = [(number, flow, error) for number, flow, error
+              in zip(numbers, flows, client.put_flows(datapath, flows)) if error is not None]
+    for number, flow, error in failed:
+        error = told(error, "add", datapath, flow.key, flow.mask, flow.ufid, names)
+        say("%s:%d: %s" % (path, number, error))
+    if failed:
+        raise OdpError("%d of %d flows from %s not installed" % (len(failed), len(flows), path))
+
+
+# -- flow files -------------------------------------------------------------------
+
+def read_flow_file(path: str, args) -> List[Tuple[int, list, Optional[str]]]:
+    """``[(line number, flow options, ufid)]`` of ``path`` (``-``: stdin),
+    each line read as ``flow add`` options; ``#`` starts a comment, as in
+    ``flow list --stats`` output. Every line is checked before any flow is
+    sent: text that is not UTF-8, or binary, is refused with its line."""
+    result = []
+    for number, raw in enumerate(_read_bytes(path).split(b"\n"), 1):
+        line = _text_line(path, number, raw.rstrip(b"\r"))
+        try:
+            words = shell_words(line)
+            if words:
+                result.append((number,) + parse_flow_line(args.command, args.path, words))
+        except (ValueError, UsageError) as exc:
+            raise UsageError("%s:%d: %s" % (path, number, exc))
+    return result
+
+
+def shell_words(line: str) -> List[str]:
+    """``shlex.split(line, comments=True)``; a line without quotes or
+    backslashes is split without shlex, whose tokenizer is most of the cost
+    of reading a large file."""
+    if _QUOTING.search(line):
+        return shlex.split(line, comments=True)
+    return [word for word in _SHELL_BLANKS.split(line.split("#", 1)[0]) if word]
+
+
+def _read_bytes(path: str) -> bytes:
+    if path == "-":
+        stdin = getattr(sys.stdin, "buffer", None)
+        return stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8")
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise OdpError("cannot read flow file %s: %s" % (path, exc.strerror))
+
+
+def _text_line(path: str, number: int, raw: bytes) -> str:
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise OdpError("%s:%d: not UTF-8 text (byte 0x%02x at column %d): not a flow file?"
+                       % (path, number, raw[exc.start], exc.start + 1))
+    if "\0" in line:
+        raise OdpError("%s:%d: a NUL byte at column %d: binary data, not a flow file"
+                       % (path, number, line.index("\0") + 1))
+    return line
