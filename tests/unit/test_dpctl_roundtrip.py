@@ -13,7 +13,7 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")
 st = hypothesis.strategies
 
-from vswitch_odp import dpctl  # noqa: E402  pylint: disable=wrong-import-position
+from vswitch_odp import text as dpctl  # noqa: E402  pylint: disable=wrong-import-position
 from vswitch_odp.actions import ACTIONS  # noqa: E402  pylint: disable=wrong-import-position
 from vswitch_odp.attrs import Struct  # noqa: E402  pylint: disable=wrong-import-position
 from vswitch_odp.keys import FLOW_KEY  # noqa: E402  pylint: disable=wrong-import-position

@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 
-from . import cli_flow_options as flow_options
+from .text import flags as flow_options
 from .errors import NoSuchFlow, OdpError, PermissionDenied
 from .flows import Flow
 
@@ -425,11 +425,11 @@ def _used(used):
 
 
 def _flow_json(flow, port_names):
-    from . import dpctl
+    from .text import format_actions, format_key
     return dict(
         options=_flow_line(flow.key, flow.mask, flow.actions, port_names),
-        key=dpctl.format_key(flow.key, flow.mask, port_names),
-        actions=dpctl.format_actions(flow.actions, port_names),
+        key=format_key(flow.key, flow.mask, port_names),
+        actions=format_actions(flow.actions, port_names),
         packets=flow.packets, bytes=flow.bytes, used=flow.used)
 
 

@@ -22,10 +22,10 @@ import struct
 
 from . import errors, tunnels, upcalls
 from .attrs import NLA_HDR, NLA_TYPE_MASK, CodecError
-from .dpctl import format_key
 from .families import DatapathFamily, FlowFamily, VportFamily
 from .flows import DP_MAX_PORTS, Flow, complete_key, validate_flow
 from .netlink import NLM_F_CREATE, NLM_F_ECHO, Transport
+from .text import format_key, format_ufid
 
 try:
     from typing import Iterator, List, Optional, Sequence, Union  # noqa: F401 pylint: disable=unused-import
@@ -436,7 +436,7 @@ class Client:
     @staticmethod
     def _flow_what(dp_name, key, mask, ufid):
         if key is None:
-            return "flow ufid %s in datapath %s" % (_ufid_text(ufid), dp_name)
+            return "flow %s in datapath %s" % (format_ufid(_check_ufid(ufid)), dp_name)
         return "flow %s in datapath %s" % (format_key(key, mask), dp_name)
 
     @staticmethod
@@ -608,6 +608,3 @@ def _check_ufid(ufid):
         raise errors.ValidationError("ufid", ufid, "a UFID is 16 bytes (or a uuid.UUID)")
     return bytes(raw)
 
-
-def _ufid_text(ufid):
-    return bytes(_check_ufid(ufid)).hex()
