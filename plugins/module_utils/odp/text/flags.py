@@ -323,7 +323,11 @@ def _flag_position(word):
 
 
 def _text_option(option, parse, text, ports):
-    """``parse(text, ports)`` with errors naming the option they came from."""
+    """``parse(text, ports)`` with errors naming the option they came from;
+    an empty text is refused: it would match every packet, or drop them all."""
+    if not text.strip():
+        raise _invalid(option, text, "empty: give the whole %s in ovs-dpctl syntax%s" % (
+            option, " (drop drops)" if option == TEXT_ACTIONS else ""))
     try:
         return parse(text, ports)
     except ValidationError as exc:

@@ -82,9 +82,15 @@ def _split_flow(text):
         if text.startswith("actions:", index) and (index == 0 or text[index - 1] in ", \t"):
             return text[:index].rstrip(", \t"), text[index + len("actions:"):].strip()
         if char in " \t" and text[index - 1] not in ", \t" and not text[index:].lstrip().startswith(
-                _STAT_PREFIXES + ("actions:",)) and not text[:index].rstrip().startswith(UFID_PREFIX):
+                _STAT_PREFIXES + ("actions:",)) and not _lone_ufid(text[:index]):
             return text[:index], text[index:].strip()
     raise ValidationError("flow", text, "no actions (expected 'KEY actions:ACTIONS')")
+
+
+def _lone_ufid(head):
+    """``ufid:UUID`` with no key after it yet (a space there ends no key)."""
+    head = head.strip()
+    return head.startswith(UFID_PREFIX) and "," not in head
 
 
 def format_flow(key: dict, mask: dict | None, actions, port_names: dict | None = None,

@@ -10,11 +10,14 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import difflib
 import re
+import reprlib
 
 from ..errors import ValidationError
 
 _CLOSE = {"(": ")", "[": "]", "{": "}"}
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SPECIAL = re.compile(r"[,()\[\]{}]")
+_PARENS = re.compile(r"[()]")
 # How much of a long input an error message quotes.
 QUOTE_CHARS = 60
 
@@ -22,13 +25,14 @@ QUOTE_CHARS = 60
 def split(text, field):
     """Top-level comma separated items of ``text``; brackets must balance."""
     items, stack, start = [], [], 0
-    for index, char in enumerate(text):
+    for match in _SPECIAL.finditer(text):  # the special characters only: keys are long
+        char, index = match.group(), match.start()
         if char in _CLOSE:
             stack.append(_CLOSE[char])
-        elif char in ")]}":
+        elif char != ",":
             if not stack or stack.pop() != char:
                 raise ValidationError(field, text, "unbalanced %r at offset %d" % (char, index))
-        elif char == "," and not stack:
+        elif not stack:
             items.append(text[start:index].strip())
             start = index + 1
     if stack:
@@ -50,10 +54,11 @@ def call(item, field):
     if not _NAME_RE.match(name) or not item.endswith(")"):
         raise ValidationError(field, item, "expected name(...), trailing text after ')'?")
     depth = 0
-    for index in range(paren, len(item)):
-        depth += {"(": 1, ")": -1}.get(item[index], 0)
-        if depth == 0 and index != len(item) - 1:
-            raise ValidationError(field, item, "trailing text after %r" % item[:index + 1])
+    last = len(item) - 1
+    for match in _PARENS.finditer(item, paren):
+        depth += 1 if match.group() == "(" else -1
+        if depth == 0 and match.start() != last:
+            raise ValidationError(field, item, "trailing text after %r" % item[:match.start() + 1])
     return name, item[paren + 1:-1]
 
 
@@ -79,10 +84,15 @@ def items_of(value, field):
     raise ValidationError(field, value, "expected a dict or a text of name=value items")
 
 
-def quote(text):
-    """``text`` cut to what an error message should repeat of it."""
-    text = str(text)
-    return text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS] + "..."
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = QUOTE_CHARS
+
+
+def quote(value):
+    """What an error message should repeat of a long or deeply nested value."""
+    if isinstance(value, str):
+        return value if len(value) <= QUOTE_CHARS else value[:QUOTE_CHARS] + "..."
+    return _REPR.repr(value)
 
 
 # --------------------------------------------------------------------------
