@@ -22,7 +22,7 @@ from .scalar import (c_hex, format_value, full, hex_bytes, ntop6, parse_hex_byte
 _UINT32_MAX = 0xFFFFFFFF
 _PERCENT_RE = re.compile(r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)%?$")
 _NAT_RANGE_RE = re.compile(
-    r"^(\[[^\]]*\]|[^:\-\[]+)(?:-(\[[^\]]*\]|[^:\-\[]+))?(?::([0-9]+)(?:-([0-9]+))?)?$")
+    r"^(?:(\[[^\]]*\]|[^:\-\[]+)(?:-(\[[^\]]*\]|[^:\-\[]+))?)?(?::([0-9]+)(?:-([0-9]+))?)?$")
 
 
 class Option:
@@ -185,6 +185,9 @@ class _Nat:
             return {}
         result = {}
         for name, text in items_of(value, field):
+            side, colon, ports = name.partition(":")
+            if colon and text is None:  # src:80, a port range and no address
+                name, text = side, colon + ports
             sub = "%s.%s" % (field, name)
             if name in ("src", "dst"):
                 if "src" in result or "dst" in result:
@@ -223,10 +226,11 @@ class _Nat:
 def _parse_range(text, field):
     """``ip[-ip][:port[-port]]``, IPv6 addresses in brackets."""
     match = _NAT_RANGE_RE.match(str(text).strip())
-    if not match:
+    if not str(text).strip() or not match:
         raise ValidationError(field, text, "expected ip[-ip][:port[-port]]")
     result = {}
-    version = 6 if match.group(1).startswith("[") or ":" in match.group(1) else 4
+    version = 6 if match.group(1) and (match.group(1).startswith("[") or ":" in match.group(1)) \
+        else 4
     for name, group in (("ip_min", 1), ("ip_max", 2)):
         if match.group(group):
             result[name] = (version, parse_ip(match.group(group), field, version))

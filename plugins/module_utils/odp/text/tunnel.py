@@ -70,7 +70,7 @@ class Tunnel(Syntax):
 
     def format(self, value, mask, ctx):
         parts = []
-        for name, attr_value in value.items():
+        for name, attr_value in _ordered(value).items():  # the kernel's order, as dumped
             if name in TUNNEL_FLAGS:
                 continue
             field_mask = None if mask is None else mask.get(name)
@@ -122,7 +122,9 @@ def _format_flags(value, mask):
         if mask is not None else True
     if exact:
         words = [n for n in _FLAG_WORDS if (has_key if n == "key" else value.get(n))]
-        return "flags(%s)" % "|".join(words) if words else ""
+        if words or mask is None:
+            return "flags(%s)" % "|".join(words) if words else ""
+        # All three matched and clear: only the masked form says so.
     words = []
     for name in _FLAG_WORDS:
         if name == "key":
