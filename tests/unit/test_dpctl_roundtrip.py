@@ -142,8 +142,6 @@ def test_vlan_encap_round_trip(outer, inner):
     assert dpctl.parse_key(text) == (key, mask), text
 
 
-NSH_BASE = st.fixed_dictionaries(dict((f, _masked(8)) for f in ("flags", "ttl", "mdtype", "np")),
-                                 optional={}).map(lambda d: d)
 NSH_KEYS = st.tuples(
     st.fixed_dictionaries(dict([(f, _masked(8)) for f in ("flags", "ttl", "mdtype", "np")]
                                + [("spi_si", _masked(32))])),
