@@ -48,26 +48,23 @@ def dpctl_flows(dp, ports):
 
 
 @pytest.fixture
-def client(kernel):
-    with Client() as odp_client:
-        yield odp_client
-
-
-@pytest.fixture
-def dp(client):
-    name = "t" + uuid.uuid4().hex[:8]
-    client.create_datapath(name)
-    client.create_vport(name, name + "a", type="internal")  # port 1
-    client.create_vport(name, name + "b", type="internal")  # port 2
-    yield name
-    client.delete_datapath(name)
+def datapath(kernel):
+    """``(client, name)``: a fresh datapath with internal vports 1 and 2, ``name`` a and b."""
+    with Client() as client:
+        name = "t" + uuid.uuid4().hex[:8]
+        client.create_datapath(name)
+        client.create_vport(name, name + "a", type="internal")
+        client.create_vport(name, name + "b", type="internal")
+        yield client, name
+        client.delete_datapath(name)
 
 
 def ports_of(client, dp):
     return dict((v.name, v.port_no) for v in client.vports(dp))
 
 
-def test_list_then_add_reproduces_every_flow(client, dp):
+def test_list_then_add_reproduces_every_flow(datapath):
+    client, dp = datapath
     ports = ports_of(client, dp)
     a, b = dp + "a", dp + "b"
     # The library, without and with in_port.
@@ -96,7 +93,8 @@ def test_list_then_add_reproduces_every_flow(client, dp):
     assert sorted(f.identity() for f in client.flows(dp)) == sorted(after)
 
 
-def test_a_listed_line_adds_as_arguments_too(client, dp):
+def test_a_listed_line_adds_as_arguments_too(datapath):
+    client, dp = datapath
     ports = ports_of(client, dp)
     run("ovs-dpctl", "add-flow", "system@" + dp, UFID_A + ",eth(),eth_type(0x0806),arp()", "2")
     (line,) = odp("flow", "list", dp).splitlines()
@@ -107,7 +105,8 @@ def test_a_listed_line_adds_as_arguments_too(client, dp):
     assert identity == flows.identity(*text.parse_key("eth(),eth_type(0x0806),arp()"))
 
 
-def test_ufid_text_is_ovs_dpctls(client, dp):
+def test_ufid_text_is_ovs_dpctls(datapath):
+    client, dp = datapath
     ports = ports_of(client, dp)
     # --key=ufid:... gives the UFID; the library installs by it ...
     options = flags.flow_from_options([("key", UFID_C + ",in_port(1),eth(),eth_type(0x0800),ipv4()"),
@@ -137,7 +136,8 @@ def clones(depth):
     return actions
 
 
-def test_action_nesting_limit_is_the_kernels(client, dp):
+def test_action_nesting_limit_is_the_kernels(datapath):
+    client, dp = datapath
     ports = ports_of(client, dp)
     key, mask = text.parse_key("in_port(1),eth()", ports)
     deepest = text.parse_actions(text.format_actions(clones(16)), ports)
@@ -151,7 +151,8 @@ def test_action_nesting_limit_is_the_kernels(client, dp):
     assert client.flows(dp)[0].actions == clones(16)
 
 
-def test_encap_nesting_limit_is_the_kernels(client, dp):
+def test_encap_nesting_limit_is_the_kernels(datapath):
+    client, dp = datapath
     ports = ports_of(client, dp)
     qinq = "in_port(1),eth(),eth_type(0x88a8),vlan(vid=1),encap(eth_type(0x8100),vlan(vid=2),encap(%s))"
     client.put_flow(dp, Flow(*text.parse_key(qinq % "eth_type(0x0800),ipv4()", ports), [("output", 2)]))

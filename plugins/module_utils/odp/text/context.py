@@ -4,7 +4,7 @@
 """The state of one parse or format call: vport maps, verbosity, and how deep
 the input nests, bounded as the kernel bounds it (net/openvswitch/flow_netlink.c)."""
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
@@ -27,14 +27,15 @@ class Ctx:
     """``ports`` maps vport names to numbers (parsing), ``port_names`` numbers
     to names (printing); ``verbose`` prints every field, as ``dump-flows -m``."""
 
-    def __init__(self, ports=None, port_names=None, verbose=False):
+    def __init__(self, ports: dict | None = None, port_names: dict | None = None,
+                 verbose: bool = False):
         self.ports = ports
         self.port_names = port_names
         self.verbose = verbose
         self._depth = dict.fromkeys(LIMITS, 0)
 
     @contextmanager
-    def nested(self, what, field, value):
+    def nested(self, what: str, field: str, value):
         """One level deeper into ``what`` (``actions`` or ``encap``), refused
         past the kernel's limit before the recursion can go any further."""
         limit, reason = LIMITS[what]

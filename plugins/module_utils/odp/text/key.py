@@ -23,7 +23,7 @@ from .attr import FlagSet, Fields, Masked, Syntax, derived, format_raw, parse_ra
 from .context import Ctx
 from .lex import call, did_you_mean, items_of, options, split
 from .nsh import Nsh
-from .scalar import format_masked, full, pack, parse_masked, unpack
+from .scalar import format_masked, full, pack, unpack
 from .tunnel import Tunnel
 
 VLAN_FIELDS = (("vid", 0, 12, "int"), ("pcp", 13, 3, "int"), ("cfi", 12, 1, "int"))

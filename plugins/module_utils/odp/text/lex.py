@@ -4,7 +4,7 @@
 """Lexing the flow text: ``name(args)`` and ``name=value`` items between commas,
 and the did-you-mean hint every "unknown name" error of the syntax carries."""
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
@@ -22,7 +22,7 @@ _PARENS = re.compile(r"[()]")
 QUOTE_CHARS = 60
 
 
-def split(text, field):
+def split(text: str, field: str) -> list:
     """Top-level comma separated items of ``text``; brackets must balance."""
     items, stack, start = [], [], 0
     for match in _SPECIAL.finditer(text):  # the special characters only: keys are long
@@ -45,7 +45,7 @@ def split(text, field):
     return items
 
 
-def call(item, field):
+def call(item: str, field: str):
     """``name(args)`` -> ``(name, args)``; a bare ``name`` -> ``(name, None)``."""
     paren = item.find("(")
     if paren < 0:
@@ -62,7 +62,7 @@ def call(item, field):
     return name, item[paren + 1:-1]
 
 
-def options(text, field):
+def options(text: str, field: str) -> list:
     """Items of an argument list as ``(name, value)``: ``name=value`` gives a
     string, ``name(inner)`` the inner text, a bare ``name`` None."""
     result = []
@@ -75,7 +75,7 @@ def options(text, field):
     return result
 
 
-def items_of(value, field):
+def items_of(value, field: str) -> list:
     """The structured (dict) form reduced to the same items as the text."""
     if isinstance(value, dict):
         return list(value.items())
@@ -88,7 +88,7 @@ _REPR = reprlib.Repr()
 _REPR.maxstring = _REPR.maxother = QUOTE_CHARS
 
 
-def quote(value):
+def quote(value) -> str:
     """What an error message should repeat of a long or deeply nested value."""
     if isinstance(value, str):
         return value if len(value) <= QUOTE_CHARS else value[:QUOTE_CHARS] + "..."
@@ -99,7 +99,7 @@ def quote(value):
 # Did you mean: fewest edits first (a swap of neighbours is one edit), so that
 # ``dts`` gives ``dst`` rather than ``tos``, which difflib ranks the same.
 
-def closest(name, choices):
+def closest(name: str, choices) -> str | None:
     """The choice ``name`` most likely misspells, or None."""
     name = str(name)
     limit = max(1, len(name) // 3)
@@ -116,13 +116,13 @@ def closest(name, choices):
     return None if best is None else best[1]
 
 
-def did_you_mean(name, choices):
+def did_you_mean(name: str, choices) -> str:
     """`` (did you mean 'x'?)`` for an error message, or an empty string."""
     choice = closest(name, choices)
     return "" if choice is None else " (did you mean %r?)" % choice
 
 
-def _edits(first, second):
+def _edits(first: str, second: str) -> int:
     """Optimal string alignment distance: insertions, deletions,
     substitutions and swaps of two neighbouring characters."""
     previous2, previous = None, list(range(len(second) + 1))

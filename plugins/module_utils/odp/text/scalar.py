@@ -19,7 +19,7 @@ On top of them: ``value[/mask]`` (:func:`parse_masked`), flag sets such as
 such as a VLAN TCI (:func:`pack`).
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
@@ -42,21 +42,21 @@ _LISTED_PORTS = 10
 ADDRESS_KINDS = ("mac", "ipv4", "ipv6")
 
 
-def full(bits):
+def full(bits: int) -> int:
     """The all-ones mask of ``bits`` bits."""
     return (1 << bits) - 1
 
 
-def c_hex(number):
+def c_hex(number: int) -> str:
     """C's ``%#x``: ovs-dpctl prints 0 as ``0``."""
     return "0x%x" % number if number else "0"
 
 
-def is_number(text):
+def is_number(text: str) -> bool:
     return bool(_NUMBER_RE.match(text))
 
 
-def parse_number(text, field, bits):
+def parse_number(text, field: str, bits: int) -> int:
     """Decimal or ``0x`` hex, within ``bits`` bits."""
     text = str(text).strip()
     if not _NUMBER_RE.match(text):
@@ -69,11 +69,11 @@ def parse_number(text, field, bits):
 
 def _parse_mac(text, field, _bits, _ctx):
     if not _MAC_RE.match(text):
-        raise ValidationError(field, text, "not a MAC address (xx:xx:xx:xx:xx:xx)")
+        raise ValidationError(field, text, "expected a MAC address such as 02:00:00:00:00:01")
     return int("".join(part.zfill(2) for part in text.split(":")), 16)
 
 
-def parse_ip(text, field, version):
+def parse_ip(text: str, field: str, version: int) -> int:
     """An IPv4 or IPv6 address (IPv6 also in brackets) as an ``int``."""
     text = text.strip()
     if version == 6 and text.startswith("[") and text.endswith("]"):
@@ -91,7 +91,7 @@ def parse_ip(text, field, version):
     return int(address)
 
 
-def ntop6(number):
+def ntop6(number: int) -> str:
     """IPv6 text as glibc's inet_ntop writes it (IPv4-mapped/compatible forms)."""
     words = [(number >> (112 - 16 * i)) & 0xFFFF for i in range(8)]
     v4 = str(ipaddress.IPv4Address(number & _UINT32_MAX))
@@ -171,7 +171,7 @@ KINDS = {
 _MASK_AS_VALUE = ADDRESS_KINDS + ("hexdigits",)
 
 
-def parse_value(kind, bits, text, field, ctx=None):
+def parse_value(kind: str, bits: int, text, field: str, ctx=None):
     """One value of ``kind`` (never a mask); ``text`` may also be an ``int``."""
     if isinstance(text, bool) or text is None:
         raise ValidationError(field, text, "a value is required")
@@ -182,11 +182,11 @@ def parse_value(kind, bits, text, field, ctx=None):
     return KINDS[kind][0](text.strip(), field, bits, ctx)
 
 
-def format_value(kind, number, ctx=None, bits=0):
+def format_value(kind: str, number, ctx=None, bits: int = 0) -> str:
     return KINDS[kind][1](number, bits, ctx)
 
 
-def parse_mask(kind, bits, text, field):
+def parse_mask(kind: str, bits: int, text: str, field: str) -> int:
     text = text.strip()
     if kind in ("ipv4", "ipv6") and text.isascii() and text.isdigit():
         # CIDR prefix length: an extension over ovs-dpctl, which wants a dotted mask.
@@ -199,11 +199,11 @@ def parse_mask(kind, bits, text, field):
     return parse_number(text, field, bits)
 
 
-def format_mask(kind, bits, mask):
+def format_mask(kind: str, bits: int, mask: int) -> str:
     return format_value(kind, mask, None, bits) if kind in _MASK_AS_VALUE else c_hex(mask)
 
 
-def parse_masked(kind, bits, text, field, ctx=None, maskable=True):
+def parse_masked(kind: str, bits: int, text, field: str, ctx=None, maskable: bool = True):
     """``value[/mask]``; no mask means exact (all ones)."""
     if isinstance(text, int) and not isinstance(text, bool):
         text = str(text)
@@ -218,7 +218,7 @@ def parse_masked(kind, bits, text, field, ctx=None, maskable=True):
     return value, parse_mask(kind, bits, mask_text, field + " mask")
 
 
-def format_masked(kind, bits, value, mask, ctx=None):
+def format_masked(kind: str, bits: int, value, mask, ctx=None) -> str:
     text = format_value(kind, value, ctx, bits)
     if mask is None or mask == full(bits):
         return text
@@ -228,7 +228,7 @@ def format_masked(kind, bits, value, mask, ctx=None):
 # --------------------------------------------------------------------------
 # Flag sets: ct_state, tcp_flags, tunnel flags. ``names`` is ((bit, name), ...).
 
-def parse_flags(text, names, bits, exact, field):
+def parse_flags(text, names, bits: int, exact: int, field: str):
     """``a|b`` (exact: mask ``exact``), ``+a-b`` (masked) or a number ``0x21/0x21``."""
     text = str(text).strip()
     by_name = dict((name, bit) for bit, name in names)
@@ -260,7 +260,7 @@ def _flag_bit(name, by_name, bits, field):
     return bit
 
 
-def format_flags(value, mask, names, exact):
+def format_flags(value: int, mask, names, exact: int) -> str:
     if mask is None or mask == exact:
         words = [name for bit, name in names if value & bit]
         rest = value & ~sum(bit for bit, _n in names)
@@ -280,7 +280,7 @@ def format_flags(value, mask, names, exact):
 # --------------------------------------------------------------------------
 # Sub-fields packed into one integer: ((name, shift, bits, kind), ...).
 
-def pack(subfields, items, field, defaults=(), maskable=True):
+def pack(subfields, items, field: str, defaults=(), maskable: bool = True):
     """Items ``name=value[/mask]`` into one ``(value, mask)`` integer pair."""
     spec = dict((name, (shift, bits, kind)) for name, shift, bits, kind in subfields)
     value = mask = 0
@@ -298,7 +298,7 @@ def pack(subfields, items, field, defaults=(), maskable=True):
     return value, mask
 
 
-def unpack(subfields, value, mask, show=None):
+def unpack(subfields, value: int, mask, show=None) -> list:
     """``name=value[/mask]`` texts of the sub-fields ``show(name, v, m)`` keeps
     (all when ``show`` is None); a None ``mask`` is exact."""
     parts = []
@@ -316,11 +316,11 @@ def unpack(subfields, value, mask, show=None):
 # --------------------------------------------------------------------------
 # Opaque bytes.
 
-def hex_bytes(data, sep=" "):
+def hex_bytes(data: bytes, sep: str = " ") -> str:
     return sep.join("%02x" % b for b in data)
 
 
-def parse_hex_bytes(text, field):
+def parse_hex_bytes(text: str, field: str) -> bytes:
     digits = re.sub(r"\s+", "", text)
     if digits.lower().startswith("0x"):
         digits = digits[2:]
