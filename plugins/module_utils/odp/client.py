@@ -607,4 +607,3 @@ def _check_ufid(ufid):
     if not isinstance(raw, (bytes, bytearray)) or len(raw) != UFID_LEN:
         raise errors.ValidationError("ufid", ufid, "a UFID is 16 bytes (or a uuid.UUID)")
     return bytes(raw)
-

@@ -101,7 +101,7 @@ def test_a_listed_line_adds_as_arguments_too(datapath):
     assert line == "--eth-type=0x0806 --output=%sb" % dp
     run("ovs-dpctl", "del-flows", "system@" + dp)
     odp("flow", "add", dp, *line.split())
-    ((identity, _rest),) = dpctl_flows(dp, ports).items()
+    [(identity, _rest)] = list(dpctl_flows(dp, ports).items())
     assert identity == flows.identity(*text.parse_key("eth(),eth_type(0x0806),arp()"))
 
 
@@ -113,7 +113,7 @@ def test_ufid_text_is_ovs_dpctls(datapath):
                                        ("output", "2")], ports)
     client.put_flow(dp, Flow(*options, ufid=options.ufid))
     # ... ovs-dpctl prints that UFID as we do ...
-    ((_identity, (_actions, ufid)),) = dpctl_flows(dp, ports).items()
+    [(_actions, ufid)] = list(dpctl_flows(dp, ports).values())
     assert ufid == options.ufid and text.format_ufid(ufid) == UFID_C
     assert run("ovs-dpctl", "dump-flows", "-m", "system@" + dp).stdout.startswith(UFID_C + ", ")
     # ... and a UFID ovs-dpctl gave reads back as the kernel's bytes.

@@ -150,7 +150,7 @@ class _Set(_Action):
         key, mask = parse_key_items(items, field + ".", ctx)
         if not key:
             raise ValidationError(field, args, "set needs the value to set")
-        ((attr, value),) = key.items()
+        attr, value = next(iter(key.items()))  # the one item gives one attribute
         entry = FLOW_KEY.by_name.get(attr)
         if entry is None or isinstance(entry[1], Nested) or is_exact(attr, mask[attr]):
             return "set", key

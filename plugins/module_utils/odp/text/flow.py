@@ -109,5 +109,5 @@ def format_flow(key: dict, mask: dict | None, actions, port_names: dict | None =
             "never" if used is None else "%.3fs" % (used / 1000.0)))
         if stats.get("tcp_flags"):
             parts.append("flags:" + format_flags(stats["tcp_flags"], None, TCP_FLAGS,
-                                                    TCP_FLAGS_EXACT))
+                                                 TCP_FLAGS_EXACT))
     return ", ".join(parts) + ", actions:" + format_actions(actions, port_names)

@@ -85,12 +85,15 @@ class Vlan(Syntax):
 
 
 class Mpls(Syntax):
-    def parse(self, args, field, ctx, maskable=True):
-        value, mask = pack(MPLS_FIELDS, items_of(args, field), field, maskable=maskable)
+    """The label stack entry as ``label=..,tc=..,ttl=..,bos=..``."""
+
+    def parse(self, args, field, ctx):
+        value, mask = pack(MPLS_FIELDS, items_of(args, field), field)
         return {"lse": value}, {"lse": mask}
 
     def format(self, value, mask, ctx):
-        return ",".join(unpack(MPLS_FIELDS, value["lse"], None if mask is None else mask.get("lse", 0)))
+        lse_mask = None if mask is None else mask.get("lse", 0)
+        return ",".join(unpack(MPLS_FIELDS, value["lse"], lse_mask))
 
     def zero_mask(self, value):
         return {"lse": 0}
