@@ -22,17 +22,8 @@ EPOCH = (1980, 1, 1, 0, 0, 0)
 MAIN = b"import sys\nfrom vswitch_odp.cli import main\nsys.exit(main())\n"
 
 
-def _sources(library):
-    """The library's .py files, its subpackages' too, as sorted relative paths."""
-    for folder, dirs, files in os.walk(library):
-        dirs[:] = sorted(d for d in dirs if os.path.exists(os.path.join(folder, d, "__init__.py")))
-        for name in sorted(files):
-            if name.endswith(".py"):
-                yield os.path.relpath(os.path.join(folder, name), library).replace(os.sep, "/")
-
-
 def build(library, output):
-    names = sorted(_sources(library))
+    names = sorted(n for n in os.listdir(library) if n.endswith(".py"))
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as zf:
         entries = [("__main__.py", MAIN)]
         for name in names:
