@@ -30,7 +30,7 @@ from ..actions import ACTIONS, HASH_ALGS
 from ..attrs import Flag, Nested, Unknown
 from ..errors import ValidationError
 from ..keys import FLOW_KEY
-from .attr import derived, Fields, parse_raw, raw_number
+from .attr import Fields, derived, parse_raw, raw_number
 from .context import Ctx
 from .key import MPLS_FIELDS, VLAN, attr_text, is_exact, key_text_items, parse_key_items
 from .lex import call, did_you_mean, items_of, split
@@ -315,18 +315,18 @@ _SPELLED = {
 }
 
 
-def _derived(codec):
+def _derived(name, codec):
     if isinstance(codec, Flag):
         return _Flag()
     if isinstance(codec, Nested) and codec.ordered:
         return _List()
-    syntax = derived(codec)
+    syntax = derived(name, codec)
     if isinstance(syntax, Fields):
         return _Fields(syntax)
     return _Number(syntax.kind, syntax.bits)
 
 
-ACTION_SYNTAX = dict((name, _SPELLED.get(name) or _derived(codec))
+ACTION_SYNTAX = dict((name, _SPELLED.get(name) or _derived(name, codec))
                      for name, codec in ACTIONS.by_id.values())
 
 

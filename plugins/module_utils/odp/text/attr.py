@@ -137,13 +137,15 @@ class Fields(Syntax):
         return dict.fromkeys(value, 0)
 
 
-def derived(codec):
-    """The syntax an attribute gets from its codec alone, or None."""
+def derived(name, codec):
+    """The syntax attribute ``name`` gets from its codec alone."""
     if isinstance(codec, Struct):
         return Fields(codec)
     if isinstance(codec, (Int, Addr)):
         return Masked(codec.kind, codec.bits)
-    return None
+    # A new nested or opaque attribute: say where its syntax goes, at import.
+    raise TypeError("%s: a %s has no derived text syntax; spell it in the registry"
+                    % (name, type(codec).__name__))
 
 
 # --------------------------------------------------------------------------

@@ -171,7 +171,7 @@ _SPELLED = {
     "nsh": Nsh(),
     "ipv6_exthdrs": PrintedRaw("ipv6_exthdrs"),
 }
-KEY_SYNTAX = dict((name, _SPELLED.get(name) or derived(codec))
+KEY_SYNTAX = dict((name, _SPELLED.get(name) or derived(name, codec))
                   for name, codec in FLOW_KEY.by_id.values())
 
 
