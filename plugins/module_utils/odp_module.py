@@ -31,12 +31,12 @@ PYROUTE2_MISSING = importlib.util.find_spec("pyroute2") is None
 
 try:
     from ansible_collections.vswitch.odp.plugins.module_utils.odp import (  # noqa: F401 pylint: disable=unused-import
-        cutoff, dpctl, errors, flowplan)
+        cutoff, errors, flowplan, text)
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.client import Client
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.tunnels import (  # noqa: F401 pylint: disable=unused-import
         DEFAULT_PORTS as DEFAULT_TUNNEL_PORTS)
 except ImportError:
-    cutoff = dpctl = errors = flowplan = Client = DEFAULT_TUNNEL_PORTS = None
+    cutoff = errors = flowplan = text = Client = DEFAULT_TUNNEL_PORTS = None
     LIBRARY_IMPORT_ERROR = traceback.format_exc()
 else:
     LIBRARY_IMPORT_ERROR = None
@@ -175,8 +175,8 @@ def gather_datapath(client, datapath, with_flows=True):
 def flow_facts(flow, port_names, now):
     # The kernel's "used" is a CLOCK_MONOTONIC time in ms; absent when never used.
     used = None if not flow.used else round(max(now - flow.used, 0) / 1000.0, 3)
-    return {"key": dpctl.format_key(flow.key, flow.mask, port_names),
-            "actions": dpctl.format_actions(flow.actions, port_names),
+    return {"key": text.format_key(flow.key, flow.mask, port_names),
+            "actions": text.format_actions(flow.actions, port_names),
             "packets": flow.packets, "bytes": flow.bytes, "used": used}
 
 

@@ -9,7 +9,7 @@ import shlex
 import pytest
 
 from vswitch_odp import cli, cutoff
-from vswitch_odp import cli_flow_options as fo
+from vswitch_odp.text import flags as fo
 from vswitch_odp import flows
 from vswitch_odp.attrs import Unknown
 from vswitch_odp.errors import NoSuchDatapath, PermissionDenied, ValidationError

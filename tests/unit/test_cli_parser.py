@@ -13,14 +13,14 @@ import time
 
 import pytest
 
-from vswitch_odp import cli, cutoff, dpctl, flows, netlink
+from vswitch_odp import cli, cutoff, flows, netlink, text
 from vswitch_odp.cli import commands, parser
 from vswitch_odp.errors import NoSuchDatapath, NoSuchFlow
 
 from test_cli import ZERO_ETH, Vport, fake, run  # noqa: F401 pylint: disable=unused-import
 
 UFID_TEXT = "ufid:00000001-0002-0003-0004-000500060007"
-UFID = dpctl._parse_ufid(UFID_TEXT[5:], "ufid")
+UFID = text.parse_ufid(UFID_TEXT)
 
 # The command tree of the parser before argparse (cli.py's COMMANDS at
 # 321dcc1), frozen: every abbreviation it accepted must keep its meaning.

@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from vswitch_odp import dpctl
+from vswitch_odp import text as dpctl
 from vswitch_odp.actions import ACTIONS
 from vswitch_odp.attrs import Unknown
 from vswitch_odp.errors import ValidationError

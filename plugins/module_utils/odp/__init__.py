@@ -14,8 +14,8 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 from . import errors
 from .client import Client, Datapath, Vport
-from .dpctl import (actions_from_list, format_actions, format_flow, format_key,
-                    key_from_match, parse_actions, parse_flow, parse_key)
+from .text import (actions_from_list, format_actions, format_flow, format_key,
+                   key_from_match, parse_actions, parse_flow, parse_key)
 from .errors import (AlreadyExists, KernelModuleMissing, KernelRejected, NoSuchDatapath,
                      NoSuchFlow, NoSuchVport, NotFound, OdpError, PermissionDenied, PortBusy,
                      Unsupported, ValidationError)

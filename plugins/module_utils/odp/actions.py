@@ -12,12 +12,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
-from .attrs import (AttrMap, Bytes, Codec, CodecError, Flag, Int, IPAddr, Nested,
+from .attrs import (AttrMap, Bytes, Codec, CodecError, Flag, IPAddr, Nested,
                     String, Struct, iter_attrs, pack_attr)
-from .keys import FLOW_KEY, HEX_U32, NSH_KEY, U32
-
-U16 = Int("=H")
-BE16_HEX = Int(">H", "hex")
+from .keys import FLOW_KEY, HEX_BE16, HEX_U32, NSH_KEY, U16, U32
 
 
 class MaskedSet(Codec):
@@ -113,7 +110,7 @@ for _kind, _name, _codec in [
     (7, "recirc", HEX_U32),
     (8, "hash", Struct([("alg", "I", "int"), ("basis", "I", "hex")], byteorder="=")),
     (9, "push_mpls", Struct([("lse", "I", "hex"), ("eth_type", "H", "hex"), (None, "2x", None)])),
-    (10, "pop_mpls", BE16_HEX),
+    (10, "pop_mpls", HEX_BE16),
     (11, "set_masked", MaskedSet()),
     (12, "ct", Nested(CT)),
     (13, "trunc", U32),

@@ -24,11 +24,11 @@ from . import errors, tunnels, upcalls
 from . import dp_settings
 from .attrs import NLA_HDR, NLA_TYPE_MASK, CodecError
 from .ct_limits import CtLimits
-from .dpctl import format_key
 from .families import DatapathFamily, FlowFamily, VportFamily
 from .flows import DP_MAX_PORTS, Flow, complete_key, validate_flow
 from .meters import Meters
 from .netlink import NLM_F_CREATE, NLM_F_ECHO, Transport
+from .text import format_key, format_ufid
 from .vport_events import VportEvents
 
 try:
@@ -443,7 +443,7 @@ class Client:
     @staticmethod
     def _flow_what(dp_name, key, mask, ufid):
         if key is None:
-            return "flow ufid %s in datapath %s" % (_ufid_text(ufid), dp_name)
+            return "flow %s in datapath %s" % (format_ufid(_check_ufid(ufid)), dp_name)
         return "flow %s in datapath %s" % (format_key(key, mask), dp_name)
 
     @staticmethod
@@ -647,7 +647,3 @@ def _check_ufid(ufid):
     if not isinstance(raw, (bytes, bytearray)) or len(raw) != UFID_LEN:
         raise errors.ValidationError("ufid", ufid, "a UFID is 16 bytes (or a uuid.UUID)")
     return bytes(raw)
-
-
-def _ufid_text(ufid):
-    return bytes(_check_ufid(ufid)).hex()

@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
-from . import dpctl, errors, flows
+from . import errors, flows, text
 
 
 def declared_flows(entries, ports, present=True, many=True):
@@ -42,9 +42,9 @@ def declared_flow(entry, ports, present, where):
     source = "match" if entry.get("match") is not None else "key"
     try:
         if source == "match":
-            key, mask = dpctl.key_from_match(entry["match"], ports)
+            key, mask = text.key_from_match(entry["match"], ports)
         else:
-            key, mask = dpctl.parse_key(entry["key"], ports)
+            key, mask = text.parse_key(entry["key"], ports)
         actions = declared_actions(entry.get("actions"), ports) if present else []
         key, mask = flows.complete_key(key, mask)
         flows.validate_flow(key, mask, actions)
@@ -65,9 +65,9 @@ def declared_actions(actions, ports):
         raise errors.ValidationError("actions", actions, "required with state=present "
                                      "(an empty list drops the packets)")
     if isinstance(actions, list):
-        return dpctl.actions_from_list(actions, ports)
+        return text.actions_from_list(actions, ports)
     if isinstance(actions, (str, int)):
-        return dpctl.parse_actions(str(actions), ports)
+        return text.parse_actions(str(actions), ports)
     raise errors.ValidationError("actions", actions, "must be a list or ovs-dpctl text")
 
 
@@ -164,4 +164,4 @@ def apply_or_restore(client, datapath, before, plan, port_names=None):
 
 def flow_text(flow, port_names=None):
     """One ovs-dpctl line for a flow: ``KEY, actions:ACTIONS``."""
-    return dpctl.format_flow(flow.key, flow.mask, flow.actions, port_names)
+    return text.format_flow(flow.key, flow.mask, flow.actions, port_names)

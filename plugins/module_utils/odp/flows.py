@@ -26,7 +26,7 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 from .attrs import Addr, Bytes, Flag, Int, Nested, Struct, Unknown
 from .errors import ValidationError
-from .keys import FLOW_KEY, TUNNEL_KEY, VLAN_CFI
+from .keys import FLOW_KEY, TUNNEL_KEY, TUNNEL_ORDER, VLAN_CFI
 
 # datapath.h DP_MAX_PORTS (USHRT_MAX): in_port must be below it; the kernel
 # uses the value itself for "no input port".
@@ -72,7 +72,6 @@ TUNNEL_SCALARS = {4: ("src", "dst", "tos", "ttl", "tp_src", "tp_dst"),
 TUNNEL_ANY_DST = 0xFFFFFFFF
 
 _ORDER = dict((name, kind) for kind, (name, _codec) in FLOW_KEY.by_id.items())
-_TUNNEL_ORDER = dict((name, kind) for kind, (name, _codec) in TUNNEL_KEY.by_id.items())
 
 
 class Flow:
@@ -213,7 +212,7 @@ def _exact_tunnel_mask(tunnel):
     mask = exact_mask(tunnel, TUNNEL_KEY)
     for name in TUNNEL_SCALARS[_tunnel_family(tunnel)]:
         mask[name] = full_mask(TUNNEL_KEY.lookup(name)[1], 0)
-    return _sorted(mask, _TUNNEL_ORDER)
+    return _sorted(mask, TUNNEL_ORDER)
 
 
 def _tunnel_family(tunnel):
@@ -325,9 +324,9 @@ def _complete_tunnel(key, mask):
                 tunnel[name] = value
                 if tunnel_mask is not None:
                     tunnel_mask[name] = 0
-    key["tunnel"] = _sorted(tunnel, _TUNNEL_ORDER)
+    key["tunnel"] = _sorted(tunnel, TUNNEL_ORDER)
     if tunnel_mask is not None:
-        mask["tunnel"] = _sorted(tunnel_mask, _TUNNEL_ORDER)
+        mask["tunnel"] = _sorted(tunnel_mask, TUNNEL_ORDER)
 
 
 # ---------------------------------------------------------------- normalisation
@@ -426,7 +425,7 @@ def _normalize_tunnel(key, mask):
     """Tunnel fields: numbers masked (zero masks dropped); tun_id and the flags
     are matched by presence, as the kernel's TUNNEL_* flag bits."""
     out_key, out_mask = {}, {}
-    for name in sorted(set(key) | set(mask), key=lambda n: _TUNNEL_ORDER.get(n, 1 << 16)):
+    for name in sorted(set(key) | set(mask), key=lambda n: TUNNEL_ORDER.get(n, 1 << 16)):
         value, bits = key.get(name), mask.get(name)
         if name in TUNNEL_FLAG_LIKE:
             if bits is None or bits is False:

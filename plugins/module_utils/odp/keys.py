@@ -15,6 +15,7 @@ __metaclass__ = type  # pylint: disable=invalid-name
 from .attrs import Addr, AttrMap, Bytes, Flag, Int, Nested, Struct
 
 U8 = Int("=B")
+U16 = Int("=H")
 HEX_U16 = Int("=H", "hex")
 U32 = Int("=I")
 HEX_U32 = Int("=I", "hex")
@@ -49,6 +50,12 @@ TUNNEL_KEY = AttrMap("tunnel", "tunnel_key", [
 
 # Tunnel flags print inside ``flags(...)`` in the ovs-dpctl syntax.
 TUNNEL_FLAGS = ("df", "csum", "oam", "ipv4_info_bridge")
+
+# Tunnel attribute name -> position in the order the kernel dumps them
+# (ip_tun_to_nlattr), which is the order ovs-dpctl prints them in.
+TUNNEL_ORDER = dict((name, index) for index, name in enumerate((
+    "tun_id", "src", "dst", "ipv6_src", "ipv6_dst", "tos", "ttl", "df", "csum", "tp_src",
+    "tp_dst", "oam", "geneve", "vxlan", "erspan", "ipv4_info_bridge")))
 
 # OVS_NSH_KEY_ATTR_*
 NSH_KEY = AttrMap("nsh", "nsh_key", [

@@ -50,6 +50,10 @@ CASES = [
      "metadata"),
     ("dpctl", "ct_state(+trk+est),in_port(1),eth(),eth_type(0x0800),ipv4()", "conntrack"),
     ("dpctl", "eth(),eth_type(0x0800),ipv4()", "no in_port"),
+    ("dpctl", "ufid:00000001-0002-0003-0004-000500060007,eth(),eth_type(0x0806),arp()",
+     "no in_port, with a UFID"),
+    ("dpctl", "ufid:00000001-0002-0003-0004-000500060008,in_port(1),eth(),eth_type(0x0806),arp()",
+     "in_port, with a UFID"),
 ]
 
 OURS = [
@@ -146,6 +150,8 @@ def main():
             attrs = dict((k, bytes(v)) for k, v in _raw_attrs(msg[4:]))
             out.append({"key": attrs[1].hex(), "mask": attrs.get(7, b"").hex(),
                         "actions": attrs.get(2, b"").hex()})
+            if 9 in attrs:  # OVS_FLOW_ATTR_UFID
+                out[-1]["ufid"] = attrs[9].hex()
         genl.request(fam, FlowFamily.CMD_DEL, 1, header, NLM_F_ACK)
         return out
 

@@ -4,7 +4,7 @@
 """``odp flow``: list, get, add, delete, clear and flush flows.
 
 Every flow is printed as the ``flow add`` options that recreate it
-(:mod:`cli_flow_options`), in listings and in error messages alike, with
+(:mod:`text.flags`), in listings and in error messages alike, with
 vport names and UFIDs as ovs-dpctl prints them (``ufid:UUID``).
 """
 
@@ -16,15 +16,14 @@ import sys
 import time
 from typing import Dict, List, Optional, Tuple
 
-from .. import cli_flow_options as flow_options
-from .. import dpctl
+from ..text import flags as flow_options
+from ..text import format_actions, format_key, format_ufid, parse_ufid
 from ..errors import NoSuchDatapath, NoSuchFlow, OdpError, ValidationError
 from ..flows import Flow
 from ..netlink import error_for
 from .output import emit, emit_json, quote, say
 from .parser import PROG, UsageError, command_name, parse_flow_line
 
-UFID_PREFIX = "ufid:"
 _QUOTING = re.compile(r"['\"\\]")
 _SHELL_BLANKS = re.compile("[ \t\r\n]+")  # shlex's whitespace
 FlowId = Tuple[Optional[dict], Optional[dict], Optional[bytes]]  # key, mask, UFID
@@ -41,27 +40,13 @@ def port_names(client, datapath: str) -> Dict[int, str]:
     return _inverse(ports(client, datapath))
 
 
-def parse_ufid(text: str) -> bytes:
-    """A UFID as ovs-dpctl prints it (``ufid:UUID``), or the bare UUID."""
-    body = text[len(UFID_PREFIX):] if text.startswith(UFID_PREFIX) else text
-    try:
-        return dpctl._parse_ufid(body, "--ufid")  # pylint: disable=protected-access
-    except ValidationError:
-        raise ValidationError("--ufid", text, "expected a UUID, as in "
-                              "ufid:00000001-0002-0003-0004-000500060007")
-
-
-def ufid_text(ufid: bytes) -> str:
-    return UFID_PREFIX + dpctl._ufid_text(ufid)  # pylint: disable=protected-access
-
-
 def flow_words(key, mask, actions, names, ufid=None, keep_actions=True) -> List[str]:
     """The ``flow add`` options of a flow, ``--ufid`` first when given."""
     words = [] if key is None else flow_options.format_flow_words(key, mask, actions, names)
     if not keep_actions:
         words = [w for w in words if not w.startswith("--%s=" % flow_options.TEXT_ACTIONS)]
     if ufid is not None:
-        words.insert(0, "--ufid=" + ufid_text(ufid))
+        words.insert(0, "--ufid=" + format_ufid(ufid))
     return words
 
 
@@ -111,9 +96,9 @@ def _listing(flow, names, args, now_ms, with_ufid) -> str:
 def _flow_json(flow, names, now_ms) -> dict:
     return dict(
         options=flow_line(flow.key, flow.mask, flow.actions, names),
-        key=dpctl.format_key(flow.key, flow.mask, names),
-        actions=dpctl.format_actions(flow.actions, names),
-        ufid=None if flow.ufid is None else ufid_text(flow.ufid),
+        key=format_key(flow.key, flow.mask, names),
+        actions=format_actions(flow.actions, names),
+        ufid=None if flow.ufid is None else format_ufid(flow.ufid),
         packets=flow.packets, bytes=flow.bytes, used=used_seconds(flow.used, now_ms))
 
 
@@ -133,16 +118,16 @@ def flow_list(client, args) -> None:
 
 def _identify(args, vports: Dict[str, int]) -> FlowId:
     """``(key, mask, ufid)`` of the one flow a command names."""
-    ufid = parse_ufid(args.get("ufid")) if args.get("ufid") else None
     if not args.flow:
+        ufid = _ufid_of(args.get("ufid"), None)
         if ufid is None:
             flush = ("; %s flow flush DATAPATH deletes every flow" % PROG
                      if args.path[-1] == "delete" else "")
             raise UsageError("%s: which flow? Give its key options, --key or --ufid%s"
                              % (command_name(args.path), flush))
         return None, None, ufid
-    key, mask, _actions = flow_options.flow_from_options(args.flow, vports, with_actions=False)
-    return key, mask, ufid
+    options = flow_options.flow_from_options(args.flow, vports, with_actions=False)
+    return options.key, options.mask, _ufid_of(args.get("ufid"), options.ufid)
 
 
 def _one_flow(client, args, operation, verb: str):
@@ -181,9 +166,19 @@ def _inverse(vports: Dict[str, int]) -> Dict[int, str]:
     return dict((number, name) for name, number in vports.items())
 
 
+def _ufid_of(given: Optional[str], in_key: Optional[bytes]) -> Optional[bytes]:
+    """The UFID of ``--ufid`` or of a ``--key=ufid:UUID,...`` (one, or the same)."""
+    ufid = parse_ufid(given, "--ufid") if given else None
+    if ufid is not None and in_key is not None and ufid != in_key:
+        raise UsageError("--ufid=%s and --key=%s,... name two flows"
+                         % (format_ufid(ufid), format_ufid(in_key)))
+    return in_key if ufid is None else ufid
+
+
 def _flow_of(items, ufid: Optional[str], vports: Dict[str, int]) -> Flow:
-    key, mask, actions = flow_options.flow_from_options(items, vports)
-    return Flow(key, mask, actions, ufid=parse_ufid(ufid) if ufid else None)
+    options = flow_options.flow_from_options(items, vports)
+    return Flow(options.key, options.mask, options.actions,
+                ufid=_ufid_of(ufid, options.ufid))
 
 
 def flow_add(client, args) -> None:

@@ -16,12 +16,12 @@ options keep their command-line order.
 from __future__ import annotations
 
 import argparse
-import difflib
 import functools
 import textwrap
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-from .. import cli_flow_options as flow_options
+from ..text import flags as flow_options
+from ..text.lex import closest
 from .output import PROG
 WIDTH = 80
 HELP_POSITION = 30
@@ -151,12 +151,6 @@ class Group:
 def command_name(path: Sequence[str]) -> str:
     """``odp flow add``: the command ``path`` names, as messages say it."""
     return " ".join((PROG,) + tuple(path))
-
-
-def closest(word: str, choices) -> Optional[str]:
-    """The choice ``word`` most likely misspells, or None."""
-    found = difflib.get_close_matches(word, sorted(choices), 1, 0.6)
-    return found[0] if found else None
 
 
 def resolve(word: str, names, path: Sequence[str]) -> str:

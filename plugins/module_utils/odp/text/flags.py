@@ -7,50 +7,56 @@ Each key flag names one field of the flow key (``--eth-src`` is ``eth.src``)
 and matches it exactly, or under a mask given after ``/`` or ``&`` (a MAC
 mask may also follow the MAC after ``:``, twelve groups in all, as go-odp's
 document wrote it). Fields without a flag are wildcarded, as in go-odp.
+Values read and print with the scalar kinds of :mod:`.scalar`, as in the
+ovs-dpctl text; the mask forms above are all this dialect adds.
 
 The action flags are go-odp's: every ``--set-tunnel-*`` together make one
 ``set(tunnel(...))`` action, which comes before the ``--output`` ports.
 
 Anything outside the flags is written ``--key=`` / ``--actions=`` in
-ovs-dpctl syntax; :func:`format_flow_words` falls back to those, so every
-flow prints as options that recreate it.
+ovs-dpctl syntax (the key may start with ``ufid:UUID,``, as for ovs-dpctl);
+:func:`format_flow_words` falls back to those, so every flow prints as
+options that recreate it.
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
-import ipaddress
 import re
 
-from . import dpctl
-from .errors import ValidationError
-from .keys import FLOW_KEY, TUNNEL_KEY
+from ..errors import ValidationError
+from ..keys import FLOW_KEY, TUNNEL_KEY
+from .action import format_actions, parse_actions
+from .context import Ctx
+from .flow import format_ufid, split_ufid
+from .key import ethernet_by_default, format_key, is_wildcard, parse_key
+from .scalar import format_mask, format_value, parse_mask, parse_value
 
-# go-odp's boolean words (Go's strconv.ParseBool).
-_TRUE = ("1", "t", "T", "true", "TRUE", "True")
-_FALSE = ("0", "f", "F", "false", "FALSE", "False")
 _HEX_GROUP = "[0-9A-Fa-f]{1,2}"
-_MAC_RE = re.compile(r"^%s$" % "[:-]".join([_HEX_GROUP] * 6))
 _MAC_MASK_RE = re.compile(r"^(%s):(%s)$" % (":".join([_HEX_GROUP] * 6), ":".join([_HEX_GROUP] * 6)))
-
 
 # How ``--help`` shows each kind of value.
 METAVARS = {"port": "VPORT", "mac": "MAC[:MASK]", "ipv4": "ADDR[/MASK]", "ipv6": "ADDR[/LEN]",
             "int": "N[/MASK]", "tunid": "HEX", "bool": "BOOL"}
+# The scalar kind (.scalar.KINDS) each kind of flag reads and prints with.
+_SCALARS = {"int": "int", "tunid": "hexdigits"}
 
 
 class FieldFlag:
     """One option naming one field: ``attr`` (a key attribute, ``tunnel`` for
     the tunnel sub-attributes) and ``field`` (a struct field or tunnel
-    attribute, None for a plain attribute)."""
+    attribute, None for a plain attribute); ``kind`` is one of
+    :data:`METAVARS`, ``scalar`` the scalar kind of its values."""
 
-    def __init__(self, name, attr, field, kind, help_text):
+    def __init__(self, name: str, attr: str, field: str | None, kind: str, help_text: str,
+                 scalar: str | None = None):
         self.name = name
         self.attr = attr
         self.field = field
         self.kind = kind
         self.help = help_text
+        self.scalar = scalar or _SCALARS.get(kind, kind)
         if attr == "tunnel":
             codec = TUNNEL_KEY.lookup(field)[1]
         else:
@@ -61,7 +67,7 @@ class FieldFlag:
         self.bits = getattr(codec, "bits", 0)
 
     @property
-    def full(self):
+    def full(self) -> int:
         return (1 << self.bits) - 1
 
 
@@ -82,7 +88,7 @@ KEY_FLAGS = [
     FieldFlag("in-port", "in_port", None, "port", "vport the packet came in on"),
     FieldFlag("eth-src", "eth", "src", "mac", "Ethernet source; MAC:MASK is 12 groups, MAC&MASK, MAC/MASK too"),
     FieldFlag("eth-dst", "eth", "dst", "mac", "Ethernet destination"),
-    FieldFlag("eth-type", "eth_type", None, "int", "Ethertype, e.g. 0x0800"),
+    FieldFlag("eth-type", "eth_type", None, "int", "Ethertype, e.g. 0x0800", scalar="ethertype"),
     FieldFlag("ipv4-src", "ipv4", "src", "ipv4", "IPv4 source (/MASK or /LEN)"),
     FieldFlag("ipv4-dst", "ipv4", "dst", "ipv4", "IPv4 destination (/MASK or /LEN)"),
     FieldFlag("ipv4-proto", "ipv4", "proto", "int", "IPv4 protocol number"),
@@ -121,117 +127,60 @@ FLOW_OPTION_NAMES = frozenset(list(KEY_FLAG_NAMES) + list(SET_TUNNEL_FLAG_NAMES)
                               + [TEXT_KEY, TEXT_ACTIONS, OUTPUT])
 
 
+class FlowOptions(tuple):
+    """``(key, mask, actions)`` of a flow's options, and the ``ufid`` (16
+    bytes) its ``--key=ufid:UUID,...`` gave, or None."""
+
+    def __new__(cls, key, mask, actions, ufid=None):
+        self = tuple.__new__(cls, (key, mask, actions))
+        self.ufid = ufid
+        return self
+
+    key = property(lambda self: self[0])
+    mask = property(lambda self: self[1])
+    actions = property(lambda self: self[2])
+
+
 def _invalid(flag, text, reason):
     return ValidationError("--" + flag, text, reason)
 
 
-def _parse_mac(flag, text):
-    if not _MAC_RE.match(text):
-        raise _invalid(flag, text, "expected a MAC address such as 02:00:00:00:00:01")
-    return int(re.sub("[:-]", "", "".join(g.zfill(2) for g in re.split("[:-]", text))), 16)
-
-
 def _split_mask(flag, text):
-    """``VALUE`` -> (VALUE, None); ``VALUE/MASK`` or ``VALUE&MASK`` -> both."""
+    """``VALUE`` -> (VALUE, None); ``VALUE/MASK``, ``VALUE&MASK`` (and a
+    twelve-group MAC:MASK) -> both."""
+    if flag.kind == "mac":
+        text = text.replace("-", ":")  # go-odp also took 02-00-00-00-00-01
+        pair = _MAC_MASK_RE.match(text)
+        if pair:
+            return pair.groups()
     parts = re.split("[/&]", text)
     if len(parts) == 1:
         return text, None
     if len(parts) != 2 or not parts[0] or not parts[1]:
-        raise _invalid(flag, text, "expected VALUE, VALUE/MASK or VALUE&MASK")
+        raise _invalid(flag.name, text, "expected VALUE, VALUE/MASK or VALUE&MASK")
     return parts[0], parts[1]
 
 
-def _parse_int(flag, text, bits):
-    try:
-        number = int(text, 0)
-    except ValueError:
-        raise _invalid(flag, text, "expected a number (decimal or 0x hex)")
-    if not 0 <= number < (1 << bits):
-        raise _invalid(flag, text, "out of range for %d bits" % bits)
-    return number
-
-
-def _parse_ip(flag, text, version, bits, mask_text):
-    try:
-        address = int(ipaddress.ip_address(text))
-        if ipaddress.ip_address(text).version != version:
-            raise ValueError
-    except ValueError:
-        raise _invalid(flag, text, "expected an IPv%d address" % version)
-    if mask_text is None:
-        return address, None
-    if mask_text.isdigit():
-        length = int(mask_text)
-        if length > bits:
-            raise _invalid(flag, mask_text, "prefix length above %d" % bits)
-        return address, ((1 << bits) - 1) ^ ((1 << (bits - length)) - 1)
-    return address, _parse_ip(flag, mask_text, version, bits, None)[0]
-
-
-def _parse_tunnel_id(flag, text):
-    digits = text[2:] if text.lower().startswith("0x") else text
-    if not re.match("^[0-9A-Fa-f]{1,16}$", digits):
-        raise _invalid(flag, text, "expected up to 8 hex bytes, e.g. 0000000000000005")
-    return int(digits, 16)
-
-
-def parse_field(flag, text, ports=None):
+def parse_field(flag: FieldFlag, text: str, ports: dict | None = None):
     """``(value, mask)`` for one field option; mask None when exact.
 
     A bool's value is True/False; a port's value is its number, looked up
     by vport name in ``ports`` (a number is taken as it is).
     """
-    kind = flag.kind
-    if kind == "bool":
-        if text in _TRUE:
-            return True, None
-        if text in _FALSE:
-            return False, None
-        raise _invalid(flag.name, text, "expected true or false")
-    if kind == "port":
-        if ports and text in ports:
-            return ports[text], None
-        if text.isdigit():
-            return _parse_int(flag.name, text, flag.bits), None
-        raise _invalid(flag.name, text, "no such vport in this datapath (vports: %s)"
-                       % (", ".join(sorted(ports)) if ports else "none"))
-    if kind == "mac":
-        pair = _MAC_MASK_RE.match(text)
-        value, mask = pair.groups() if pair else _split_mask(flag.name, text)
-        return (_parse_mac(flag.name, value),
-                None if mask is None else _parse_mac(flag.name, mask))
-    value, mask = _split_mask(flag.name, text)
-    if kind in ("ipv4", "ipv6"):
-        return _parse_ip(flag.name, value, int(kind[-1]), flag.bits, mask)
-    parse = _parse_tunnel_id if kind == "tunid" else (
-        lambda name, item: _parse_int(name, item, flag.bits))
-    return parse(flag.name, value), None if mask is None else parse(flag.name, mask)
+    option = "--" + flag.name
+    if flag.kind in ("bool", "port"):
+        return parse_value(flag.scalar, flag.bits, text, option, Ctx(ports)), None
+    value, mask = _split_mask(flag, text)
+    return (parse_value(flag.scalar, flag.bits, value, option),
+            None if mask is None else parse_mask(flag.scalar, flag.bits, mask, option))
 
 
-def _format_value(flag, value):
-    kind = flag.kind
-    if kind == "mac":
-        return ":".join("%02x" % b for b in value.to_bytes(6, "big"))
-    if kind in ("ipv4", "ipv6"):
-        return str(ipaddress.ip_address(value) if kind == "ipv6" else ipaddress.IPv4Address(value))
-    if kind == "tunid":
-        return "%016x" % value
-    if flag.name.endswith("type"):
-        return "0x%04x" % value
-    return str(value)
-
-
-def format_field(flag, value, mask=None, port_names=None):
+def format_field(flag: FieldFlag, value, mask=None, port_names: dict | None = None) -> str:
     """The option word ``--name=value[/mask]`` that :func:`parse_field` reads back."""
-    if flag.kind == "bool":
-        text = "true" if value else "false"
-    elif flag.kind == "port":
-        text = (port_names or {}).get(value, str(value))
-    else:
-        text = _format_value(flag, value)
-        if mask is not None and mask != flag.full:
-            # The seed's document writes a masked MAC as twelve groups.
-            text += (":" if flag.kind == "mac" else "/") + _format_value(flag, mask)
+    text = format_value(flag.scalar, value, Ctx(port_names=port_names), flag.bits)
+    if mask is not None and mask != flag.full and flag.kind not in ("bool", "port"):
+        # The seed's document writes a masked MAC as twelve groups.
+        text += (":" if flag.kind == "mac" else "/") + format_mask(flag.scalar, flag.bits, mask)
     return "--%s=%s" % (flag.name, text)
 
 
@@ -253,8 +202,18 @@ def _put(key, mask, flag, value, field_mask):
     mask_part[flag.field] = field_mask
 
 
-def key_from_options(options, ports=None):
+def _once(options):
+    """Refuse an option given twice: which one would win is anyone's guess."""
+    seen = set()
+    for name, text in options:
+        if name in seen:
+            raise _invalid(name, text, "given more than once")
+        seen.add(name)
+
+
+def key_from_options(options, ports: dict | None = None):
     """``(key, mask)`` from ``[(flag name, text)]`` of key flags; mask explicit."""
+    _once(options)
     key, mask = {}, {}
     for name, text in options:
         flag = KEY_FLAG_NAMES[name]
@@ -263,7 +222,7 @@ def key_from_options(options, ports=None):
         field_mask = flag.full if field_mask is None else field_mask & flag.full
         _put(key, mask, flag, value & field_mask if flag.kind != "bool" else value, field_mask)
     _imply_lower_layers(key, mask)
-    return dpctl.ethernet_by_default(key, mask)
+    return ethernet_by_default(key, mask)
 
 
 def _imply_lower_layers(key, mask):
@@ -281,9 +240,10 @@ def _imply_lower_layers(key, mask):
             mask["eth_type"] = 0xFFFF
 
 
-def actions_from_options(set_tunnel, outputs, ports=None):
+def actions_from_options(set_tunnel, outputs, ports: dict | None = None) -> list:
     """go-odp's actions: one ``set(tunnel(...))`` of every ``--set-tunnel-*``
     (``[(flag name, text)]``), then an output per ``--output`` vport."""
+    _once(set_tunnel)
     actions = []
     if set_tunnel:
         tunnel = {}
@@ -295,11 +255,12 @@ def actions_from_options(set_tunnel, outputs, ports=None):
             if value is not False:
                 tunnel[flag.field] = value
         actions.append(("set", {"tunnel": tunnel}))
-    port_flag = KEY_FLAG_NAMES["in-port"]
+    ctx = Ctx(ports)
     for text in outputs:
         for name in text.split(","):
-            value, _mask = parse_field(port_flag, name, ports)
-            actions.append(("output", value))
+            if not name.strip():
+                raise _invalid(OUTPUT, text, "an empty vport name in the list")
+            actions.append(("output", parse_value("port", 32, name, "--" + OUTPUT, ctx)))
     return actions
 
 
@@ -318,6 +279,8 @@ def _key_words(key, mask, port_names):
             items = [(field, attr_value.get(field) if attr_value else None,
                       field_mask if mask is not None else True)
                      for field, field_mask in value.items()]
+        elif mask is not None and is_wildcard(attr, value):
+            continue  # matches as if absent: in_port under 0xffff0000 is no in_port
         else:
             items = [(None, attr_value, value if mask is not None else True)]
         for field, field_value, field_mask in items:
@@ -335,9 +298,10 @@ def _action_words(actions, port_names):
     """go-odp's action flags for ``actions``, or None when they say more."""
     words = []
     outputs = []
+    ctx = Ctx(port_names=port_names)
     for index, (name, value) in enumerate(actions):
         if name == "output" and isinstance(value, int):
-            outputs.append((port_names or {}).get(value, str(value)))
+            outputs.append(format_value("port", value, ctx))
         elif (name == "set" and index == 0 and list(value) == ["tunnel"]
               and all(field in _SET_TUNNEL_BY_FIELD for field in value["tunnel"])):
             words.extend(format_field(_SET_TUNNEL_BY_FIELD[field], item)
@@ -346,7 +310,7 @@ def _action_words(actions, port_names):
             return None
     words.sort(key=_flag_position)
     if outputs:
-        words.append("--output=" + ",".join(outputs))
+        words.append("--%s=%s" % (OUTPUT, ",".join(outputs)))
     return words or None
 
 
@@ -358,8 +322,24 @@ def _flag_position(word):
     return _FLAG_POSITION[word[2:].split("=", 1)[0]]
 
 
-def flow_from_options(options, ports=None, with_actions=True):
-    """``(key, mask, actions)`` from the ``[(name, text)]`` flow options.
+def _text_option(option, parse, text, ports):
+    """``parse(text, ports)`` with errors naming the option they came from;
+    an empty text is refused: it would match every packet, or drop them all."""
+    if not text.strip():
+        raise _invalid(option, text, "empty: give the whole %s in ovs-dpctl syntax%s" % (
+            option, " (drop drops)" if option == TEXT_ACTIONS else ""))
+    try:
+        return parse(text, ports)
+    except ValidationError as exc:
+        field = exc.field
+        field = "--" + field if field == option or field.startswith(option + "[") else \
+            "--%s: %s" % (option, field)
+        raise ValidationError(field, exc.value, exc.reason)
+
+
+def flow_from_options(options, ports: dict | None = None, with_actions: bool = True) -> FlowOptions:
+    """:class:`FlowOptions` ``(key, mask, actions)`` from the ``[(name,
+    text)]`` flow options, with the UFID of ``--key=ufid:UUID,...``.
 
     ``--key=``/``--actions=`` (ovs-dpctl text) stand for the whole key or
     the whole action list, so they do not mix with the flags of that half.
@@ -377,15 +357,17 @@ def flow_from_options(options, ports=None, with_actions=True):
         raise ValidationError("--" + name, text, "this command takes a flow key, no actions")
     _one_form(key_text, key_flags)
     _one_form(actions_text, set_tunnel + outputs)
+    ufid = None
     if key_text:
-        key, mask = dpctl.parse_key(key_text[0][1], ports)
+        ufid, text = _text_option(TEXT_KEY, lambda t, _p: split_ufid(t), key_text[0][1], ports)
+        key, mask = _text_option(TEXT_KEY, parse_key, text, ports)
     else:
         key, mask = key_from_options(key_flags, ports)
     if actions_text:
-        actions = dpctl.parse_actions(actions_text[0][1], ports)
+        actions = _text_option(TEXT_ACTIONS, parse_actions, actions_text[0][1], ports)
     else:
         actions = actions_from_options(set_tunnel, [t for _n, t in outputs], ports)
-    return key, mask, actions
+    return FlowOptions(key, mask, actions, ufid)
 
 
 def _one_form(texts, flags):
@@ -396,13 +378,16 @@ def _one_form(texts, flags):
                               "cannot be combined with --" + flags[0][0])
 
 
-def format_flow_words(key, mask, actions, port_names=None):
+def format_flow_words(key, mask, actions, port_names: dict | None = None,
+                      ufid: bytes | None = None) -> list:
     """The options that recreate a flow: flags where they say it all,
-    ``--key=``/``--actions=`` in ovs-dpctl text otherwise."""
-    words = _key_words(key, mask, port_names)
+    ``--key=``/``--actions=`` in ovs-dpctl text otherwise; with ``ufid``,
+    the key is ``--key=ufid:UUID,...``."""
+    words = _key_words(key, mask, port_names) if ufid is None else None
     if words is None:
-        words = ["--%s=%s" % (TEXT_KEY, dpctl.format_key(key, mask, port_names))]
+        text = format_key(key, mask, port_names)
+        words = ["--%s=%s" % (TEXT_KEY, text if ufid is None else format_ufid(ufid) + "," + text)]
     action_words = _action_words(actions, port_names)
     if action_words is None:
-        action_words = ["--%s=%s" % (TEXT_ACTIONS, dpctl.format_actions(actions, port_names))]
+        action_words = ["--%s=%s" % (TEXT_ACTIONS, format_actions(actions, port_names))]
     return words + action_words

@@ -1,0 +1,166 @@
+"""Kernel tests of the text syntax against the kernel and ovs-dpctl.
+
+``odp flow list > f; odp flow add --file=f`` reproduces every flow listed,
+with and without in_port, installed by the library and by ovs-dpctl (with and
+without a UFID); ``ovs-dpctl dump-flows`` is the judge. UFIDs read and print
+as ovs-dpctl's, and the parser's nesting limits are the kernel's.
+"""
+
+import io
+import sys
+import uuid
+from contextlib import redirect_stderr, redirect_stdout
+
+import pytest
+
+from vswitch_odp import cli, errors, flows, text
+from vswitch_odp.client import Client
+from vswitch_odp.flows import Flow
+from vswitch_odp.text import flags
+
+from conftest import run
+
+UFID_A = "ufid:00000001-0002-0003-0004-000500060007"
+UFID_B = "ufid:00000001-0002-0003-0004-000500060008"
+UFID_C = "ufid:0000000a-000b-000c-000d-000e000f0010"
+
+
+def odp(*argv, stdin=None):
+    """``odp ARGV`` in-process: its stdout; asserts success."""
+    out, err = io.StringIO(), io.StringIO()
+    saved, sys.stdin = sys.stdin, io.StringIO(stdin or "")
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            status = cli.main([str(a) for a in argv])
+    finally:
+        sys.stdin = saved
+    assert status == 0, "odp %s: %s" % (" ".join(map(str, argv)), err.getvalue())
+    return out.getvalue()
+
+
+def dpctl_flows(dp, ports):
+    """``ovs-dpctl dump-flows -m``, each line read back: {identity: (actions, ufid)}."""
+    out = {}
+    for line in run("ovs-dpctl", "dump-flows", "-m", "system@" + dp).stdout.splitlines():
+        key, mask, actions, ufid = text.parse_flow(line, ports)
+        out[flows.identity(key, mask)] = (actions, ufid)
+    return out
+
+
+@pytest.fixture
+def datapath(kernel):
+    """``(client, name)``: a fresh datapath with internal vports 1 and 2, ``name`` a and b."""
+    with Client() as client:
+        name = "t" + uuid.uuid4().hex[:8]
+        client.create_datapath(name)
+        client.create_vport(name, name + "a", type="internal")
+        client.create_vport(name, name + "b", type="internal")
+        yield client, name
+        client.delete_datapath(name)
+
+
+def ports_of(client, dp):
+    return dict((v.name, v.port_no) for v in client.vports(dp))
+
+
+def test_list_then_add_reproduces_every_flow(datapath):
+    client, dp = datapath
+    ports = ports_of(client, dp)
+    a, b = dp + "a", dp + "b"
+    # The library, without and with in_port.
+    client.put_flow(dp, Flow(*text.parse_key("eth(),eth_type(0x0806),arp()", ports), [("output", 2)]))
+    client.put_flow(dp, Flow(*text.parse_key("in_port(%s),eth(),eth_type(0x0800),ipv4()" % a, ports),
+                             [("output", 2)]))
+    # ovs-dpctl, without and with in_port, without and with a UFID.
+    for key in ("eth(),eth_type(0x86dd),ipv6()",
+                UFID_A + ",eth(),eth_type(0x8847),mpls(label=5)",
+                UFID_B + ",in_port(2),eth(),eth_type(0x0800),ipv4()",
+                "in_port(1),eth(),eth_type(0x88cc)"):
+        run("ovs-dpctl", "add-flow", "system@" + dp, key, "1")
+    before = dpctl_flows(dp, ports)
+    assert len(before) == 6
+    listed = odp("flow", "list", dp)
+    # A wildcarded in_port lists as no in_port, never as the local port.
+    assert "--in-port=%s " % dp not in listed and "0xffff0000" not in listed, listed
+    assert sorted(w for w in listed.split() if w.startswith("--in-port=")) == sorted(
+        ["--in-port=" + a, "--in-port=" + a, "--in-port=" + b])
+    run("ovs-dpctl", "del-flows", "system@" + dp)
+    odp("flow", "add", dp, "--file=-", stdin=listed)
+    after = dpctl_flows(dp, ports)
+    assert sorted(after) == sorted(before)
+    assert [after[i][0] for i in sorted(after)] == [before[i][0] for i in sorted(before)]
+    # The library sees what ovs-dpctl sees.
+    assert sorted(f.identity() for f in client.flows(dp)) == sorted(after)
+
+
+def test_a_listed_line_adds_as_arguments_too(datapath):
+    client, dp = datapath
+    ports = ports_of(client, dp)
+    run("ovs-dpctl", "add-flow", "system@" + dp, UFID_A + ",eth(),eth_type(0x0806),arp()", "2")
+    (line,) = odp("flow", "list", dp).splitlines()
+    assert line == "--eth-type=0x0806 --output=%sb" % dp
+    run("ovs-dpctl", "del-flows", "system@" + dp)
+    odp("flow", "add", dp, *line.split())
+    [(identity, _rest)] = list(dpctl_flows(dp, ports).items())
+    assert identity == flows.identity(*text.parse_key("eth(),eth_type(0x0806),arp()"))
+
+
+def test_ufid_text_is_ovs_dpctls(datapath):
+    client, dp = datapath
+    ports = ports_of(client, dp)
+    # --key=ufid:... gives the UFID; the library installs by it ...
+    options = flags.flow_from_options([("key", UFID_C + ",in_port(1),eth(),eth_type(0x0800),ipv4()"),
+                                       ("output", "2")], ports)
+    client.put_flow(dp, Flow(*options, ufid=options.ufid))
+    # ... ovs-dpctl prints that UFID as we do ...
+    [(_actions, ufid)] = list(dpctl_flows(dp, ports).values())
+    assert ufid == options.ufid and text.format_ufid(ufid) == UFID_C
+    assert run("ovs-dpctl", "dump-flows", "-m", "system@" + dp).stdout.startswith(UFID_C + ", ")
+    # ... and a UFID ovs-dpctl gave reads back as the kernel's bytes.
+    run("ovs-dpctl", "add-flow", "system@" + dp, UFID_A + ",in_port(2),eth()", "1")
+    dumped = dict((f.ufid, f) for f in client.flows(dp))
+    assert text.parse_ufid(UFID_A) in dumped
+    flow = dumped[text.parse_ufid(UFID_A)]
+    words = flags.format_flow_words(flow.key, flow.mask, flow.actions, ufid=flow.ufid)
+    assert words[0].startswith("--key=" + UFID_A + ",")
+    # A missing flow named by UFID says so in ovs-dpctl's form.
+    client.delete_flow(dp, ufid=text.parse_ufid(UFID_A))
+    with pytest.raises(errors.NoSuchFlow, match=UFID_A):
+        client.delete_flow(dp, ufid=text.parse_ufid(UFID_A))
+
+
+def clones(depth):
+    actions = [("output", 2)]
+    for _level in range(depth):
+        actions = [("clone", actions)]
+    return actions
+
+
+def test_action_nesting_limit_is_the_kernels(datapath):
+    client, dp = datapath
+    ports = ports_of(client, dp)
+    key, mask = text.parse_key("in_port(1),eth()", ports)
+    deepest = text.parse_actions(text.format_actions(clones(16)), ports)
+    client.put_flow(dp, Flow(key, mask, deepest))
+    assert client.flows(dp)[0].actions == clones(16)
+    # One more level: the parser refuses it, and so does the kernel.
+    with pytest.raises(errors.ValidationError, match="16 deep"):
+        text.parse_actions(text.format_actions(clones(17)), ports)
+    with pytest.raises(errors.KernelRejected, match="Value too large"):  # EOVERFLOW
+        client.put_flow(dp, Flow(key, mask, clones(17)))
+    assert client.flows(dp)[0].actions == clones(16)
+
+
+def test_encap_nesting_limit_is_the_kernels(datapath):
+    client, dp = datapath
+    ports = ports_of(client, dp)
+    qinq = "in_port(1),eth(),eth_type(0x88a8),vlan(vid=1),encap(eth_type(0x8100),vlan(vid=2),encap(%s))"
+    client.put_flow(dp, Flow(*text.parse_key(qinq % "eth_type(0x0800),ipv4()", ports), [("output", 2)]))
+    assert len(client.flows(dp)) == 1
+    with pytest.raises(errors.ValidationError, match="2 deep"):
+        text.parse_key(qinq % "eth_type(0x8100),vlan(vid=3),encap(eth_type(0x0800))", ports)
+    key, mask = text.parse_key(qinq % "eth_type(0x0800),ipv4()", ports)
+    key["encap"]["encap"] = {"eth_type": 0x8100, "vlan": 0x1003, "encap": {"eth_type": 0x0800}}
+    mask["encap"]["encap"] = {"eth_type": 0xFFFF, "vlan": 0xFFFF, "encap": {"eth_type": 0xFFFF}}
+    with pytest.raises(errors.KernelRejected):
+        client.put_flow(dp, Flow(key, mask, [("output", 2)]))
