@@ -137,7 +137,7 @@ class LinkChange:
         self.want = want
         self.settings = [(field, want[field]) for field in SETTINGS
                          if field in want and (have is None or have.get(field) != want[field])]
-        current = set(have["addresses"]) if have else set()
+        current = set(have.get("addresses") or ()) if have else set()
         if "addresses" in want:
             self.delete = sorted(current - set(want["addresses"]))
             self.add = [address for address in want["addresses"] if address not in current]

@@ -108,18 +108,21 @@ class LinkStep(Change):
 
 class FlowChange(Change):
     """Flows of a datapath added and modified, or removed: a
-    :class:`flowplan.FlowPlan`. ``port_names`` prints them; ``old`` holds the
-    current flows that ``flows.modify`` changes."""
+    :class:`flowplan.FlowPlan`. ``port_names`` print them (``old_names``
+    the actions the modified ones had); ``old`` holds the current flows that
+    ``flows.modify`` changes."""
 
     kind = "flows"
 
     def __init__(self, datapath: str, flows: FlowPlan, port_names: Dict[int, str],
-                 old: Optional[Dict[tuple, Flow]] = None) -> None:
+                 old: Optional[Dict[tuple, Flow]] = None,
+                 old_names: Optional[Dict[int, str]] = None) -> None:
         self.datapath = datapath
         self.op = "remove" if flows.delete else "create"
         self.flows = flows
         self.port_names = port_names
         self.old = old or {}
+        self.old_names = port_names if old_names is None else old_names
 
     def lines(self) -> List[str]:
         names = self.port_names
@@ -129,7 +132,8 @@ class FlowChange(Change):
             before = self.old[flow.identity()]
             lines.append("~ flow %s: %s, actions:%s -> %s" % (
                 self.datapath, format_key(flow.key, flow.mask, names),
-                format_actions(before.actions, names), format_actions(flow.actions, names)))
+                format_actions(before.actions, self.old_names),
+                format_actions(flow.actions, names)))
         lines += ["- flow %s: %s" % (self.datapath, flow_text(flow, names))
                   for flow in self.flows.delete]
         return sorted(lines)
@@ -261,16 +265,20 @@ def _plan_datapath(steps: _Steps, want: Datapath, have: Optional[Datapath]) -> D
     ports.update(numbers)
     current = have.flows() if have is not None else []
     flows = plan_flows(current, want.flows(ports), purge=True)
-    new_names = dict((number, vport_name) for vport_name, number in ports.items())
+    new_names = _names(ports)
+    old_names = _names(have_ports) if have is not None else {}
     if flows.add or flows.modify:
         modified = set(flow.identity() for flow in flows.modify)
         old = dict((flow.identity(), flow) for flow in current if flow.identity() in modified)
         steps.flows.append(FlowChange(name, FlowPlan(add=flows.add, modify=flows.modify),
-                                      new_names, old))
+                                      new_names, old, old_names))
     if flows.delete:
-        old_names = dict((number, vport_name) for vport_name, number in have_ports.items())
         steps.flow_removals.append(FlowChange(name, FlowPlan(delete=flows.delete), old_names))
     return ports
+
+
+def _names(ports: Dict[str, int]) -> Dict[int, str]:
+    return dict((number, name) for name, number in ports.items())
 
 
 def _numbers(want: Datapath, have_vports: Dict[str, Vport]) -> Tuple[Dict[str, int],
