@@ -92,11 +92,12 @@ def test_an_owned_datapath_ends_up_exactly_as_declared():
     desired = doc(ovl={"vports": {"a": {"type": "internal"}},
                        "flows": [{"match": {"in_port": "a"}, "actions": []}]})
     result = plan(current, desired)
-    # Flows before the vports they use are removed; the local port stays.
+    # Flows go before the vports they use; the local port stays. A datapath's
+    # flows are removed, modified, then added, as the flow engine sends them.
     assert result.lines() == [
-        "~ flow ovl: in_port(a),eth(), actions:b -> drop",
         "- flow ovl: in_port(b),eth(), actions:a",
         "- flow ovl: in_port(c),eth(), actions:a",
+        "~ flow ovl: in_port(a),eth(), actions:b -> drop",
         "- vport ovl/b: netdev, port_no 2",
         "- vport ovl/c: vxlan, port 4789, port_no 3",
     ]
@@ -114,6 +115,21 @@ def test_a_modified_flow_keeps_the_installed_key_and_ufid():
     (modified,) = change.flows.modify
     assert modified.ufid == b"u" * 16 and modified.key == installed.key
     assert modified.actions == [("output", 1)]
+
+
+def test_flows_are_removed_before_the_flows_they_cover_are_added():
+    # The kernel refuses to create in_port(a),eth(dst=...) while in_port(a),eth()
+    # exists (EEXIST): the old flow must go first.
+    current = shown(doc(ovl={"vports": {"a": {"type": "internal"}},
+                             "flows": [{"match": {"in_port": "a"}, "actions": []}]}))
+    desired = doc(ovl={"vports": {"a": {"type": "internal"}},
+                       "flows": [{"match": {"in_port": "a", "eth": {"dst": "02:00:00:00:00:02"}},
+                                  "actions": []}]})
+    assert lines(current, desired) == [
+        "- flow ovl: in_port(a),eth(), actions:drop",
+        "+ flow ovl: in_port(a),eth(dst=02:00:00:00:00:02), actions:drop"]
+    (change,) = plan(current, desired).changes
+    assert change.counts() == (1, 0, 1)
 
 
 def test_removed_datapath_last():
@@ -153,8 +169,8 @@ def test_renumbering_and_swapping():
         "- vport ovl/b: internal, port_no 2 (replaced: port_no 2 -> 1)",
         "+ vport ovl/a: internal, port_no 2 (replacement)",
         "+ vport ovl/b: internal, port_no 1 (replacement)",
-        "+ flow ovl: in_port(a),eth(), actions:drop",
         "- flow ovl: in_port(a),eth(), actions:drop",  # a's flow on port 1, as it was
+        "+ flow ovl: in_port(a),eth(), actions:drop",
     ]
 
 

@@ -19,6 +19,7 @@ pyroute2 comes only through :func:`tunnels.iproute`.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import re
@@ -214,12 +215,22 @@ def _apply(ipr, netlink_error, change: LinkChange) -> None:
                 args["state"] = "up" if settings["up"] else "down"
             op, what = "set", "%s of network device %s" % (change.text(), change.name)
             ipr.link("set", index=index, **args)
-        for verb, op, addresses in (("del", "delete", change.delete), ("add", "add", change.add)):
+        # Bringing a device down drops its IPv6 addresses (unless the sysctl
+        # keep_addr_on_down says otherwise): the ones to keep are put back.
+        again = [address for address in change.want.get("addresses", ())
+                 if settings.get("up") is False and ":" in address and address not in change.add]
+        for verb, op, addresses, done in (("del", "delete", change.delete, errno.EADDRNOTAVAIL),
+                                          ("add", "add", change.add, None),
+                                          ("add", "add", again, errno.EEXIST)):
             for address in addresses:
                 what = "address %s of network device %s" % (address, change.name)
                 iface = ipaddress.ip_interface(address)
-                ipr.addr(verb, index=index, address=str(iface.ip),
-                         prefixlen=iface.network.prefixlen)
+                try:
+                    ipr.addr(verb, index=index, address=str(iface.ip),
+                             prefixlen=iface.network.prefixlen)
+                except netlink_error as exc:
+                    if exc.code != done:
+                        raise
     except netlink_error as exc:
         raise _error(exc, op, what)
 

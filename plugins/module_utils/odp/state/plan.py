@@ -11,9 +11,11 @@ remove), in the order they are to be made:
 1. removals that free a name, a vport number or a UDP port that a creation
    needs (a vport replaced, renamed, renumbered);
 2. datapaths created, then vports (each with an explicit number, so that
-   the plan and the kernel agree), then link settings, then flows added or
-   modified;
-3. flows removed, then vports, then datapaths.
+   the plan and the kernel agree), then link settings;
+3. each datapath's flows: removed, modified, then added, as the flow engine
+   sends them (the kernel refuses to create a flow that an old one still
+   matches, so the old one goes first);
+4. vports removed, then datapaths.
 
 A datapath the desired document names is owned: vports it does not
 declare are removed (not the local port), flows it does not declare are
@@ -107,36 +109,32 @@ class LinkStep(Change):
 
 
 class FlowChange(Change):
-    """Flows of a datapath added and modified, or removed: a
-    :class:`flowplan.FlowPlan`. ``port_names`` print them (``old_names``
-    the actions the modified ones had); ``old`` holds the current flows that
-    ``flows.modify`` changes."""
+    """The flows of a datapath removed, modified and added, in that order: a
+    :class:`flowplan.FlowPlan`. ``port_names`` print the flows added and
+    modified, ``old_names`` the flows removed and the actions replaced;
+    ``old`` holds the current flows that ``flows.modify`` changes."""
 
     kind = "flows"
+    op = "modify"
 
     def __init__(self, datapath: str, flows: FlowPlan, port_names: Dict[int, str],
-                 old: Optional[Dict[tuple, Flow]] = None,
-                 old_names: Optional[Dict[int, str]] = None) -> None:
+                 old_names: Dict[int, str], old: Dict[tuple, Flow]) -> None:
         self.datapath = datapath
-        self.op = "remove" if flows.delete else "create"
         self.flows = flows
         self.port_names = port_names
-        self.old = old or {}
-        self.old_names = port_names if old_names is None else old_names
+        self.old_names = old_names
+        self.old = old
 
     def lines(self) -> List[str]:
-        names = self.port_names
-        lines = ["+ flow %s: %s" % (self.datapath, flow_text(flow, names))
-                 for flow in self.flows.add]
-        for flow in self.flows.modify:
-            before = self.old[flow.identity()]
-            lines.append("~ flow %s: %s, actions:%s -> %s" % (
-                self.datapath, format_key(flow.key, flow.mask, names),
-                format_actions(before.actions, self.old_names),
-                format_actions(flow.actions, names)))
-        lines += ["- flow %s: %s" % (self.datapath, flow_text(flow, names))
-                  for flow in self.flows.delete]
-        return sorted(lines)
+        names, old_names, dp = self.port_names, self.old_names, self.datapath
+        removed = sorted("- flow %s: %s" % (dp, flow_text(flow, old_names))
+                         for flow in self.flows.delete)
+        modified = sorted("~ flow %s: %s, actions:%s -> %s" % (
+            dp, format_key(flow.key, flow.mask, names),
+            format_actions(self.old[flow.identity()].actions, old_names),
+            format_actions(flow.actions, names)) for flow in self.flows.modify)
+        added = sorted("+ flow %s: %s" % (dp, flow_text(flow, names)) for flow in self.flows.add)
+        return removed + modified + added
 
     def counts(self) -> Counts:
         return len(self.flows.add), len(self.flows.modify), len(self.flows.delete)
@@ -204,7 +202,6 @@ class _Steps:
         self.creations = {"datapath": [], "vport": []}
         self.links = []
         self.flows = []
-        self.flow_removals = []
         self.removals = []  # (change, resources freed)
 
     def create(self, change: Change, resources: Iterable[Resource]) -> None:
@@ -223,7 +220,7 @@ class _Steps:
 
         return (by_kind(early, "vport") + by_kind(early, "datapath")
                 + self.creations["datapath"] + self.creations["vport"] + self.links
-                + self.flows + self.flow_removals
+                + self.flows
                 + by_kind(late, "vport") + by_kind(late, "datapath"))
 
 
@@ -265,15 +262,11 @@ def _plan_datapath(steps: _Steps, want: Datapath, have: Optional[Datapath]) -> D
     ports.update(numbers)
     current = have.flows() if have is not None else []
     flows = plan_flows(current, want.flows(ports), purge=True)
-    new_names = _names(ports)
-    old_names = _names(have_ports) if have is not None else {}
-    if flows.add or flows.modify:
+    if flows:
         modified = set(flow.identity() for flow in flows.modify)
         old = dict((flow.identity(), flow) for flow in current if flow.identity() in modified)
-        steps.flows.append(FlowChange(name, FlowPlan(add=flows.add, modify=flows.modify),
-                                      new_names, old, old_names))
-    if flows.delete:
-        steps.flow_removals.append(FlowChange(name, FlowPlan(delete=flows.delete), old_names))
+        steps.flows.append(FlowChange(name, flows, _names(ports),
+                                      _names(have_ports) if have is not None else {}, old))
     return ports
 
 
