@@ -145,15 +145,35 @@ def test_removed_datapath_last():
 def test_replacement_is_shown_as_such_and_keeps_the_number():
     current = shown(doc(ovl={"vports": {"a": {"type": "internal"}, "vx": {"type": "vxlan"}},
                              "flows": [{"match": {"in_port": "a"}, "actions": []}]}))
-    desired = doc(ovl={"vports": {"a": {"type": "netdev"}, "vx": {"type": "vxlan", "port": 4790}},
+    desired = doc(ovl={"vports": {"a": {"type": "geneve"}, "vx": {"type": "vxlan", "port": 4790}},
                        "flows": [{"match": {"in_port": "a"}, "actions": []}]})
     assert lines(current, desired) == [
-        "- vport ovl/a: internal, port_no 1 (replaced: type internal -> netdev)",
+        "- vport ovl/a: internal, port_no 1 (replaced: type internal -> geneve)",
         "- vport ovl/vx: vxlan, port 4789, port_no 2 (replaced: port 4789 -> 4790)",
-        "+ vport ovl/a: netdev, port_no 1 (replacement)",
+        "+ vport ovl/a: geneve, port 6081, port_no 1 (replacement)",
         "+ vport ovl/vx: vxlan, port 4790, port_no 2 (replacement)",
     ]  # the flow on port 1 is still right: no flow change
     assert plan(current, desired).summary() == "Plan: 2 to add, 0 to change, 2 to remove."
+
+
+@pytest.mark.parametrize("old, new, reason", [
+    ("netdev", "internal", "detaching it leaves its device"),
+    ("internal", "netdev", "removing it deletes its device"),
+    ("vxlan", "netdev", "removing it deletes its device"),
+])
+def test_a_netdev_vport_cannot_be_replaced_by_another_type(old, new, reason):
+    current = shown(doc(ovl={"vports": {"a": {"type": old}}}))
+    with pytest.raises(DocumentError) as caught:
+        plan(current, doc(ovl={"vports": {"a": {"type": new}}}))
+    assert caught.value.field == "datapaths.ovl.vports.a.type" and caught.value.value == new
+    assert reason in caught.value.reason
+
+
+def test_a_netdev_vport_can_be_renumbered():
+    current = shown(doc(ovl={"vports": {"a": {"type": "netdev"}}}))
+    assert lines(current, doc(ovl={"vports": {"a": {"type": "netdev", "port_no": 4}}})) == [
+        "- vport ovl/a: netdev, port_no 1 (replaced: port_no 1 -> 4)",
+        "+ vport ovl/a: netdev, port_no 4 (replacement)"]
 
 
 def test_renumbering_and_swapping():

@@ -239,6 +239,37 @@ def test_plan_takes_a_foreign_datapath_to_the_document(client, datapaths, veth):
     assert pipe.host not in ports
 
 
+def test_replacements_in_the_kernel(client, datapaths, veth):
+    """Vports replaced, renumbered and swapped, made as planned: the plan
+    after is empty and the numbers are the planned ones."""
+    dp, tag = datapaths(), uuid.uuid4().hex[:4]
+    pipe = veth()
+    names = dict((key, key + tag) for key in ("a", "b", "t", "x"))
+    first = {"vports": {names["a"]: {"type": "internal", "port_no": 1},
+                        names["b"]: {"type": "internal", "port_no": 2},
+                        names["t"]: {"type": "vxlan", "port": 4794, "port_no": 3},
+                        names["x"]: {"type": "internal", "port_no": 4},
+                        pipe.host: {"type": "netdev", "port_no": 5}},
+             "flows": [{"match": {"in_port": names["a"]}, "actions": [{"output": names["b"]}]}]}
+    second = {"vports": {names["a"]: {"type": "internal", "port_no": 2},
+                         names["b"]: {"type": "internal", "port_no": 1},
+                         names["t"]: {"type": "vxlan", "port": 4795},
+                         names["x"]: {"type": "geneve", "port": 6090},
+                         pipe.host: {"type": "netdev", "port_no": 8}},
+              "flows": [{"match": {"in_port": names["a"]}, "actions": [{"output": names["b"]}]}]}
+    for spec in (first, second):
+        desired = parse_document({"version": 1, "datapaths": {dp: spec}})
+        result = plan(show(client), desired)
+        execute(client, result)
+        assert not plan(show(client), desired), plan(show(client), desired).lines()
+        assert dict((v.name, v.port_no) for v in client.vports(dp)) == result.ports[dp]
+    kinds = dict((v.name, (v.type, v.port, v.port_no)) for v in client.vports(dp))
+    assert kinds[names["t"]] == ("vxlan", 4795, 3) and kinds[names["x"]] == ("geneve", 6090, 4)
+    assert kinds[pipe.host] == ("netdev", None, 8)
+    (flow,) = client.flows(dp)
+    assert flow.key["in_port"] == 2 and flow.actions == [("output", 1)]
+
+
 def test_plan_refuses_what_another_datapath_holds(client, datapaths):
     other, dp = datapaths("oth"), datapaths()
     client.create_datapath(other)

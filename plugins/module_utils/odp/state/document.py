@@ -13,7 +13,7 @@ document.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional
 
 from .. import errors
 from ..client import VPORT_TYPES
@@ -49,16 +49,11 @@ class Vport:
         self.port_no = port_no
         self.link = link
 
-    def kind(self) -> Tuple[str, Optional[int]]:
-        """What a vport is, besides its name and number: a vport of another
-        kind is replaced, not changed."""
-        return self.type, self.port
-
-    def describe(self, port_no: Optional[int] = None) -> str:
+    def describe(self) -> str:
         """``vxlan, port 4789, port_no 1`` (plan lines)."""
-        port_no = self.port_no if port_no is None else port_no
         parts = [self.type] + (["port %d" % self.port] if self.port is not None else [])
-        return ", ".join(parts + (["port_no %d" % port_no] if port_no is not None else []))
+        return ", ".join(parts + (["port_no %d" % self.port_no] if self.port_no is not None
+                                  else []))
 
     def to_dict(self) -> dict:
         out = {"type": self.type}

@@ -227,7 +227,7 @@ class _Steps:
 def _plan_datapath(steps: _Steps, want: Datapath, have: Optional[Datapath]) -> Dict[str, int]:
     """Plan one owned datapath's vports, links and flows; its vport numbers."""
     name = want.name
-    have_vports = {}
+    have_vports, have_ports = {}, {}
     if have is not None:
         # Numbered as the kernel has them (a document written by hand may not say).
         have_ports = have.ports()
@@ -266,7 +266,7 @@ def _plan_datapath(steps: _Steps, want: Datapath, have: Optional[Datapath]) -> D
         modified = set(flow.identity() for flow in flows.modify)
         old = dict((flow.identity(), flow) for flow in current if flow.identity() in modified)
         steps.flows.append(FlowChange(name, flows, _names(ports),
-                                      _names(have_ports) if have is not None else {}, old))
+                                      _names(have_ports), old))
     return ports
 
 
@@ -287,14 +287,17 @@ def _numbers(want: Datapath, have_vports: Dict[str, Vport]) -> Tuple[Dict[str, i
                  if vport.port_no is not None)
     replaced = {}
     chosen = {}
+    where = join(join("datapaths", want.name), "vports")
     for vport in want.vports.values():
         old = have_vports.get(vport.name)
         if old is None:
             continue
+        _check_replaceable(old, vport, join(where, vport.name))
         why = []
-        if old.kind() != vport.kind():
-            why += ["%s %s -> %s" % (field, before, after) for field, before, after in
-                    zip(("type", "port"), old.kind(), vport.kind()) if before != after]
+        if old.type != vport.type:
+            why.append("type %s -> %s" % (old.type, vport.type))
+        elif old.port != vport.port:
+            why.append("port %s -> %s" % (old.port, vport.port))
         if vport.port_no is not None and vport.port_no != old.port_no:
             why.append("port_no %d -> %d" % (old.port_no, vport.port_no))
         elif vport.port_no is None and asked.get(old.port_no, vport.name) != vport.name:
@@ -307,8 +310,23 @@ def _numbers(want: Datapath, have_vports: Dict[str, Vport]) -> Tuple[Dict[str, i
     pending = [Vport(vport.name, vport.type, vport.port, chosen.get(vport.name, vport.port_no))
                for vport in want.vports.values()]
     taken = set(vport.port_no for vport in have_vports.values())
-    where = join(join("datapaths", want.name), "vports")
     return assign_port_numbers(pending, taken, where), replaced
+
+
+def _check_replaceable(old: Vport, new: Vport, where: str) -> None:
+    """A netdev vport's device is not the datapath's: detaching it leaves it
+    there, and removing any other vport deletes its device. Neither can
+    become the other under the same name."""
+    if old.type == new.type or "netdev" not in (old.type, new.type):
+        return
+    if old.type == "netdev":
+        reason = ("vport %s is a netdev vport now: detaching it leaves its device, which "
+                  "then holds the name a %s vport needs" % (old.name, new.type))
+    else:
+        reason = ("vport %s is a %s vport now: removing it deletes its device, so there is "
+                  "no device left to attach as a netdev vport" % (old.name, old.type))
+    raise DocumentError(join(where, "type"), new.type, reason + "; rename the vport, or "
+                        "remove it in a first document")
 
 
 def _link(steps: _Steps, datapath: str, device: str, have, want) -> None:
