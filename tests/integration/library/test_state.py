@@ -2,10 +2,10 @@
 made against real datapaths (built with the client, and by ovs-dpctl)."""
 
 import json
-import subprocess
 import uuid
 
 import pytest
+from conftest import run
 
 from vswitch_odp import Client, errors
 from vswitch_odp.state import formats
@@ -17,24 +17,19 @@ from vswitch_odp.state.show import show
 FORMATS = ["json"] + (["yaml"] if formats.have_yaml() else [])
 
 
-def run(*argv, check=True):
-    return subprocess.run(list(argv), check=check, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
 def unique(prefix):
     return prefix + uuid.uuid4().hex[:6]
 
 
 @pytest.fixture
 def client(kernel):
-    with Client() as c:
-        yield c
+    with Client() as odp:
+        yield odp
 
 
 @pytest.fixture
 def datapaths(client):
-    """Factory of datapath names, each deleted at teardown if it exists."""
+    """Factory of new datapath names; those that exist at teardown are deleted."""
     names = []
 
     def make(prefix="st"):

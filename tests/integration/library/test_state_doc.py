@@ -5,9 +5,9 @@ import contextlib
 import io
 import os
 import re
-import subprocess
 
 import pytest
+from conftest import run
 
 from vswitch_odp import Client, errors
 from vswitch_odp.state import formats
@@ -26,11 +26,6 @@ EXAMPLES = re.findall(r"```python\n(.*?)```", TEXT, re.S)
 PRINTS = re.findall(r"```python\n([^`]*)```\n\nprints\n\n((?:    [^\n]*\n)+)", TEXT, re.S)
 needs_yaml = pytest.mark.skipif(not formats.have_yaml(), reason="the full example is YAML, "
                                 "and PyYAML is not installed in this venv")
-
-
-def run(*argv):
-    return subprocess.run(list(argv), check=True, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def test_the_doc_has_examples():
@@ -70,7 +65,7 @@ def tap():
     """The full example's netdev vport: an existing device, as a VM's tap is."""
     run("ip", "link", "add", "vm1-tap", "type", "veth", "peer", "name", "vm1-peer")
     yield "vm1-tap"
-    subprocess.run(["ip", "link", "delete", "vm1-tap"], check=False)
+    run("ip", "link", "delete", "vm1-tap", check=False)
 
 
 def build(client, document):
