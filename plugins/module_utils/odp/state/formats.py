@@ -76,7 +76,7 @@ def dump(data: Any, fmt: str = "yaml") -> str:
         raise DocumentError("format", fmt, "must be yaml or json")
     if yaml is None:
         raise DocumentError("format", fmt, YAML_HINT)
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+    return yaml.dump(data, Dumper=_DUMPER, sort_keys=False, default_flow_style=False,
                      width=YAML_WIDTH, allow_unicode=True)
 
 
@@ -97,8 +97,12 @@ def _unique_pairs(items):
 
 
 if yaml is not None:
-    class _UniqueKeyLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
-        """SafeLoader refusing a key given twice in one mapping."""
+    # libyaml's parser and emitter when PyYAML has them: ten times faster.
+    _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+    class _UniqueKeyLoader(_SAFE_LOADER):  # pylint: disable=too-many-ancestors
+        """The safe loader, refusing a key given twice in one mapping."""
 
         def construct_mapping(self, node, deep=False):
             seen = set()
@@ -109,10 +113,4 @@ if yaml is not None:
                     raise _TwiceGiven(key, "line %d, column %d" % (mark.line + 1,
                                                                    mark.column + 1))
                 seen.add(key)
-            return yaml.SafeLoader.construct_mapping(self, node, deep=deep)
-
-    class _Dumper(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
-        """Lists indented under their key, as people write them."""
-
-        def increase_indent(self, flow=False, indentless=False):
-            return yaml.SafeDumper.increase_indent(self, flow, False)
+            return _SAFE_LOADER.construct_mapping(self, node, deep=deep)
