@@ -74,8 +74,8 @@ def test_to_dict_reads_back_to_the_same_document():
 
 
 def test_empty_values_are_empty_sections():
-    document = parse_document({"version": 1, "datapaths": {"a": None, "b": {"vports": None,
-                                                                           "flows": None}}})
+    empty = {"vports": None, "flows": None}
+    document = parse_document({"version": 1, "datapaths": {"a": None, "b": empty}})
     assert document.datapaths["a"].vports == {} and document.datapaths["a"].flows() == []
     assert parse_document({"version": 1}).datapaths == {}
 

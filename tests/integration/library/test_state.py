@@ -351,11 +351,10 @@ def test_flow_plan_of_an_unchanged_show_is_empty(client, datapaths):
     dp = datapaths()
     client.create_datapath(dp)
     port = client.create_vport(dp, unique("m"), "internal").port_no
-    entries = [{"key": "in_port(%d),eth(src=02:00:00:%02x:%02x:01),eth_type(0x0800),"
-                "ipv4(dst=10.%d.%d.0/255.255.255.0)" % (port, i // 256, i % 256, i // 256,
-                                                         i % 256),
-                "actions": "set(tunnel(tun_id=%#x,dst=198.18.0.%d,ttl=64)),%d"
-                % (i, i % 250 + 1, port)} for i in range(2000)]
+    key = "in_port(%d),eth(src=02:00:00:%02x:%02x:01),eth_type(0x0800),ipv4(dst=10.%d.%d.0/24)"
+    actions = "set(tunnel(tun_id=%#x,dst=198.18.0.%d,ttl=64)),%d"
+    entries = [{"key": key % (port, i // 256, i % 256, i // 256, i % 256),
+                "actions": actions % (i, i % 250 + 1, port)} for i in range(2000)]
     flows = Datapath(dp, entries=entries).flows({dp: 0})
     assert not any(client.put_flows(dp, flows))
     current = show(client, [dp])

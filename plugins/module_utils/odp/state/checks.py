@@ -24,7 +24,7 @@ class DocumentError(errors.ValidationError):
 
     def __init__(self, field: str, value: Any, reason: str) -> None:
         errors.ValidationError.__init__(self, field, value, reason)
-        errors.OdpError.__init__(self, "%s: invalid value %s: %s" % (field, brief(value), reason))
+        self.args = ("%s: invalid value %s: %s" % (field, brief(value), reason),)
 
 
 def brief(value: Any) -> str:

@@ -238,8 +238,8 @@ def _datapath(name: str, spec: Any, where: str) -> Datapath:
     field = join(where, "vports")
     for vport_name, vport in mapping(spec.get("vports"), field, "vport names to vports").items():
         vports[vport_name] = _vport(vport_name, vport, join(field, vport_name))
-    entries = sequence(spec.get("flows"), join(where, "flows"), "flows (match or key, and "
-                                                                 "actions)")
+    entries = sequence(spec.get("flows"), join(where, "flows"),
+                       "flows (match or key, and actions)")
     for index, entry in enumerate(entries):
         _check_entry(entry, join(join(where, "flows"), index))
     return Datapath(name, True, link, vports, entries)
