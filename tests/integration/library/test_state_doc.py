@@ -117,7 +117,7 @@ def test_the_errors_the_doc_quotes():
         with pytest.raises(errors.ValidationError) as caught:
             parse_document(document)
         raised.append(str(caught.value))
-    for text in ("version: 1\ndatapaths: [\n", b"\x00\x01\x02"):
+    for text in ("version: 1\ndatapaths:\n  ovl: {}\n  ovl: {}\n", b"\x00\x01\x02"):
         with pytest.raises(errors.ValidationError) as caught:
             formats.load(text, "s.yml")
         raised.append(str(caught.value))
