@@ -14,16 +14,19 @@ version_added: 0.1.0
 description:
   - Gives existing network interfaces, typically the internal ports of an Open vSwitch datapath,
     their MAC address, MTU and exactly the listed IP addresses, and brings them up.
-  - Helper of the C(vswitch.odp.vxlan_overlay) role. Link-local IPv6 addresses are left alone;
+  - Helper of the C(vswitch.odp.vxlan_overlay) role. Link-local addresses are left alone;
     every other address not listed is removed.
-  - Uses iproute2 (C(ip -json)), with one C(ip -batch) for all the changes.
+  - Talks rtnetlink directly (pyroute2), with the link settings code of the vswitch.odp library
+    that state documents use too (docs/state.md).
 author:
   - vswitch.odp contributors (@vswitch)
 requirements:
-  - iproute2 with JSON output (C(ip -json), iproute2 4.14 or later)
+  - pyroute2 0.7.2 or newer on the managed host (Debian C(python3-pyroute2), or C(pip install pyroute2)).
+notes:
+  - "The module needs root or C(CAP_NET_ADMIN) on the managed host (use C(become: true))."
 attributes:
   check_mode:
-    description: Can run in check mode and reports the C(ip -batch) lines it would run.
+    description: Can run in check mode and reports the changes it would make as C(ip -batch) lines.
     support: full
   diff_mode:
     description: Returns the links' state before and after the change when run with C(--diff).
@@ -44,10 +47,10 @@ options:
         type: str
         required: true
       mac:
-        description: The MAC address.
+        description: The MAC address, unicast and not zero. Quote it in YAML.
         type: str
       mtu:
-        description: The MTU.
+        description: The MTU, from 68 to 65535.
         type: int
       addresses:
         description: Every address the link should carry, in CIDR form.
@@ -64,94 +67,72 @@ EXAMPLES = r"""
         mac: "02:00:00:00:00:01"
         mtu: 1450
         addresses: [10.10.0.1/24]
+  become: true
 """
 
 RETURN = r"""
 commands:
-  description: The C(ip -batch) lines run (or that would run in check mode).
+  description: The changes made (or that would be made in check mode), as the equivalent C(ip -batch) lines.
   returned: always
   type: list
   elements: str
   sample: ["link set dev red address 02:00:00:00:00:01 mtu 1450 up", "address add 10.10.0.1/24 dev red"]
 """
 
-import ipaddress
 import json
+import traceback
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.vswitch.odp.plugins.module_utils.odp_module import OdpModule
 
-
-def _state(link):
-    """The managed part of one ``ip -json address`` entry."""
-    addresses = sorted(
-        "%s/%d" % (a["local"], a["prefixlen"]) for a in link.get("addr_info", [])
-        if a.get("family") in ("inet", "inet6") and a.get("scope") != "link")
-    return {"mac": link.get("address"), "mtu": link.get("mtu"), "up": "UP" in link.get("flags", []),
-            "addresses": addresses}
-
-
-def _commands(name, have, want):
-    """``ip -batch`` lines taking link NAME from HAVE (None: missing) to WANT."""
-    settings = []
-    if have is None or want["mac"] and have["mac"] != want["mac"]:
-        settings += ["address", want["mac"]] if want["mac"] else []
-    if have is None or want["mtu"] and have["mtu"] != want["mtu"]:
-        settings += ["mtu", str(want["mtu"])] if want["mtu"] else []
-    if have is None or not have["up"]:
-        settings.append("up")
-    commands = ["link set dev %s %s" % (name, " ".join(settings))] if settings else []
-    current = set(have["addresses"]) if have else set()
-    commands += ["address del %s dev %s" % (a, name) for a in sorted(current - set(want["addresses"]))]
-    commands += ["address add %s dev %s" % (a, name) for a in want["addresses"] if a not in current]
-    return commands
-
-
-def _want(module, link):
-    addresses = []
-    for text in link["addresses"]:
-        try:
-            iface = ipaddress.ip_interface(text)
-        except ValueError:
-            module.fail_json(msg="link %s: addresses: %r is not an address in CIDR form" % (link["name"], text))
-        addresses.append(str(iface))
-    mac = link["mac"].lower() if link["mac"] else None
-    return {"mac": mac, "mtu": link["mtu"], "up": True, "addresses": sorted(set(addresses))}
+try:
+    from ansible_collections.vswitch.odp.plugins.module_utils.odp.state import links as odp_links
+    from ansible_collections.vswitch.odp.plugins.module_utils.odp.state.checks import ifname
+except ImportError:
+    odp_links = ifname = None
+    LINKS_IMPORT_ERROR = traceback.format_exc()
+else:
+    LINKS_IMPORT_ERROR = None
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(links=dict(type="list", elements="dict", required=True, options=dict(
+    module = OdpModule(argument_spec=dict(
+        links=dict(type="list", elements="dict", required=True, options=dict(
             name=dict(type="str", required=True),
             mac=dict(type="str"),
             mtu=dict(type="int"),
             addresses=dict(type="list", elements="str", default=[]),
-        ))),
-        supports_check_mode=True,
-    )
-    ip = module.get_bin_path("ip", required=True)
-    rc, out, err = module.run_command([ip, "-json", "address", "show"])
-    if rc != 0:
-        module.fail_json(msg="ip -json address show failed: %s" % err.strip())
-    existing = dict((link["ifname"], _state(link)) for link in json.loads(out or "[]"))
+        )),
+    ))
+    if LINKS_IMPORT_ERROR is not None:
+        module.fail_json(msg="the vswitch.odp library failed to import on the managed host",
+                         exception=LINKS_IMPORT_ERROR)
+    module.run(ensure_links)
 
-    commands, before, after = [], {}, {}
-    for link in module.params["links"]:
-        name = link["name"]
-        want = _want(module, link)
+
+def ensure_links(module, _client):
+    wanted = []
+    for index, link in enumerate(module.params["links"]):
+        where = "links[%d]" % index
+        name = ifname(link["name"], where + ".name")
+        # The role's links are always up; mac and mtu only when given.
+        settings = dict((field, link[field]) for field in ("mac", "mtu", "addresses"))
+        wanted.append((name, odp_links.check_link(dict(settings, up=True), where)))
+    existing = odp_links.read_links([name for name, _want in wanted])
+    changes, before, after = [], {}, {}
+    for name, want in wanted:
         have = existing.get(name)
         if have is None and not module.check_mode:
-            module.fail_json(msg="link %s does not exist (its datapath port should have created it)" % name)
-        commands += _commands(name, have, want)
+            module.fail_json(msg="link %s does not exist (its datapath port should have created it)"
+                             % name)
+        change = odp_links.LinkChange(name, have, want)
+        changes.append(change)
         before[name] = have
-        after[name] = dict(want, mac=want["mac"] or (have or {}).get("mac"), mtu=want["mtu"] or (have or {}).get("mtu"))
-
-    if commands and not module.check_mode:
-        rc, _out, err = module.run_command([ip, "-batch", "-"], data="\n".join(commands))
-        if rc != 0:
-            module.fail_json(msg="ip -batch failed: %s" % err.strip(), commands=commands)
-    module.exit_json(changed=bool(commands), commands=commands,
-                     diff=dict(before=json.dumps(before, indent=2, sort_keys=True) + "\n",
-                               after=json.dumps(after, indent=2, sort_keys=True) + "\n"))
+        after[name] = change.after()
+    commands = [line for change in changes for line in change.commands()]
+    module.result["commands"] = commands
+    module.converge(json.dumps(before, indent=2, sort_keys=True) + "\n",
+                    json.dumps(after, indent=2, sort_keys=True) + "\n",
+                    lambda: odp_links.apply_links(changes), changed=bool(commands))
 
 
 if __name__ == "__main__":
