@@ -213,7 +213,7 @@ def test_a_failed_restore_says_so():
     current = declared(ARP_P1)
     client = FakeClient(current, refuse=lambda flow: flow.key.get("in_port") in (1, 3))
     plan = flowplan.plan_flows(current, declared({"match": {"in_port": "p3"}, "actions": []}),
-                         purge=True)
+                               purge=True)
     with pytest.raises(errors.KernelRejected) as info:
         flowplan.apply_or_restore(client, "dp", current, plan, NAMES)
     assert "restoring the flow table failed" in str(info.value)
