@@ -2,12 +2,14 @@
 
 import ast
 import os
-import tomllib
 
 import pytest
+import tomllib
 import yaml
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# The license: LICENSE holds its text.
+SPDX = "GPL-3.0-or-later"
 
 
 def repo_path(*parts):

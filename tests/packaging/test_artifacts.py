@@ -15,15 +15,14 @@ import tarfile
 import zipfile
 
 import pytest
+from conftest import REPO, SPDX, library_version, read_text, repo_path
 
-from conftest import REPO, library_version, read_text, repo_path
-
-SPDX = "GPL-3.0-or-later"
 # What a checkout grows and a release must not carry.
 LEFTOVER = re.compile(
     r"(^|/)(\.venv[^/]*|dist|build|\.sandbox|__pycache__|\.pytest_cache|\.hypothesis|"
     r"\.mypy_cache|\.ruff_cache|\.ansible|\.git|\.ci|[^/]*\.egg-info|output)(/|$)"
-    r"|\.pyc$|\.whl$|\.tar\.gz$|\.plugin-cache\.yaml$")
+    r"|\.pyc$|\.whl$|\.tar\.gz$|\.plugin-cache\.yaml$"
+)
 GUIDES = sorted(os.path.basename(p)[:-3] for p in glob.glob(repo_path("docs", "*.md")))
 
 
@@ -32,10 +31,20 @@ def run(argv, **kwargs):
     env = dict(os.environ)
     for name in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME"):
         env.pop(name, None)
-    result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            universal_newlines=True, env=env, check=False, **kwargs)
-    assert result.returncode == 0, "%s: exit %d\n%s" % (" ".join(argv), result.returncode,
-                                                         result.stdout[-4000:])
+    result = subprocess.run(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        check=False,
+        **kwargs,
+    )
+    assert result.returncode == 0, "%s: exit %d\n%s" % (
+        " ".join(argv),
+        result.returncode,
+        result.stdout[-4000:],
+    )
     return result.stdout
 
 
@@ -64,25 +73,41 @@ def test_the_tarball_holds_no_build_leftovers(members):
     assert sorted(name for name in members if LEFTOVER.search(name)) == []
     # Every file is one git knows (tracked, or new and not ignored), or one
     # the build makes: the manifests and the docsite's rendered guides.
-    known = set(run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-                    cwd=REPO).splitlines())
+    known = set(
+        run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO
+        ).splitlines()
+    )
     made = {"MANIFEST.json", "FILES.json"} | {"docs/docsite/rst/%s.rst" % g for g in GUIDES}
     files = {name for name, member in members.items() if member.isfile()}
     assert sorted(files - known - made) == []
 
 
 def test_the_tarball_holds_the_release(tarball, members):
-    wanted = ["LICENSE", "README.md", "CHANGELOG.md", "changelogs/changelog.yaml",
-              "meta/runtime.yml", "docs/docsite/extra-docs.yml",
-              "plugins/module_utils/odp/__main__.py", "Makefile", "tests/sandbox/run",
-              "tests/sanity/ignore-2.18.txt", "tests/sanity/ignore-2.19.txt"]
+    wanted = [
+        "LICENSE",
+        "README.md",
+        "CHANGELOG.md",
+        "changelogs/changelog.yaml",
+        "meta/runtime.yml",
+        "docs/docsite/extra-docs.yml",
+        "plugins/module_utils/odp/__main__.py",
+        "Makefile",
+        "tests/sandbox/run",
+        "tests/sanity/ignore-2.18.txt",
+        "tests/sanity/ignore-2.19.txt",
+    ]
     wanted += ["docs/docsite/rst/%s.rst" % guide for guide in GUIDES]
     assert [name for name in wanted if name not in members] == []
     with tarfile.open(tarball) as tar:
         info = json.load(tar.extractfile(members["MANIFEST.json"]))["collection_info"]
     assert (info["version"], info["license"], info["license_file"]) == (
-        library_version(), [SPDX], None)
-    assert os.path.getsize(tarball) < 400 * 1024, "the tarball grew: %d bytes" % os.path.getsize(tarball)
+        library_version(),
+        [SPDX],
+        None,
+    )
+    size = os.path.getsize(tarball)
+    assert size < 400 * 1024, "the tarball grew: %d bytes" % size
 
 
 def test_the_wheel_metadata(wheel, pyproject):
@@ -107,16 +132,23 @@ def minimum_python(pyproject):
     version = re.fullmatch(r">=(3\.\d+)", pyproject["project"]["requires-python"]).group(1)
     candidates = [shutil.which("python" + version)]
     root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    candidates += sorted(glob.glob(os.path.join(root, "versions", version + ".*", "bin",
-                                                "python" + version)))
+    candidates += sorted(
+        glob.glob(os.path.join(root, "versions", version + ".*", "bin", "python" + version))
+    )
     for candidate in filter(None, candidates):
-        probe = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               universal_newlines=True, check=False)
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            check=False,
+        )
         if probe.returncode == 0 and probe.stdout.strip() == version:
             return candidate
-    pytest.fail("no Python %s here (requires-python's minimum): checked %s"
-                % (version, ", ".join(filter(None, candidates)) or "PATH and pyenv"))
+    pytest.fail(
+        "no Python %s here (requires-python's minimum): checked %s"
+        % (version, ", ".join(filter(None, candidates)) or "PATH and pyenv")
+    )
     return None
 
 
@@ -143,15 +175,18 @@ def test_odp_runs_from_the_wheel(installed):
 
 def test_the_wheel_is_the_library(installed):
     python, scratch = installed
-    version, location = run([python, "-c", "import vswitch_odp as v; print(v.__version__); print(v.__file__)"],
-                            cwd=scratch).split()
+    where = "import vswitch_odp as v; print(v.__version__); print(v.__file__)"
+    version, location = run([python, "-c", where], cwd=scratch).split()
     assert version == library_version()
     assert location.startswith(scratch + os.sep)
     # Every module compiles and imports on this Python, not only those --help uses.
     run([python, "-m", "compileall", "-q", os.path.dirname(location)], cwd=scratch)
-    run([python, "-c", "import importlib, pkgutil, vswitch_odp\n"
-                       "for m in pkgutil.iter_modules(vswitch_odp.__path__):\n"
-                       "    importlib.import_module('vswitch_odp.' + m.name)"], cwd=scratch)
+    import_all = (
+        "import importlib, pkgutil, vswitch_odp\n"
+        "for m in pkgutil.iter_modules(vswitch_odp.__path__):\n"
+        "    importlib.import_module('vswitch_odp.' + m.name)"
+    )
+    run([python, "-c", import_all], cwd=scratch)
 
 
 @pytest.mark.parametrize("installed", ["minimum"], indirect=True)

@@ -7,10 +7,7 @@ import os
 import re
 
 import trove_classifiers
-
-from conftest import library_version, read_text, read_yaml, repo_path
-
-SPDX = "GPL-3.0-or-later"
+from conftest import SPDX, library_version, read_text, read_yaml, repo_path
 
 
 def requirement_pin(path, package):
@@ -31,7 +28,8 @@ def test_one_version(galaxy, pyproject):
     assert "version" not in pyproject["project"]
     assert "version" in pyproject["project"]["dynamic"]
     assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {
-        "attr": "vswitch_odp.__version__"}
+        "attr": "vswitch_odp.__version__"
+    }
 
 
 def test_the_changelog_has_the_version():
@@ -43,7 +41,9 @@ def test_the_changelog_has_the_version():
 def test_one_license(galaxy, pyproject):
     text = read_text("LICENSE")
     assert text.split("\n", 2)[:2] == [
-        " " * 20 + "GNU GENERAL PUBLIC LICENSE", " " * 23 + "Version 3, 29 June 2007"]
+        " " * 20 + "GNU GENERAL PUBLIC LICENSE",
+        " " * 23 + "Version 3, 29 June 2007",
+    ]
     assert "END OF TERMS AND CONDITIONS" in text  # the whole text, not a summary
     assert galaxy["license"] == [SPDX]
     assert "license_file" not in galaxy  # exclusive with license
@@ -66,7 +66,8 @@ def test_classifiers_are_pypis(pyproject):
     assert [c for c in classifiers if c not in trove_classifiers.classifiers] == []
     # setuptools refuses License classifiers next to a license expression;
     # Python version classifiers would state the minimum a second time.
-    assert [c for c in classifiers if c.startswith(("License ::", "Programming Language :: Python :: 3."))] == []
+    restated = ("License ::", "Programming Language :: Python :: 3.")
+    assert [c for c in classifiers if c.startswith(restated)] == []
 
 
 def test_one_ansible_core_range():
@@ -85,7 +86,9 @@ def test_one_ansible_core_range():
     # The Makefile makes the oldest's venv; each tested ansible-core has its
     # sanity ignore file, and no other version has one.
     assert "VENV_OLDEST := .venv-ansible-%s" % oldest in read_text("Makefile")
-    ignores = sorted(os.path.basename(p) for p in glob.glob(repo_path("tests", "sanity", "ignore-*.txt")))
+    ignores = sorted(
+        os.path.basename(path) for path in glob.glob(repo_path("tests", "sanity", "ignore-*.txt"))
+    )
     assert ignores == sorted(["ignore-%s.txt" % oldest, "ignore-%s.txt" % newest])
 
 
