@@ -5,22 +5,39 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 VENV07 := .venv-pyroute2-0.7
-APT_PACKAGES := user-mode-linux kmod iproute2 iputils-ping tcpdump openvswitch-switch
+# The oldest ansible-core of the supported range (meta/runtime.yml); .venv
+# has the newest.
+VENV_OLDEST := .venv-ansible-2.18
+APT_PACKAGES := user-mode-linux kmod iproute2 iputils-ping tcpdump openvswitch-switch pandoc
 COLLECTION_LINK := $(VENV)/collections/ansible_collections/vswitch/odp
 SANDBOX := tests/sandbox/run
+# The tools find ansible-doc and ansible-playbook on PATH.
+TOOLS := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+# The rules `ruff check` adds in `make lint-strict`, for the code-wide sweep
+# to fix and then move into pyproject.toml's [tool.ruff.lint] select; %
+# formatting (UP031) stays, as in logging calls and Ansible's own code.
+RUFF_STRICT := --extend-select I,UP,B,C4,SIM,RET,PERF,ISC,RUF,E501 --ignore UP031
 
-.PHONY: help setup apt-packages test bench sandbox demo clean distclean
+.PHONY: help setup apt-packages test bench sandbox demo clean distclean \
+	lint lint-yaml lint-ansible lint-ruff lint-changelog lint-docs lint-strict \
+	changelog docsite wheel collection
 
 help:
-	@echo "make setup      install system packages and the venvs (idempotent, fast when done)"
-	@echo "make test       unit tests (both venvs) + kernel tests in the sandbox kernel"
-	@echo "make demo       the vxlan_overlay role over three namespace hosts in the sandbox kernel"
-	@echo "make sandbox    interactive root shell in the sandbox kernel"
-	@echo "make bench      tests/bench/run.py and tests/bench/role.py in the sandbox kernel"
-	@echo "make clean      remove .sandbox and build leftovers (keeps venvs)"
-	@echo "make distclean  clean + remove the venvs"
+	@echo "make setup       install system packages and the venvs (idempotent, fast when done)"
+	@echo "make test        lint, unit tests (three venvs), packaging, kernel tests and ansible tests"
+	@echo "make lint        yamllint, ansible-lint, ruff check, the changelog and the docsite lint"
+	@echo "make lint-strict ruff format --check, the stricter ruff rules and mypy (not in make test yet)"
+	@echo "make changelog   CHANGELOG.md from changelogs/ (docs/releasing.md)"
+	@echo "make wheel       the Python package, in dist/"
+	@echo "make collection  the collection tarball, in dist/ (with the docsite's guides)"
+	@echo "make demo        the vxlan_overlay role over three namespace hosts in the sandbox kernel"
+	@echo "make sandbox     interactive root shell in the sandbox kernel"
+	@echo "make bench       tests/bench/run.py and tests/bench/role.py in the sandbox kernel"
+	@echo "make clean       remove .sandbox and build leftovers (keeps venvs)"
+	@echo "make distclean   clean + remove the venvs"
 
-setup: apt-packages $(VENV)/.setup-stamp $(VENV07)/.setup-stamp $(COLLECTION_LINK)
+setup: apt-packages $(VENV)/.setup-stamp $(VENV07)/.setup-stamp $(VENV_OLDEST)/.setup-stamp \
+	$(COLLECTION_LINK)
 
 # dpkg-query is fast; apt-get only runs when something is missing.
 apt-packages:
@@ -32,22 +49,26 @@ apt-packages:
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	fi
 
-# Stamps live inside the venvs, so removing a venv re-triggers its setup.
+# $(call make-venv,DIR,REQUIREMENTS): the venv, its requirements, the project
+# editable. The stamp lives inside the venv, so removing a venv re-triggers
+# its setup.
+define make-venv
+	@echo "== setting up $(1)"
+	test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install -q --upgrade pip
+	$(1)/bin/python -m pip install -q -r $(2)
+	$(1)/bin/python -m pip install -q -e .
+	touch $(1)/.setup-stamp
+endef
+
 $(VENV)/.setup-stamp: pyproject.toml requirements-dev.txt
-	@echo "== setting up $(VENV)"
-	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -r requirements-dev.txt
-	$(VENV)/bin/python -m pip install -q -e .
-	touch $@
+	$(call make-venv,$(VENV),requirements-dev.txt)
 
 $(VENV07)/.setup-stamp: pyproject.toml requirements-pyroute2-0.7.txt
-	@echo "== setting up $(VENV07)"
-	test -x $(VENV07)/bin/python || $(PYTHON) -m venv $(VENV07)
-	$(VENV07)/bin/python -m pip install -q --upgrade pip
-	$(VENV07)/bin/python -m pip install -q -r requirements-pyroute2-0.7.txt
-	$(VENV07)/bin/python -m pip install -q -e .
-	touch $@
+	$(call make-venv,$(VENV07),requirements-pyroute2-0.7.txt)
+
+$(VENV_OLDEST)/.setup-stamp: pyproject.toml requirements-ansible-2.18.txt
+	$(call make-venv,$(VENV_OLDEST),requirements-ansible-2.18.txt)
 
 # ansible.cfg points collections_path at .venv/collections.
 $(COLLECTION_LINK): | $(VENV)/.setup-stamp
@@ -56,6 +77,50 @@ $(COLLECTION_LINK): | $(VENV)/.setup-stamp
 
 test: setup
 	tests/run-all
+
+# Every lint runs (make -k lint) and each failure is reported.
+lint: lint-yaml lint-ansible lint-ruff lint-changelog lint-docs
+
+lint-yaml: setup
+	$(VENV)/bin/yamllint --strict .
+
+lint-ansible: setup
+	$(TOOLS) $(VENV)/bin/ansible-lint
+
+lint-ruff: setup
+	$(VENV)/bin/ruff check .
+
+# The fragments are valid and CHANGELOG.md is what they make.
+lint-changelog: setup
+	$(TOOLS) $(VENV)/bin/antsibull-changelog lint
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(TOOLS) $(VENV)/bin/antsibull-changelog generate --output "$$tmp/CHANGELOG.md" --output-format md && \
+	if ! diff -u CHANGELOG.md "$$tmp/CHANGELOG.md"; then \
+	  echo "CHANGELOG.md is not what changelogs/ makes: run make changelog" >&2; exit 1; fi
+
+lint-docs: setup docsite
+	$(TOOLS) $(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs $(COLLECTION_LINK)
+
+# Not in make test yet: the code-wide sweep (ruff format, types) switches
+# these on by adding lint-strict to lint.
+lint-strict: setup
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check $(RUFF_STRICT) .
+	$(VENV)/bin/mypy
+
+changelog: setup
+	$(TOOLS) $(VENV)/bin/antsibull-changelog lint
+	$(TOOLS) $(VENV)/bin/antsibull-changelog generate
+
+docsite: apt-packages
+	docs/docsite/render
+
+# Build isolation, as a user's `pip wheel .` does (setuptools from PyPI).
+wheel: setup
+	$(VENV)/bin/python -m pip wheel -q --no-deps -w dist .
+
+collection: setup docsite
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path dist .
 
 bench: setup
 	@if [ -f tests/bench/run.py ]; then \
@@ -72,9 +137,10 @@ demo: setup
 
 clean:
 	rm -rf .sandbox build dist *.egg-info plugins/module_utils/odp/*.egg-info \
-	  .pytest_cache .hypothesis tests/output vswitch-odp-*.tar.gz
+	  .pytest_cache .hypothesis .ruff_cache .mypy_cache tests/output vswitch-odp-*.tar.gz \
+	  docs/docsite/rst changelogs/.plugin-cache.yaml
 	find . -path ./.venv -prune -o -path './.venv-*' -prune -o \
 	  -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) $(VENV07)
+	rm -rf $(VENV) $(VENV07) $(VENV_OLDEST)

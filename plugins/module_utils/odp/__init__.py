@@ -12,6 +12,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
+# The one version: pyproject.toml reads it; galaxy.yml must say the same (tests/packaging).
+__version__ = "0.1.0"
+
 from . import errors
 from .client import Client, Datapath, Vport
 from .text import (actions_from_list, format_actions, format_flow, format_key,

@@ -1,4 +1,5 @@
-"""The examples of docs/library.md run as written, against the real kernel."""
+"""The examples of docs/library.md and of the package's README (PyPI's page)
+run as written, against the real kernel."""
 
 import contextlib
 import io
@@ -9,13 +10,23 @@ import pytest
 
 from vswitch_odp import Client, errors
 
-DOC = os.path.join(os.path.dirname(__file__), "..", "..", "..", "docs", "library.md")
-with open(DOC) as handle:
-    EXAMPLES = re.findall(r"```python\n(.*?)```", handle.read(), re.S)
+REPO = os.path.join(os.path.dirname(__file__), "..", "..", "..")
+DOC = os.path.join(REPO, "docs", "library.md")
+PACKAGE_README = os.path.join(REPO, "README-pypi.md")
 
 
-def test_the_doc_has_examples():
-    assert len(EXAMPLES) >= 5
+def python_examples(path):
+    with open(path) as handle:
+        return [(path, source) for source in re.findall(r"```python\n(.*?)```", handle.read(), re.S)]
+
+
+EXAMPLES = python_examples(DOC) + python_examples(PACKAGE_README)
+
+
+def test_the_docs_have_examples():
+    paths = [example[0] for example in EXAMPLES]
+    assert paths.count(DOC) >= 5
+    assert PACKAGE_README in paths
 
 
 @pytest.fixture(autouse=True)
@@ -29,9 +40,11 @@ def no_doc_datapath_left():
             pass
 
 
-@pytest.mark.parametrize("source", EXAMPLES, ids=lambda s: s.splitlines()[-2].strip()[:40])
-def test_example_runs(source):
+@pytest.mark.parametrize("path, source", EXAMPLES,
+                         ids=[os.path.basename(path) + ":" + source.splitlines()[-2].strip()[:40]
+                              for path, source in EXAMPLES])
+def test_example_runs(path, source):
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        exec(compile(source, DOC, "exec"), {})  # pylint: disable=exec-used
+        exec(compile(source, path, "exec"), {})  # pylint: disable=exec-used
     assert printed.getvalue().strip(), "an example shows what it does"
