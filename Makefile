@@ -8,7 +8,7 @@ VENV07 := .venv-pyroute2-0.7
 # The oldest ansible-core of the supported range (meta/runtime.yml); .venv
 # has the newest.
 VENV_OLDEST := .venv-ansible-2.18
-APT_PACKAGES := user-mode-linux kmod iproute2 iputils-ping tcpdump openvswitch-switch pandoc
+APT_PACKAGES := user-mode-linux kmod iproute2 iputils-ping tcpdump openvswitch-switch pandoc zsh
 COLLECTION_LINK := $(VENV)/collections/ansible_collections/vswitch/odp
 SANDBOX := tests/sandbox/run
 # The tools find ansible-doc and ansible-playbook on PATH.

@@ -18,7 +18,7 @@ from typing import Dict, List, Optional, Tuple
 
 from ..text import flags as flow_options
 from ..text import format_actions, format_key, format_ufid, parse_ufid
-from ..errors import NoSuchDatapath, NoSuchFlow, OdpError, ValidationError
+from ..errors import NoSuchDatapath, NoSuchFlow, OdpError
 from ..flows import Flow
 from ..netlink import error_for
 from .output import emit, emit_json, quote, say
