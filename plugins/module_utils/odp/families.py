@@ -195,6 +195,3 @@ class CtLimitFamily(Family):
         (1, "zone_limits", ZoneLimits()),
     ])
 
-
-FAMILIES = (DatapathFamily, VportFamily, FlowFamily, PacketFamily, MeterFamily,
-            CtLimitFamily)
