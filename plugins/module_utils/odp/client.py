@@ -17,7 +17,6 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import array
 import errno
-import re
 import struct
 
 from . import errors, tunnels, upcalls
@@ -27,6 +26,7 @@ from .ct_limits import CtLimits
 from .families import DatapathFamily, FlowFamily, VportFamily
 from .flows import DP_MAX_PORTS, Flow, complete_key, validate_flow
 from .meters import Meters
+from .names import check_ifname
 from .netlink import NLM_F_CREATE, NLM_F_ECHO, Transport
 from .text import format_key, format_ufid
 from .vport_events import VportEvents
@@ -40,8 +40,6 @@ DP = DatapathFamily
 VP = VportFamily
 FL = FlowFamily
 
-# An interface name: what the kernel's dev_valid_name() accepts (IFNAMSIZ 16).
-_IFNAME = re.compile(r"^[^/:\s]{1,15}$")
 VPORT_TYPES = ("netdev", "internal", "vxlan", "geneve", "gre")
 TUNNEL_TYPES = ("vxlan", "geneve", "gre")
 PUT_MODES = ("upsert", "create", "modify")
@@ -149,13 +147,6 @@ def _possible_cpus():
     return max(int(part.split("-")[-1]) for part in text.split(",")) + 1
 
 
-def _check_name(field, name):
-    if not isinstance(name, str) or not _IFNAME.match(name) or name in (".", ".."):
-        raise errors.ValidationError(field, name, "must be 1 to 15 characters without "
-                                     "'/', ':' or whitespace")
-    return name
-
-
 class Client:
     """Datapath, vport and flow operations on the kernel datapath.
 
@@ -199,7 +190,7 @@ class Client:
     def get_datapath(self, name):
         # type: (str) -> Datapath
         """The datapath ``name``; :class:`errors.NoSuchDatapath` when absent."""
-        _check_name("datapath", name)
+        check_ifname("datapath", name)
         ((ifindex, attrs),) = self.transport.request(
             DP, DP.CMD_GET, 0, DP.attrs.encode([("name", name)]), what="datapath %s" % name,
             missing=errors.NoSuchDatapath)
@@ -215,7 +206,7 @@ class Client:
         reply tells what the kernel accepted.  ``dispatch`` ``"per-vport"``
         skips per-CPU dispatch; ``"per-cpu"`` insists on it.
         """
-        _check_name("datapath", name)
+        check_ifname("datapath", name)
         if dispatch not in DISPATCH_FEATURES:
             raise errors.ValidationError("dispatch", dispatch, "must be per-cpu or per-vport")
         what = "datapath %s" % name
@@ -294,7 +285,7 @@ class Client:
         # type: (Union[str, Datapath], str) -> Vport
         """Vport ``name`` of a datapath; :class:`errors.NoSuchVport` when absent."""
         dp_name, ifindex = self._dp_index(datapath)
-        _check_name("vport", name)
+        check_ifname("vport", name)
         ((_ifindex, attrs),) = self.transport.request(
             VP, VP.CMD_GET, ifindex, VP.attrs.encode([("name", name)]),
             what="vport %s in datapath %s" % (name, dp_name), missing=errors.NoSuchVport)
@@ -303,7 +294,7 @@ class Client:
     def find_vport(self, name):
         # type: (str) -> Vport
         """Vport ``name`` in whichever datapath holds it."""
-        _check_name("vport", name)
+        check_ifname("vport", name)
         ((ifindex, attrs),) = self.transport.request(
             VP, VP.CMD_GET, 0, VP.attrs.encode([("name", name)]),
             what="vport %s" % name, missing=errors.NoSuchVport)
@@ -344,7 +335,7 @@ class Client:
     @staticmethod
     def _vport_request(name, vport_type, port, port_no, upcall_pids):
         """The attributes of a vport NEW request, input checked."""
-        _check_name("name", name)
+        check_ifname("name", name)
         if vport_type not in VPORT_TYPES:
             raise errors.ValidationError("type", vport_type, "must be one of %s"
                                          % ", ".join(VPORT_TYPES))
@@ -395,7 +386,7 @@ class Client:
         # type: (Union[str, Datapath], str, Sequence[int]) -> Vport
         """Set the netlink port ids that receive vport ``name``'s upcalls."""
         raw = _pids_bytes("upcall_pids", pids)
-        _check_name("vport", name)
+        check_ifname("vport", name)
         dp = self._dp(datapath)
         _check_pid_count(dp, pids)
         dp_name, ifindex = dp.name, dp.ifindex
