@@ -119,7 +119,7 @@ def _pids_bytes(field, pids):
         if not isinstance(pid, int) or isinstance(pid, bool) or not 0 <= pid <= 0xFFFFFFFF:
             raise errors.ValidationError(field, pid, "a netlink port id is an integer "
                                          "from 0 to 4294967295")
-    return array.array("I", pids).tobytes()
+    return upcalls.pack_pids(*pids)
 
 
 def _check_pid_count(dp, pids):
@@ -131,20 +131,10 @@ def _check_pid_count(dp, pids):
         raise errors.ValidationError(
             "upcall_pids", list(pids), "datapath %s dispatches upcalls %s without the "
             "vport_pids feature: give one netlink port id" % (dp.name, dp.dispatch))
-    cpus = _possible_cpus()
+    cpus = upcalls.possible_cpus()
     if cpus and len(pids) > cpus:
         raise errors.ValidationError("upcall_pids", list(pids), "at most one netlink port "
                                      "id per possible CPU (%d)" % cpus)
-
-
-def _possible_cpus():
-    """Number of possible CPUs (the kernel's nr_cpu_ids), None when unknown."""
-    try:
-        with open("/sys/devices/system/cpu/possible") as possible:
-            text = possible.read().strip()
-    except (IOError, OSError):
-        return None
-    return max(int(part.split("-")[-1]) for part in text.split(",")) + 1
 
 
 class Client:
