@@ -27,7 +27,7 @@ from .ct_limits import CtLimits
 from .families import DatapathFamily, FlowFamily, VportFamily
 from .flows import DP_MAX_PORTS, Flow, complete_key, validate_flow
 from .meters import Meters
-from .netlink import NLM_F_CREATE, NLM_F_ECHO, Transport
+from .netlink import NLM_F_CREATE, NLM_F_ECHO, OVS_HDRLEN, Transport
 from .text import format_key, format_ufid
 from .vport_events import VportEvents
 
@@ -499,6 +499,13 @@ class Client:
 
     def _transact(self, datapath, flows, messages, verb):
         dp_name, ifindex = self._dp_index(datapath)
+        limit = self.transport.max_datagram - OVS_HDRLEN
+        for flow, (_cmd, attrs, _flags) in zip(flows, messages):
+            if len(attrs) > limit:
+                raise errors.ValidationError(
+                    self._flow_what(dp_name, flow.key, flow.mask, flow.ufid), len(attrs),
+                    "its request is more bytes than the netlink socket takes in one message "
+                    "(%d): shorten its actions" % limit)
         results = self.transport.transact(
             [(FL, cmd, ifindex, attrs, flags) for cmd, attrs, flags in messages], decode=False)
         out = []
