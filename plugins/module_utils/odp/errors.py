@@ -76,6 +76,12 @@ class Unsupported(OdpError):
     errno = errno.EOPNOTSUPP
 
 
+class LockTimeout(OdpError):
+    """Another process held the datapath's lock (:mod:`lock`) longer than the timeout."""
+
+    errno = errno.EAGAIN
+
+
 class KernelRejected(OdpError):
     """The kernel refused a request as invalid (EINVAL and friends)."""
 
