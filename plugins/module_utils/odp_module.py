@@ -58,8 +58,10 @@ class OdpModule(AnsibleModule):
 
     def __init__(self, argument_spec, **kwargs):
         kwargs.setdefault("supports_check_mode", True)
-        # Every module works in a network namespace (the odp doc fragment's netns).
-        argument_spec = dict(argument_spec, netns=dict(type="str"))
+        # Every module works in a network namespace and waits for the
+        # datapath's lock (the odp doc fragment's netns and lock_timeout).
+        argument_spec = dict(argument_spec, netns=dict(type="str"),
+                             lock_timeout=dict(type="float"))
         AnsibleModule.__init__(self, argument_spec=argument_spec, **kwargs)
         if PYROUTE2_MISSING:
             self.fail_json(msg="%s; %s" % (missing_required_lib("pyroute2", url=PYROUTE2_URL),
@@ -71,17 +73,26 @@ class OdpModule(AnsibleModule):
         self._diff_before = {}
         self._diff_after = {}
 
-    def run(self, work):
+    def run(self, work, datapath=None):
         """Run ``work(self, client)`` with a client in the task's network
         namespace (``netns``), then exit with the result.
+
+        Unless in check mode, ``datapath``'s lock is held throughout, so that
+        what the task reads, plans and applies is not changed meanwhile by
+        another writer.
 
         Library errors fail the task with their message (which names the
         datapath, vport or flow); anything else fails with the traceback in
         ``exception`` (shown with -vvv) rather than as a crash.
         """
         try:
-            with Client(netns=self.params["netns"]) as client:
-                work(self, client)
+            with Client(netns=self.params["netns"],
+                        lock_timeout=self.params["lock_timeout"]) as client:
+                if datapath is None or self.check_mode:
+                    work(self, client)
+                else:
+                    with client.exclusive(datapath):
+                        work(self, client)
         except errors.OdpError as exc:
             self.fail_json(msg=error_message(exc), **self.result)
         except Exception as exc:  # pylint: disable=broad-except
@@ -107,8 +118,17 @@ class OdpModule(AnsibleModule):
             self._diff_after = after
         if not changed:
             return None
-        self.result["changed"] = True
-        return None if self.check_mode else apply()
+        changed_before, self.result["changed"] = self.result["changed"], True
+        if self.check_mode:
+            return None
+        try:
+            return apply()
+        except errors.OdpError as exc:
+            # A change undone and verified (flowplan.apply_or_restore) left
+            # the object as it was.
+            if getattr(exc, "restored", False):
+                self.result["changed"] = changed_before
+            raise
 
     def exit(self):
         if self._diff:

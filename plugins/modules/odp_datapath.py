@@ -94,7 +94,7 @@ def main():
         name=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
     ))
-    module.run(ensure_datapath)
+    module.run(ensure_datapath, module.params["name"])
 
 
 def ensure_datapath(module, client):

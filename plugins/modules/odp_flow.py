@@ -212,7 +212,7 @@ def main():
     if module.params["purge"] and (module.params["flows"] is None
                                    or module.params["state"] == "absent"):
         module.fail_json(msg="purge: needs flows and state=present")
-    module.run(ensure_flows)
+    module.run(ensure_flows, module.params["datapath"])
 
 
 def ensure_flows(module, client):

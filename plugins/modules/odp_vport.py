@@ -155,7 +155,7 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         force=dict(type="bool", default=False),
     ))
-    module.run(ensure_vport)
+    module.run(ensure_vport, module.params["datapath"])
 
 
 def desired(module):
