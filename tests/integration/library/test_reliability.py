@@ -14,6 +14,7 @@ Full sizes (20,000 flows) are in ``make bench`` (tests/bench/reliability.py).
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -122,6 +123,20 @@ def test_a_request_over_the_socket_limit_is_refused_naming_the_flow(dp):
         client.transport.max_datagram = limit
     assert "flow in_port(" in str(info.value) and "netlink socket" in str(info.value)
     assert dpctl(datapath.name) == []  # checked before anything was sent
+
+
+@pytest.mark.fault
+def test_a_datagram_the_kernel_refuses_is_a_library_error(dp):
+    """As before the fix: batches of 256 KiB on a socket whose send buffer is
+    the default's size. The kernel's EMSGSIZE comes back as an errors.*
+    exception naming the transaction, never a raw OSError."""
+    client, datapath, ports = dp
+    transport = client.transport
+    transport.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 100 << 10)
+    transport.max_datagram, transport.batch_bytes = 1 << 20, 256 << 10
+    with pytest.raises(errors.KernelRejected, match="Message too long") as info:
+        client.put_flows(datapath, declared(entries(1000), ports))
+    assert not isinstance(info.value, OSError) and "transaction of 1000 requests" in str(info.value)
 
 
 def test_purge_3000_large_flows_for_3000_others(dp):
