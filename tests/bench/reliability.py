@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+# Copyright: vswitch.odp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""`make bench`, reliability part (issue 15): the full-size runs of
+tests/integration/library/test_reliability.py, with its large flows (IPv6 and
+tunnel keys, long action lists, ~740 bytes a request).
+
+Runs inside the sandbox kernel, in one process (the module runs are the
+module as Ansible runs it on the managed host). Prints
+
+    bench: put_flows_small_2000_seconds X      baseline: small IPv4 flows
+    bench: put_flows_large_2000_seconds X
+    bench: apply_20000_seconds X               baseline: the purge below, no refusal
+    bench: restore_20000_seconds X             the same purge, the last flow refused
+    bench: restore_20000_verified 1            ovs-dpctl dump-flows identical after it
+    bench: concurrent_runs_flows_left N        fewest flows left by 2 odp_flow runs of the
+                                               same 2,000 flows started together (5 trials)
+
+``BENCH_RESTORE`` changes the 20,000 for a quick try.
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration", "library"))
+
+from vswitch_odp import Client, errors, flowplan  # noqa: E402
+
+from test_reliability import (  # noqa: E402 pylint: disable=wrong-import-position
+    COLLECTIONS, MODULE, REPO, declared, entries, text_entries)
+
+N_RESTORE = int(os.environ.get("BENCH_RESTORE", "20000"))
+DP_NAME = "odprelbench"
+
+
+def dpctl():
+    out = subprocess.run(["ovs-dpctl", "dump-flows", DP_NAME], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout
+    return sorted(out.splitlines())
+
+
+def timed(name, work):
+    start = time.monotonic()
+    out = work()
+    print("bench: %s %.3f" % (name, time.monotonic() - start))
+    if isinstance(out, list) and any(error is not None for error in out):
+        raise SystemExit("bench: %s: %s" % (name, next(e for e in out if e is not None)))
+    return out
+
+
+def small(count, ports):
+    return flowplan.declared_flows(
+        [{"match": {"in_port": "p1", "eth_type": 0x0800,
+                    "ipv4": {"dst": "10.%d.%d.%d" % (i >> 16, (i >> 8) & 255, i & 255)}},
+          "actions": [{"output": "p2"}]} for i in range(count)], ports)
+
+
+def restore(client, dp, ports):
+    client.flush_flows(dp)
+    client.put_flows(dp, declared(entries(N_RESTORE), ports))
+    current = client.flows(dp)
+    new = declared(entries(N_RESTORE, group=1), ports)
+    timed("apply_%d_seconds" % N_RESTORE, lambda: flowplan.apply_or_restore(
+        client, dp, current, flowplan.plan_flows(current, new, purge=True)))
+    client.flush_flows(dp)
+    client.put_flows(dp, declared(entries(N_RESTORE), ports))
+    before = dpctl()
+    current = client.flows(dp)
+    new = declared(entries(N_RESTORE, group=1, refused=(N_RESTORE - 1,)), ports)
+    plan = flowplan.plan_flows(current, new, purge=True)
+    del new
+
+    def refused():
+        try:
+            flowplan.apply_or_restore(client, dp, current, plan)
+        except errors.KernelRejected as exc:
+            return exc
+        raise SystemExit("bench: the refused flow was accepted")
+
+    exc = timed("restore_%d_seconds" % N_RESTORE, refused)
+    print("bench: restore_%d_verified %d" % (N_RESTORE, int(exc.restored and dpctl() == before)))
+
+
+def concurrent(client, dp):
+    import json  # pylint: disable=import-outside-toplevel
+    import tempfile  # pylint: disable=import-outside-toplevel
+    by_no = dict((v.port_no, v.name) for v in client.vports(dp))
+    names = dict((short, by_no[number]) for short, number in PORTS.items())
+    args = {"ANSIBLE_MODULE_ARGS": {"datapath": DP_NAME,
+                                    "flows": text_entries(entries(2000), names)}}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(args, handle)
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS)
+    fewest = None
+    for _trial in range(5):
+        client.flush_flows(dp)
+        procs = [subprocess.Popen([sys.executable, MODULE, handle.name], cwd=REPO, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for _run in range(2)]
+        for proc in procs:
+            proc.wait()
+        left = len(client.flows(dp))
+        fewest = left if fewest is None else min(fewest, left)
+    os.unlink(handle.name)
+    print("bench: concurrent_runs_flows_left %d" % fewest)
+
+
+PORTS = {}
+
+
+def main():
+    if os.environ.get("ODP_SANDBOX") != "1":
+        print("run me in the sandbox: make bench", file=sys.stderr)
+        return 2
+    with Client() as client:
+        try:
+            client.delete_datapath(DP_NAME)
+        except errors.NoSuchDatapath:
+            pass
+        dp = client.create_datapath(DP_NAME)
+        try:
+            for short in ("p1", "p2"):
+                PORTS[short] = client.create_vport(dp, "rb" + short, "internal").port_no
+            timed("put_flows_small_2000_seconds", lambda: client.put_flows(dp, small(2000, PORTS)))
+            client.flush_flows(dp)
+            large = declared(entries(2000), PORTS)
+            timed("put_flows_large_2000_seconds", lambda: client.put_flows(dp, large))
+            del large
+            restore(client, dp, PORTS)
+            concurrent(client, dp)
+        finally:
+            client.delete_datapath(DP_NAME)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
