@@ -32,7 +32,7 @@ help:
 	@echo "make collection  the collection tarball, in dist/ (with the docsite's guides)"
 	@echo "make demo        the vxlan_overlay role over three namespace hosts in the sandbox kernel"
 	@echo "make sandbox     interactive root shell in the sandbox kernel"
-	@echo "make bench       tests/bench/run.py and tests/bench/role.py in the sandbox kernel"
+	@echo "make bench       tests/bench/run.py, role.py, module.py and reliability.py in the sandbox kernel"
 	@echo "make clean       remove .sandbox and build leftovers (keeps venvs)"
 	@echo "make distclean   clean + remove the venvs"
 
@@ -128,6 +128,7 @@ bench: setup
 	else echo "tests/bench/run.py does not exist yet: nothing to run"; fi
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/role.py
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/module.py
+	$(SANDBOX) -- $(VENV)/bin/python tests/bench/reliability.py
 
 sandbox: setup
 	$(SANDBOX) --interactive

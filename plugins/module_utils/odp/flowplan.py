@@ -202,7 +202,8 @@ def apply_or_restore(client, datapath, before, plan, port_names=None):
     """Apply ``plan``; when the kernel refuses a flow, undo exactly what this
     run did (its :class:`Journal`), verify the flows it touched against
     ``before`` (the flows as they were) with a fresh dump, and raise the
-    refusal. The raised error's ``restored`` is True only when verified.
+    refusal. The raised error's ``restored`` is True only when verified (and
+    its ``changed`` False: the datapath is as it was).
 
     The datapath's lock is held throughout (re-entrant for the caller that
     holds it across read, plan and apply), so no other writer interleaves.
@@ -236,6 +237,7 @@ def apply_or_restore(client, datapath, before, plan, port_names=None):
                      "; the kernel said: %s" % reasons if reasons else ""))
     exc = errors.KernelRejected("%s; %s" % (what, detail))
     exc.restored = not wrong
+    exc.changed = bool(wrong)  # the datapath is as it was only when verified
     exc.errno = getattr(error, "errno", None)
     raise exc
 

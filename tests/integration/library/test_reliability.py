@@ -38,15 +38,17 @@ KEY = ("tunnel(tun_id=0x%x,src=192.0.2.1,dst=192.0.2.2,ttl=64,tp_dst=4789,flags(
 REFUSED = "ct(commit,helper=nosuch),p2"  # passes the library's checks; the kernel refuses it
 
 
-def actions(variant=0):
+def actions(variant=0, groups=6):
     return ",".join("set(tunnel(tun_id=0x%x,dst=198.51.100.%d,ttl=64,tp_dst=4789,flags(df|key))),"
                     "push_vlan(vid=%d,pcp=0),p2,pop_vlan" % (i + variant, i, i + variant)
-                    for i in range(1, 7))
+                    for i in range(1, groups + 1))
 
 
-def entries(count, group=0, variant=0, refused=()):
-    """``count`` large flow entries of ``group`` (distinct keys per group)."""
-    return [{"key": KEY % (i, group, i), "actions": REFUSED if i in refused else actions(variant)}
+def entries(count, group=0, variant=0, refused=(), groups=6):
+    """``count`` large flow entries of ``group`` (distinct keys per group);
+    ``groups`` of actions (fewer where memory is short: the bench's 20,000)."""
+    text = actions(variant, groups)
+    return [{"key": KEY % (i, group, i), "actions": REFUSED if i in refused else text}
             for i in range(count)]
 
 
