@@ -10,13 +10,17 @@ module as Ansible runs it on the managed host). Prints
 
     bench: put_flows_small_2000_seconds X      baseline: small IPv4 flows
     bench: put_flows_large_2000_seconds X
-    bench: apply_20000_seconds X               baseline: the purge below, no refusal
+    bench: apply_20000_seconds X               baseline: a purge of 20,000 IPv4 flows
+                                               for 20,000 others, no refusal
     bench: restore_20000_seconds X             the same purge, the last flow refused
     bench: restore_20000_verified 1            ovs-dpctl dump-flows identical after it
+    bench: apply_large_5000_seconds X          the same with 5,000 large flows
+    bench: restore_large_5000_seconds X
+    bench: restore_large_5000_verified 1
     bench: concurrent_runs_flows_left N        fewest flows left by 2 odp_flow runs of the
                                                same 2,000 flows started together (5 trials)
 
-``BENCH_RESTORE`` changes the 20,000 for a quick try.
+``BENCH_RESTORE`` and ``BENCH_RESTORE_LARGE`` change the 20,000 and 5,000.
 """
 
 import hashlib
@@ -31,9 +35,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration", "library"))
 from vswitch_odp import Client, errors, flowplan  # noqa: E402
 
 from test_reliability import (  # noqa: E402 pylint: disable=wrong-import-position
-    COLLECTIONS, MODULE, REPO, declared, entries, text_entries)
+    COLLECTIONS, MODULE, REFUSED, REPO, declared, entries, text_entries)
 
 N_RESTORE = int(os.environ.get("BENCH_RESTORE", "20000"))
+N_LARGE = int(os.environ.get("BENCH_RESTORE_LARGE", "5000"))
 DP_NAME = "odprelbench"
 
 
@@ -56,30 +61,37 @@ def timed(name, work):
     return out
 
 
-def small(count, ports):
+def small(count, ports, group=0, refused=()):
+    """IPv4 flows, one output: what fits 20,000 twice in the sandbox's memory
+    (the library holds ~5 KB per such flow, ~10 KB per large one; UML kills a
+    process near 250 MB)."""
     return flowplan.declared_flows(
         [{"match": {"in_port": "p1", "eth_type": 0x0800,
-                    "ipv4": {"dst": "10.%d.%d.%d" % (i >> 16, (i >> 8) & 255, i & 255)}},
-          "actions": [{"output": "p2"}]} for i in range(count)], ports)
+                    "ipv4": {"dst": "10.%d.%d.%d" % (group, (i >> 8) & 255, i & 255)}},
+          "actions": REFUSED if i in refused else [{"output": "p2"}]} for i in range(count)],
+        ports)
 
 
-def restore(client, dp, ports):
-    """IPv6 and tunnel keys, one group of actions: 20,000 flows, twice,
-    fit in the sandbox's memory."""
+def large(count, ports, group=0, refused=()):
+    return declared(entries(count, group=group, refused=refused), ports)
+
+
+def restore(client, dp, ports, make, count, label):
+    """A purge of ``count`` flows for ``count`` others: applied (the
+    baseline), then with its last flow refused and restored."""
     client.flush_flows(dp)
-    client.put_flows(dp, declared(entries(N_RESTORE, groups=1), ports))
+    client.put_flows(dp, make(count, ports))
     current = client.flows(dp)
-    plan = flowplan.plan_flows(current, declared(entries(N_RESTORE, group=1, groups=1), ports),
-                               purge=True)
-    timed("apply_%d_seconds" % N_RESTORE, lambda: flowplan.apply_or_restore(
+    plan = flowplan.plan_flows(current, make(count, ports, group=1), purge=True)
+    timed("apply_%s_seconds" % label, lambda: flowplan.apply_or_restore(
         client, dp, current, plan))
     del current, plan
     client.flush_flows(dp)
-    client.put_flows(dp, declared(entries(N_RESTORE, groups=1), ports))
+    client.put_flows(dp, make(count, ports))
     before = dpctl()
     current = client.flows(dp)
-    plan = flowplan.plan_flows(current, declared(entries(
-        N_RESTORE, group=1, refused=(N_RESTORE - 1,), groups=1), ports), purge=True)
+    plan = flowplan.plan_flows(current, make(count, ports, group=1, refused=(count - 1,)),
+                               purge=True)
 
     def refused():
         try:
@@ -88,8 +100,8 @@ def restore(client, dp, ports):
             return exc
         raise SystemExit("bench: the refused flow was accepted")
 
-    exc = timed("restore_%d_seconds" % N_RESTORE, refused)
-    print("bench: restore_%d_verified %d" % (N_RESTORE, int(exc.restored and dpctl() == before)))
+    exc = timed("restore_%s_seconds" % label, refused)
+    print("bench: restore_%s_verified %d" % (label, int(exc.restored and dpctl() == before)))
 
 
 def concurrent(client, dp):
@@ -134,10 +146,11 @@ def main():
                 PORTS[short] = client.create_vport(dp, "rb" + short, "internal").port_no
             timed("put_flows_small_2000_seconds", lambda: client.put_flows(dp, small(2000, PORTS)))
             client.flush_flows(dp)
-            large = declared(entries(2000), PORTS)
-            timed("put_flows_large_2000_seconds", lambda: client.put_flows(dp, large))
-            del large
-            restore(client, dp, PORTS)
+            flows = declared(entries(2000), PORTS)
+            timed("put_flows_large_2000_seconds", lambda: client.put_flows(dp, flows))
+            del flows
+            restore(client, dp, PORTS, small, N_RESTORE, "%d" % N_RESTORE)
+            restore(client, dp, PORTS, large, N_LARGE, "large_%d" % N_LARGE)
             concurrent(client, dp)
         finally:
             client.delete_datapath(DP_NAME)
