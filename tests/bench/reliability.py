@@ -20,7 +20,7 @@ module as Ansible runs it on the managed host). Prints
     bench: concurrent_runs_flows_left N        fewest flows left by 2 odp_flow runs of the
                                                same 2,000 flows started together (5 trials)
 
-``BENCH_RESTORE`` and ``BENCH_RESTORE_LARGE`` change the 20,000 and 5,000.
+``ODP_BENCH_RESTORE`` and ``ODP_BENCH_RESTORE_LARGE`` change the 20,000 and 5,000.
 """
 
 import hashlib
@@ -37,8 +37,8 @@ from vswitch_odp import Client, errors, flowplan  # noqa: E402
 from test_reliability import (  # noqa: E402 pylint: disable=wrong-import-position
     COLLECTIONS, MODULE, REFUSED, REPO, declared, entries, text_entries)
 
-N_RESTORE = int(os.environ.get("BENCH_RESTORE", "20000"))
-N_LARGE = int(os.environ.get("BENCH_RESTORE_LARGE", "5000"))
+N_RESTORE = int(os.environ.get("ODP_BENCH_RESTORE", "20000"))
+N_LARGE = int(os.environ.get("ODP_BENCH_RESTORE_LARGE", "5000"))
 DP_NAME = "odprelbench"
 
 
@@ -146,9 +146,8 @@ def main():
                 PORTS[short] = client.create_vport(dp, "rb" + short, "internal").port_no
             timed("put_flows_small_2000_seconds", lambda: client.put_flows(dp, small(2000, PORTS)))
             client.flush_flows(dp)
-            flows = declared(entries(2000), PORTS)
-            timed("put_flows_large_2000_seconds", lambda: client.put_flows(dp, flows))
-            del flows
+            timed("put_flows_large_2000_seconds",
+                  lambda flows=declared(entries(2000), PORTS): client.put_flows(dp, flows))
             restore(client, dp, PORTS, small, N_RESTORE, "%d" % N_RESTORE)
             restore(client, dp, PORTS, large, N_LARGE, "large_%d" % N_LARGE)
             concurrent(client, dp)
