@@ -144,7 +144,8 @@ def main():
         try:
             for short in ("p1", "p2"):
                 PORTS[short] = client.create_vport(dp, "rb" + short, "internal").port_no
-            timed("put_flows_small_2000_seconds", lambda: client.put_flows(dp, small(2000, PORTS)))
+            timed("put_flows_small_2000_seconds",
+                  lambda flows=small(2000, PORTS): client.put_flows(dp, flows))
             client.flush_flows(dp)
             timed("put_flows_large_2000_seconds",
                   lambda flows=declared(entries(2000), PORTS): client.put_flows(dp, flows))
