@@ -336,9 +336,11 @@ class Transport:
         attrs = pack_attr(2, name.encode() + b"\0")
         msg = (NLMSG_HDR.pack(GENL_HDRLEN + len(attrs), GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK,
                               seq, 0) + GENL_HDR.pack(CTRL_CMD_GETFAMILY, 1, 0) + attrs)
-        self.sock.send(msg)
         try:
+            self.sock.send(msg)
             replies = self._collect(seq, GENL_HDRLEN)
+        except OSError as exc:
+            raise socket_error(exc, "resolve", "generic netlink family %s" % name)
         except KernelError as exc:
             if exc.errno not in (errno.ENOENT, errno.ENODEV):
                 raise exc.to_error("resolve", "generic netlink family %s" % name)
