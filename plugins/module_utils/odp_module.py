@@ -56,12 +56,14 @@ class OdpModule(AnsibleModule):
     failures, and :meth:`converge` is the one place where changed, diff and
     check mode are decided."""
 
-    def __init__(self, argument_spec, **kwargs):
+    def __init__(self, argument_spec, locking=False, **kwargs):
         kwargs.setdefault("supports_check_mode", True)
-        # Every module works in a network namespace and waits for the
-        # datapath's lock (the odp doc fragment's netns and lock_timeout).
-        argument_spec = dict(argument_spec, netns=dict(type="str"),
-                             lock_timeout=dict(type="float"))
+        # Every module works in a network namespace (the odp doc fragment's
+        # netns); those that change a datapath (``locking``) wait for its lock
+        # (the odp.lock fragment's lock_timeout).
+        argument_spec = dict(argument_spec, netns=dict(type="str"))
+        if locking:
+            argument_spec["lock_timeout"] = dict(type="float")
         AnsibleModule.__init__(self, argument_spec=argument_spec, **kwargs)
         if PYROUTE2_MISSING:
             self.fail_json(msg="%s; %s" % (missing_required_lib("pyroute2", url=PYROUTE2_URL),
@@ -87,7 +89,7 @@ class OdpModule(AnsibleModule):
         """
         try:
             with Client(netns=self.params["netns"],
-                        lock_timeout=self.params["lock_timeout"]) as client:
+                        lock_timeout=self.params.get("lock_timeout")) as client:
                 if datapath is None or self.check_mode:
                     work(self, client)
                 else:

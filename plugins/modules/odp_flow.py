@@ -29,6 +29,7 @@ author:
   - vswitch.odp contributors (@vswitch)
 extends_documentation_fragment:
   - vswitch.odp.odp
+  - vswitch.odp.odp.lock
 options:
   datapath:
     description:
@@ -198,6 +199,7 @@ FLOW_OPTIONS = dict(
 
 def main():
     module = OdpModule(
+        locking=True,
         argument_spec=dict(
             datapath=dict(type="str", required=True),
             state=dict(type="str", choices=["present", "absent"], default="present"),

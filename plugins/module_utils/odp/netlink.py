@@ -515,8 +515,8 @@ class Transport:
                 # Callers check their requests first (Client names the flow).
                 raise errors.KernelRejected(
                     "request %d of the transaction is %d bytes, more than the %d bytes the "
-                    "netlink socket takes in one message" % (index, OVS_HDRLEN + len(attrs),
-                                                            self.max_datagram))
+                    "netlink socket takes in one message"
+                    % (index, OVS_HDRLEN + len(attrs), self.max_datagram))
         while start < len(messages):
             batch, size, seqs = [], 0, {}
             index = start

@@ -298,8 +298,8 @@ def test_two_purges_at_once_one_after_the_other_never_an_empty_table(dp, modules
 
 
 @pytest.mark.fault
-def test_a_writer_waits_for_the_lock_then_fails_naming_the_holder(dp, modules, tmp_path,
-                                                                 monkeypatch):
+def test_a_writer_waits_for_the_lock_then_fails_naming_the_holder(
+        dp, modules, tmp_path, monkeypatch):
     client, datapath, ports = dp
     by_no = vport_names(client, datapath)
     names = {"p1": by_no[ports["p1"]], "p2": by_no[ports["p2"]]}
