@@ -26,6 +26,7 @@ from vswitch_odp import Client, errors, flowplan
 
 from conftest import run
 from test_cli import odp as odp_command
+from test_cli_commands import NOBODY, ODP
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 MODULE = os.path.join(REPO, "plugins", "modules", "odp_flow.py")
@@ -331,3 +332,13 @@ def test_a_module_run_whose_change_was_restored_reports_unchanged(dp, modules, t
     assert got["failed"] and not got["changed"], got
     assert "restored" in got["msg"] and "verified" in got["msg"]
     assert dpctl(datapath.name) == before
+
+
+@pytest.mark.fault
+def test_a_writer_without_privileges_fails_cleanly_at_the_lock(dp):
+    _client, datapath, _ports = dp
+    proc = subprocess.run(NOBODY + ODP + ["flow", "flush", datapath.name],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "cannot lock datapath %s" % datapath.name in proc.stderr
+    assert "root or CAP_NET_ADMIN" in proc.stderr
