@@ -8,7 +8,7 @@ VENV07 := .venv-pyroute2-0.7
 # The oldest ansible-core of the supported range (meta/runtime.yml); .venv
 # has the newest.
 VENV_OLDEST := .venv-ansible-2.18
-APT_PACKAGES := user-mode-linux kmod iproute2 iputils-ping tcpdump openvswitch-switch pandoc
+APT_PACKAGES := user-mode-linux kmod iproute2 iputils-ping tcpdump openvswitch-switch pandoc zsh
 COLLECTION_LINK := $(VENV)/collections/ansible_collections/vswitch/odp
 SANDBOX := tests/sandbox/run
 # The tools find ansible-doc and ansible-playbook on PATH.
@@ -32,7 +32,7 @@ help:
 	@echo "make collection  the collection tarball, in dist/ (with the docsite's guides)"
 	@echo "make demo        the vxlan_overlay role over three namespace hosts in the sandbox kernel"
 	@echo "make sandbox     interactive root shell in the sandbox kernel"
-	@echo "make bench       tests/bench/run.py, role.py, module.py and reliability.py in the sandbox kernel"
+	@echo "make bench       the figures of tests/bench/ (run, cli, role, module, reliability) in the sandbox kernel"
 	@echo "make clean       remove .sandbox and build leftovers (keeps venvs)"
 	@echo "make distclean   clean + remove the venvs"
 
@@ -123,9 +123,8 @@ collection: setup docsite
 	$(VENV)/bin/ansible-galaxy collection build --force --output-path dist .
 
 bench: setup
-	@if [ -f tests/bench/run.py ]; then \
-	  $(SANDBOX) -- $(VENV)/bin/python tests/bench/run.py; \
-	else echo "tests/bench/run.py does not exist yet: nothing to run"; fi
+	$(SANDBOX) -- $(VENV)/bin/python tests/bench/run.py
+	$(SANDBOX) -- $(VENV)/bin/python tests/bench/cli.py
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/role.py
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/module.py
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/reliability.py

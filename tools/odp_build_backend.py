@@ -12,7 +12,6 @@ this source tree, by path.
 
 import importlib.util
 import os
-import re
 import sys
 
 from setuptools import build_meta
@@ -21,13 +20,6 @@ from setuptools.build_meta import *  # noqa: F401,F403 pylint: disable=wildcard-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIBRARY = os.path.join(ROOT, "plugins", "module_utils", "odp")
 MAN_PAGE = os.path.join(ROOT, "build", "man", "odp.1")
-
-
-def _project_version():
-    """pyproject.toml's [project] version (tomllib is Python 3.11+)."""
-    with open(os.path.join(ROOT, "pyproject.toml")) as handle:
-        found = re.search(r'(?m)^version\s*=\s*"([^"]+)"', handle.read())
-    return found.group(1) if found else "unknown"
 
 
 def _load_library():
@@ -41,9 +33,10 @@ def _load_library():
 
 
 def write_man_page(path=MAN_PAGE):
-    _load_library()
+    library = _load_library()
     from vswitch_odp.cli import commands, manpage  # pylint: disable=import-outside-toplevel
-    text = manpage.render(commands.COMMANDS, _project_version())
+    # The one version (pyproject.toml reads it from there too).
+    text = manpage.render(commands.COMMANDS, library.__version__)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as handle:
         handle.write(text)

@@ -70,10 +70,13 @@ import ipaddress
 import re
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.vswitch.odp.plugins.module_utils.odp.errors import ValidationError
+from ansible_collections.vswitch.odp.plugins.module_utils.odp.names import check_ifname
 
 VNI_MAX = (1 << 24) - 1
-IFNAMSIZ = 15  # without the trailing NUL
-_IFNAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+# A network's name is its internal port's, and stands in the flows' ovs-dpctl
+# text too: a device name (check_ifname) made of characters that text keeps.
+_TEXT_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
 BROADCAST_AND_MULTICAST = "01:00:00:00:00:00/01:00:00:00:00:00"
 
@@ -97,9 +100,13 @@ def _network(host, index, net):
     if not isinstance(net, dict):
         _fail(host, where, net, "must be a dict with name, vni and address")
     name = net.get("name")
-    if not isinstance(name, str) or not name or len(name) > IFNAMSIZ or not _IFNAME.match(name):
+    try:
+        check_ifname(where + ".name", name)
+    except ValidationError as exc:
+        _fail(host, where + ".name", name, "%s (it names the internal port)" % exc.reason)
+    if not _TEXT_SAFE_NAME.match(name):
         _fail(host, where + ".name", name,
-              "must be 1-%d letters, digits, '_', '.' or '-' (it names the internal port)" % IFNAMSIZ)
+              "must be letters, digits, '_', '.' or '-' (it names the internal port in flows)")
     vni = net.get("vni")
     if isinstance(vni, bool) or not isinstance(vni, int) or not 1 <= vni <= VNI_MAX:
         _fail(host, where + ".vni", vni, "must be an integer from 1 to %d" % VNI_MAX)

@@ -18,7 +18,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
 
 import importlib.util
-import time
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -31,12 +30,12 @@ PYROUTE2_MISSING = importlib.util.find_spec("pyroute2") is None
 
 try:
     from ansible_collections.vswitch.odp.plugins.module_utils.odp import (  # noqa: F401 pylint: disable=unused-import
-        cutoff, errors, flowplan, text)
+        cutoff, errors, flowplan, flows, text)
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.client import Client
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.tunnels import (  # noqa: F401 pylint: disable=unused-import
         DEFAULT_PORTS as DEFAULT_TUNNEL_PORTS)
 except ImportError:
-    cutoff = errors = flowplan = text = Client = DEFAULT_TUNNEL_PORTS = None
+    cutoff = errors = flowplan = flows = text = Client = DEFAULT_TUNNEL_PORTS = None
     LIBRARY_IMPORT_ERROR = traceback.format_exc()
 else:
     LIBRARY_IMPORT_ERROR = None
@@ -193,19 +192,14 @@ def gather_datapath(client, datapath, with_flows=True):
         del info["name"]
     if with_flows:
         names = port_maps(vports)[1]
-        now = now_ms()
+        now = flows.monotonic_ms()
         facts["flows"] = [flow_facts(flow, names, now) for flow in client.iter_flows(datapath)]
     return facts
 
 
 def flow_facts(flow, port_names, now):
-    # The kernel's "used" is a CLOCK_MONOTONIC time in ms; absent when never used.
-    used = None if not flow.used else round(max(now - flow.used, 0) / 1000.0, 3)
     return {"key": text.format_key(flow.key, flow.mask, port_names),
             "actions": text.format_actions(flow.actions, port_names),
-            "packets": flow.packets, "bytes": flow.bytes, "used": used}
+            "packets": flow.packets, "bytes": flow.bytes,
+            "used": flows.used_seconds(flow.used, now)}
 
-
-def now_ms():
-    """The clock of flows' ``used`` times (CLOCK_MONOTONIC, in milliseconds)."""
-    return int(time.monotonic() * 1000)

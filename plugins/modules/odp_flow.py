@@ -65,7 +65,7 @@ options:
   key:
     description:
       - The match of one flow as ovs-dpctl text, for example
-        C(in_port(p1),eth(),eth_type(0x0800),ipv4(dst=10.1.0.0/255.255.0.0)).
+        V(in_port(p1\),eth(\),eth_type(0x0800\),ipv4(dst=10.1.0.0/255.255.0.0\)).
         Vport names are accepted wherever a port number goes.
       - Mutually exclusive with O(match) and O(flows).
     type: str
@@ -75,7 +75,7 @@ options:
       - "List items: C(output: p2), C(set: {tunnel: {tun_id: 0x2a, dst: 198.18.0.9, ttl: 64}}),
         C(push_vlan: {vid: 10}), C(pop_vlan), C(ct: {commit: true, zone: 1, nat: {...}}),
         C(recirc: 1), C(userspace: {pid: 0}), C(drop), and the other actions of ovs-dpctl."
-      - "Text: for example C(set(tunnel(tun_id=0x2a,dst=198.18.0.9,ttl=64)),vxa)."
+      - "Text: for example V(set(tunnel(tun_id=0x2a,dst=198.18.0.9,ttl=64\\)\\),vxlan0)."
       - An empty list drops the packets. Required with O(state=present).
     type: raw
   flows:

@@ -57,6 +57,12 @@ options:
         type: list
         elements: str
         default: []
+  netns:
+    description:
+      - Configure the links of this network namespace instead of the host's, as C(ip -n) does.
+      - A name under C(/run/netns) (as C(ip netns add) makes them), or a path such as
+        C(/proc/1234/ns/net). The namespace must exist.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -117,7 +123,8 @@ def ensure_links(module, _client):
         # The role's links are always up; mac and mtu only when given.
         settings = dict((field, link[field]) for field in ("mac", "mtu", "addresses"))
         wanted.append((name, odp_links.check_link(dict(settings, up=True), where)))
-    existing = odp_links.read_links([name for name, _want in wanted])
+    netns = module.params["netns"]
+    existing = odp_links.read_links([name for name, _want in wanted], netns=netns)
     changes, before, after = [], {}, {}
     for name, want in wanted:
         have = existing.get(name)
@@ -132,7 +139,7 @@ def ensure_links(module, _client):
     module.result["commands"] = commands
     module.converge(json.dumps(before, indent=2, sort_keys=True) + "\n",
                     json.dumps(after, indent=2, sort_keys=True) + "\n",
-                    lambda: odp_links.apply_links(changes), changed=bool(commands))
+                    lambda: odp_links.apply_links(changes, netns=netns), changed=bool(commands))
 
 
 if __name__ == "__main__":

@@ -6,9 +6,11 @@ The kernel is replaced by a fake client; the library is the real one. Needs
 ansible (the .venv); skipped where it is missing (.venv-pyroute2-0.7).
 """
 
+import atexit
 import contextlib
 import errno
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -22,6 +24,7 @@ pytest.importorskip("ansible")
 # ansible_collections.vswitch.odp point at this checkout.
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _TREE = tempfile.mkdtemp(prefix="odp-unit-collections-")
+atexit.register(shutil.rmtree, _TREE, True)
 os.makedirs(os.path.join(_TREE, "ansible_collections", "vswitch"))
 os.symlink(REPO, os.path.join(_TREE, "ansible_collections", "vswitch", "odp"))
 sys.path.insert(0, _TREE)

@@ -138,7 +138,7 @@ ERRORS = [
     (changed(DP + ("vports", "tap0", "link"), {"up": True}),
      "datapaths.ovl.vports.tap0.link", "internal vports only"),
     (changed(RED + ("link", "mac"), "02:xx:00:00:00:01"), "datapaths.ovl.vports.red.link.mac",
-     "not a MAC address"),
+     "expected a MAC address"),
     (changed(RED + ("link", "mac"), 9783936001), "datapaths.ovl.vports.red.link.mac",
      "quote it in YAML"),
     (changed(RED + ("link", "mac"), "01:00:5e:00:00:01"), "datapaths.ovl.vports.red.link.mac",

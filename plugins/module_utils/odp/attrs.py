@@ -28,6 +28,7 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import struct
 
+from .errors import OdpError
 from .layouts import Layout, struct_encoder
 
 # Compiled layouts kept per attribute map: enough for the shapes of a dump.
@@ -65,8 +66,10 @@ def pack_attr(kind, payload):
     return NLA_HDR.pack(length, kind) + payload + b"\0" * (((length + 3) & ~3) - length)
 
 
-class CodecError(ValueError):
-    """A value does not fit its attribute, or received bytes are malformed."""
+class CodecError(OdpError, ValueError):
+    """A value does not fit its attribute, or received bytes are malformed: an
+    :class:`OdpError` like every error the library raises, so a malformed
+    dump reaches the user as a clean message."""
 
 
 class Unknown:

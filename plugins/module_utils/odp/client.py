@@ -18,7 +18,6 @@ __metaclass__ = type  # pylint: disable=invalid-name
 import array
 import errno
 import functools
-import re
 import struct
 
 from . import errors, tunnels, upcalls
@@ -29,6 +28,7 @@ from .ct_limits import CtLimits
 from .families import DatapathFamily, FlowFamily, VportFamily
 from .flows import DP_MAX_PORTS, Flow, complete_key, validate_flow
 from .meters import Meters
+from .names import check_ifname
 from .netlink import NLM_F_CREATE, NLM_F_ECHO, OVS_HDRLEN, Transport
 from .text import format_key, format_ufid
 from .vport_events import VportEvents
@@ -42,8 +42,6 @@ DP = DatapathFamily
 VP = VportFamily
 FL = FlowFamily
 
-# An interface name: what the kernel's dev_valid_name() accepts (IFNAMSIZ 16).
-_IFNAME = re.compile(r"^[^/:\s]{1,15}$")
 VPORT_TYPES = ("netdev", "internal", "vxlan", "geneve", "gre")
 TUNNEL_TYPES = ("vxlan", "geneve", "gre")
 PUT_MODES = ("upsert", "create", "modify")
@@ -123,7 +121,7 @@ def _pids_bytes(field, pids):
         if not isinstance(pid, int) or isinstance(pid, bool) or not 0 <= pid <= 0xFFFFFFFF:
             raise errors.ValidationError(field, pid, "a netlink port id is an integer "
                                          "from 0 to 4294967295")
-    return array.array("I", pids).tobytes()
+    return upcalls.pack_pids(*pids)
 
 
 def _check_pid_count(dp, pids):
@@ -135,20 +133,10 @@ def _check_pid_count(dp, pids):
         raise errors.ValidationError(
             "upcall_pids", list(pids), "datapath %s dispatches upcalls %s without the "
             "vport_pids feature: give one netlink port id" % (dp.name, dp.dispatch))
-    cpus = _possible_cpus()
+    cpus = upcalls.possible_cpus()
     if cpus and len(pids) > cpus:
         raise errors.ValidationError("upcall_pids", list(pids), "at most one netlink port "
                                      "id per possible CPU (%d)" % cpus)
-
-
-def _possible_cpus():
-    """Number of possible CPUs (the kernel's nr_cpu_ids), None when unknown."""
-    try:
-        with open("/sys/devices/system/cpu/possible") as possible:
-            text = possible.read().strip()
-    except (IOError, OSError):
-        return None
-    return max(int(part.split("-")[-1]) for part in text.split(",")) + 1
 
 
 def _writer(method):
@@ -159,13 +147,6 @@ def _writer(method):
         with self.exclusive(datapath):
             return method(self, datapath, *args, **kwargs)
     return locked
-
-
-def _check_name(field, name):
-    if not isinstance(name, str) or not _IFNAME.match(name) or name in (".", ".."):
-        raise errors.ValidationError(field, name, "must be 1 to 15 characters without "
-                                     "'/', ':' or whitespace")
-    return name
 
 
 class Client:
@@ -209,7 +190,7 @@ class Client:
         writer waits, then fails with :class:`errors.LockTimeout`.
         """
         name = datapath.name if isinstance(datapath, Datapath) else datapath
-        return self.locks.hold(_check_name("datapath", name))
+        return self.locks.hold(check_ifname("datapath", name))
 
     # -- datapaths --------------------------------------------------------
 
@@ -228,7 +209,7 @@ class Client:
     def get_datapath(self, name):
         # type: (str) -> Datapath
         """The datapath ``name``; :class:`errors.NoSuchDatapath` when absent."""
-        _check_name("datapath", name)
+        check_ifname("datapath", name)
         ((ifindex, attrs),) = self.transport.request(
             DP, DP.CMD_GET, 0, DP.attrs.encode([("name", name)]), what="datapath %s" % name,
             missing=errors.NoSuchDatapath)
@@ -245,7 +226,7 @@ class Client:
         reply tells what the kernel accepted.  ``dispatch`` ``"per-vport"``
         skips per-CPU dispatch; ``"per-cpu"`` insists on it.
         """
-        _check_name("datapath", name)
+        check_ifname("datapath", name)
         if dispatch not in DISPATCH_FEATURES:
             raise errors.ValidationError("dispatch", dispatch, "must be per-cpu or per-vport")
         what = "datapath %s" % name
@@ -325,7 +306,7 @@ class Client:
         # type: (Union[str, Datapath], str) -> Vport
         """Vport ``name`` of a datapath; :class:`errors.NoSuchVport` when absent."""
         dp_name, ifindex = self._dp_index(datapath)
-        _check_name("vport", name)
+        check_ifname("vport", name)
         ((_ifindex, attrs),) = self.transport.request(
             VP, VP.CMD_GET, ifindex, VP.attrs.encode([("name", name)]),
             what="vport %s in datapath %s" % (name, dp_name), missing=errors.NoSuchVport)
@@ -334,7 +315,7 @@ class Client:
     def find_vport(self, name):
         # type: (str) -> Vport
         """Vport ``name`` in whichever datapath holds it."""
-        _check_name("vport", name)
+        check_ifname("vport", name)
         ((ifindex, attrs),) = self.transport.request(
             VP, VP.CMD_GET, 0, VP.attrs.encode([("name", name)]),
             what="vport %s" % name, missing=errors.NoSuchVport)
@@ -376,7 +357,7 @@ class Client:
     @staticmethod
     def _vport_request(name, vport_type, port, port_no, upcall_pids):
         """The attributes of a vport NEW request, input checked."""
-        _check_name("name", name)
+        check_ifname("name", name)
         if vport_type not in VPORT_TYPES:
             raise errors.ValidationError("type", vport_type, "must be one of %s"
                                          % ", ".join(VPORT_TYPES))
@@ -429,7 +410,7 @@ class Client:
         # type: (Union[str, Datapath], str, Sequence[int]) -> Vport
         """Set the netlink port ids that receive vport ``name``'s upcalls."""
         raw = _pids_bytes("upcall_pids", pids)
-        _check_name("vport", name)
+        check_ifname("vport", name)
         dp = self._dp(datapath)
         _check_pid_count(dp, pids)
         dp_name, ifindex = dp.name, dp.ifindex

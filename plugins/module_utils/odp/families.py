@@ -88,10 +88,6 @@ class VportFamily(Family):
 class FlowFamily(Family):
     name = "ovs_flow"
     mcgroup = "ovs_flow"
-    # OVS_UFID_F_*: what a dump may leave out.
-    UFID_F_OMIT_KEY = 1 << 0
-    UFID_F_OMIT_MASK = 1 << 1
-    UFID_F_OMIT_ACTIONS = 1 << 2
     attrs = AttrMap("flow", "flow_attr", [
         (1, "key", KEY),
         (2, "actions", ACTION_LIST),
@@ -195,6 +191,3 @@ class CtLimitFamily(Family):
         (1, "zone_limits", ZoneLimits()),
     ])
 
-
-FAMILIES = (DatapathFamily, VportFamily, FlowFamily, PacketFamily, MeterFamily,
-            CtLimitFamily)

@@ -24,6 +24,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
+import time
+
 from .attrs import Addr, Bytes, Flag, Int, Nested, Struct, Unknown
 from .errors import ValidationError
 from .keys import FLOW_KEY, TUNNEL_KEY, TUNNEL_ORDER, VLAN_CFI
@@ -602,3 +604,15 @@ def _validate_actions(actions, where):
         if name == "check_pkt_len":
             _validate_actions(value.get("gt", []), field + ".gt")
             _validate_actions(value.get("le", []), field + ".le")
+
+
+def monotonic_ms():
+    """The clock of flows' ``used`` times: CLOCK_MONOTONIC, in milliseconds."""
+    return int(time.monotonic() * 1000)
+
+
+def used_seconds(used, now_ms):
+    """Seconds since a flow was last used (``used`` as the kernel reports it,
+    at ``now_ms`` of :func:`monotonic_ms`), ``None`` when never: what
+    ``odp flow list --stats``, ``--json`` and odp_facts all say."""
+    return None if not used else round(max(now_ms - used, 0) / 1000.0, 3)

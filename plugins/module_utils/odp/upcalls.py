@@ -36,9 +36,9 @@ import time
 from . import errors
 from .attrs import CodecError
 from .families import DatapathFamily, PacketFamily, VportFamily
-from .netlink import NLMSG_ERROR, NLMSG_HDR, NLMSG_HDRLEN, GENL_HDR, OVS_HDR, Transport, open_socket
+from .netlink import (GENL_HDR, NLMSG_ERROR, NLMSG_HDR, NLMSG_HDRLEN, OVS_HDR, SOL_NETLINK, Transport,
+                      open_socket)
 
-SOL_NETLINK = 270
 NETLINK_ADD_MEMBERSHIP = 1
 NETLINK_NO_ENOBUFS = 5
 # An upcall carries the whole packet (up to 64 KiB after GSO segmentation) and
@@ -95,17 +95,19 @@ def _datapath(transport, name):
     return replies[0]
 
 
-def _possible_cpus():
-    """How many CPU ids the kernel may run on (the per-CPU pid array length)."""
+def possible_cpus():
+    """How many CPU ids the kernel may run on (nr_cpu_ids, the length of a
+    per-CPU pid array); None when /sys does not say."""
     try:
         with open("/sys/devices/system/cpu/possible") as handle:
             last = handle.read().strip().split(",")[-1].split("-")[-1]
         return int(last) + 1
     except (OSError, ValueError):
-        return os.cpu_count() or 1
+        return None
 
 
-def _pids(*pids):
+def pack_pids(*pids):
+    """Netlink port ids as the kernel takes them: an array of native u32."""
     return array.array("I", pids).tobytes()
 
 
@@ -173,7 +175,7 @@ class Listener:
             # The kernel resets user features a SET leaves out: send them back.
             attrs = DatapathFamily.attrs.encode([
                 ("user_features", features),
-                ("per_cpu_pids", _pids(*[self.portid] * _possible_cpus()))])
+                ("per_cpu_pids", pack_pids(*[self.portid] * (possible_cpus() or os.cpu_count() or 1)))])
             transport.request(DatapathFamily, DatapathFamily.CMD_SET, self.dp_ifindex, attrs,
                               what="datapath %s" % self.datapath,
                               missing=errors.NoSuchDatapath)
@@ -187,8 +189,8 @@ class Listener:
 
     def _take_vport(self, vport):
         port_no = vport["port_no"]
-        self._saved.setdefault(port_no, vport.get("upcall_pids", _pids(0)))
-        self._set_vport_pids(port_no, _pids(self.portid), vport.get("name", port_no))
+        self._saved.setdefault(port_no, vport.get("upcall_pids", pack_pids(0)))
+        self._set_vport_pids(port_no, pack_pids(self.portid), vport.get("name", port_no))
 
     def _set_vport_pids(self, port_no, pids, name):
         attrs = VportFamily.attrs.encode([("port_no", port_no), ("upcall_pids", pids)])

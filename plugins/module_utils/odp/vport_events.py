@@ -30,11 +30,10 @@ from typing import Deque, Dict, Iterator, Optional
 
 from . import errors
 from .families import DatapathFamily, VportFamily
-from .netlink import GENL_HDR, NLMSG_HDR, NLMSG_HDRLEN, OVS_HDR, Transport, open_socket
+from .netlink import GENL_HDR, NLMSG_HDR, NLMSG_HDRLEN, OVS_HDR, SOL_NETLINK, Transport, open_socket
 
 DP = DatapathFamily
 VP = VportFamily
-SOL_NETLINK = 270
 NETLINK_ADD_MEMBERSHIP = 1
 # Room for bursts of events (a vport event is about 150 bytes).
 EVENTS_RCVBUF = 1 << 20

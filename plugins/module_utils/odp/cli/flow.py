@@ -13,13 +13,12 @@ from __future__ import annotations
 import re
 import shlex
 import sys
-import time
 from typing import Dict, List, Optional, Tuple
 
 from ..text import flags as flow_options
 from ..text import format_actions, format_key, format_ufid, parse_ufid
-from ..errors import NoSuchDatapath, NoSuchFlow, OdpError, ValidationError
-from ..flows import Flow
+from ..errors import NoSuchDatapath, NoSuchFlow, OdpError
+from ..flows import Flow, monotonic_ms, used_seconds
 from ..netlink import error_for
 from .output import emit, emit_json, quote, say
 from .parser import PROG, UsageError, command_name, parse_flow_line
@@ -73,16 +72,6 @@ def told(error: OdpError, verb: str, datapath: str, key, mask, ufid, names) -> O
     return error_for(error.errno, verb, what, NoSuchFlow, error.extack)
 
 
-def used_seconds(used: Optional[int], now_ms: int) -> Optional[float]:
-    """Seconds since the flow was last used, None when never (as odp_facts):
-    the kernel reports the time of last use in ms of the monotonic clock."""
-    return None if not used else round(max(now_ms - used, 0) / 1000.0, 3)
-
-
-def _now_ms() -> int:
-    return int(time.monotonic() * 1000)
-
-
 def _listing(flow, names, args, now_ms, with_ufid) -> str:
     line = flow_line(flow.key, flow.mask, flow.actions, names, flow.ufid if with_ufid else None)
     if args.get("stats"):
@@ -108,7 +97,7 @@ def flow_list(client, args) -> None:
     datapath = args.positionals[0]
     names = port_names(client, datapath)
     flows = client.flows(datapath)
-    now_ms = _now_ms()
+    now_ms = monotonic_ms()
     if args.get("json"):
         emit_json([_flow_json(flow, names, now_ms) for flow in flows])
         return
@@ -145,9 +134,9 @@ def _one_flow(client, args, operation, verb: str):
 def flow_get(client, args) -> None:
     flow, names = _one_flow(client, args, client.get_flow, "get")
     if args.get("json"):
-        emit_json(_flow_json(flow, names, _now_ms()))
+        emit_json(_flow_json(flow, names, monotonic_ms()))
     else:
-        emit(_listing(flow, names, args, _now_ms(), True))
+        emit(_listing(flow, names, args, monotonic_ms(), True))
 
 
 def flow_delete(client, args) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Optional
 
 from .. import errors
-from ..client import _check_name
+from ..names import check_ifname
 from ..text.lex import did_you_mean
 
 BRIEF_TEXT = 60
@@ -93,6 +93,6 @@ def choice(value: Any, where: str, choices: Iterable[str]) -> str:
 def ifname(name: Any, where: str) -> str:
     """A network device name, by the client's rule (what the kernel accepts)."""
     try:
-        return _check_name(where, name)
+        return check_ifname(where, name)
     except errors.ValidationError as exc:
         raise DocumentError(where, name, exc.reason)

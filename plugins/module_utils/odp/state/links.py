@@ -22,13 +22,13 @@ from __future__ import annotations
 import errno
 import ipaddress
 import os
-import re
 import socket
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from .. import errors
 from ..netlink import error_for
 from ..tunnels import _extack, iproute
+from ..text.scalar import parse_mac
 from .checks import DocumentError, boolean, integer, join, mapping, sequence
 
 FIELDS = ("mac", "mtu", "up", "addresses")
@@ -37,7 +37,6 @@ SETTINGS = ("mac", "mtu", "up")  # set by one "ip link set"
 MTU_MIN, MTU_MAX = 68, 65535
 IFF_UP = 0x1
 RT_SCOPE_LINK = 253
-_MAC = re.compile(r"^[0-9a-f]{1,2}(:[0-9a-f]{1,2}){5}$")
 
 Link = Dict[str, Any]
 
@@ -66,9 +65,12 @@ def check_mac(value: Any, where: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         raise DocumentError(where, value, "a MAC address is text: quote it in YAML "
                             "(\"02:00:00:00:00:01\"), or it may read as a number")
-    if not isinstance(value, str) or not _MAC.match(value.lower()):
-        raise DocumentError(where, value, "not a MAC address (xx:xx:xx:xx:xx:xx)")
-    octets = [int(part, 16) for part in value.split(":")]
+    if not isinstance(value, str):
+        raise DocumentError(where, value, "expected a MAC address such as 02:00:00:00:00:01")
+    try:
+        octets = list(parse_mac(value, where).to_bytes(6, "big"))
+    except errors.ValidationError as exc:
+        raise DocumentError(where, value, exc.reason)
     if octets[0] & 1:
         raise DocumentError(where, value, "a multicast MAC address cannot be a device's own")
     if not any(octets):

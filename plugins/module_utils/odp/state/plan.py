@@ -25,7 +25,7 @@ their names or UDP ports is an error, before anything is changed.
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from ..text import format_actions, format_key
 from ..flowplan import FlowPlan, flow_text, plan_flows

@@ -67,10 +67,15 @@ def parse_number(text, field: str, bits: int) -> int:
     return number
 
 
-def _parse_mac(text, field, _bits, _ctx):
+def parse_mac(text: str, field: str) -> int:
+    """A MAC address (``02:00:00:00:00:01``; one-digit octets too) as an ``int``."""
     if not _MAC_RE.match(text):
         raise ValidationError(field, text, "expected a MAC address such as 02:00:00:00:00:01")
     return int("".join(part.zfill(2) for part in text.split(":")), 16)
+
+
+def _parse_mac(text, field, _bits, _ctx):
+    return parse_mac(text, field)
 
 
 def parse_ip(text: str, field: str, version: int) -> int:
