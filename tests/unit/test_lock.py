@@ -56,7 +56,7 @@ def test_the_lock_file_names_the_namespace_and_the_datapath(lock_dir):
         assert locks.held("dp0")
         assert os.stat(os.path.dirname(path)).st_mode & 0o777 == 0o700
         with open(path) as lock_file:
-            assert lock_file.read() == "%d\n" % os.getpid()
+            assert lock_file.read().strip() == str(os.getpid())
     assert not locks.held("dp0")
 
 
@@ -100,10 +100,20 @@ def test_a_waiting_writer_gets_the_lock_when_the_holder_ends(lock_dir):
     try:
         with Locks(timeout=10).hold("dp0"):
             with open(Locks().path("dp0")) as lock_file:
-                assert lock_file.read() == "%d\n" % os.getpid()
+                assert lock_file.read().strip() == str(os.getpid())
     finally:
         os.close(up_r)
         os.waitpid(pid, 0)
+
+
+def test_a_client_closes_its_lock_files(lock_dir):
+    locks = Locks(timeout=0)
+    with locks.hold("dp0"):
+        pass
+    fd = locks._files["dp0"]  # pylint: disable=protected-access
+    locks.close()
+    with pytest.raises(OSError):
+        os.fstat(fd)
 
 
 def test_a_killed_holder_leaves_no_lock(lock_dir):

@@ -174,6 +174,7 @@ class Client:
     def close(self):
         # type: () -> None
         self.transport.close()
+        self.locks.close()
 
     def __enter__(self):
         return self

@@ -78,8 +78,9 @@ class Locks:
     """The datapath locks of one client: re-entrant, one open file each.
 
     ``hold(name)`` is a context manager; nested holds of one datapath by the
-    same client take the lock once. Not shared between threads (like the
-    client).
+    same client take the lock once. Lock files stay open until :meth:`close`
+    (a hold then costs two ``flock`` calls and a write). Not shared between
+    threads (like the client).
     """
 
     def __init__(self, netns=None, timeout=None, directory=None):
@@ -87,7 +88,8 @@ class Locks:
         self.directory = directory or os.environ.get(ENV_DIR) or LOCK_DIR
         self._netns = netns
         self._space = None
-        self._held = {}  # datapath name -> [fd, depth]
+        self._files = {}  # datapath name -> open lock file (fd)
+        self._depth = {}  # datapath name -> holds
 
     def path(self, name):
         if self._space is None:
@@ -95,24 +97,35 @@ class Locks:
         return os.path.join(self.directory, self._space, "%s.lock" % name)
 
     def held(self, name):
-        return name in self._held
+        return name in self._depth
+
+    def close(self):
+        """Close the lock files (releasing any lock still held)."""
+        for fd in self._files.values():
+            os.close(fd)
+        self._files.clear()
+        self._depth.clear()
 
     @contextlib.contextmanager
     def hold(self, name):
-        entry = self._held.get(name)
-        if entry is not None:
-            entry[1] += 1
+        if name in self._depth:
+            self._depth[name] += 1
         else:
-            self._held[name] = entry = [self._acquire(name), 1]
+            fd = self._file(name)
+            self._wait(fd, name)
+            self._depth[name] = 1
         try:
             yield
         finally:
-            entry[1] -= 1
-            if not entry[1]:
-                del self._held[name]
-                os.close(entry[0])  # closing the file releases the flock
+            self._depth[name] -= 1
+            if not self._depth[name]:
+                del self._depth[name]
+                fcntl.flock(self._files[name], fcntl.LOCK_UN)
 
-    def _acquire(self, name):
+    def _file(self, name):
+        fd = self._files.get(name)
+        if fd is not None:
+            return fd
         path = self.path(name)
         try:
             os.makedirs(os.path.dirname(path), 0o700, exist_ok=True)
@@ -123,23 +136,19 @@ class Locks:
                     "cannot lock datapath %s (%s): %s, root or CAP_NET_ADMIN is required"
                     % (name, path, exc.strerror))
             raise errors.OdpError("cannot lock datapath %s (%s): %s" % (name, path, exc.strerror))
-        try:
-            self._wait(fd, name, path)
-            # Tell a waiting writer who holds the lock.
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, b"%d\n" % os.getpid(), 0)
-        except BaseException:
-            os.close(fd)
-            raise
+        self._files[name] = fd
         return fd
 
-    def _wait(self, fd, name, path):
+    def _wait(self, fd, name):
+        """Lock ``fd``, waiting up to the timeout, then write our pid in it
+        (fixed width: no truncation needed) for a writer that waits."""
         deadline = time.monotonic() + self.timeout
         pause = _POLL_FIRST
+        path = self.path(name)
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
+                break
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
                     raise errors.OdpError("cannot lock datapath %s (%s): %s"
@@ -152,6 +161,11 @@ class Locks:
                     % (name, holder(fd), path, self.timeout, ENV_TIMEOUT))
             time.sleep(min(pause, left))
             pause = min(pause * 2, _POLL_MAX)
+        try:
+            os.pwrite(fd, b"%10d\n" % os.getpid(), 0)
+        except OSError as exc:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            raise errors.OdpError("cannot lock datapath %s (%s): %s" % (name, path, exc.strerror))
 
 
 def holder(fd):
