@@ -291,6 +291,30 @@ def test_a_refused_first_request_changes_nothing():
 
 
 @pytest.mark.fault
+def test_a_step_that_fails_halfway_is_undone_whole():
+    """The additions' transaction dies after installing half of them (a lost
+    reply): the undo removes every flow of the step, and verifies."""
+    current = numbered(4)
+    client = FakeClient(current)
+    puts, failures = client.put_flows, [1]
+
+    def put_flows(datapath, flows, mode="upsert"):
+        if mode == "create" and failures:
+            failures.pop()
+            puts(datapath, flows[:len(flows) // 2], mode)
+            raise errors.OdpError("cannot send requests 3 to 5 of a transaction: lost replies")
+        return puts(datapath, flows, mode)
+
+    client.put_flows = put_flows
+    before = client.lines()
+    plan = flowplan.plan_flows(current, numbered(4, port="p2"), purge=True)
+    with pytest.raises(errors.KernelRejected) as info:
+        flowplan.apply_or_restore(client, "dp", current, plan, NAMES)
+    assert info.value.restored and not info.value.changed, str(info.value)
+    assert "lost replies" in str(info.value) and client.lines() == before
+
+
+@pytest.mark.fault
 def test_a_failed_transaction_is_undone_from_the_journal():
     current = numbered(4)
     client = FakeClient(current)
@@ -303,7 +327,8 @@ def test_a_failed_transaction_is_undone_from_the_journal():
     with pytest.raises(errors.KernelRejected) as info:
         flowplan.apply_or_restore(client, "dp", current, plan, NAMES)
     # The 2 deletions were undone... by put_flows, which fails too: say so.
-    assert not info.value.restored and "2 of the 2 changes could not be undone" in str(info.value)
+    assert not info.value.restored and info.value.changed
+    assert "2 of the 4 changes could not be undone" in str(info.value)
     assert "missing (it was there before the task)" in str(info.value)
 
 

@@ -184,14 +184,23 @@ def apply_plan(client, datapath, plan, journal, before):
         batch = getattr(plan, step)
         if not batch:
             continue
-        if step == "delete":
-            results = client.delete_flows(datapath, batch)
-        else:
-            results = client.put_flows(datapath, batch, mode="modify" if step == "modify"
-                                       else "create")
-        made = [flow for flow, error in zip(batch, results) if error is None]
-        journal.record(done, [before[flow.identity()] for flow in made] if step == "modify"
-                       else made)
+        olds = (lambda flows: [before[flow.identity()] for flow in flows]) if step == "modify" \
+            else list
+        try:
+            if step == "delete":
+                results = client.delete_flows(datapath, batch)
+            else:
+                results = client.put_flows(datapath, batch, mode="modify" if step == "modify"
+                                           else "create")
+        except errors.ValidationError:
+            raise  # refused before anything was sent
+        except errors.OdpError:
+            # The step failed as a whole (the socket, a lost reply): any of
+            # its flows may have been changed, so the undo covers them all
+            # and the check after it decides.
+            journal.record(done, olds(batch))
+            raise
+        journal.record(done, olds([flow for flow, error in zip(batch, results) if error is None]))
         for flow, error in zip(batch, results):
             if error is not None:
                 return flow, error
@@ -219,7 +228,10 @@ def apply_or_restore(client, datapath, before, plan, port_names=None):
             return
         flow, error = refused
         undo_refused = journal.undo(client, datapath)
-        wrong = unrestored(client.flows(datapath), old, journal.identities())
+        try:
+            wrong = unrestored(client.flows(datapath), old, journal.identities())
+        except errors.OdpError as exc:
+            wrong = [(None, "the check after the restore failed: %s" % exc)]
     what = ("the kernel refused the flow %s (%s)" % (flow_text(flow, port_names), error)
             if flow is not None else "the change failed (%s)" % error)
     if not wrong:
@@ -227,7 +239,7 @@ def apply_or_restore(client, datapath, before, plan, port_names=None):
                   "the flow table was restored as it was before the task (%d changes undone, "
                   "verified)" % len(journal))
     else:
-        listed = "; ".join("%s: %s" % (flow_text(f, port_names), why)
+        listed = "; ".join(why if f is None else "%s: %s" % (flow_text(f, port_names), why)
                            for f, why in wrong[:MAX_LISTED])
         more = " and %d more" % (len(wrong) - MAX_LISTED) if len(wrong) > MAX_LISTED else ""
         reasons = "; ".join(sorted(set(str(e) for _f, e in undo_refused)))[:500]
