@@ -291,6 +291,21 @@ def test_a_refused_first_request_changes_nothing():
 
 
 @pytest.mark.fault
+def test_a_flow_refused_before_sending_is_raised_as_it_is():
+    current = numbered(2)
+    client = FakeClient(current)
+
+    def delete_flows(_datapath, _flows):
+        raise errors.ValidationError("flow", "x", "too long")
+
+    client.delete_flows = delete_flows
+    plan = flowplan.plan_flows(current, [], purge=True)
+    with pytest.raises(errors.ValidationError, match="too long"):
+        flowplan.apply_or_restore(client, "dp", current, plan, NAMES)
+    assert client.sent == []
+
+
+@pytest.mark.fault
 def test_a_step_that_fails_halfway_is_undone_whole():
     """The additions' transaction dies after installing half of them (a lost
     reply): the undo removes every flow of the step, and verifies."""

@@ -227,9 +227,12 @@ def apply_or_restore(client, datapath, before, plan, port_names=None):
         if refused is None:
             return
         flow, error = refused
-        undo_refused = journal.undo(client, datapath)
+        if flow is None and not journal:
+            raise error  # nothing was sent (a flow the library refused)
+        undo_refused = journal.undo(client, datapath) if journal else []
         try:
-            wrong = unrestored(client.flows(datapath), old, journal.identities())
+            wrong = unrestored(client.flows(datapath), old, journal.identities()) \
+                if journal else []
         except errors.OdpError as exc:
             wrong = [(None, "the check after the restore failed: %s" % exc)]
     what = ("the kernel refused the flow %s (%s)" % (flow_text(flow, port_names), error)
