@@ -38,3 +38,20 @@ attributes:
     platforms: linux
     support: full
 """
+
+    # The modules that change a datapath: odp_datapath, odp_vport, odp_flow.
+    LOCK = r"""
+options:
+  lock_timeout:
+    description:
+      - Seconds to wait for the datapath's lock while another writer (another task, C(odp), a program
+        using the library) changes the same datapath. The task then fails naming the holder's pid.
+      - Defaults to the E(ODP_LOCK_TIMEOUT) environment variable of the managed host, else 30.
+    type: float
+notes:
+  - Writers of one datapath are serialised by a lock, an C(flock) on
+    C(/run/vswitch-odp/net-<inode of the network namespace>/<datapath>.lock) that every vswitch.odp
+    writer takes (the modules, the C(odp) command, the library). Outside check mode the module holds it
+    from reading the datapath to applying the change, so two tasks (or playbooks) that change one
+    datapath at once run one after the other. C(ovs-dpctl) and C(ovs-vswitchd) do not take it.
+"""

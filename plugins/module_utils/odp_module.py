@@ -55,10 +55,14 @@ class OdpModule(AnsibleModule):
     failures, and :meth:`converge` is the one place where changed, diff and
     check mode are decided."""
 
-    def __init__(self, argument_spec, **kwargs):
+    def __init__(self, argument_spec, locking=False, **kwargs):
         kwargs.setdefault("supports_check_mode", True)
-        # Every module works in a network namespace (the odp doc fragment's netns).
+        # Every module works in a network namespace (the odp doc fragment's
+        # netns); those that change a datapath (``locking``) wait for its lock
+        # (the odp.lock fragment's lock_timeout).
         argument_spec = dict(argument_spec, netns=dict(type="str"))
+        if locking:
+            argument_spec["lock_timeout"] = dict(type="float")
         AnsibleModule.__init__(self, argument_spec=argument_spec, **kwargs)
         if PYROUTE2_MISSING:
             self.fail_json(msg="%s; %s" % (missing_required_lib("pyroute2", url=PYROUTE2_URL),
@@ -70,17 +74,26 @@ class OdpModule(AnsibleModule):
         self._diff_before = {}
         self._diff_after = {}
 
-    def run(self, work):
+    def run(self, work, datapath=None):
         """Run ``work(self, client)`` with a client in the task's network
         namespace (``netns``), then exit with the result.
+
+        Unless in check mode, ``datapath``'s lock is held throughout, so that
+        what the task reads, plans and applies is not changed meanwhile by
+        another writer.
 
         Library errors fail the task with their message (which names the
         datapath, vport or flow); anything else fails with the traceback in
         ``exception`` (shown with -vvv) rather than as a crash.
         """
         try:
-            with Client(netns=self.params["netns"]) as client:
-                work(self, client)
+            with Client(netns=self.params["netns"],
+                        lock_timeout=self.params.get("lock_timeout")) as client:
+                if datapath is None or self.check_mode:
+                    work(self, client)
+                else:
+                    with client.exclusive(datapath):
+                        work(self, client)
         except errors.OdpError as exc:
             self.fail_json(msg=error_message(exc), **self.result)
         except Exception as exc:  # pylint: disable=broad-except
@@ -96,6 +109,11 @@ class OdpModule(AnsibleModule):
         ``changed`` defaults to their inequality. ``apply()`` makes the change;
         it is not called when nothing changes, nor in check mode. Returns what
         ``apply()`` returned, else None.
+
+        When ``apply()`` fails, the task reports ``changed`` only if the error
+        says the datapath was left changed (its ``changed`` attribute, see
+        :class:`errors.OdpError`): a refusal before anything was changed, or a
+        change that was undone, is ``changed: false``.
         """
         if callable(before):
             before, after = (before(), after()) if self._diff else (None, None)
@@ -106,8 +124,16 @@ class OdpModule(AnsibleModule):
             self._diff_after = after
         if not changed:
             return None
+        if self.check_mode:
+            self.result["changed"] = True
+            return None
+        try:
+            done = apply()
+        except errors.OdpError as exc:
+            self.result["changed"] = bool(exc.changed)
+            raise
         self.result["changed"] = True
-        return None if self.check_mode else apply()
+        return done
 
     def exit(self):
         if self._diff:

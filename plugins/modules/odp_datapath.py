@@ -22,6 +22,7 @@ author:
   - vswitch.odp contributors (@vswitch)
 extends_documentation_fragment:
   - vswitch.odp.odp
+  - vswitch.odp.odp.lock
 options:
   name:
     description:
@@ -90,11 +91,11 @@ from ansible_collections.vswitch.odp.plugins.module_utils.odp_module import (
 
 
 def main():
-    module = OdpModule(argument_spec=dict(
+    module = OdpModule(locking=True, argument_spec=dict(
         name=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
     ))
-    module.run(ensure_datapath)
+    module.run(ensure_datapath, module.params["name"])
 
 
 def ensure_datapath(module, client):

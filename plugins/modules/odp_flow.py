@@ -29,6 +29,7 @@ author:
   - vswitch.odp contributors (@vswitch)
 extends_documentation_fragment:
   - vswitch.odp.odp
+  - vswitch.odp.odp.lock
 options:
   datapath:
     description:
@@ -198,6 +199,7 @@ FLOW_OPTIONS = dict(
 
 def main():
     module = OdpModule(
+        locking=True,
         argument_spec=dict(
             datapath=dict(type="str", required=True),
             state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -212,7 +214,7 @@ def main():
     if module.params["purge"] and (module.params["flows"] is None
                                    or module.params["state"] == "absent"):
         module.fail_json(msg="purge: needs flows and state=present")
-    module.run(ensure_flows)
+    module.run(ensure_flows, module.params["datapath"])
 
 
 def ensure_flows(module, client):

@@ -25,6 +25,7 @@ author:
   - vswitch.odp contributors (@vswitch)
 extends_documentation_fragment:
   - vswitch.odp.odp
+  - vswitch.odp.odp.lock
 options:
   datapath:
     description:
@@ -146,7 +147,7 @@ from ansible_collections.vswitch.odp.plugins.module_utils.odp_module import (
 
 
 def main():
-    module = OdpModule(argument_spec=dict(
+    module = OdpModule(locking=True, argument_spec=dict(
         datapath=dict(type="str", required=True),
         name=dict(type="str", required=True),
         type=dict(type="str", default="netdev",
@@ -155,7 +156,7 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         force=dict(type="bool", default=False),
     ))
-    module.run(ensure_vport)
+    module.run(ensure_vport, module.params["datapath"])
 
 
 def desired(module):

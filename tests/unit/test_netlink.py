@@ -33,6 +33,8 @@ class FakeTransport(netlink.Transport):
                               for f in (DP, FL))
         self._buf = bytearray(netlink.RECV_BUFSIZE)
         self._view = memoryview(self._buf)
+        self.max_datagram = 1 << 20
+        self.batch_bytes = netlink.BATCH_BYTES
 
     def sent(self):
         """Every message of the next datagram sent: (type, flags, seq, cmd, ifindex, attrs)."""
@@ -133,6 +135,49 @@ def test_transact_failed_barrier_ends_its_batch(transport):
     transport.kernel.send(ack(2, errno.ENOENT) + ack(3, errno.ENOENT))
     results = transport.transact(messages)
     assert results[0] == [] and [r.errno for r in results[1:]] == [errno.ENOENT] * 2
+
+
+def test_transact_bounds_each_batch_by_bytes(transport):
+    # 100 requests of 1,000 attribute bytes under a 10,000-byte batch bound:
+    # 9 per datagram (9 * 1,024 header and attributes), never over the bound.
+    transport.batch_bytes = 10000
+    messages = [(FL, FL.CMD_NEW, 3, b"\0" * 1000, 0)] * 100
+    for last in list(range(9, 100, 9)) + [100]:
+        transport.kernel.send(ack(last))
+    results = transport.transact(messages)
+    assert results == [[]] * 100
+    sizes = []
+    for _batch in range(12):
+        batch = transport.sent()
+        sizes.append(sum(OVS_REQ.size + len(m[5]) for m in batch))
+        assert [m[1] & NLM_F_ACK for m in batch] == [0] * (len(batch) - 1) + [NLM_F_ACK]
+    assert max(sizes) <= 10000 and sum(sizes) == 100 * (OVS_REQ.size + 1000)
+
+
+@pytest.mark.fault
+def test_transact_refuses_a_request_over_the_socket_limit_before_sending(transport):
+    transport.max_datagram = 4000
+    messages = [(FL, FL.CMD_NEW, 3, b"", 0), (FL, FL.CMD_NEW, 3, b"\0" * 5000, 0)]
+    with pytest.raises(errors.KernelRejected, match="request 1 of the transaction is 5024 bytes"):
+        transport.transact(messages)
+    transport.sock.setblocking(False)
+    transport.kernel.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        transport.kernel.recv(1 << 16)  # nothing was sent
+
+
+@pytest.mark.fault
+def test_socket_errors_become_library_errors(transport, monkeypatch):
+    class Refusing:
+        def send(self, data):
+            raise OSError(errno.EMSGSIZE, "Message too long")
+
+    monkeypatch.setattr(transport, "sock", Refusing())
+    with pytest.raises(errors.KernelRejected, match="Message too long") as info:
+        transport.transact([(FL, FL.CMD_NEW, 3, b"", 0)])
+    assert "transaction of 1 requests" in str(info.value)
+    with pytest.raises(errors.KernelRejected, match="datapath dp0"):
+        transport.request(DP, DP.CMD_NEW, 0, b"", what="datapath dp0")
 
 
 @pytest.mark.parametrize("code, cls", [

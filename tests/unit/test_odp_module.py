@@ -7,6 +7,7 @@ ansible (the .venv); skipped where it is missing (.venv-pyroute2-0.7).
 """
 
 import atexit
+import contextlib
 import errno
 import os
 import shutil
@@ -44,6 +45,12 @@ class FakeClient:
         self.table = dict((flow.identity(), flow) for flow in flows)
         self.refuse = refuse
         self.sent = []
+        self.locked = 0
+
+    @contextlib.contextmanager
+    def exclusive(self, _datapath):
+        self.locked += 1
+        yield
 
     def flows(self, _datapath):
         return list(self.table.values())
@@ -221,6 +228,123 @@ def test_a_failed_restore_says_so():
     with pytest.raises(errors.KernelRejected) as info:
         flowplan.apply_or_restore(client, "dp", current, plan, NAMES)
     assert "restoring the flow table failed" in str(info.value)
+
+
+def numbered(count, port="p1", actions="p2"):
+    return declared(*[{"match": {"in_port": port, "eth_type": 0x0800,
+                                 "ipv4": {"dst": "10.0.%d.%d" % (i >> 8, i & 255)}},
+                       "actions": actions} for i in range(count)])
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+@pytest.mark.parametrize("step", ["delete", "modify", "add"])
+def test_the_journal_undoes_exactly_what_was_done(step, where):
+    """Purge 30 flows (10 kept with new actions, 20 replaced by 20 others),
+    one refusal at the first, a middle or the last flow of a step."""
+    old = numbered(30)
+    desired = numbered(10, actions="p3") + declared(*[
+        {"match": {"in_port": "p2", "eth_type": 0x0800, "ipv4": {"dst": "10.9.0.%d" % i}},
+         "actions": "p1"} for i in range(20)])
+    plan = flowplan.plan_flows(old, desired, purge=True)
+    batch = getattr(plan, step)
+    victim = batch[{"first": 0, "middle": len(batch) // 2, "last": -1}[where]].identity()
+    foreign = one(match={"in_port": "p3"}, actions="p1")
+    client = FakeClient(old)
+    deletes = client.delete_flows
+
+    def delete_flows(datapath, flows):
+        if step == "delete" and any(f.identity() == victim for f in flows):
+            results = deletes(datapath, [f for f in flows if f.identity() != victim])
+            results.insert([f.identity() for f in flows].index(victim),
+                           errors.KernelRejected("refused"))
+            return results
+        return deletes(datapath, flows)
+
+    def refuse(flow):
+        # Another writer (not this run) adds a flow while the plan applies.
+        client.table.setdefault(foreign.identity(), foreign)
+        return step != "delete" and flow.identity() == victim
+
+    client.refuse = refuse
+    client.delete_flows = delete_flows
+    before = client.lines()
+    with pytest.raises(errors.KernelRejected) as info:
+        flowplan.apply_or_restore(client, "dp", old, plan, NAMES)
+    assert info.value.restored and "restored" in str(info.value) and "verified" in str(info.value)
+    # As before, plus the other writer's flow: the restore did not undo it.
+    assert client.lines() == sorted(before + [flowplan.flow_text(foreign, NAMES)])
+    assert client.locked == 1
+    # Only flows this run changed were sent back: the refused one only once, refused.
+    sent = [flow.identity() for _mode, flow in client.sent]
+    assert sent.count(victim) == (0 if step == "delete" else 1)
+    assert len(sent) > len(set(sent))  # something was undone
+
+
+def test_a_refused_first_request_changes_nothing():
+    current = numbered(3)
+    client = FakeClient(current, refuse=lambda flow: True)
+    plan = flowplan.plan_flows(current, numbered(3, actions="p3"))
+    with pytest.raises(errors.KernelRejected, match="nothing had been changed") as info:
+        flowplan.apply_or_restore(client, "dp", current, plan, NAMES)
+    assert info.value.restored and len(client.sent) == 3  # no undo was needed
+
+
+@pytest.mark.fault
+def test_a_flow_refused_before_sending_is_raised_as_it_is():
+    current = numbered(2)
+    client = FakeClient(current)
+
+    def delete_flows(_datapath, _flows):
+        raise errors.ValidationError("flow", "x", "too long")
+
+    client.delete_flows = delete_flows
+    plan = flowplan.plan_flows(current, [], purge=True)
+    with pytest.raises(errors.ValidationError, match="too long"):
+        flowplan.apply_or_restore(client, "dp", current, plan, NAMES)
+    assert client.sent == []
+
+
+@pytest.mark.fault
+def test_a_step_that_fails_halfway_is_undone_whole():
+    """The additions' transaction dies after installing half of them (a lost
+    reply): the undo removes every flow of the step, and verifies."""
+    current = numbered(4)
+    client = FakeClient(current)
+    puts, failures = client.put_flows, [1]
+
+    def put_flows(datapath, flows, mode="upsert"):
+        if mode == "create" and failures:
+            failures.pop()
+            puts(datapath, flows[:len(flows) // 2], mode)
+            raise errors.OdpError("cannot send requests 3 to 5 of a transaction: lost replies")
+        return puts(datapath, flows, mode)
+
+    client.put_flows = put_flows
+    before = client.lines()
+    plan = flowplan.plan_flows(current, numbered(4, port="p2"), purge=True)
+    with pytest.raises(errors.KernelRejected) as info:
+        flowplan.apply_or_restore(client, "dp", current, plan, NAMES)
+    assert info.value.restored and not info.value.changed, str(info.value)
+    assert "lost replies" in str(info.value) and client.lines() == before
+
+
+@pytest.mark.fault
+def test_a_failed_transaction_is_undone_from_the_journal():
+    current = numbered(4)
+    client = FakeClient(current)
+
+    def put_flows(_datapath, _flows, mode="upsert"):
+        raise errors.OdpError("cannot send requests: the socket broke")
+
+    client.put_flows = put_flows
+    plan = flowplan.plan_flows(current, numbered(2, actions="p3"), purge=True)
+    with pytest.raises(errors.KernelRejected) as info:
+        flowplan.apply_or_restore(client, "dp", current, plan, NAMES)
+    # The 2 deletions were undone... by put_flows, which fails too: say so.
+    assert not info.value.restored and info.value.changed
+    assert "2 of the 4 changes could not be undone" in str(info.value)
+    assert "missing (it was there before the task)" in str(info.value)
 
 
 # ---------------------------------------------------------------- changed, diff, check mode

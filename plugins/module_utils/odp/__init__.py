@@ -19,7 +19,7 @@ from . import errors
 from .client import Client, Datapath, Vport
 from .text import (actions_from_list, format_actions, format_flow, format_key,
                    key_from_match, parse_actions, parse_flow, parse_key)
-from .errors import (AlreadyExists, KernelModuleMissing, KernelRejected, NoSuchDatapath,
+from .errors import (AlreadyExists, KernelModuleMissing, KernelRejected, LockTimeout, NoSuchDatapath,
                      NoSuchFlow, NoSuchVport, NotFound, OdpError, PermissionDenied, PortBusy,
                      Unsupported, ValidationError)
 from .flows import Flow
@@ -30,5 +30,5 @@ __all__ = [
     "key_from_match", "actions_from_list",
     "OdpError", "ValidationError", "KernelModuleMissing", "PermissionDenied", "NotFound",
     "NoSuchDatapath", "NoSuchVport", "NoSuchFlow", "AlreadyExists", "PortBusy", "Unsupported",
-    "KernelRejected",
+    "KernelRejected", "LockTimeout",
 ]

@@ -17,9 +17,11 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import array
 import errno
+import functools
 import struct
 
 from . import errors, tunnels, upcalls
+from .lock import Locks
 from . import dp_settings
 from .attrs import NLA_HDR, NLA_TYPE_MASK, CodecError
 from .ct_limits import CtLimits
@@ -27,12 +29,12 @@ from .families import DatapathFamily, FlowFamily, VportFamily
 from .flows import DP_MAX_PORTS, Flow, complete_key, validate_flow
 from .meters import Meters
 from .names import check_ifname
-from .netlink import NLM_F_CREATE, NLM_F_ECHO, Transport
+from .netlink import NLM_F_CREATE, NLM_F_ECHO, OVS_HDRLEN, Transport
 from .text import format_key, format_ufid
 from .vport_events import VportEvents
 
 try:
-    from typing import Iterator, List, Optional, Sequence, Union  # noqa: F401 pylint: disable=unused-import
+    from typing import ContextManager, Iterator, List, Optional, Sequence, Union  # noqa: F401 pylint: disable=unused-import
 except ImportError:  # pragma: no cover
     pass
 
@@ -137,6 +139,16 @@ def _check_pid_count(dp, pids):
                                      "id per possible CPU (%d)" % cpus)
 
 
+def _writer(method):
+    """A Client method that changes datapath ``datapath`` (its first
+    argument): it runs holding that datapath's lock (:meth:`Client.exclusive`)."""
+    @functools.wraps(method)
+    def locked(self, datapath, *args, **kwargs):
+        with self.exclusive(datapath):
+            return method(self, datapath, *args, **kwargs)
+    return locked
+
+
 class Client:
     """Datapath, vport and flow operations on the kernel datapath.
 
@@ -144,11 +156,17 @@ class Client:
     on first use.  Use it as a context manager or call :meth:`close`.
     ``netns`` (a name under /run/netns) works on the datapaths of that
     network namespace instead of the caller's.
+
+    Every write method holds the datapath's lock (:mod:`lock`) while it
+    runs; :meth:`exclusive` holds it across several calls. ``lock_timeout``
+    is how long to wait for another writer (default ``ODP_LOCK_TIMEOUT``,
+    else 30 seconds).
     """
 
-    def __init__(self, netns=None):
-        # type: (Optional[str]) -> None
+    def __init__(self, netns=None, lock_timeout=None):
+        # type: (Optional[str], Optional[float]) -> None
         self.netns = netns
+        self.locks = Locks(netns, lock_timeout)
         self.transport = Transport(netns=netns)
         self._by_name = {}  # datapath name -> Datapath (last seen)
         self._names = {}  # ifindex -> datapath name
@@ -156,12 +174,24 @@ class Client:
     def close(self):
         # type: () -> None
         self.transport.close()
+        self.locks.close()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+    def exclusive(self, datapath):
+        # type: (Union[str, Datapath]) -> ContextManager[None]
+        """A context manager holding ``datapath``'s lock, so that no other
+        writer changes it between what this client reads and writes.
+
+        Re-entrant for this client (its write methods take it again); another
+        writer waits, then fails with :class:`errors.LockTimeout`.
+        """
+        name = datapath.name if isinstance(datapath, Datapath) else datapath
+        return self.locks.hold(check_ifname("datapath", name))
 
     # -- datapaths --------------------------------------------------------
 
@@ -186,6 +216,7 @@ class Client:
             missing=errors.NoSuchDatapath)
         return self._datapath(ifindex, attrs)
 
+    @_writer
     def create_datapath(self, name, dispatch=None):
         # type: (str, Optional[str]) -> Datapath
         """Create datapath ``name`` with the best upcall dispatch the kernel has.
@@ -213,6 +244,7 @@ class Client:
             return self._datapath(ifindex, reply)
         raise AssertionError("unreachable")  # the last attempt returns or raises
 
+    @_writer
     def delete_datapath(self, datapath):
         # type: (Union[str, Datapath]) -> None
         """Delete a datapath with its vports and flows.
@@ -290,6 +322,7 @@ class Client:
             what="vport %s" % name, missing=errors.NoSuchVport)
         return self._vport(self._dp_name(ifindex), attrs)
 
+    @_writer
     def create_vport(self, datapath, name, type="netdev", port=None, port_no=None,
                      upcall_pids=None):  # pylint: disable=redefined-builtin
         # type: (Union[str, Datapath], str, str, Optional[int], Optional[int], Optional[Sequence[int]]) -> Vport
@@ -361,6 +394,7 @@ class Client:
             raise
         return self._vport(dp_name, attrs)
 
+    @_writer
     def delete_vport(self, datapath, name):
         # type: (Union[str, Datapath], str) -> None
         """Detach vport ``name``; a tunnel made as a netdev is deleted too."""
@@ -372,6 +406,7 @@ class Client:
         if vport.backing == "netdev":
             tunnels.delete(name, self.netns)
 
+    @_writer
     def set_upcall_pids(self, datapath, name, pids):
         # type: (Union[str, Datapath], str, Sequence[int]) -> Vport
         """Set the netlink port ids that receive vport ``name``'s upcalls."""
@@ -460,6 +495,7 @@ class Client:
         cmd = FL.CMD_SET if mode == "modify" else FL.CMD_NEW
         return cmd, _encode(items), NLM_F_CREATE if mode == "create" else 0
 
+    @_writer
     def put_flow(self, datapath, flow, mode="upsert"):
         # type: (Union[str, Datapath], Flow, str) -> None
         """Install a flow: ``upsert`` (create or replace actions), ``create``
@@ -468,6 +504,7 @@ class Client:
         cmd, attrs, flags = self._put_message(flow, mode)
         self._flow_request(datapath, cmd, attrs, flow.key, flow.mask, flow.ufid, flags)
 
+    @_writer
     def put_flows(self, datapath, flows, mode="upsert"):
         # type: (Union[str, Datapath], Sequence[Flow], str) -> List[Optional[errors.OdpError]]
         """Install many flows in batched transactions; one result per flow:
@@ -480,6 +517,13 @@ class Client:
 
     def _transact(self, datapath, flows, messages, verb):
         dp_name, ifindex = self._dp_index(datapath)
+        limit = self.transport.max_datagram - OVS_HDRLEN
+        for flow, (_cmd, attrs, _flags) in zip(flows, messages):
+            if len(attrs) > limit:
+                raise errors.ValidationError(
+                    self._flow_what(dp_name, flow.key, flow.mask, flow.ufid), len(attrs),
+                    "its request is more bytes than the netlink socket takes in one message "
+                    "(%d): shorten its actions" % limit)
         results = self.transport.transact(
             [(FL, cmd, ifindex, attrs, flags) for cmd, attrs, flags in messages], decode=False)
         out = []
@@ -491,6 +535,7 @@ class Client:
             out.append(result.to_error(verb, what, self._flow_missing(dp_name, what)))
         return out
 
+    @_writer
     def delete_flow(self, datapath, key=None, mask=None, ufid=None):
         # type: (Union[str, Datapath], Optional[dict], Optional[dict], Optional[bytes]) -> None
         """Delete one flow, found by UFID when given, else by key."""
@@ -500,6 +545,7 @@ class Client:
     def _delete_message(self, key, mask, ufid):
         return FL.CMD_DEL, _encode(self._match_items(key, mask, ufid, with_mask=False)), 0
 
+    @_writer
     def delete_flows(self, datapath, flows):
         # type: (Union[str, Datapath], Sequence[Flow]) -> List[Optional[errors.OdpError]]
         """Delete many flows in batched transactions; one result per flow."""
@@ -507,6 +553,7 @@ class Client:
         messages = [self._delete_message(f.key, f.mask, f.ufid) for f in flows]
         return self._transact(datapath, flows, messages, "delete")
 
+    @_writer
     def flush_flows(self, datapath):
         # type: (Union[str, Datapath]) -> None
         """Delete every flow of a datapath."""
@@ -514,6 +561,7 @@ class Client:
         self.transport.request(FL, FL.CMD_DEL, ifindex, b"", what="flows of datapath %s" % dp_name,
                                missing=errors.NoSuchDatapath)
 
+    @_writer
     def clear_flow_stats(self, datapath, key=None, mask=None, ufid=None):
         # type: (Union[str, Datapath], Optional[dict], Optional[dict], Optional[bytes]) -> None
         """Zero a flow's packet and byte counters (OVS_FLOW_ATTR_CLEAR via SET)."""
@@ -555,6 +603,7 @@ class Client:
         datapath, or of ``datapath``; it has sockets of its own."""
         return VportEvents(datapath, netns=self.netns)
 
+    @_writer
     def set_datapath(self, datapath, features=None, masks_cache_size=None):
         # type: (Union[str, Datapath], Optional[Sequence[str]], Optional[int]) -> Datapath
         """Set a datapath's user ``features`` (names, all of them) and/or its

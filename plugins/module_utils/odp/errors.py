@@ -15,9 +15,15 @@ import errno
 
 
 class OdpError(Exception):
-    """Base of every error this library raises."""
+    """Base of every error this library raises.
+
+    ``changed`` is True on an error raised after the datapath was changed and
+    not put back; False (the default) when nothing was changed, or what was
+    changed was undone.
+    """
 
     errno = None
+    changed = False
 
 
 class ValidationError(OdpError, ValueError):
@@ -74,6 +80,12 @@ class Unsupported(OdpError):
     """The running kernel does not support what was asked."""
 
     errno = errno.EOPNOTSUPP
+
+
+class LockTimeout(OdpError):
+    """Another process held the datapath's lock (:mod:`lock`) longer than the timeout."""
+
+    errno = errno.EAGAIN
 
 
 class KernelRejected(OdpError):

@@ -126,40 +126,151 @@ def expected_flows(current, plan):
     return after + plan.add
 
 
-def apply_plan(client, datapath, plan):
-    """Send ``plan`` in batches: deletions, modifications, then additions.
+# How each step of a plan is sent, and how the journal undoes it.
+_STEPS = (("delete", "deleted"), ("modify", "modified"), ("add", "added"))
+MAX_LISTED = 5  # flows named in a message about a failed restore
+
+
+class Journal:
+    """What a run did to a flow table, in order: ``(done, flow)`` with
+    ``done`` "deleted" (``flow`` is the old flow), "modified" (the old flow)
+    or "added" (the new flow). Undoing it touches nothing else."""
+
+    def __init__(self):
+        self.entries = []
+
+    def __len__(self):
+        return len(self.entries)
+
+    def record(self, done, flows):
+        self.entries.extend((done, flow) for flow in flows)
+
+    def identities(self):
+        return set(flow.identity() for _done, flow in self.entries)
+
+    def undo(self, client, datapath):
+        """Undo the entries, last first: delete what was added, put the old
+        actions back on what was modified, re-create what was deleted (with
+        its UFID). A list of ``(flow, error)`` the kernel refused."""
+        refused = []
+        runs = []  # consecutive entries of one kind, in reverse
+        for done, flow in reversed(self.entries):
+            if runs and runs[-1][0] == done:
+                runs[-1][1].append(flow)
+            else:
+                runs.append((done, [flow]))
+        for done, batch in runs:
+            try:
+                if done == "added":
+                    results = client.delete_flows(datapath, batch)
+                else:
+                    results = client.put_flows(datapath, batch, mode="create" if done == "deleted"
+                                               else "modify")
+            except errors.OdpError as exc:
+                results = [exc] * len(batch)
+            refused.extend((flow, error) for flow, error in zip(batch, results) if error is not None)
+        return refused
+
+
+def apply_plan(client, datapath, plan, journal, before):
+    """Send ``plan`` in batches: deletions, modifications, then additions,
+    recording in ``journal`` every change the kernel made (``before``: the
+    flows as they were, by identity, for the old actions of modified flows).
 
     Returns ``(flow, error)`` for the first flow the kernel refused, else None;
     the later steps are not sent after a refusal.
     """
-    steps = ((plan.delete, client.delete_flows, {}),
-             (plan.modify, client.put_flows, {"mode": "modify"}),
-             (plan.add, client.put_flows, {"mode": "create"}))
-    for batch, send, options in steps:
+    for step, done in _STEPS:
+        batch = getattr(plan, step)
         if not batch:
             continue
-        for flow, error in zip(batch, send(datapath, batch, **options)):
+        olds = (lambda flows: [before[flow.identity()] for flow in flows]) if step == "modify" \
+            else list
+        try:
+            if step == "delete":
+                results = client.delete_flows(datapath, batch)
+            else:
+                results = client.put_flows(datapath, batch, mode="modify" if step == "modify"
+                                           else "create")
+        except errors.ValidationError:
+            raise  # refused before anything was sent
+        except errors.OdpError:
+            # The step failed as a whole (the socket, a lost reply): any of
+            # its flows may have been changed, so the undo covers them all
+            # and the check after it decides.
+            journal.record(done, olds(batch))
+            raise
+        journal.record(done, olds([flow for flow, error in zip(batch, results) if error is None]))
+        for flow, error in zip(batch, results):
             if error is not None:
                 return flow, error
     return None
 
 
 def apply_or_restore(client, datapath, before, plan, port_names=None):
-    """Apply ``plan``; when the kernel refuses a flow, put the flows the plan
-    touched back as they were in ``before`` and raise the refusal."""
-    refused = apply_plan(client, datapath, plan)
-    if refused is None:
-        return
-    flow, error = refused
-    undo = plan_flows(client.flows(datapath), before, purge=True, scope=plan.touched())
-    # The undo covers only flows we changed; it cannot leave more undone than
-    # trying nothing would.
-    undo_failed = apply_plan(client, datapath, undo)
-    detail = ("the flow table was restored as it was before the task" if undo_failed is None
-              else "restoring the flow table failed too (%s): check the datapath's flows"
-              % undo_failed[1])
-    raise errors.KernelRejected("the kernel refused the flow %s (%s); %s"
-                                % (flow_text(flow, port_names), error, detail))
+    """Apply ``plan``; when the kernel refuses a flow, undo exactly what this
+    run did (its :class:`Journal`), verify the flows it touched against
+    ``before`` (the flows as they were) with a fresh dump, and raise the
+    refusal. The raised error's ``restored`` is True only when verified (and
+    its ``changed`` False: the datapath is as it was).
+
+    The datapath's lock is held throughout (re-entrant for the caller that
+    holds it across read, plan and apply), so no other writer interleaves.
+    """
+    with client.exclusive(datapath):
+        journal = Journal()
+        old = dict((flow.identity(), flow) for flow in before)
+        try:
+            refused = apply_plan(client, datapath, plan, journal, old)
+        except errors.OdpError as exc:
+            refused = None, exc  # the socket or a batch failed as a whole
+        if refused is None:
+            return
+        flow, error = refused
+        if flow is None and not journal:
+            raise error  # nothing was sent (a flow the library refused)
+        undo_refused = journal.undo(client, datapath) if journal else []
+        try:
+            wrong = unrestored(client.flows(datapath), old, journal.identities()) \
+                if journal else []
+        except errors.OdpError as exc:
+            wrong = [(None, "the check after the restore failed: %s" % exc)]
+    what = ("the kernel refused the flow %s (%s)" % (flow_text(flow, port_names), error)
+            if flow is not None else "the change failed (%s)" % error)
+    if not wrong:
+        detail = ("nothing had been changed" if not journal else
+                  "the flow table was restored as it was before the task (%d changes undone, "
+                  "verified)" % len(journal))
+    else:
+        listed = "; ".join(why if f is None else "%s: %s" % (flow_text(f, port_names), why)
+                           for f, why in wrong[:MAX_LISTED])
+        more = " and %d more" % (len(wrong) - MAX_LISTED) if len(wrong) > MAX_LISTED else ""
+        reasons = "; ".join(sorted(set(str(e) for _f, e in undo_refused)))[:500]
+        detail = ("restoring the flow table failed: %d of the %d changes could not be undone "
+                  "(%s%s)%s: check the datapath's flows"
+                  % (len(wrong), len(journal), listed, more,
+                     "; the kernel said: %s" % reasons if reasons else ""))
+    exc = errors.KernelRejected("%s; %s" % (what, detail))
+    exc.restored = not wrong
+    exc.changed = bool(wrong)  # the datapath is as it was only when verified
+    exc.errno = getattr(error, "errno", None)
+    raise exc
+
+
+def unrestored(now, before, identities):
+    """``[(flow, what is wrong)]`` for the ``identities`` whose flows in
+    ``now`` (a fresh dump) differ from ``before`` (identity -> flow)."""
+    current = dict((flow.identity(), flow) for flow in now)
+    wrong = []
+    for ident in identities:
+        old, new = before.get(ident), current.get(ident)
+        if old is None and new is not None:
+            wrong.append((new, "added by this task and still there"))
+        elif old is not None and new is None:
+            wrong.append((old, "missing (it was there before the task)"))
+        elif old is not None and not old.same_actions(new):
+            wrong.append((old, "its actions are now %s" % text.format_actions(new.actions)))
+    return wrong
 
 
 def flow_text(flow, port_names=None):

@@ -46,6 +46,7 @@ NETLINK_GENERIC = 16
 SOL_NETLINK = 270
 NETLINK_CAP_ACK = 10
 NETLINK_EXT_ACK = 11
+SO_SNDBUFFORCE = 32
 SO_RCVBUFFORCE = 33
 CLONE_NEWNET = 0x40000000
 
@@ -84,6 +85,13 @@ CTRL_CMD_GETFAMILY = 3
 # any unicast reply; replies longer than this are reported, never truncated.
 RECV_BUFSIZE = 1 << 20
 RCVBUF = 8 << 20
+# The send buffer asked for. netlink_sendmsg() refuses (EMSGSIZE) a datagram
+# longer than the socket's sk_sndbuf - 32, and the default (wmem_default,
+# ~208 KiB) is less than a batch of large flows: set it, and bound batches by
+# what the kernel granted (SO_SNDBUFFORCE as root, else capped at wmem_max).
+SNDBUF = 1 << 20
+SNDBUF_OVERHEAD = 32  # what netlink_sendmsg keeps back from sk_sndbuf
+SNDBUF_MARGIN = 1024
 # Requests per send() in a transaction. dpif-netlink sends 50, each acked;
 # with one ack per batch, larger batches save system calls.
 BATCH_MESSAGES = 1000
@@ -173,6 +181,18 @@ def error_for(code, op, what, missing=errors.NotFound, extack=None):
     return exc
 
 
+def socket_error(exc, op, what):
+    """An :mod:`errors` exception for an ``OSError`` of the socket itself
+    (``send``/``recv``), never the raw ``OSError``."""
+    code = exc.errno or errno.EIO
+    error = error_for(code, op, what)
+    if code == errno.ENOBUFS:
+        error = errors.OdpError("cannot %s %s: the kernel dropped replies (the socket's "
+                                "receive buffer overflowed): check the result" % (op, what))
+        error.errno = code
+    return error
+
+
 def verb(family, cmd):
     """The verb of ``cmd`` in ``family`` for messages (``create``, ``delete``...)."""
     if family is PacketFamily:
@@ -194,14 +214,15 @@ def parse_error(data, offset, length, flags):
     return -code, extack
 
 
-def open_socket(rcvbuf=RCVBUF, netns=None):
-    """A bound NETLINK_GENERIC socket with extended ACKs and a large receive buffer.
+def open_socket(rcvbuf=RCVBUF, netns=None, sndbuf=SNDBUF):
+    """A bound NETLINK_GENERIC socket with extended ACKs and large receive
+    and send buffers.
 
     With ``netns`` (a name under /run/netns) the socket belongs to that
     network namespace, and so does everything done through it.
     """
     if netns is not None:
-        return in_netns(netns, open_socket, rcvbuf)
+        return in_netns(netns, open_socket, rcvbuf, None, sndbuf)
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
     try:
         for option in (NETLINK_EXT_ACK, NETLINK_CAP_ACK):
@@ -209,11 +230,13 @@ def open_socket(rcvbuf=RCVBUF, netns=None):
                 sock.setsockopt(SOL_NETLINK, option, 1)
             except OSError:
                 pass  # older kernels: plain acks still work
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf)
-        except OSError:
-            # Not root: the kernel caps this at net.core.rmem_max.
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        for force, plain, size in ((SO_RCVBUFFORCE, socket.SO_RCVBUF, rcvbuf),
+                                   (SO_SNDBUFFORCE, socket.SO_SNDBUF, sndbuf)):
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, force, size)
+            except OSError:
+                # Not root: the kernel caps this at net.core.rmem_max/wmem_max.
+                sock.setsockopt(socket.SOL_SOCKET, plain, size)
         sock.bind((0, 0))
     except BaseException:
         sock.close()
@@ -273,6 +296,11 @@ class Transport:
         self.netns = netns
         self.sock = open_socket(rcvbuf, netns)
         self.portid = self.sock.getsockname()[0]
+        # The longest datagram the kernel takes from this socket (the value
+        # read back is what the kernel set: twice the one asked for).
+        granted = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+        self.max_datagram = granted - SNDBUF_OVERHEAD - SNDBUF_MARGIN
+        self.batch_bytes = min(BATCH_BYTES, self.max_datagram)
         self._seq = 0
         self._families = {}
         self._buf = bytearray(RECV_BUFSIZE)
@@ -308,9 +336,11 @@ class Transport:
         attrs = pack_attr(2, name.encode() + b"\0")
         msg = (NLMSG_HDR.pack(GENL_HDRLEN + len(attrs), GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK,
                               seq, 0) + GENL_HDR.pack(CTRL_CMD_GETFAMILY, 1, 0) + attrs)
-        self.sock.send(msg)
         try:
+            self.sock.send(msg)
             replies = self._collect(seq, GENL_HDRLEN)
+        except OSError as exc:
+            raise socket_error(exc, "resolve", "generic netlink family %s" % name)
         except KernelError as exc:
             if exc.errno not in (errno.ENOENT, errno.ENODEV):
                 raise exc.to_error("resolve", "generic netlink family %s" % name)
@@ -409,12 +439,24 @@ class Transport:
         (``datapath dp0``); ``missing`` is the NotFound subclass for ENOENT.
         """
         seq = self._next_seq()
-        self.sock.send(self.encode(family, cmd, dp_ifindex, attrs, flags | NLM_F_ACK, seq))
+        message = self.encode(family, cmd, dp_ifindex, attrs, flags | NLM_F_ACK, seq)
         try:
+            self._send(message, what or family.name)
             raw = self._collect(seq, GENL_HDRLEN)
         except KernelError as exc:
             raise exc.to_error(verb(family, cmd), what or family.name, missing)
+        except OSError as exc:
+            raise socket_error(exc, verb(family, cmd), what or family.name)
         return self._decoded(family, raw, decode)
+
+    def _send(self, data, what):
+        """Send one datagram that the kernel can take; a request over the
+        socket's limit is refused here, naming ``what``."""
+        if len(data) > self.max_datagram:
+            raise errors.KernelRejected(
+                "cannot send the request about %s: it is %d bytes, more than the %d bytes "
+                "the netlink socket takes in one message" % (what, len(data), self.max_datagram))
+        self.sock.send(data)
 
     def dump(self, family, cmd, dp_ifindex=0, attrs=b"", what=None,
              missing=errors.NotFound, decode=True):
@@ -468,11 +510,20 @@ class Transport:
         """
         results = [None] * len(messages)
         start = 0
+        for index, (_family, _cmd, _dp, attrs, _flags) in enumerate(messages):
+            if OVS_HDRLEN + len(attrs) > self.max_datagram:
+                # Callers check their requests first (Client names the flow).
+                raise errors.KernelRejected(
+                    "request %d of the transaction is %d bytes, more than the %d bytes the "
+                    "netlink socket takes in one message"
+                    % (index, OVS_HDRLEN + len(attrs), self.max_datagram))
         while start < len(messages):
             batch, size, seqs = [], 0, {}
             index = start
-            while index < len(messages) and len(batch) < BATCH_MESSAGES and size < BATCH_BYTES:
+            while index < len(messages) and len(batch) < BATCH_MESSAGES:
                 family, cmd, dp_ifindex, attrs, flags = messages[index]
+                if batch and size + OVS_HDRLEN + len(attrs) > self.batch_bytes:
+                    break
                 seq = self._next_seq()
                 batch.append(self.encode(family, cmd, dp_ifindex, attrs, flags, seq))
                 size += len(batch[-1])
@@ -481,8 +532,14 @@ class Transport:
             # The barrier: re-frame the last request with NLM_F_ACK.
             family, cmd, dp_ifindex, attrs, flags = messages[index - 1]
             batch[-1] = self.encode(family, cmd, dp_ifindex, attrs, flags | NLM_F_ACK, seq)
-            self.sock.send(b"".join(batch))
-            self._collect_batch(messages, results, seqs, seq, decode)
+            try:
+                self.sock.send(b"".join(batch))
+                self._collect_batch(messages, results, seqs, seq, decode)
+            except OSError as exc:
+                # What the kernel did with this batch is unknown: say so.
+                raise socket_error(exc, "send requests %d to %d of" % (start, index - 1),
+                                   "a transaction of %d requests (%d sent before)"
+                                   % (len(messages), start))
             start = index
         return results
 

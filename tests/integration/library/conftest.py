@@ -9,12 +9,18 @@ loaded or loadable; inside, a missing module is an error, never a skip.
 import json
 import os
 import subprocess
+import sys
 import uuid
 from collections import namedtuple
 
 import pytest
 
 from vswitch_odp import Client, errors
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+import fault_count  # noqa: E402 pylint: disable=wrong-import-position
+from fault_count import (  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
+    pytest_runtest_logreport, pytest_terminal_summary)
 
 IN_SANDBOX = os.environ.get("ODP_SANDBOX") == "1"
 SKIP_REASON = "needs the openvswitch kernel module: run through tests/sandbox/run (make test)"
@@ -42,6 +48,7 @@ def _openvswitch_available():
 
 
 def pytest_configure(config):
+    fault_count.pytest_configure(config)
     config.addinivalue_line(
         "markers", "kernel: needs the openvswitch kernel module (auto-applied in "
         "tests/integration/library)")
