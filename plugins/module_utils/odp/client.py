@@ -84,11 +84,13 @@ class Vport:
 
     ``type`` is the tunnel type also for a tunnel made as a metadata-mode
     netdev (``backing`` ``"netdev"``); ``backing`` is ``"ovs-vport"`` when
-    the datapath's own vport type implements the port.
+    the datapath's own vport type implements the port.  ``owned`` is True
+    for a tunnel netdev this library made, which goes with its vport; a
+    tunnel netdev made by another tool is only detached.
     """
 
     __slots__ = ("datapath", "name", "type", "port_no", "port", "stats", "upcall_pids",
-                 "ifindex", "backing")
+                 "ifindex", "backing", "owned")
 
     def __init__(self, datapath, attrs):
         self.datapath = datapath
@@ -101,6 +103,7 @@ class Vport:
         self.upcall_pids = _u32_list(attrs.get("upcall_pids", b""))
         self.ifindex = attrs.get("ifindex")
         self.backing = "ovs-vport"
+        self.owned = False
 
     def __repr__(self):
         return "Vport(%r, %r, type=%r, port_no=%r)" % (self.datapath, self.name, self.type,
@@ -236,10 +239,11 @@ class Client:
         # type: (Union[str, Datapath]) -> None
         """Delete a datapath with its vports and flows.
 
-        Tunnel vports made as netdevs are deleted with it.
+        The tunnel netdevs this library made for it are deleted with it;
+        network devices made by others are only detached.
         """
         name = datapath.name if isinstance(datapath, Datapath) else datapath
-        tunnel_devices = [v.name for v in self.vports(name) if v.backing == "netdev"]
+        tunnel_devices = [v.name for v in self.vports(name) if v.owned]
         self.transport.request(DP, DP.CMD_DEL, 0, DP.attrs.encode([("name", name)]),
                                what="datapath %s" % name, missing=errors.NoSuchDatapath)
         dp = self._by_name.pop(name, None)
@@ -275,7 +279,7 @@ class Client:
         for vport in vports:
             tunnel = found.get(vport.name)
             if tunnel is not None:
-                vport.type, vport.port = tunnel
+                vport.type, vport.port, vport.owned = tunnel.type, tunnel.port, tunnel.owned
                 vport.backing = "netdev"
         return vports
 
@@ -339,6 +343,12 @@ class Client:
             if type not in TUNNEL_TYPES:
                 raise
             return self._create_tunnel_netdev(dp_name, ifindex, items, type, name, port)
+        except errors.AlreadyExists:
+            # A free name means the tunnel's UDP port is what is taken.
+            if type in tunnels.DEFAULT_PORTS and not tunnels.device_exists(name, self.netns):
+                raise errors.AlreadyExists("%s: UDP port %d is already used by another %s "
+                                           "tunnel device" % (what, dict(items)["options"]["dst_port"], type))
+            raise
         return self._vport(dp_name, attrs)
 
     @staticmethod
@@ -367,7 +377,7 @@ class Client:
         return items
 
     def _create_tunnel_netdev(self, dp_name, ifindex, items, vport_type, name, port):
-        tunnels.create(vport_type, name, port, self.netns)
+        tunnels.create(vport_type, name, port, self.netns, datapath=dp_name)
         netdev_items = [(key, VP.TYPE_IDS["netdev"] if key == "type" else value)
                         for key, value in items if key != "options"]
         try:
@@ -382,13 +392,14 @@ class Client:
 
     def delete_vport(self, datapath, name):
         # type: (Union[str, Datapath], str) -> None
-        """Detach vport ``name``; a tunnel made as a netdev is deleted too."""
+        """Detach vport ``name``; a tunnel netdev this library made for it is
+        deleted too (one made by another tool stays)."""
         vport = self.get_vport(datapath, name)
         dp_name, ifindex = self._dp_index(datapath)
         self.transport.request(VP, VP.CMD_DEL, ifindex, VP.attrs.encode([("name", name)]),
                                what="vport %s in datapath %s" % (name, dp_name),
                                missing=errors.NoSuchVport)
-        if vport.backing == "netdev":
+        if vport.owned:
             tunnels.delete(name, self.netns)
 
     def set_upcall_pids(self, datapath, name, pids):
