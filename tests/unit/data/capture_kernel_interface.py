@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Capture real kernel messages of meters, conntrack limits, vport events and
 datapath settings into kernel_interface.json (run in the sandbox).
 
