@@ -97,6 +97,11 @@ class OdpModule(AnsibleModule):
         ``changed`` defaults to their inequality. ``apply()`` makes the change;
         it is not called when nothing changes, nor in check mode. Returns what
         ``apply()`` returned, else None.
+
+        When ``apply()`` fails, the task reports ``changed`` only if the error
+        says the datapath was left changed (its ``changed`` attribute, see
+        :class:`errors.OdpError`): a refusal before anything was changed, or a
+        change that was undone, is ``changed: false``.
         """
         if callable(before):
             before, after = (before(), after()) if self._diff else (None, None)
@@ -107,8 +112,16 @@ class OdpModule(AnsibleModule):
             self._diff_after = after
         if not changed:
             return None
+        if self.check_mode:
+            self.result["changed"] = True
+            return None
+        try:
+            done = apply()
+        except errors.OdpError as exc:
+            self.result["changed"] = bool(exc.changed)
+            raise
         self.result["changed"] = True
-        return None if self.check_mode else apply()
+        return done
 
     def exit(self):
         if self._diff:

@@ -15,9 +15,15 @@ import errno
 
 
 class OdpError(Exception):
-    """Base of every error this library raises."""
+    """Base of every error this library raises.
+
+    ``changed`` is True on an error raised after the datapath was changed and
+    not put back; False (the default) when nothing was changed, or what was
+    changed was undone.
+    """
 
     errno = None
+    changed = False
 
 
 class ValidationError(OdpError, ValueError):
