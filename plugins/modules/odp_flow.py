@@ -187,7 +187,7 @@ diff:
 """
 
 from ansible_collections.vswitch.odp.plugins.module_utils.odp_module import (
-    OdpModule, flowplan, optional, port_maps)
+    OdpModule, flowdump, flowplan, optional, port_maps)
 
 FLOW_OPTIONS = dict(
     match=dict(type="dict"),
@@ -253,7 +253,9 @@ def ensure_flows(module, client):
     else:
         ports, names = port_maps(client.vports(datapath))
         desired = flowplan.declared_flows(entries, ports, present, many)
-        current = client.flows(datapath)
+        dump = client.flow_dump(datapath)
+        # A purge deletes what the dump lacks: it must have every flow.
+        current = flowdump.require_consistent(dump, "purge: true") if params["purge"] else dump.flows
     plan = flowplan.plan_flows(current, desired, present, params["purge"])
     module.result.update(added=len(plan.add), modified=len(plan.modify),
                          removed=len(plan.delete))

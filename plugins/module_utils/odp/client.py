@@ -20,7 +20,7 @@ import errno
 import re
 import struct
 
-from . import errors, tunnels, upcalls
+from . import errors, flowdump, tunnels, upcalls
 from . import dp_settings
 from .attrs import NLA_HDR, NLA_TYPE_MASK, CodecError
 from .ct_limits import CtLimits
@@ -420,7 +420,12 @@ class Client:
 
     def iter_flows(self, datapath):
         # type: (Union[str, Datapath]) -> Iterator[Flow]
-        """Every flow of a datapath (one consistent dump); unknown attributes kept."""
+        """The flows of one kernel dump, streamed; unknown attributes kept.
+
+        While another program changes the table, one dump can skip flows or
+        return some twice (see :mod:`flowdump`): :meth:`flows` and
+        :meth:`flow_dump` check for that.
+        """
         name, ifindex = self._dp_index(datapath)
         replies = self.transport.dump(FL, FL.CMD_GET, ifindex, what="flows of datapath %s" % name,
                                       missing=errors.NoSuchDatapath, decode=False)
@@ -428,7 +433,15 @@ class Client:
 
     def flows(self, datapath):
         # type: (Union[str, Datapath]) -> List[Flow]
-        return list(self.iter_flows(datapath))
+        """Every flow of a datapath, each once, checked against churn
+        (:meth:`flow_dump`'s flows)."""
+        return self.flow_dump(datapath).flows
+
+    def flow_dump(self, datapath, attempts=flowdump.DUMP_ATTEMPTS):
+        # type: (Union[str, Datapath], int) -> flowdump.FlowDump
+        """The flows of a datapath with whether the list is proven complete
+        (``consistent``): see :func:`flowdump.dump_flows`."""
+        return flowdump.dump_flows(self, datapath, attempts)
 
     @staticmethod
     def _match_items(key, mask, ufid, with_mask=True):
