@@ -614,7 +614,12 @@ def _encode(items):
     try:
         return FL.attrs.encode(items)
     except CodecError as exc:
-        raise errors.ValidationError("flow", dict(items).get("key"), str(exc))
+        values = dict(items)
+        if str(exc).startswith("actions: "):
+            # Too many actions for one attribute: say so, not which key.
+            raise errors.ValidationError("actions", "%d actions" % len(values["actions"]),
+                                         str(exc)[len("actions: "):])
+        raise errors.ValidationError("flow", values.get("key"), str(exc))
 
 
 _FLOW_IDS = dict((name, kind) for kind, (name, _codec) in FL.attrs.by_id.items())
