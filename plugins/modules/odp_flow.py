@@ -253,8 +253,8 @@ def ensure_flows(module, client):
     else:
         ports, names = port_maps(client.vports(datapath))
         desired = flowplan.declared_flows(entries, ports, present, many)
-        dump = client.flow_dump(datapath)
         # A purge deletes what the dump lacks: it must have every flow.
+        dump = client.flow_dump(datapath, confirm=params["purge"])
         current = flowdump.require_consistent(dump, "purge: true") if params["purge"] else dump.flows
     plan = flowplan.plan_flows(current, desired, present, params["purge"])
     module.result.update(added=len(plan.add), modified=len(plan.modify),

@@ -25,16 +25,16 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import churn  # noqa: E402 pylint: disable=wrong-import-position
 from vswitch_odp import Client  # noqa: E402 pylint: disable=wrong-import-position
-from vswitch_odp.flowdump import flow_id  # noqa: E402 pylint: disable=wrong-import-position
 
 N_STABLE = int(os.environ.get("BENCH_CHURN", "100000"))
 DP_NAME = "odpbchurn"
 
 
-def damage(flows, wanted):
-    counts = collections.Counter(flow_id(f) for f in flows)
-    missed = sum(1 for ident in wanted if counts[ident] == 0)
-    duplicates = sum(counts[ident] - 1 for ident in wanted if counts[ident] > 1)
+def damage(flows):
+    """``(missed, duplicates)`` of the stable flows among ``flows``."""
+    counts = collections.Counter(churn.stable_index(f) for f in flows)
+    missed = sum(1 for i in range(N_STABLE) if counts[i] == 0)
+    duplicates = sum(counts[i] - 1 for i in range(N_STABLE) if counts[i] > 1)
     return missed, duplicates
 
 
@@ -43,17 +43,15 @@ def main():
         dp = client.create_datapath(DP_NAME)
         try:
             port = client.create_vport(dp, "odpbchp", type="internal").port_no
-            stable = churn.stable_flows(N_STABLE, port)
-            assert client.put_flows(dp, stable).count(None) == N_STABLE
-            wanted = [flow_id(f) for f in stable]
-            del stable
+            churn.install_stable(client, dp, N_STABLE, port)
             proc = churn.start(dp.name, port)
             try:
-                raw = damage(client.iter_flows(dp), wanted)
+                raw = damage(client.iter_flows(dp))
                 start = time.monotonic()
                 dump = client.flow_dump(dp)
                 seconds = time.monotonic() - start
-                checked = damage(dump.flows, wanted)
+                checked = damage(dump.flows)
+                del dump.flows
             finally:
                 churn.stop(proc)
         finally:

@@ -426,10 +426,22 @@ class Client:
         return some twice (see :mod:`flowdump`): :meth:`flows` and
         :meth:`flow_dump` check for that.
         """
+        return _decode_flows(self.flow_replies(datapath))
+
+    def flow_replies(self, datapath):
+        # type: (Union[str, Datapath]) -> Iterator[bytes]
+        """The raw replies of one flow dump (``ovs_flow`` attributes), for
+        :func:`decode_flows`."""
         name, ifindex = self._dp_index(datapath)
         replies = self.transport.dump(FL, FL.CMD_GET, ifindex, what="flows of datapath %s" % name,
                                       missing=errors.NoSuchDatapath, decode=False)
-        return _decode_flows(raw for _ifindex, raw in replies)
+        return (raw for _ifindex, raw in replies)
+
+    @staticmethod
+    def decode_flows(raws):
+        # type: (...) -> List[Flow]
+        """Flows from raw dump replies (:meth:`flow_replies`)."""
+        return list(_decode_flows(raws))
 
     def flows(self, datapath):
         # type: (Union[str, Datapath]) -> List[Flow]
@@ -437,11 +449,12 @@ class Client:
         (:meth:`flow_dump`'s flows)."""
         return self.flow_dump(datapath).flows
 
-    def flow_dump(self, datapath, attempts=flowdump.DUMP_ATTEMPTS):
-        # type: (Union[str, Datapath], int) -> flowdump.FlowDump
+    def flow_dump(self, datapath, attempts=flowdump.DUMP_ATTEMPTS, confirm=False):
+        # type: (Union[str, Datapath], int, bool) -> flowdump.FlowDump
         """The flows of a datapath with whether the list is proven complete
-        (``consistent``): see :func:`flowdump.dump_flows`."""
-        return flowdump.dump_flows(self, datapath, attempts)
+        (``consistent``; ``confirm`` for two dumps in agreement): see
+        :func:`flowdump.dump_flows`."""
+        return flowdump.dump_flows(self, datapath, attempts, confirm)
 
     @staticmethod
     def _match_items(key, mask, ufid, with_mask=True):

@@ -14,7 +14,8 @@ moves everything. :meth:`netlink.Transport.dump`'s restart on
 :func:`dump_flows` therefore checks each dump itself: no flow twice (by UFID,
 else by key and mask), and the datapath's flow count the same before, after
 and in the dump. A dump that passes is ``consistent``: the table held still.
-When the table keeps changing, the dumps are merged: the last one, plus the
+With ``confirm`` (what a purge asks for), two passing dumps in a row must
+list the same flows. When the table keeps changing, the dumps are merged: the last one, plus the
 flows of earlier ones that a lookup finds still installed, each once. Every
 flow installed throughout is then in the result unless each dump skipped it;
 the result says it is not ``consistent``, and a caller that must not act on
@@ -26,6 +27,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
 
 from . import errors
+from .attrs import iter_attrs
+from .families import FlowFamily
 
 try:
     from typing import Dict, List, Tuple  # noqa: F401 pylint: disable=unused-import
@@ -34,6 +37,7 @@ except ImportError:  # pragma: no cover
 
 # Dumps tried before settling for a merged, unproven result.
 DUMP_ATTEMPTS = 4
+_UFID, _KEY, _MASK = (FlowFamily.attrs.lookup(name)[0] for name in ("ufid", "key", "mask"))
 
 
 class InconsistentDump(errors.OdpError):
@@ -64,43 +68,71 @@ def flow_id(flow):
     return flow.ufid if flow.ufid is not None else flow.identity()
 
 
-def unique_flows(flows):
-    # type: (...) -> Tuple[Dict[object, object], int]
-    """``({flow_id: flow}, duplicates)`` of one dump, in dump order."""
+def raw_id(raw):
+    """:func:`flow_id` of a raw dump reply, from its bytes (cheap, and the
+    kernel writes a flow the same way each time): the UFID, else key and mask."""
+    key = mask = None
+    for kind, payload in iter_attrs(raw):
+        if kind == _UFID:
+            return payload
+        if kind == _KEY:
+            key = payload
+        elif kind == _MASK:
+            mask = payload
+    return key, mask
+
+
+def unique_replies(raws):
+    # type: (...) -> Tuple[Dict[object, bytes], int]
+    """``({raw_id: raw}, duplicates)`` of one dump, in dump order."""
     found = {}
     duplicates = 0
-    for flow in flows:
-        ident = flow_id(flow)
+    for raw in raws:
+        ident = raw_id(raw)
         if ident in found:
             duplicates += 1
-        found[ident] = flow
+        found[ident] = raw
     return found, duplicates
 
 
-def dump_flows(client, datapath, attempts=DUMP_ATTEMPTS):
+def dump_flows(client, datapath, attempts=DUMP_ATTEMPTS, confirm=False):
     # type: (...) -> FlowDump
     """Dump the flows of ``datapath`` through ``client``, checked as the
-    module says; up to ``attempts`` dumps."""
+    module says; up to ``attempts`` dumps.
+
+    A dump passes when it has no flow twice and the flow count held still
+    around it. Flows deleted and as many added during the dump would pass
+    that too: with ``confirm``, ``consistent`` takes two passing dumps in a
+    row listing the same flows (for a purge; one more dump of a quiet table).
+    """
     dp = client.get_datapath(datapath if isinstance(datapath, str) else datapath.name)
-    earlier = {}
+    previous = {}
+    passed = None  # the flows of the last dump that passed, for confirm
     duplicates = 0
     for attempt in range(1, attempts + 1):
         before = dp.stats.get("flows")
-        found, twice = unique_flows(client.iter_flows(dp))
+        found, twice = unique_replies(client.flow_replies(dp))
         dp = client.get_datapath(dp.name)
         duplicates += twice
-        if not twice and before == dp.stats.get("flows") == len(found):
-            return FlowDump(dp.name, list(found.values()), True, attempt, duplicates)
+        ok = not twice and before == dp.stats.get("flows") == len(found)
+        if ok and (not confirm or passed == set(found)):
+            return FlowDump(dp.name, client.decode_flows(found.values()), True, attempt,
+                            duplicates)
+        passed = set(found) if ok else None
         if attempt < attempts:
-            earlier.update(found)
+            # What this dump and the ones before saw (one copy at a time).
+            previous.update(found)
+            del found
     # The table kept changing: the last dump, plus what earlier dumps saw
     # that is still installed (the last one may have skipped it).
-    for ident, flow in earlier.items():
-        if ident not in found:
-            still = _lookup(client, dp, flow)
-            if still is not None:
-                found[ident] = still
-    return FlowDump(dp.name, list(found.values()), False, attempts, duplicates)
+    flows = client.decode_flows(found.values())
+    missing = [raw for ident, raw in previous.items() if ident not in found]
+    del previous
+    for flow in client.decode_flows(missing):
+        still = _lookup(client, dp, flow)
+        if still is not None:
+            flows.append(still)
+    return FlowDump(dp.name, flows, False, attempts, duplicates)
 
 
 def require_consistent(dump, purpose):

@@ -28,6 +28,19 @@ def stable_flows(count, port):
     return [flow(STABLE + i, port) for i in range(count)]
 
 
+def install_stable(client, dp, count, port, chunk=10000):
+    """Install the ``count`` stable flows, a chunk at a time (memory)."""
+    for start_at in range(0, count, chunk):
+        batch = [flow(STABLE + i, port) for i in range(start_at, min(count, start_at + chunk))]
+        assert client.put_flows(dp, batch).count(None) == len(batch)
+
+
+def stable_index(f):
+    """The number of a stable flow (its source's low bits); None for others."""
+    src = f.key["eth"]["src"]
+    return src - STABLE if STABLE <= src < CHURNING else None
+
+
 def start(datapath, port):
     """Start the churning process; returns it once it has churned a round."""
     proc = subprocess.Popen([sys.executable, __file__, datapath, str(port)],
