@@ -17,6 +17,7 @@ flows while this process dumps. Printed, each as ``bench: <name> <count>``:
 
 import collections
 import os
+import resource
 import sys
 import time
 
@@ -28,6 +29,12 @@ from vswitch_odp import Client  # noqa: E402 pylint: disable=wrong-import-positi
 
 N_STABLE = int(os.environ.get("BENCH_CHURN", "100000"))
 DP_NAME = "odpbchurn"
+
+
+def progress(what):
+    """Stage and peak memory on stderr: the sandbox kills a process near 250 MB."""
+    sys.stderr.write("churn_dump: %s (max RSS %d MB)\n" % (
+        what, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024))
 
 
 def damage(flows):
@@ -44,12 +51,15 @@ def main():
         try:
             port = client.create_vport(dp, "odpbchp", type="internal").port_no
             churn.install_stable(client, dp, N_STABLE, port)
+            progress("%d stable flows installed" % N_STABLE)
             proc = churn.start(dp.name, port)
             try:
                 raw = damage(client.iter_flows(dp))
+                progress("plain dump checked")
                 start = time.monotonic()
                 dump = client.flow_dump(dp)
                 seconds = time.monotonic() - start
+                progress("flow_dump done")
                 checked = damage(dump.flows)
                 del dump.flows
             finally:

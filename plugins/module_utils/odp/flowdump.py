@@ -26,6 +26,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
+import hashlib
+import struct
+
 from . import errors
 from .attrs import iter_attrs
 from .families import FlowFamily
@@ -69,17 +72,17 @@ def flow_id(flow):
 
 
 def raw_id(raw):
-    """:func:`flow_id` of a raw dump reply, from its bytes (cheap, and the
-    kernel writes a flow the same way each time): the UFID, else key and mask."""
-    key = mask = None
+    """What tells flows apart in raw dump replies (the kernel writes a flow
+    the same way each time): the UFID, else a 128-bit digest of the key and
+    mask attributes, small enough to hold for 100,000 flows."""
+    digest = hashlib.blake2b(digest_size=16)
     for kind, payload in iter_attrs(raw):
         if kind == _UFID:
             return payload
-        if kind == _KEY:
-            key = payload
-        elif kind == _MASK:
-            mask = payload
-    return key, mask
+        if kind in (_KEY, _MASK):
+            digest.update(struct.pack("=HI", kind, len(payload)))
+            digest.update(payload)
+    return digest.digest()
 
 
 def unique_replies(raws):
@@ -125,9 +128,10 @@ def dump_flows(client, datapath, attempts=DUMP_ATTEMPTS, confirm=False):
             del found
     # The table kept changing: the last dump, plus what earlier dumps saw
     # that is still installed (the last one may have skipped it).
-    flows = client.decode_flows(found.values())
     missing = [raw for ident, raw in previous.items() if ident not in found]
-    del previous
+    del previous  # before decoding: Flow objects are what takes the memory
+    flows = client.decode_flows(found.values())
+    del found
     for flow in client.decode_flows(missing):
         still = _lookup(client, dp, flow)
         if still is not None:
