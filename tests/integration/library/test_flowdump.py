@@ -34,8 +34,8 @@ def test_every_stable_flow_once_during_churn(odp):
     churn.install_stable(client, dp, STABLE_FLOWS, port)
     proc = churn.start(dp.name, port)
     try:
-        dumps = [client.flow_dump(dp) for _ in range(2)]
-        confirmed = [client.flow_dump(dp, confirm=True) for _ in range(2)]
+        dumps = [client.flow_dump(dp) for _attempt in range(2)]
+        confirmed = [client.flow_dump(dp, confirm=True) for _attempt in range(2)]
     finally:
         churn.stop(proc)
     for dump in dumps + confirmed:

@@ -43,7 +43,7 @@ def test_vport_delete_keeps_foreign_tunnel_device(odp, foreign_vxlan):
     name = foreign_vxlan(4801)
     client.create_vport(dp, name)
     # Listed as the tunnel it is, though another tool made it.
-    out, _ = odp_cli("vport", "list", dp.name)
+    out, _err = odp_cli("vport", "list", dp.name)
     assert "vxlan %s %s --port=4801" % (dp.name, name) in out.splitlines()
     listed = client.get_vport(dp, name)
     assert (listed.type, listed.port, listed.backing, listed.owned) == ("vxlan", 4801, "netdev", False)
