@@ -128,6 +128,7 @@ bench: setup
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/role.py
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/module.py
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/reliability.py
+	$(SANDBOX) -- $(VENV)/bin/python tests/bench/churn_dump.py
 
 sandbox: setup
 	$(SANDBOX) --interactive

@@ -30,6 +30,10 @@ attributes:
   check_mode:
     description: Can run in check mode and reports what would change, without changing the kernel.
     support: full
+    details:
+      - A datapath that does not exist is taken for one an earlier task of the same run would create,
+        so a playbook runs under C(--check --diff) on a fresh host; its named vports are numbered in turn.
+      - A task that fails before changing anything reports C(changed=false).
   diff_mode:
     description: Returns the state before and after the change when run with C(--diff).
     support: full

@@ -30,12 +30,12 @@ PYROUTE2_MISSING = importlib.util.find_spec("pyroute2") is None
 
 try:
     from ansible_collections.vswitch.odp.plugins.module_utils.odp import (  # noqa: F401 pylint: disable=unused-import
-        cutoff, errors, flowplan, flows, text)
+        cutoff, errors, flowdump, flowplan, flows, text)
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.client import Client
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.tunnels import (  # noqa: F401 pylint: disable=unused-import
         DEFAULT_PORTS as DEFAULT_TUNNEL_PORTS)
 except ImportError:
-    cutoff = errors = flowplan = flows = text = Client = DEFAULT_TUNNEL_PORTS = None
+    cutoff = errors = flowdump = flowplan = flows = text = Client = DEFAULT_TUNNEL_PORTS = None
     LIBRARY_IMPORT_ERROR = traceback.format_exc()
 else:
     LIBRARY_IMPORT_ERROR = None
@@ -193,7 +193,7 @@ def gather_datapath(client, datapath, with_flows=True):
     if with_flows:
         names = port_maps(vports)[1]
         now = flows.monotonic_ms()
-        facts["flows"] = [flow_facts(flow, names, now) for flow in client.iter_flows(datapath)]
+        facts["flows"] = [flow_facts(flow, names, now) for flow in client.flows(datapath)]
     return facts
 
 

@@ -188,13 +188,29 @@ diff:
 """
 
 from ansible_collections.vswitch.odp.plugins.module_utils.odp_module import (
-    OdpModule, flowplan, optional, port_maps)
+    OdpModule, flowdump, flowplan, optional, port_maps)
 
 FLOW_OPTIONS = dict(
     match=dict(type="dict"),
     key=dict(type="str", no_log=False),
     actions=dict(type="raw"),
 )
+
+
+# Check mode's stand-in for a datapath that does not exist yet.
+WOULD_BE_CREATED = object()
+
+
+class WouldBePorts(dict):
+    """Vport names as port numbers for a datapath that does not exist yet
+    (check mode): every name is taken for a vport, numbered in turn."""
+
+    def __contains__(self, name):
+        return True
+
+    def __missing__(self, name):
+        self[name] = number = len(self) + 1
+        return number
 
 
 def main():
@@ -221,15 +237,27 @@ def ensure_flows(module, client):
     params = module.params
     present = params["state"] == "present"
     many = params["flows"] is not None
-    datapath = client.get_datapath(params["datapath"]) if present \
-        else optional(client.get_datapath, params["datapath"])
+    datapath = optional(client.get_datapath, params["datapath"])
+    if datapath is None and present:
+        # Outside check mode, get_datapath raises the error naming the datapath.
+        datapath = WOULD_BE_CREATED if module.check_mode else client.get_datapath(params["datapath"])
     module.result.update(added=0, modified=0, removed=0)
     if datapath is None:
         return
-    ports, names = port_maps(client.vports(datapath))
     entries = params["flows"] if many else [params]
-    desired = flowplan.declared_flows(entries, ports, present, many)
-    current = client.flows(datapath)
+    if datapath is WOULD_BE_CREATED:
+        # Check mode, the datapath an earlier task would create: its flows
+        # would all be added, on vports numbered as they would be named.
+        ports = WouldBePorts()
+        desired = flowplan.declared_flows(entries, ports, present, many)
+        names = dict((number, name) for name, number in ports.items())
+        current = []
+    else:
+        ports, names = port_maps(client.vports(datapath))
+        desired = flowplan.declared_flows(entries, ports, present, many)
+        # A purge deletes what the dump lacks: it must have every flow.
+        dump = client.flow_dump(datapath, confirm=params["purge"])
+        current = flowdump.require_consistent(dump, "purge: true") if params["purge"] else dump.flows
     plan = flowplan.plan_flows(current, desired, present, params["purge"])
     module.result.update(added=len(plan.add), modified=len(plan.modify),
                          removed=len(plan.delete))

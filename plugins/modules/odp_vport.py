@@ -181,6 +181,11 @@ def ensure_vport(module, client):
     want = desired(module)
     datapath = optional(client.get_datapath, dp_name)
     if datapath is None:
+        if want is not None and module.check_mode:
+            # An earlier task of the same check run would have created it.
+            module.converge({}, want, None)
+            module.result["vport"] = dict(want, port_no=None, stats={})
+            return
         if want is not None:
             module.fail_json(msg="vport %s: datapath %s does not exist (create it first, with "
                              "vswitch.odp.odp_datapath)" % (name, dp_name))
@@ -190,11 +195,10 @@ def ensure_vport(module, client):
     before = have and {"name": have.name, "type": have.type, "port": have.port}
     if want is not None and want != before and want["type"] == "netdev" \
             and not module.params["force"]:
-        reason = cutoff.cutoff_reason(name)
+        reason = cutoff.cutoff_reason(name, netns=module.params["netns"])
         if reason:
-            module.fail_json(msg="refusing to attach %s to datapath %s: %s, and a netdev vport "
-                             "takes over all of the device's traffic, which would cut the host "
-                             "off; set force: true to attach it anyway" % (name, dp_name, reason))
+            module.fail_json(msg=cutoff.refusal(name, dp_name, reason,
+                                                "set force: true"))
 
     def apply():
         if have is not None:
@@ -210,8 +214,10 @@ def ensure_vport(module, client):
             try:
                 client.create_vport(datapath, name, have.type, port=have.port)
             except errors.OdpError as again:
-                raise errors.OdpError("%s; the previous %s vport could not be restored: %s"
-                                      % (exc, have.type, again))
+                lost = errors.OdpError("%s; the previous %s vport could not be restored: %s"
+                                       % (exc, have.type, again))
+                lost.changed = True
+                raise lost
             raise errors.OdpError("%s; the previous %s vport was restored" % (exc, have.type))
 
     created = module.converge(before or {}, want or {}, apply)

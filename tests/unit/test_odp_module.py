@@ -373,6 +373,23 @@ def test_converge_unchanged_and_lazy_diff():
     assert not fake.result["changed"]
 
 
+def refuse(changed=None):
+    def apply():
+        error = errors.PermissionDenied("flow in_port(1): needs root or CAP_NET_ADMIN")
+        if changed is not None:
+            error.changed = changed
+        raise error
+    return apply
+
+
+@pytest.mark.parametrize("changed", [None, False, True])
+def test_a_failed_apply_is_changed_only_when_the_error_says_so(changed):
+    fake = module(diff=True)
+    with pytest.raises(errors.PermissionDenied):
+        om.OdpModule.converge(fake, {}, {"state": "present"}, refuse(changed))
+    assert fake.result["changed"] is bool(changed)
+
+
 def test_error_messages_say_what_to_do():
     assert "CAP_NET_ADMIN" in om.error_message(errors.PermissionDenied("datapath dp0: denied"))
     assert "modprobe" in om.error_message(errors.KernelModuleMissing("no openvswitch"))

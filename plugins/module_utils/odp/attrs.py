@@ -37,6 +37,7 @@ MAX_LAYOUTS = 64
 MAX_CACHED = 1024
 _IMMUTABLE = (int, bool, str, bytes)
 NLA_HDR = struct.Struct("=HH")
+NLA_MAX_LEN = 0xFFFF  # an attribute's length, header included, is a u16
 NLA_F_NESTED = 0x8000
 NLA_F_NET_BYTEORDER = 0x4000
 NLA_TYPE_MASK = ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER) & 0xFFFF
@@ -63,6 +64,10 @@ def iter_attrs(raw):
 def pack_attr(kind, payload):
     """One attribute: header, payload and alignment padding."""
     length = 4 + len(payload)
+    if length > NLA_MAX_LEN:
+        # The header's length is 16 bits: more would wrap around.
+        raise CodecError("%d bytes encoded, more than a netlink attribute holds (%d)"
+                         % (length, NLA_MAX_LEN))
     return NLA_HDR.pack(length, kind) + payload + b"\0" * (((length + 3) & ~3) - length)
 
 
@@ -376,13 +381,12 @@ class AttrMap:
             return pack_attr(value.kind, value.raw)
         if codec is None:
             raise CodecError("%s attribute %s needs raw bytes" % (self.name, name))
-        try:
-            payload = codec.encode(value)
-        except CodecError as exc:
-            raise CodecError("%s: %s" % (name, exc))
         if kind in self._nested_ids:
             kind |= NLA_F_NESTED
-        return pack_attr(kind, payload)
+        try:
+            return pack_attr(kind, codec.encode(value))
+        except CodecError as exc:
+            raise CodecError("%s: %s" % (name, exc))
 
     def encode(self, items):
         return b"".join(self.encode_one(name, value) for name, value in items)

@@ -20,7 +20,7 @@ import errno
 import functools
 import struct
 
-from . import errors, tunnels, upcalls
+from . import errors, flowdump, tunnels, upcalls
 from .lock import Locks
 from . import dp_settings
 from .attrs import NLA_HDR, NLA_TYPE_MASK, CodecError
@@ -84,11 +84,13 @@ class Vport:
 
     ``type`` is the tunnel type also for a tunnel made as a metadata-mode
     netdev (``backing`` ``"netdev"``); ``backing`` is ``"ovs-vport"`` when
-    the datapath's own vport type implements the port.
+    the datapath's own vport type implements the port.  ``owned`` is True
+    for a tunnel netdev this library made, which goes with its vport; a
+    tunnel netdev made by another tool is only detached.
     """
 
     __slots__ = ("datapath", "name", "type", "port_no", "port", "stats", "upcall_pids",
-                 "ifindex", "backing")
+                 "ifindex", "backing", "owned")
 
     def __init__(self, datapath, attrs):
         self.datapath = datapath
@@ -101,6 +103,7 @@ class Vport:
         self.upcall_pids = _u32_list(attrs.get("upcall_pids", b""))
         self.ifindex = attrs.get("ifindex")
         self.backing = "ovs-vport"
+        self.owned = False
 
     def __repr__(self):
         return "Vport(%r, %r, type=%r, port_no=%r)" % (self.datapath, self.name, self.type,
@@ -249,10 +252,11 @@ class Client:
         # type: (Union[str, Datapath]) -> None
         """Delete a datapath with its vports and flows.
 
-        Tunnel vports made as netdevs are deleted with it.
+        The tunnel netdevs this library made for it are deleted with it;
+        network devices made by others are only detached.
         """
         name = datapath.name if isinstance(datapath, Datapath) else datapath
-        tunnel_devices = [v.name for v in self.vports(name) if v.backing == "netdev"]
+        tunnel_devices = [v.name for v in self.vports(name) if v.owned]
         self.transport.request(DP, DP.CMD_DEL, 0, DP.attrs.encode([("name", name)]),
                                what="datapath %s" % name, missing=errors.NoSuchDatapath)
         dp = self._by_name.pop(name, None)
@@ -288,7 +292,7 @@ class Client:
         for vport in vports:
             tunnel = found.get(vport.name)
             if tunnel is not None:
-                vport.type, vport.port = tunnel
+                vport.type, vport.port, vport.owned = tunnel.type, tunnel.port, tunnel.owned
                 vport.backing = "netdev"
         return vports
 
@@ -353,6 +357,12 @@ class Client:
             if type not in TUNNEL_TYPES:
                 raise
             return self._create_tunnel_netdev(dp_name, ifindex, items, type, name, port)
+        except errors.AlreadyExists:
+            # A free name means the tunnel's UDP port is what is taken.
+            if type in tunnels.DEFAULT_PORTS and not tunnels.device_exists(name, self.netns):
+                raise errors.AlreadyExists("%s: UDP port %d is already used by another %s "
+                                           "tunnel device" % (what, dict(items)["options"]["dst_port"], type))
+            raise
         return self._vport(dp_name, attrs)
 
     @staticmethod
@@ -381,7 +391,7 @@ class Client:
         return items
 
     def _create_tunnel_netdev(self, dp_name, ifindex, items, vport_type, name, port):
-        tunnels.create(vport_type, name, port, self.netns)
+        tunnels.create(vport_type, name, port, self.netns, datapath=dp_name)
         netdev_items = [(key, VP.TYPE_IDS["netdev"] if key == "type" else value)
                         for key, value in items if key != "options"]
         try:
@@ -397,13 +407,14 @@ class Client:
     @_writer
     def delete_vport(self, datapath, name):
         # type: (Union[str, Datapath], str) -> None
-        """Detach vport ``name``; a tunnel made as a netdev is deleted too."""
+        """Detach vport ``name``; a tunnel netdev this library made for it is
+        deleted too (one made by another tool stays)."""
         vport = self.get_vport(datapath, name)
         dp_name, ifindex = self._dp_index(datapath)
         self.transport.request(VP, VP.CMD_DEL, ifindex, VP.attrs.encode([("name", name)]),
                                what="vport %s in datapath %s" % (name, dp_name),
                                missing=errors.NoSuchVport)
-        if vport.backing == "netdev":
+        if vport.owned:
             tunnels.delete(name, self.netns)
 
     @_writer
@@ -425,15 +436,41 @@ class Client:
 
     def iter_flows(self, datapath):
         # type: (Union[str, Datapath]) -> Iterator[Flow]
-        """Every flow of a datapath (one consistent dump); unknown attributes kept."""
+        """The flows of one kernel dump, streamed; unknown attributes kept.
+
+        While another program changes the table, one dump can skip flows or
+        return some twice (see :mod:`flowdump`): :meth:`flows` and
+        :meth:`flow_dump` check for that.
+        """
+        return _decode_flows(self.flow_replies(datapath))
+
+    def flow_replies(self, datapath):
+        # type: (Union[str, Datapath]) -> Iterator[bytes]
+        """The raw replies of one flow dump (``ovs_flow`` attributes), for
+        :func:`decode_flows`."""
         name, ifindex = self._dp_index(datapath)
         replies = self.transport.dump(FL, FL.CMD_GET, ifindex, what="flows of datapath %s" % name,
                                       missing=errors.NoSuchDatapath, decode=False)
-        return _decode_flows(raw for _ifindex, raw in replies)
+        return (raw for _ifindex, raw in replies)
+
+    @staticmethod
+    def decode_flows(raws):
+        # type: (...) -> List[Flow]
+        """Flows from raw dump replies (:meth:`flow_replies`)."""
+        return list(_decode_flows(raws))
 
     def flows(self, datapath):
         # type: (Union[str, Datapath]) -> List[Flow]
-        return list(self.iter_flows(datapath))
+        """Every flow of a datapath, each once, checked against churn
+        (:meth:`flow_dump`'s flows)."""
+        return self.flow_dump(datapath).flows
+
+    def flow_dump(self, datapath, attempts=flowdump.DUMP_ATTEMPTS, confirm=False):
+        # type: (Union[str, Datapath], int, bool) -> flowdump.FlowDump
+        """The flows of a datapath with whether the list is proven complete
+        (``consistent``; ``confirm`` for two dumps in agreement): see
+        :func:`flowdump.dump_flows`."""
+        return flowdump.dump_flows(self, datapath, attempts, confirm)
 
     @staticmethod
     def _match_items(key, mask, ufid, with_mask=True):
@@ -620,7 +657,12 @@ def _encode(items):
     try:
         return FL.attrs.encode(items)
     except CodecError as exc:
-        raise errors.ValidationError("flow", dict(items).get("key"), str(exc))
+        values = dict(items)
+        if str(exc).startswith("actions: "):
+            # Too many actions for one attribute: say so, not which key.
+            raise errors.ValidationError("actions", "%d actions" % len(values["actions"]),
+                                         str(exc)[len("actions: "):])
+        raise errors.ValidationError("flow", values.get("key"), str(exc))
 
 
 _FLOW_IDS = dict((name, kind) for kind, (name, _codec) in FL.attrs.by_id.items())

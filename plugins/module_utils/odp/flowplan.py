@@ -40,6 +40,11 @@ def declared_flows(entries, ports, present=True, many=True):
 
 def declared_flow(entry, ports, present, where):
     source = "match" if entry.get("match") is not None else "key"
+    given = entry.get(source)
+    # As the odp command's --key='': an empty match would take every packet.
+    if given in ({}, None) or (isinstance(given, str) and not given.strip()):
+        raise errors.ValidationError(where + source, given, "empty: it would match every packet "
+                                     "of every port; a flow for all of them says key: eth()")
     try:
         if source == "match":
             key, mask = text.key_from_match(entry["match"], ports)
@@ -66,6 +71,9 @@ def declared_actions(actions, ports):
                                      "(an empty list drops the packets)")
     if isinstance(actions, list):
         return text.actions_from_list(actions, ports)
+    if isinstance(actions, str) and not actions.strip():
+        raise errors.ValidationError("actions", actions, "empty: give [] or drop to drop the "
+                                     "packets, else the actions in ovs-dpctl syntax")
     if isinstance(actions, (str, int)):
         return text.parse_actions(str(actions), ports)
     raise errors.ValidationError("actions", actions, "must be a list or ovs-dpctl text")

@@ -9,6 +9,11 @@ over rtnetlink and attaches it as a plain netdev vport, and kernels may lack
 the ``vport-<type>`` modules entirely.  The client falls back to this module
 when the kernel refuses a tunnel vport type.
 
+Devices this library creates carry an interface alias starting with
+:data:`MARK`; only those are deleted when their vport goes.  A tunnel netdev
+someone else made (``ip link add ... external``) and attached is only ever
+detached.
+
 This is the only module importing pyroute2, lazily: the rest of the library
 works without it.  Its ``IPRoute.link`` API is the same in pyroute2 0.7.2 and
 0.9.x.
@@ -29,6 +34,23 @@ DEFAULT_PORTS = {"vxlan": 4789, "geneve": 6081}
 # Vport type -> rtnetlink link kind.
 KINDS = {"vxlan": "vxlan", "geneve": "geneve", "gre": "gretap"}
 TYPES = dict((kind, vport_type) for vport_type, kind in KINDS.items())
+# The IFLA_IFALIAS prefix of the tunnel netdevs this library made (and may delete).
+MARK = "vswitch.odp tunnel"
+
+
+class Tunnel:
+    """A metadata-mode tunnel netdev: its vport ``type``, UDP ``port`` (None
+    for gre) and whether this library ``owned`` it (made it, so may delete it)."""
+
+    __slots__ = ("type", "port", "owned")
+
+    def __init__(self, vport_type, port, owned):
+        self.type = vport_type
+        self.port = port
+        self.owned = owned
+
+    def __repr__(self):
+        return "Tunnel(%r, port=%r, owned=%r)" % (self.type, self.port, self.owned)
 
 
 def iproute(netns=None):
@@ -54,8 +76,9 @@ def _link_args(vport_type, port):
     return {"gre_collect_metadata": True}
 
 
-def create(vport_type, name, port=None, netns=None):
-    """Create and bring up the metadata-mode tunnel netdev ``name``; its ifindex."""
+def create(vport_type, name, port=None, netns=None, datapath=None):
+    """Create, mark (:data:`MARK`) and bring up the metadata-mode tunnel
+    netdev ``name`` for ``datapath``; its ifindex."""
     port = port or DEFAULT_PORTS.get(vport_type)
     what = "%s tunnel device %s" % (vport_type, name)
     ipr, netlink_error = iproute(netns)
@@ -63,32 +86,69 @@ def create(vport_type, name, port=None, netns=None):
         try:
             ipr.link("add", ifname=name, kind=KINDS[vport_type], mtu=TUNNEL_MTU,
                      **_link_args(vport_type, port))
-            index = ipr.link_lookup(ifname=name)[0]
-            ipr.link("set", index=index, state="up")
         except netlink_error as exc:
+            if exc.code == errno.EEXIST and port is not None and not ipr.link_lookup(ifname=name):
+                # The name is free: another metadata-mode device holds the port.
+                raise errors.AlreadyExists("%s: UDP port %d is already used by another %s "
+                                           "tunnel device" % (what, port, vport_type))
             raise error_for(exc.code, "create", what, errors.NotFound, _extack(exc))
+        try:
+            index = ipr.link_lookup(ifname=name)[0]
+            alias = MARK if datapath is None else "%s %s/%s" % (MARK, datapath, name)
+            ipr.link("set", index=index, state="up", ifalias=alias)
+        except netlink_error as exc:
+            _delete(ipr, netlink_error, name)
+            raise error_for(exc.code, "set up", what, errors.NotFound, _extack(exc))
         return index
     finally:
         ipr.close()
 
 
-def delete(name, netns=None):
-    """Delete the tunnel netdev ``name`` (already gone is fine)."""
-    ipr, netlink_error = iproute(netns)
+def device_exists(name, netns=None):
+    """Whether a network device ``name`` exists."""
+    ipr, _netlink_error = iproute(netns)
     try:
-        try:
-            ipr.link("del", ifname=name)
-        except netlink_error as exc:
-            if exc.code not in (errno.ENODEV, errno.ENOENT):
-                raise error_for(exc.code, "delete", "tunnel device %s" % name)
+        return bool(ipr.link_lookup(ifname=name))
     finally:
         ipr.close()
 
 
+def delete(name, netns=None):
+    """Delete the tunnel netdev ``name`` if this library made it (it carries
+    :data:`MARK`); a device someone else made stays.  Already gone is fine.
+    True when a device was deleted."""
+    ipr, netlink_error = iproute(netns)
+    try:
+        try:
+            links = ipr.link("get", ifname=name)
+        except netlink_error as exc:
+            if exc.code in (errno.ENODEV, errno.ENOENT):
+                return False
+            raise error_for(exc.code, "look up", "tunnel device %s" % name)
+        if not any(_owned(link) for link in links):
+            return False
+        return _delete(ipr, netlink_error, name)
+    finally:
+        ipr.close()
+
+
+def _delete(ipr, netlink_error, name):
+    try:
+        ipr.link("del", ifname=name)
+    except netlink_error as exc:
+        if exc.code not in (errno.ENODEV, errno.ENOENT):
+            raise error_for(exc.code, "delete", "tunnel device %s" % name)
+        return False
+    return True
+
+
+def _owned(link):
+    return (link.get_attr("IFLA_IFALIAS") or "").startswith(MARK)
+
+
 def describe(names, netns=None):
-    """``{name: (vport_type, udp_port)}`` for those of ``names`` that are
-    metadata-mode tunnel netdevs (``udp_port`` None for gre); one rtnetlink
-    dump for all of them."""
+    """``{name: Tunnel}`` for those of ``names`` that are metadata-mode
+    tunnel netdevs, whoever made them; one rtnetlink dump for all of them."""
     names = set(names)
     if not names:
         return {}
@@ -121,7 +181,8 @@ def _tunnel_of(link):
     prefix = "IFLA_%s_" % ("GRE" if kind == "gretap" else kind.upper())
     if not data.get_attr(prefix + "COLLECT_METADATA"):
         return None
-    return TYPES[kind], data.get_attr(prefix + "PORT") if kind != "gretap" else None
+    return Tunnel(TYPES[kind], data.get_attr(prefix + "PORT") if kind != "gretap" else None,
+                  _owned(link))
 
 
 def _extack(exc):

@@ -53,6 +53,8 @@ def pytest_configure(config):
         "markers", "kernel: needs the openvswitch kernel module (auto-applied in "
         "tests/integration/library)")
     config.addinivalue_line(
+        "markers", "fault: bad input that must be refused cleanly (issue 15): `pytest -m fault`")
+    config.addinivalue_line(
         "markers", "tunnel_fallback: needs a kernel without the legacy tunnel vport "
         "types (ODP_SANDBOX_MODPROBE_DENY=vport-vxlan,vport-geneve,vport-gre)")
 

@@ -85,7 +85,7 @@ def parse_ip(text: str, field: str, version: int) -> int:
         text = text[1:-1]
     if "%" in text:
         # ipaddress takes fe80::1%eth0 and int() drops the scope without a word.
-        raise ValidationError(field, text, "an address with a scope id (%%...) cannot be matched "
+        raise ValidationError(field, text, "an address with a scope id (%...) cannot be matched "
                                            "or set: a flow sees the address alone")
     try:
         address = ipaddress.ip_address(text)

@@ -1,0 +1,159 @@
+# -*- coding: utf-8 -*-
+# Copyright: vswitch.odp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Flow dumps that stay right while other programs change the flow table.
+
+The kernel's flow dump (``ovs_flow_cmd_dump``) walks its hash table with a
+``(bucket, index in bucket)`` cursor kept between the dump's messages, and
+never sets ``NLM_F_DUMP_INTR``: a flow inserted at the head of the bucket
+being read shifts the rest, and one is returned twice; a flow deleted before
+the cursor shifts them back, and one is skipped; a rehash (the table grew)
+moves everything. :meth:`netlink.Transport.dump`'s restart on
+``NLM_F_DUMP_INTR`` never fires for it.
+
+:func:`dump_flows` therefore checks each dump itself: no flow twice (by UFID,
+else by key and mask), and the datapath's flow count the same before, after
+and in the dump. A dump that passes is ``consistent``: the table held still.
+With ``confirm`` (what a purge asks for), two passing dumps in a row must
+list the same flows. When the table keeps changing, the dumps are merged: the last one, plus the
+flows of earlier ones that a lookup finds still installed, each once. Every
+flow installed throughout is then in the result unless each dump skipped it;
+the result says it is not ``consistent``, and a caller that must not act on
+a possibly incomplete table (a purge) refuses it (:func:`require_consistent`).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+import hashlib
+import struct
+
+from . import errors
+from .attrs import iter_attrs
+from .families import FlowFamily
+
+try:
+    from typing import Dict, List, Tuple  # noqa: F401 pylint: disable=unused-import
+except ImportError:  # pragma: no cover
+    pass
+
+# Dumps tried before settling for a merged, unproven result.
+DUMP_ATTEMPTS = 4
+_UFID, _KEY, _MASK = (FlowFamily.attrs.lookup(name)[0] for name in ("ufid", "key", "mask"))
+
+
+class InconsistentDump(errors.OdpError):
+    """The flow table changed during every dump: a complete list could not be proven."""
+
+
+class FlowDump:
+    """The flows of a datapath: ``flows`` (each once), whether the dump is
+    ``consistent`` (proven complete), how many dumps it took (``attempts``)
+    and the ``duplicates`` the kernel returned on the way."""
+
+    __slots__ = ("datapath", "flows", "consistent", "attempts", "duplicates")
+
+    def __init__(self, datapath, flows, consistent, attempts, duplicates):
+        self.datapath = datapath
+        self.flows = flows
+        self.consistent = consistent
+        self.attempts = attempts
+        self.duplicates = duplicates
+
+    def __repr__(self):
+        return "FlowDump(%r, %d flows, consistent=%r, attempts=%d)" % (
+            self.datapath, len(self.flows), self.consistent, self.attempts)
+
+
+def flow_id(flow):
+    """What tells one installed flow from another: its UFID, else its match."""
+    return flow.ufid if flow.ufid is not None else flow.identity()
+
+
+def raw_id(raw):
+    """What tells flows apart in raw dump replies (the kernel writes a flow
+    the same way each time): the UFID, else a 128-bit digest of the key and
+    mask attributes, small enough to hold for 100,000 flows."""
+    digest = hashlib.blake2b(digest_size=16)
+    for kind, payload in iter_attrs(raw):
+        if kind == _UFID:
+            return payload
+        if kind in (_KEY, _MASK):
+            digest.update(struct.pack("=HI", kind, len(payload)))
+            digest.update(payload)
+    return digest.digest()
+
+
+def unique_replies(raws):
+    # type: (...) -> Tuple[Dict[object, bytes], int]
+    """``({raw_id: raw}, duplicates)`` of one dump, in dump order."""
+    found = {}
+    duplicates = 0
+    for raw in raws:
+        ident = raw_id(raw)
+        if ident in found:
+            duplicates += 1
+        found[ident] = raw
+    return found, duplicates
+
+
+def dump_flows(client, datapath, attempts=DUMP_ATTEMPTS, confirm=False):
+    # type: (...) -> FlowDump
+    """Dump the flows of ``datapath`` through ``client``, checked as the
+    module says; up to ``attempts`` dumps.
+
+    A dump passes when it has no flow twice and the flow count held still
+    around it. Flows deleted and as many added during the dump would pass
+    that too: with ``confirm``, ``consistent`` takes two passing dumps in a
+    row listing the same flows (for a purge; one more dump of a quiet table).
+    """
+    dp = client.get_datapath(datapath if isinstance(datapath, str) else datapath.name)
+    previous = {}
+    passed = None  # the flows of the last dump that passed, for confirm
+    duplicates = 0
+    for attempt in range(1, attempts + 1):
+        before = dp.stats.get("flows")
+        found, twice = unique_replies(client.flow_replies(dp))
+        dp = client.get_datapath(dp.name)
+        duplicates += twice
+        ok = not twice and before == dp.stats.get("flows") == len(found)
+        if ok and (not confirm or passed == set(found)):
+            return FlowDump(dp.name, client.decode_flows(found.values()), True, attempt,
+                            duplicates)
+        passed = set(found) if ok else None
+        if attempt < attempts:
+            # What this dump and the ones before saw (one copy at a time).
+            previous.update(found)
+            del found
+    # The table kept changing: the last dump, plus what earlier dumps saw
+    # that is still installed (the last one may have skipped it).
+    missing = [raw for ident, raw in previous.items() if ident not in found]
+    del previous  # before decoding: Flow objects are what takes the memory
+    flows = client.decode_flows(found.values())
+    del found
+    for flow in client.decode_flows(missing):
+        still = _lookup(client, dp, flow)
+        if still is not None:
+            flows.append(still)
+    return FlowDump(dp.name, flows, False, attempts, duplicates)
+
+
+def require_consistent(dump, purpose):
+    """``dump``'s flows; :class:`InconsistentDump` naming ``purpose`` when
+    the dump is not proven complete."""
+    if not dump.consistent:
+        raise InconsistentDump(
+            "the flow table of datapath %s changed during each of %d dumps, so the list of its "
+            "flows is not proven complete; %s needs one that is: nothing was changed, try again "
+            "when the table is quieter" % (dump.datapath, dump.attempts, purpose))
+    return dump.flows
+
+
+def _lookup(client, dp, flow):
+    try:
+        if flow.ufid is not None:
+            return client.get_flow(dp, ufid=flow.ufid)
+        return client.get_flow(dp, key=flow.key, mask=flow.mask)
+    except errors.NoSuchFlow:
+        return None

@@ -1,0 +1,110 @@
+"""vswitch_odp.flowdump against scripted dumps: duplicates and a moving flow
+count mean retry; a table that never holds still gives a merged, unproven list."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from vswitch_odp import errors, flowdump
+from vswitch_odp.client import Client
+from vswitch_odp.families import FlowFamily
+from vswitch_odp.flows import Flow
+
+
+def flow(n, ufid=None):
+    return Flow({"in_port": 1, "eth": {"src": n, "dst": 0}},
+                {"in_port": 0xFFFFFFFF, "eth": {"src": 0xFFFFFFFFFFFF, "dst": 0}},
+                [("output", 2)], ufid=ufid)
+
+
+def raw(f):
+    """The kernel's dump reply for ``f``, with counters that differ each time."""
+    items = ([("ufid", f.ufid)] if f.ufid else []) + [
+        ("key", f.key), ("mask", f.mask), ("actions", f.actions)]
+    raw.calls += 1
+    return FlowFamily.attrs.encode(items + [("used", raw.calls)])
+
+
+raw.calls = 0
+
+
+def same(got, want):
+    return [(f.key, f.mask, f.actions, f.ufid) for f in got] == \
+        [(f.key, f.mask, f.actions, f.ufid) for f in want]
+
+
+class ScriptedClient:
+    """Each dump returns the next scripted list; the flow count read before
+    dump i is counts[i], after it counts[i + 1]; get_flow finds ``installed``."""
+
+    def __init__(self, dumps, counts, installed=()):
+        self.dumps, self.counts = list(dumps), list(counts)
+        self.installed = dict((flowdump.flow_id(f), f) for f in installed)
+        self.reads = 0
+        self.lookups = []
+
+    def get_datapath(self, name):
+        count = self.counts[min(self.reads, len(self.counts) - 1)]
+        self.reads += 1
+        return SimpleNamespace(name=name, stats={"flows": count})
+
+    def flow_replies(self, _dp):
+        return [raw(f) for f in self.dumps.pop(0)]
+
+    decode_flows = staticmethod(Client.decode_flows)
+
+    def get_flow(self, _dp, key=None, mask=None, ufid=None):
+        ident = ufid if ufid is not None else Flow(key, mask, []).identity()
+        self.lookups.append(ident)
+        if ident not in self.installed:
+            raise errors.NoSuchFlow("flow gone")
+        return self.installed[ident]
+
+
+def test_a_still_table_takes_one_dump():
+    flows = [flow(1), flow(2, ufid=b"u" * 16)]
+    dump = flowdump.dump_flows(ScriptedClient([flows], [2, 2]), "dp0")
+    assert (dump.consistent, dump.attempts) == (True, 1) and same(dump.flows, flows)
+
+
+def test_a_duplicate_means_another_dump():
+    a, b = flow(1), flow(2)
+    client = ScriptedClient([[a, b, b], [a, b]], [2, 2, 2])
+    dump = flowdump.dump_flows(client, "dp0")
+    assert (dump.consistent, dump.attempts, dump.duplicates) == (True, 2, 1)
+    assert same(dump.flows, [a, b])
+
+
+def test_a_moving_count_means_another_dump():
+    a, b = flow(1), flow(2)
+    client = ScriptedClient([[a], [a, b]], [1, 2, 2])
+    dump = flowdump.dump_flows(client, "dp0")
+    assert (dump.consistent, dump.attempts) == (True, 2) and same(dump.flows, [a, b])
+
+
+def test_a_table_that_never_holds_still_is_merged_and_says_so():
+    a, b, gone, skipped = flow(1), flow(2), flow(3), flow(4, ufid=b"s" * 16)
+    # "skipped" is installed throughout but the last dump missed it; "gone" was deleted.
+    client = ScriptedClient([[a, gone, skipped], [a, b, b]], [3, 4, 5], installed=[a, b, skipped])
+    dump = flowdump.dump_flows(client, "dp0", attempts=2)
+    assert not dump.consistent and dump.attempts == 2
+    assert same(dump.flows, [a, b, skipped])
+    assert client.lookups == [gone.identity(), b"s" * 16]
+    with pytest.raises(flowdump.InconsistentDump, match="datapath dp0 changed during each of 2 "
+                       "dumps.*purge: true needs one that is: nothing was changed"):
+        flowdump.require_consistent(dump, "purge: true")
+
+
+def test_require_consistent_passes_a_proven_dump():
+    dump = flowdump.FlowDump("dp0", [flow(1)], True, 1, 0)
+    assert flowdump.require_consistent(dump, "purge") == dump.flows
+
+
+def test_confirm_takes_two_dumps_that_agree():
+    a, b, c = flow(1), flow(2), flow(3)
+    # One flow deleted and one added during dump 2: the count holds, the lists differ.
+    client = ScriptedClient([[a, b], [a, c], [a, c]], [2, 2, 2, 2])
+    dump = flowdump.dump_flows(client, "dp0", confirm=True)
+    assert (dump.consistent, dump.attempts) == (True, 3) and same(dump.flows, [a, c])
+    quiet = flowdump.dump_flows(ScriptedClient([[a], [a]], [1, 1, 1]), "dp0", confirm=True)
+    assert (quiet.consistent, quiet.attempts) == (True, 2)
