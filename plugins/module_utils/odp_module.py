@@ -202,4 +202,3 @@ def flow_facts(flow, port_names, now):
             "actions": text.format_actions(flow.actions, port_names),
             "packets": flow.packets, "bytes": flow.bytes,
             "used": flows.used_seconds(flow.used, now)}
-

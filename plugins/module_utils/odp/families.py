@@ -190,4 +190,3 @@ class CtLimitFamily(Family):
     attrs = AttrMap("ct limit", "ct_limit_attr", [
         (1, "zone_limits", ZoneLimits()),
     ])
-
