@@ -61,7 +61,7 @@ def complete_line(line, breaks=""):
 
 
 @pytest.mark.parametrize("line,expected", [
-    ("odp ", ["datapath", "flow", "help", "vport"]),
+    ("odp ", ["ct-limit", "datapath", "flow", "help", "meter", "vport"]),
     ("odp fl", ["flow"]),
     ("odp flow ", ["add", "clear", "delete", "flush", "get", "list"]),
     ("odp f l", ["list"]),
@@ -76,7 +76,7 @@ def test_words(line, expected):
 
 @pytest.mark.parametrize("line,expected", [
     ("odp --", ["--help", "--netns=", "--version"]),
-    ("odp datapath --", ["--help", "--json", "--netns="]),
+    ("odp datapath --", ["--help", "--json", "--netns=", "--stats"]),
     ("odp flow list dp0 --", ["--help", "--json", "--netns=", "--stats", "--ufid"]),
     ("odp flow add dp0 --in-p", ["--in-port="]),
     ("odp flow add dp0 --set-tunnel-t", ["--set-tunnel-tos=", "--set-tunnel-tp-dst=",

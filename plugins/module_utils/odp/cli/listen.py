@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
-import signal
 import struct
 import subprocess
 import time
@@ -15,6 +14,7 @@ import time
 from ..errors import OdpError
 from .flow import flow_line, port_names as _port_names
 from .output import emit
+from .signals import until_signalled
 
 # tcpdump reads the pcap stream from stdin: -l prints line by line, -n
 # avoids name lookups that would stall each packet.
@@ -28,22 +28,14 @@ ZERO_METADATA = ("recirc_id", "dp_hash", "skb_priority", "skb_mark", "ct_state",
                  "ct_mark", "ct_label")
 
 
-class Stop(Exception):
-    """SIGINT or SIGTERM arrived: stop listening."""
-
-
 def datapath_listen(client, args):
     from ..upcalls import Listener  # pylint: disable=import-outside-toplevel
     datapath = args.positionals[0]
     port_names = _port_names(client, datapath)
     show_keys = args.get("keys")
     tcpdump = None
-    # Both signals stop listening, even when the shell started us with
-    # SIGINT ignored (``odp datapath listen dp0 &``).
-    previous = dict((number, signal.signal(number, _raise_stop))
-                    for number in (signal.SIGINT, signal.SIGTERM))
     try:
-        with Listener(datapath, transport=client.transport) as listener:
+        with until_signalled(), Listener(datapath, transport=client.transport) as listener:
             tcpdump = None if show_keys else _start_tcpdump()
             for upcall in listener:
                 if upcall.cmd != "miss":
@@ -53,11 +45,7 @@ def datapath_listen(client, args):
                                    keep_actions=False))
                 else:
                     _write_pcap_record(tcpdump.stdin, upcall.packet)
-    except Stop:
-        pass  # the normal way to stop listening
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
         if tcpdump is not None:
             _stop_tcpdump(tcpdump)
 
@@ -68,10 +56,6 @@ def _miss_key(key):
     exactly would need conntrack labels, which not every kernel has."""
     return dict((name, value) for name, value in key.items()
                 if name not in ZERO_METADATA or value)
-
-
-def _raise_stop(_signum, _frame):
-    raise Stop()
 
 
 def _start_tcpdump():
