@@ -29,6 +29,10 @@ STATS = Option("stats", "add packets, bytes and seconds since last use")
 LIST_UFID = Option("ufid", "print each flow's UFID (ufid:UUID) first, for flows that "
                    "have one")
 KEYS = Option("keys", "print each miss's key as flow options")
+UPCALLS = Option("upcalls", "print one line per upcall: miss or action, the vport it came in "
+                 "on, the userdata (ovs-vswitchd cookies decoded), the key")
+PSAMPLE = Option("psample", "psample samples of group N (Linux 6.11+; refused where the "
+                 "kernel has none)", metavar="N")
 FLOW_ARGS = "<datapath> <key options>"
 DP_STATS = Option("stats", "add each datapath's settings (as datapath set takes them) and "
                   "counters")
@@ -58,8 +62,9 @@ COMMANDS = Group({
         "list": _list_datapaths(),
         "set": Command("<datapath>", "change a datapath's settings (what --stats shows)",
                        datapath_set, [USER_FEATURES, MASKS_CACHE]),
-        "listen": Command("<datapath>", "show misses through tcpdump (--keys: their flow "
-                          "keys)", datapath_listen, [KEYS]),
+        "listen": Command("<datapath>", "show upcalls through tcpdump (--keys: misses' "
+                          "flow keys; --upcalls: one line each)", datapath_listen,
+                          [KEYS, UPCALLS, PSAMPLE]),
     }, default=_list_datapaths()),
     "vport": Group({
         "add": Group({
