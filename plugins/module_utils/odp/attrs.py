@@ -304,6 +304,7 @@ class LabelStack(Struct):
         self.kinds = dict.fromkeys(self.names, "hex")
         self.widths = dict.fromkeys(self.names, 32)
         self._compiled_encode = None
+        self.size = None  # variable: the attribute's length says how many entries
 
     def present(self, value=None, bits=None):
         count = 1
