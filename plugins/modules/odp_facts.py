@@ -133,10 +133,10 @@ ansible_facts:
                    flags: [kbps, pktps, burst, stats]}
         ct_limits:
           description:
-            - The conntrack connection limits of the network namespace (they are not a
-              datapath's): C(default), the limit of zones without one of their own, and
-              C(zones), each zone's C(limit) and C(count) of connections. A limit of 0 is no
-              limit. Null when the kernel has no conntrack limits.
+            - The conntrack connection limits of the network namespace, which are not a
+              datapath's. C(default) is the limit of zones without one of their own, C(zones)
+              each zone's C(limit) and C(count) of connections. A limit of 0 is no limit.
+              Null when the kernel has no conntrack limits.
           returned: always
           type: dict
           sample: {default: 0, zones: {"5": {limit: 10, count: 2}}}

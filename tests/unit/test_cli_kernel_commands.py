@@ -139,7 +139,7 @@ def test_ct_limit_set_show_delete(fake, capsys):
     assert run(capsys, "ct-limit", "set", "--default=50", "5=2", "6=0") == (0, "", "")
     assert run(capsys, "ct-limit", "show") == (
         0, "zone=default limit=50\nzone=5 limit=2 count=1\n", "")
-    assert run(capsys, "ct-limit", "show", "5") [0] == 0
+    assert run(capsys, "ct-limit", "show", "5")[0] == 0
     assert run(capsys, "ct-limit", "delete", "5", "--default") == (0, "", "")
     assert fake.calls == [("ct_limits.set", ("default", 50), ("zones", {5: 2, 6: 0})),
                           ("ct_limits.get", None), ("ct_limits.get", [5]),

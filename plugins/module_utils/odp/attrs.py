@@ -282,7 +282,6 @@ class Struct(Codec):
                 self._cache[bytes(raw)] = cached
         return cached.copy()
 
-
     def present(self, value=None, bits=None):
         """The fields a value of this struct has: all of them (see :class:`LabelStack`)."""
         return self.names

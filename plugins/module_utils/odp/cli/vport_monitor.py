@@ -18,8 +18,8 @@ from .signals import until_signalled
 def event_line(event) -> str:
     if event.kind == "overflow":
         return "overflow"
-    return "%s %s %s type=%s port_no=%s" % (event.kind, event.datapath, event.name, event.type,
-                                           event.port_no)
+    return "%s %s %s type=%s port_no=%s" % (
+        event.kind, event.datapath, event.name, event.type, event.port_no)
 
 
 def vport_monitor(client, args) -> None:
