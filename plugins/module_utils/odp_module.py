@@ -30,12 +30,12 @@ PYROUTE2_MISSING = importlib.util.find_spec("pyroute2") is None
 
 try:
     from ansible_collections.vswitch.odp.plugins.module_utils.odp import (  # noqa: F401 pylint: disable=unused-import
-        cutoff, errors, flowdump, flowplan, flows, text)
+        cutoff, dp_settings, errors, flowdump, flowplan, flows, text)
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.client import Client
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.tunnels import (  # noqa: F401 pylint: disable=unused-import
         DEFAULT_PORTS as DEFAULT_TUNNEL_PORTS)
 except ImportError:
-    cutoff = errors = flowdump = flowplan = flows = text = Client = DEFAULT_TUNNEL_PORTS = None
+    cutoff = dp_settings = errors = flowdump = flowplan = flows = text = Client = DEFAULT_TUNNEL_PORTS = None
     LIBRARY_IMPORT_ERROR = traceback.format_exc()
 else:
     LIBRARY_IMPORT_ERROR = None
@@ -163,7 +163,8 @@ def optional(lookup, *args):
 def datapath_info(datapath):
     """What the modules return about a :class:`client.Datapath`."""
     return {"name": datapath.name, "ifindex": datapath.ifindex,
-            "features": list(datapath.features), "stats": dict(datapath.stats)}
+            "features": list(datapath.features), "stats": dict(datapath.stats),
+            "masks_cache_size": datapath.masks_cache_size}
 
 
 def vport_info(vport):

@@ -20,6 +20,8 @@ description:
     every host of an inventory.
   - Flows installed by other tools show as they are, also with attributes this collection does
     not model (printed as ovs-dpctl prints unknown attributes).
+  - Also reads each datapath's meters with their counters, what the kernel's meters can do, and
+    the conntrack connection limits of the network namespace.
 author:
   - vswitch.odp contributors (@vswitch)
 extends_documentation_fragment:
@@ -34,6 +36,13 @@ options:
   flows:
     description:
       - Read the flows too. V(false) is faster on datapaths with many flows.
+    type: bool
+    default: true
+  meters:
+    description:
+      - Read the meters too. The kernel has no meter dump, so each datapath is asked for meter
+        ids 0 to 1023 and those its flows use; a meter with a higher id that no flow uses is not
+        seen.
     type: bool
     default: true
 attributes:
@@ -89,6 +98,12 @@ ansible_facts:
             - C(flows) (when O(flows=true)) lists the flows, each with C(key) and C(actions) in
               ovs-dpctl text with vport names, C(packets), C(bytes), and C(used), the seconds
               since the flow last matched a packet (null when never).
+            - C(masks_cache_size) is the datapath's setting (null when the kernel has no masks
+              cache), as M(vswitch.odp.odp_datapath) sets it with C(features).
+            - C(meters) (when O(meters=true)) lists the meters by id, each with C(id), C(packets)
+              and C(bytes) that went through it and C(band_stats), per band the C(packets) and
+              C(bytes) above its rate. The kernel does not report a meter's bands or unit.
+              Null when the kernel has no meters.
           returned: always
           type: dict
           sample:
@@ -105,6 +120,26 @@ ansible_facts:
                   packets: 3
                   bytes: 126
                   used: 0.52
+              masks_cache_size: 256
+              meters:
+                - {id: 1, packets: 20, bytes: 1960, band_stats: [{packets: 14, bytes: 1372}]}
+        meter_features:
+          description:
+            - What the kernel's meters can do (asked through the first datapath read; null
+              without one, or when O(meters=false)).
+          returned: always
+          type: dict
+          sample: {max_meters: 200000, max_bands: 1, band_types: [drop],
+                   flags: [kbps, pktps, burst, stats]}
+        ct_limits:
+          description:
+            - The conntrack connection limits of the network namespace, which are not a
+              datapath's. C(default) is the limit of zones without one of their own, C(zones)
+              each zone's C(limit) and C(count) of connections. A limit of 0 is no limit.
+              Null when the kernel has no conntrack limits.
+          returned: always
+          type: dict
+          sample: {default: 0, zones: {"5": {limit: 10, count: 2}}}
 """
 
 from ansible_collections.vswitch.odp.plugins.module_utils.odp_module import (
@@ -115,6 +150,7 @@ def main():
     module = OdpModule(argument_spec=dict(
         datapath=dict(type="list", elements="str"),
         flows=dict(type="bool", default=True),
+        meters=dict(type="bool", default=True),
     ))
     module.run(gather)
 
@@ -122,7 +158,8 @@ def main():
 def gather(module, client):
     wanted = module.params["datapath"]
     found = {}
-    module.result["ansible_facts"] = {"odp": {"datapaths": found}}
+    facts = {"datapaths": found, "meter_features": None, "ct_limits": None}
+    module.result["ansible_facts"] = {"odp": facts}
     try:
         datapaths = client.datapaths()
     except errors.KernelModuleMissing as exc:
@@ -132,11 +169,50 @@ def gather(module, client):
         if wanted is None or datapath.name in wanted:
             try:
                 found[datapath.name] = gather_datapath(client, datapath, module.params["flows"])
+                if module.params["meters"]:
+                    found[datapath.name]["meters"] = meter_facts(client, datapath)
+                    if facts["meter_features"] is None:
+                        facts["meter_features"] = meter_features(client, datapath)
             except errors.NoSuchDatapath:
-                pass  # deleted while we read it
+                found.pop(datapath.name, None)  # deleted while we read it
+    facts["ct_limits"] = ct_limit_facts(client)
     for name in wanted or ():
         if name not in found:
             module.warn("datapath %s does not exist" % name)
+
+
+def meter_facts(client, datapath):
+    """The datapath's meters; None when the kernel has none (no ovs_meter family)."""
+    try:
+        found = client.meters.list(datapath)
+    except errors.Unsupported:
+        return None
+    return [{"id": meter.id, "packets": meter.packets, "bytes": meter.bytes,
+             "band_stats": meter.band_stats} for meter in found]
+
+
+def meter_features(client, datapath):
+    try:
+        features = client.meters.features(datapath)
+    except errors.Unsupported:
+        return None
+    return {"max_meters": features.max_meters, "max_bands": features.max_bands,
+            "band_types": features.band_types, "flags": features.flags}
+
+
+def ct_limit_facts(client):
+    """The namespace's limits; None when the kernel has none (no ovs_ct_limit family)."""
+    try:
+        entries = client.ct_limits.get()
+    except errors.Unsupported:
+        return None
+    limits = {"default": 0, "zones": {}}
+    for entry in entries:
+        if entry.zone is None:
+            limits["default"] = entry.limit
+        else:
+            limits["zones"][str(entry.zone)] = {"limit": entry.limit, "count": entry.count}
+    return limits
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ def complete_line(line, breaks=""):
 
 
 @pytest.mark.parametrize("line,expected", [
-    ("odp ", ["datapath", "flow", "help", "vport"]),
+    ("odp ", ["ct-limit", "datapath", "flow", "help", "meter", "vport"]),
     ("odp fl", ["flow"]),
     ("odp flow ", ["add", "clear", "delete", "flush", "get", "list"]),
     ("odp f l", ["list"]),
@@ -69,6 +69,9 @@ def complete_line(line, breaks=""):
     ("odp vport add ", ["geneve", "gre", "internal", "netdev", "vxlan"]),
     ("odp nosuch ", []),
     ("odp flow list dp0 ", []),
+    ("odp meter ", ["add", "delete", "features", "list"]),
+    ("odp ct-limit ", ["delete", "set", "show"]),
+    ("odp vport mon", ["monitor"]),
 ])
 def test_words(line, expected):
     assert complete_line(line) == expected
@@ -76,8 +79,10 @@ def test_words(line, expected):
 
 @pytest.mark.parametrize("line,expected", [
     ("odp --", ["--help", "--netns=", "--version"]),
-    ("odp datapath --", ["--help", "--json", "--netns="]),
+    ("odp datapath --", ["--help", "--json", "--netns=", "--stats"]),
     ("odp flow list dp0 --", ["--help", "--json", "--netns=", "--stats", "--ufid"]),
+    ("odp datapath set dp0 --", ["--help", "--masks-cache-size=", "--netns=", "--user-features="]),
+    ("odp datapath listen dp0 --", ["--help", "--keys", "--netns=", "--psample=", "--upcalls"]),
     ("odp flow add dp0 --in-p", ["--in-port="]),
     ("odp flow add dp0 --set-tunnel-t", ["--set-tunnel-tos=", "--set-tunnel-tp-dst=",
                                          "--set-tunnel-tp-src=", "--set-tunnel-ttl="]),

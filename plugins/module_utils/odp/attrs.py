@@ -290,6 +290,54 @@ class Struct(Codec):
                 self._cache[bytes(raw)] = cached
         return cached.copy()
 
+    def present(self, value=None, bits=None):
+        """The fields a value of this struct has: all of them (see :class:`LabelStack`)."""
+        return self.names
+
+
+class LabelStack(Struct):
+    """An array of 1 to ``depth`` 32-bit big-endian entries (OVS_KEY_ATTR_MPLS
+    since Linux 5.7: the label stack entries from the top).
+
+    The value is ``{"lse": top}`` for one entry, as before arrays, then
+    ``lse2``, ``lse3``: the entries a value or mask has are the ones sent,
+    an absent one is no entry (not a zero).
+    """
+
+    def __init__(self, depth=3):
+        Struct.__init__(self, [("lse", "I", "hex")], empty_is_zero=True)
+        self.names = ("lse",) + tuple("lse%d" % n for n in range(2, depth + 1))
+        self.fields = [(name, "I", "hex") for name in self.names]
+        self.kinds = dict.fromkeys(self.names, "hex")
+        self.widths = dict.fromkeys(self.names, 32)
+        self._compiled_encode = None
+        self.size = None  # variable: the attribute's length says how many entries
+
+    def present(self, value=None, bits=None):
+        count = 1
+        for index, name in enumerate(self.names):
+            if name in (value or {}) or name in (bits or {}):
+                count = index + 1
+        return self.names[:count]
+
+    def encode(self, value):
+        unknown = set(value) - set(self.names)
+        if unknown:
+            raise CodecError("unknown field %s" % ", ".join(sorted(unknown)))
+        numbers = [value.get(name, 0) for name in self.present(value)]
+        try:
+            return struct.pack(">%dI" % len(numbers), *numbers)
+        except struct.error:
+            raise CodecError("a label stack entry does not fit in 32 bits: %r" % value)
+
+    def decode(self, raw):
+        if not raw and self.empty_is_zero:
+            return {"lse": 0}
+        if len(raw) % 4 or not 4 <= len(raw) <= 4 * len(self.names):
+            raise CodecError("expected 4 to %d bytes in fours, got %d"
+                             % (4 * len(self.names), len(raw)))
+        return dict(zip(self.names, struct.unpack(">%dI" % (len(raw) // 4), raw)))
+
 
 def _item_bits(item):
     if item.endswith("s"):

@@ -179,9 +179,10 @@ def full_mask(codec, value):
         template = _FULL_MASKS[codec] = (1 << codec.bits) - 1
         return template
     if isinstance(codec, Struct):
-        template = _FULL_MASKS[codec] = dict(
-            (name, (1 << codec.widths[name]) - 1) for name in codec.names)
-        return template.copy()
+        mask = dict((name, (1 << codec.widths[name]) - 1) for name in codec.present(value))
+        if codec.present() == codec.names:  # every value has every field
+            _FULL_MASKS[codec] = mask
+        return mask.copy()
     if isinstance(codec, Nested):
         return exact_mask(value, codec.attrs)
     if isinstance(codec, Flag):
@@ -223,7 +224,7 @@ def _tunnel_family(tunnel):
 
 def _zero(codec):
     if isinstance(codec, Struct):
-        return dict((name, 0) for name in codec.names)
+        return dict((name, 0) for name in codec.present())
     return 0
 
 
@@ -389,8 +390,9 @@ def _masked(codec, value, bits):
     if isinstance(codec, Struct):
         bits = bits or {}
         value = value or {}
-        full_bits = dict((name, bits.get(name, 0)) for name in codec.names)
-        return (dict((name, value.get(name, 0) & full_bits[name]) for name in codec.names),
+        names = codec.present(value, bits)
+        full_bits = dict((name, bits.get(name, 0)) for name in names)
+        return (dict((name, value.get(name, 0) & full_bits[name]) for name in names),
                 full_bits)
     if isinstance(value, Unknown) or isinstance(bits, Unknown):
         raw_value = value.raw if isinstance(value, Unknown) else b""

@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
-from .attrs import Addr, AttrMap, Bytes, Flag, Int, Nested, Struct
+from .attrs import Addr, AttrMap, Bytes, Flag, Int, LabelStack, Nested, Struct
 
 U8 = Int("=B")
 U16 = Int("=H")
@@ -96,7 +96,7 @@ for _kind, _name, _codec in [
     (18, "tcp_flags", HEX_BE16),
     (19, "dp_hash", HEX_U32),
     (20, "recirc_id", HEX_U32),
-    (21, "mpls", Struct([("lse", "I", "hex")], empty_is_zero=True)),
+    (21, "mpls", LabelStack()),
     (22, "ct_state", HEX_U32),
     (23, "ct_zone", HEX_U16),
     (24, "ct_mark", HEX_U32),

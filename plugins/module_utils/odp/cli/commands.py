@@ -9,11 +9,14 @@ args)``; help, the man page and completion come from this tree.
 
 from __future__ import annotations
 
-from .datapath import datapath_add, datapath_delete, datapath_list
+from .ct_limit import ct_limit_delete, ct_limit_set, ct_limit_show
+from .datapath import datapath_add, datapath_delete, datapath_list, datapath_set
 from .flow import flow_add, flow_clear, flow_delete, flow_flush, flow_get, flow_list
 from .listen import datapath_listen
+from .meter import meter_add, meter_delete, meter_features, meter_list
 from .parser import FLOW_FULL, FLOW_KEY, Command, Group, Option
 from .vport import vport_add, vport_delete, vport_list
+from .vport_monitor import vport_monitor
 
 JSON = Option("json", "print JSON for scripts")
 PORT = Option("port", "UDP port", metavar="N")
@@ -26,11 +29,29 @@ STATS = Option("stats", "add packets, bytes and seconds since last use")
 LIST_UFID = Option("ufid", "print each flow's UFID (ufid:UUID) first, for flows that "
                    "have one")
 KEYS = Option("keys", "print each miss's key as flow options")
+UPCALLS = Option("upcalls", "print one line per upcall: miss or action, the vport it came in "
+                 "on, the userdata (ovs-vswitchd cookies decoded), the key")
+PSAMPLE = Option("psample", "psample samples of group N (Linux 6.11+; refused where the "
+                 "kernel has none)", metavar="N")
 FLOW_ARGS = "<datapath> <key options>"
+DP_STATS = Option("stats", "add each datapath's settings (as datapath set takes them) and "
+                  "counters")
+USER_FEATURES = Option("user-features", "the datapath's user features, all of them: "
+                       "comma-separated names (unaligned, vport_pids, tc_recirc_sharing, "
+                       "dispatch_upcall_per_cpu) or none", metavar="F[,F...]")
+MASKS_CACHE = Option("masks-cache-size", "masks cache entries per CPU: 0 (off) or a power "
+                     "of two up to 4096 (Linux 5.9+)", metavar="N")
+UNIT = Option("unit", "the bands' unit: kbps (the default) or pkts (packets per second)",
+              metavar="UNIT")
+CT_DEFAULT = Option("default", "the limit of zones without one of their own (0: unlimited)",
+                    metavar="N")
+CT_DELETE_DEFAULT = Option("default", "reset the default limit to unlimited")
+# Room for as many words as a command line holds.
+MANY = 1 << 16
 
 
 def _list_datapaths():
-    return Command("", "list datapaths", datapath_list, [JSON])
+    return Command("", "list datapaths", datapath_list, [DP_STATS, JSON])
 
 
 COMMANDS = Group({
@@ -39,8 +60,11 @@ COMMANDS = Group({
         "delete": Command("<datapath>", "delete a datapath, with its vports and flows",
                           datapath_delete),
         "list": _list_datapaths(),
-        "listen": Command("<datapath>", "show misses through tcpdump (--keys: their flow "
-                          "keys)", datapath_listen, [KEYS]),
+        "set": Command("<datapath>", "change a datapath's settings (what --stats shows)",
+                       datapath_set, [USER_FEATURES, MASKS_CACHE]),
+        "listen": Command("<datapath>", "show upcalls through tcpdump (--keys: misses' "
+                          "flow keys; --upcalls: one line each)", datapath_listen,
+                          [KEYS, UPCALLS, PSAMPLE]),
     }, default=_list_datapaths()),
     "vport": Group({
         "add": Group({
@@ -57,6 +81,8 @@ COMMANDS = Group({
         "delete": Command("[<datapath>] <vport>", "delete a vport", vport_delete, nargs=(1, 2),
                           values=["datapath vport", "vport"]),
         "list": Command("[<datapath>]", "list vports in `vport add` form", vport_list, [JSON]),
+        "monitor": Command("[<datapath>]", "print vport events as they happen, one line each, "
+                           "until interrupted", vport_monitor),
     }, default=Command("", "list every vport in `vport add` form", vport_list, [JSON])),
     "flow": Group({
         "add": Command("<datapath> <key options> <action options>",
@@ -73,5 +99,26 @@ COMMANDS = Group({
                          "del-flows)", flow_flush),
         "list": Command("<datapath>", "list flows in `flow add` form", flow_list,
                         [STATS, JSON, LIST_UFID]),
+    }),
+    "meter": Group({
+        "add": Command("<datapath> <meter> <band>...", "add a meter, or replace its bands; a "
+                       "band is rate=N[,burst=N][,type=drop]", meter_add, [UNIT],
+                       nargs=(3, MANY), values=["datapath", None]),
+        "delete": Command("<datapath> <meter>", "delete a meter (none there: nothing to do)",
+                          meter_delete),
+        "list": Command("<datapath>", "list meters with their counters (ids below 1024 and "
+                        "those flows use)", meter_list, [JSON]),
+        "features": Command("<datapath>", "print what the kernel's meters can do",
+                            meter_features, [JSON]),
+    }),
+    "ct-limit": Group({
+        "set": Command("[<zone>=<limit>...]", "set conntrack connection limits, the default "
+                       "and per zone (of the network namespace, not a datapath)", ct_limit_set,
+                       [CT_DEFAULT], nargs=(0, MANY)),
+        "show": Command("[<zone>...]", "print the default limit and the zones' own, or the "
+                        "limit and connection count of each zone given", ct_limit_show, [JSON],
+                        nargs=(0, MANY)),
+        "delete": Command("[<zone>...]", "drop zones' limits (they take the default again)",
+                          ct_limit_delete, [CT_DELETE_DEFAULT], nargs=(0, MANY)),
     }),
 })

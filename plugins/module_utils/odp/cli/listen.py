@@ -1,20 +1,28 @@
 # -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""``odp datapath listen``: the datapath's misses, through tcpdump or as flow keys."""
+"""``odp datapath listen``: the datapath's upcalls, through tcpdump, as flow
+keys (misses), or one line each (``--upcalls``: type, vport, userdata, key).
+
+``odp: listening on ...`` on stderr says the subscription is in place, with
+the netlink port id a peer puts in ``userspace(pid=N)`` actions.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
-import signal
 import struct
 import subprocess
 import time
 
-from ..errors import OdpError
+from ..errors import OdpError, Unsupported
+from ..text.cookie import format_cookie
 from .flow import flow_line, port_names as _port_names
-from .output import emit
+from .output import emit, say
+from .parser import UsageError
+from .signals import until_signalled
+from .values import integer
 
 # tcpdump reads the pcap stream from stdin: -l prints line by line, -n
 # avoids name lookups that would stall each packet.
@@ -28,38 +36,70 @@ ZERO_METADATA = ("recirc_id", "dp_hash", "skb_priority", "skb_mark", "ct_state",
                  "ct_mark", "ct_label")
 
 
-class Stop(Exception):
-    """SIGINT or SIGTERM arrived: stop listening."""
-
-
 def datapath_listen(client, args):
     from ..upcalls import Listener  # pylint: disable=import-outside-toplevel
     datapath = args.positionals[0]
-    port_names = _port_names(client, datapath)
-    show_keys = args.get("keys")
+    mode = _mode(args)
+    if args.get("psample") is not None:
+        _psample(client, datapath, args.get("psample"))
+    names = _port_names(client, datapath)
     tcpdump = None
-    # Both signals stop listening, even when the shell started us with
-    # SIGINT ignored (``odp datapath listen dp0 &``).
-    previous = dict((number, signal.signal(number, _raise_stop))
-                    for number in (signal.SIGINT, signal.SIGTERM))
     try:
-        with Listener(datapath, transport=client.transport) as listener:
-            tcpdump = None if show_keys else _start_tcpdump()
+        with until_signalled(), Listener(datapath, transport=client.transport) as listener:
+            tcpdump = _start_tcpdump() if mode == "tcpdump" else None
+            # Subscribed: a peer may send packets (and install userspace actions) now.
+            say("listening on datapath %s (userspace actions: pid=%d)"
+                % (datapath, listener.portid))
             for upcall in listener:
-                if upcall.cmd != "miss":
-                    continue
-                if show_keys:
-                    emit(flow_line(_miss_key(upcall.key), None, (), port_names,
-                                   keep_actions=False))
+                if mode == "upcalls":
+                    emit(upcall_line(upcall, _names_for(client, datapath, names, upcall)))
+                elif mode == "keys":
+                    if upcall.cmd == "miss":
+                        emit(flow_line(_miss_key(upcall.key), None, (), names,
+                                       keep_actions=False))
                 else:
                     _write_pcap_record(tcpdump.stdin, upcall.packet)
-    except Stop:
-        pass  # the normal way to stop listening
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
         if tcpdump is not None:
             _stop_tcpdump(tcpdump)
+
+
+def _mode(args) -> str:
+    if args.get("keys") and args.get("upcalls"):
+        raise UsageError("odp datapath listen: --keys and --upcalls do not mix (--upcalls "
+                         "lines carry the key)")
+    return "upcalls" if args.get("upcalls") else "keys" if args.get("keys") else "tcpdump"
+
+
+def _psample(client, datapath, text):
+    """psample samples: the kernel is asked whether it can send them."""
+    from .. import psample  # pylint: disable=import-outside-toplevel
+    group = integer("--psample", text, 0, 0xFFFFFFFF, "a psample group, 0 to 4294967295")
+    psample.check_supported(client, datapath, group)
+    raise Unsupported("this kernel has psample, but odp datapath listen does not read psample "
+                      "samples yet")
+
+
+def _names_for(client, datapath, names, upcall):
+    """``names``, listed again when the upcall's vport came after the listing."""
+    if upcall.in_port is not None and upcall.in_port not in names:
+        names.update(_port_names(client, datapath))
+    return names
+
+
+def upcall_line(upcall, names) -> str:
+    """``miss vport=p1 bytes=98 --key=...``; a userspace action's line adds
+    ``cookie=...`` (an ovs-vswitchd cookie as ovs-dpctl prints it) or
+    ``userdata=HEX`` (any other userdata)."""
+    port = upcall.in_port
+    words = [upcall.cmd, "vport=%s" % names.get(port, port), "bytes=%d" % len(upcall.packet)]
+    if upcall.length is not None:
+        words.append("orig_bytes=%d" % upcall.length)  # the packet was truncated
+    if upcall.userdata is not None:
+        cookie = format_cookie(upcall.userdata, names)
+        words.append("cookie=" + cookie if cookie else "userdata=" + upcall.userdata.hex())
+    words.append(flow_line(_miss_key(upcall.key), None, (), names, keep_actions=False))
+    return " ".join(words)
 
 
 def _miss_key(key):
@@ -68,10 +108,6 @@ def _miss_key(key):
     exactly would need conntrack labels, which not every kernel has."""
     return dict((name, value) for name, value in key.items()
                 if name not in ZERO_METADATA or value)
-
-
-def _raise_stop(_signum, _frame):
-    raise Stop()
 
 
 def _start_tcpdump():

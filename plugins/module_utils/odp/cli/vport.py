@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .. import cutoff, errors
 from .output import emit, emit_json
-from .parser import UsageError
+from .values import integer
 
 
 def vport_list(client, args) -> None:
@@ -55,9 +55,7 @@ def refuse_cutoff(name: str, datapath: str, netns) -> None:
 
 
 def udp_port(text: str) -> int:
-    if not text.isascii() or not text.isdigit() or not 0 < int(text) < 65536:
-        raise UsageError("--port: invalid value %r: expected a UDP port, 1 to 65535" % text)
-    return int(text)
+    return integer("--port", text, 1, 65535, "a UDP port, 1 to 65535")
 
 
 def vport_delete(client, args) -> None:

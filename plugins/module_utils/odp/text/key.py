@@ -85,18 +85,33 @@ class Vlan(Syntax):
 
 
 class Mpls(Syntax):
-    """The label stack entry as ``label=..,tc=..,ttl=..,bos=..``."""
+    """The label stack entries as ``label=..,tc=..,ttl=..,bos=..``, each
+    entry's fields after the one above it, as ovs-dpctl writes them: a field
+    named again starts the next entry (kernels since 5.7 match up to three)."""
 
     def parse(self, args, field, ctx):
-        value, mask = pack(MPLS_FIELDS, items_of(args, field), field)
-        return {"lse": value}, {"lse": mask}
+        groups = [[]]
+        for name, text in items_of(args, field):
+            if any(name == seen for seen, _text in groups[-1]):
+                groups.append([])
+            groups[-1].append((name, text))
+        names = FLOW_KEY.by_name["mpls"][1].names
+        if len(groups) > len(names):
+            raise ValidationError(field, args, "the kernel matches at most %d label stack "
+                                  "entries" % len(names))
+        value, mask = {}, {}
+        for name, items in zip(names, groups):
+            value[name], mask[name] = pack(MPLS_FIELDS, items, field)
+        return value, mask
 
     def format(self, value, mask, ctx):
-        lse_mask = None if mask is None else mask.get("lse", 0)
-        return ",".join(unpack(MPLS_FIELDS, value["lse"], lse_mask))
+        names = FLOW_KEY.by_name["mpls"][1].present(value, mask)
+        return ",".join(",".join(unpack(MPLS_FIELDS, value.get(name, 0),
+                                        None if mask is None else mask.get(name, 0)))
+                        for name in names)
 
     def zero_mask(self, value):
-        return {"lse": 0}
+        return dict.fromkeys(FLOW_KEY.by_name["mpls"][1].present(value), 0)
 
 
 class Encap(Syntax):
@@ -272,7 +287,7 @@ def is_exact(name: str, mask) -> bool:
     """Whether ``mask`` matches every bit of key attribute ``name``."""
     codec = FLOW_KEY.by_name[name][1]
     if isinstance(codec, Struct):
-        return all(mask[f] == full(codec.widths[f]) for f in codec.names)
+        return all(mask.get(f, 0) == full(codec.widths[f]) for f in codec.present(mask))
     if name == "tcp_flags":
         return mask == TCP_FLAGS_EXACT
     return mask == full(codec.bits)
