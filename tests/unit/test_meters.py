@@ -2,6 +2,7 @@
 sent, requests equal to those the real kernel accepted, replies decoded from
 bytes it sent (data/kernel_interface.json)."""
 
+import contextlib
 import errno
 
 import pytest
@@ -153,3 +154,23 @@ def test_list_reports_other_errors():
     ops, _transport = meters({GET: KernelError(errno.EPERM)})
     with pytest.raises(errors.PermissionDenied, match="meter 0 of datapath capif"):
         ops.list(DP_NAME, ids=[0])
+
+
+def test_set_and_delete_hold_the_datapaths_lock():
+    """Meters change a datapath: they are written under its lock, and the
+    requests go out while it is held."""
+    transport = FakeTransport({FEATURES: "meter_features", SET: "meter_set_new",
+                               GET: KernelError(errno.ENOENT), DEL: "meter_del"})
+    held = []
+
+    @contextlib.contextmanager
+    def hold(datapath):
+        held.append(("take", datapath, len(transport.sent)))
+        yield
+        held.append(("drop", datapath, len(transport.sent)))
+
+    ops = Meters(transport, lambda dp: (DP_NAME, DP_IFINDEX), lambda dp: [], hold)
+    ops.set(DP_NAME, 7, [Band(rate=1, burst=1)], unit="pkts")
+    ops.delete(DP_NAME, 7)
+    assert held == [("take", DP_NAME, 0), ("drop", DP_NAME, 3),
+                    ("take", DP_NAME, 3), ("drop", DP_NAME, 4)]

@@ -173,6 +173,8 @@ class Client:
         self.transport = Transport(netns=netns)
         self._by_name = {}  # datapath name -> Datapath (last seen)
         self._names = {}  # ifindex -> datapath name
+        # Meter operations: ``odp.meters.set(dp, 1, bands)``, under the datapath's lock.
+        self.meters = Meters(self.transport, self._dp_index, self.iter_flows, self.exclusive)
 
     def close(self):
         # type: () -> None
@@ -619,14 +621,6 @@ class Client:
 
     # -- meters, conntrack limits, vport events, datapath settings: thin
     #    facades over meters.py, ct_limits.py, vport_events.py, dp_settings.py
-
-    @property
-    def meters(self):
-        # type: () -> Meters
-        """Meter operations (:class:`meters.Meters`): ``odp.meters.set(dp, 1, bands)``."""
-        if getattr(self, "_meters", None) is None:
-            self._meters = Meters(self.transport, self._dp_index, self.iter_flows)
-        return self._meters
 
     @property
     def ct_limits(self):

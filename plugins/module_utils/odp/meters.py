@@ -20,6 +20,7 @@ not do, and so what this module checks first:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -157,10 +158,13 @@ class Meters:
     flows (for the meter ids they use).
     """
 
-    def __init__(self, transport, resolve: Resolve, flows: Optional[Callable] = None) -> None:
+    def __init__(self, transport, resolve: Resolve, flows: Optional[Callable] = None,
+                 hold: Optional[Callable] = None) -> None:
         self.transport = transport
         self._resolve = resolve
         self._flows = flows
+        # The datapath's writer lock (Client.exclusive), taken by set and delete.
+        self._hold = hold or (lambda _datapath: contextlib.nullcontext())
         self._features = None
 
     def features(self, datapath) -> MeterFeatures:
@@ -212,6 +216,11 @@ class Meters:
         packets of the moment in between are not counted); band counters
         always restart. ``keep_stats=False`` is how to zero the counters.
         """
+        with self._hold(datapath):
+            return self._set(datapath, meter_id, bands, unit, keep_stats)
+
+    def _set(self, datapath, meter_id: int, bands: Sequence[Band], unit: str,
+             keep_stats: bool) -> Optional[Meter]:
         check_id(meter_id)
         if unit not in UNITS:
             raise errors.ValidationError("unit", unit, "meter %d: must be kbps or pkts"
@@ -264,7 +273,8 @@ class Meters:
     def delete(self, datapath, meter_id: int) -> Optional[Meter]:
         """Delete meter ``meter_id``; its last counters, ``None`` when there
         was no such meter (not an error: the kernel answers the same)."""
-        dp_name, attrs = self._by_id(MF.CMD_DEL, "delete", datapath, meter_id)
+        with self._hold(datapath):
+            dp_name, attrs = self._by_id(MF.CMD_DEL, "delete", datapath, meter_id)
         return Meter(dp_name, attrs) if "stats" in attrs else None
 
     def list(self, datapath, ids: Optional[Iterable[int]] = None) -> List[Meter]:
