@@ -8,6 +8,7 @@ import pytest
 
 from vswitch_odp import flows
 from vswitch_odp.errors import ValidationError
+from vswitch_odp.client import Client
 from vswitch_odp.families import FlowFamily
 from vswitch_odp.keys import FLOW_KEY
 
@@ -238,29 +239,33 @@ def test_normalize_is_idempotent_on_completed_keys():
 # ---------------------------------------------------------------- Flow
 
 
-def test_from_attrs_takes_every_field():
-    attrs = {"key": {"in_port": 1, "eth": ZERO_ETH}, "mask": {"in_port": EXACT_PORT},
-             "actions": [("output", 2)], "stats": {"packets": 3, "bytes": 180}, "used": 12345,
-             "tcp_flags": 0x12, "ufid": b"\x01" * 16}
-    flow = flows.Flow.from_attrs(attrs)
-    assert (flow.key, flow.mask, flow.actions, flow.ufid) == (
-        attrs["key"], attrs["mask"], [("output", 2)], b"\x01" * 16)
+def dumped_flow(items):
+    """The Flow the client makes of one ovs_flow message with these attributes."""
+    (flow,) = Client.decode_flows([FlowFamily.attrs.encode(items)])
+    return flow
+
+
+def test_a_dumped_flow_takes_every_field():
+    key, mask = {"in_port": 1, "eth": ZERO_ETH}, {"in_port": EXACT_PORT, "eth": ZERO_ETH}
+    flow = dumped_flow([("key", key), ("mask", mask), ("actions", [("output", 2)]),
+                        ("stats", {"packets": 3, "bytes": 180}), ("used", 12345),
+                        ("tcp_flags", 0x12), ("ufid", b"\x01" * 16)])
+    assert (flow.key["in_port"], flow.mask["in_port"], flow.actions, flow.ufid) == (
+        1, EXACT_PORT, [("output", 2)], b"\x01" * 16)
     assert (flow.packets, flow.bytes, flow.used, flow.tcp_flags) == (3, 180, 12345, 0x12)
 
 
-def test_from_attrs_defaults_for_a_bare_message():
-    flow = flows.Flow.from_attrs({"key": {"in_port": 1}})
+def test_a_bare_dumped_flow_has_the_defaults():
+    flow = dumped_flow([("key", {"in_port": 1})])
     assert (flow.mask, flow.actions, flow.ufid, flow.packets, flow.bytes, flow.used,
             flow.tcp_flags) == (None, [], None, 0, 0, None, 0)
 
 
-def test_from_attrs_of_a_decoded_kernel_message():
+def test_a_flow_of_a_kernel_message():
     (record,) = [r for r in KERNEL if r.get("text") == "in_port(1),eth()"]
     dumped = record["dump"][0]
-    message = FlowFamily.attrs.encode([
-        ("key", decode(dumped["key"])), ("mask", decode(dumped["mask"])),
-        ("actions", [("output", 2)]), ("stats", {"packets": 9, "bytes": 900})])
-    flow = flows.Flow.from_attrs(FlowFamily.attrs.decode(message))
+    flow = dumped_flow([("key", decode(dumped["key"])), ("mask", decode(dumped["mask"])),
+                        ("actions", [("output", 2)]), ("stats", {"packets": 9, "bytes": 900})])
     assert flow.identity() == flows.identity(*flows.complete_key({"in_port": 1}, None))
     assert flow.packets == 9 and flow.actions == [("output", 2)]
 

@@ -506,18 +506,20 @@ class Client:
         return {errno.ENODEV: (errors.NoSuchDatapath, "datapath %s" % dp_name),
                 errno.ENOENT: (errors.NoSuchFlow, what)}
 
-    def _flow_request(self, datapath, cmd, attrs, key, mask, ufid, flags=0):
+    def _flow_request(self, datapath, cmd, attrs, key, mask, ufid, flags=0, decode=True):
         dp_name, ifindex = self._dp_index(datapath)
         what = self._flow_what(dp_name, key, mask, ufid)
         return self.transport.request(FL, cmd, ifindex, attrs, flags, what=what,
-                                      missing=self._flow_missing(dp_name, what))
+                                      missing=self._flow_missing(dp_name, what), decode=decode)
 
     def get_flow(self, datapath, key=None, mask=None, ufid=None):
         # type: (Union[str, Datapath], Optional[dict], Optional[dict], Optional[bytes]) -> Flow
         """The installed flow with this key (or UFID)."""
         attrs = _encode(self._match_items(key, mask, ufid, with_mask=False))
-        ((_ifindex, reply),) = self._flow_request(datapath, FL.CMD_GET, attrs, key, mask, ufid)
-        return Flow.from_attrs(reply)
+        ((_ifindex, raw),) = self._flow_request(datapath, FL.CMD_GET, attrs, key, mask, ufid,
+                                                decode=False)
+        (flow,) = _decode_flows([raw])
+        return flow
 
     def _put_message(self, flow, mode):
         """``(cmd, attrs, flags)`` installing ``flow``, checked like the kernel would."""
@@ -666,9 +668,9 @@ _STATS = struct.Struct("=QQ")
 def _decode_flows(raws):
     """Flows from raw ``ovs_flow`` dump replies: the hot path of large dumps.
 
-    Equivalent to ``Flow.from_attrs(FL.attrs.decode(raw))``, with the
-    top-level attributes split here; keys and masks decode through the
-    compiled layouts of ``layouts.py``.
+    The one decoder of flow messages (dumps and gets): the top-level
+    attributes are split here, keys and masks decode through the compiled
+    layouts of ``layouts.py``.
     """
     key_id, mask_id, actions_id, stats_id, used_id, flags_id, ufid_id = (
         _FLOW_IDS[name] for name in ("key", "mask", "actions", "stats", "used", "tcp_flags",

@@ -100,18 +100,6 @@ class Flow:
         self._identity = None
 
     @classmethod
-    def from_attrs(cls, attrs):
-        """A flow from one decoded ``ovs_flow`` message (``FlowFamily.attrs.decode``)."""
-        get = attrs.get
-        stats = get("stats")
-        flow = cls(get("key") or {}, get("mask"), get("actions") or [], get("ufid"),
-                   used=get("used"), tcp_flags=get("tcp_flags", 0))
-        if stats:
-            flow.packets = stats["packets"]
-            flow.bytes = stats["bytes"]
-        return flow
-
-    @classmethod
     def normalized(cls, key, mask=None, actions=()):
         """A flow whose key and mask are :func:`normalize`'s, identity included
         (normalised once: the Ansible module builds thousands)."""
