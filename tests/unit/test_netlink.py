@@ -201,3 +201,13 @@ def test_errno_table_per_errno_objects():
                errno.ENOENT: (errors.NoSuchFlow, "flow f in datapath dp0")}
     assert str(error_for(errno.ENODEV, "get", "flow f", missing)) == "datapath dp0 does not exist"
     assert isinstance(error_for(errno.ENOENT, "get", "flow f", missing), errors.NoSuchFlow)
+
+
+def test_messages_in_walks_a_datagram_and_refuses_a_malformed_one():
+    first = netlink.NLMSG_HDR.pack(20, 16, 0, 7, 42) + b"abcd"
+    second = netlink.NLMSG_HDR.pack(18, 2, 0, 8, 0) + b"xy" + b"\0\0"  # padded to 4
+    walked = list(netlink.messages_in(first + second))
+    assert walked == [(0, 20, 16, 0, 7, 42), (20, 18, 2, 0, 8, 0)]
+    assert list(netlink.messages_in(first + second, 20)) == walked[:1]
+    with pytest.raises(errors.OdpError, match="malformed netlink message"):
+        list(netlink.messages_in(netlink.NLMSG_HDR.pack(8, 2, 0, 9, 0)))

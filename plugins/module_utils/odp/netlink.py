@@ -214,6 +214,20 @@ def parse_error(data, offset, length, flags):
     return -code, extack
 
 
+def messages_in(data, end=None):
+    """``(offset, length, type, flags, seq, portid)`` of each netlink message
+    of one datagram (its first ``end`` bytes): the one walker of datagrams,
+    for replies, upcalls and notifications alike."""
+    unpack = NLMSG_HDR.unpack_from
+    offset, end = 0, len(data) if end is None else end
+    while offset + NLMSG_HDRLEN <= end:
+        length, kind, flags, seq, portid = unpack(data, offset)
+        if length < NLMSG_HDRLEN:
+            raise errors.OdpError("malformed netlink message (length %d)" % length)
+        yield offset, length, kind, flags, seq, portid
+        offset += (length + 3) & ~3
+
+
 def open_socket(rcvbuf=RCVBUF, netns=None, sndbuf=SNDBUF):
     """A bound NETLINK_GENERIC socket with extended ACKs and large receive
     and send buffers.
@@ -566,16 +580,10 @@ class Transport:
     def _messages(self):
         """``(datagram, offset, length, type, flags, seq)`` of every message
         received, without end: callers stop when they have their answer."""
-        unpack = NLMSG_HDR.unpack_from
         while True:
             data = self._recv()
-            offset, end = 0, len(data)
-            while offset + NLMSG_HDRLEN <= end:
-                length, kind, flags, seq, _pid = unpack(data, offset)
-                if length < NLMSG_HDRLEN:
-                    raise errors.OdpError("malformed netlink message (length %d)" % length)
+            for offset, length, kind, flags, seq, _pid in messages_in(data):
                 yield data, offset, length, kind, flags, seq
-                offset += (length + 3) & ~3
 
 
 class _DumpInterrupted(Exception):

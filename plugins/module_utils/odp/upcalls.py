@@ -36,8 +36,8 @@ import time
 from . import errors
 from .attrs import CodecError
 from .families import DatapathFamily, PacketFamily, VportFamily
-from .netlink import (GENL_HDR, NLMSG_ERROR, NLMSG_HDR, NLMSG_HDRLEN, OVS_HDR, SOL_NETLINK, Transport,
-                      open_socket)
+from .netlink import (GENL_HDR, NLMSG_ERROR, NLMSG_HDRLEN, OVS_HDR, SOL_NETLINK, Transport,
+                      messages_in, open_socket)
 
 NETLINK_ADD_MEMBERSHIP = 1
 NETLINK_NO_ENOBUFS = 5
@@ -259,13 +259,8 @@ class Listener:
             raise errors.OdpError("an upcall of datapath %s of %d bytes exceeds the %d-byte "
                                   "buffer" % (self.datapath, size, UPCALL_BUFSIZE))
         data = memoryview(self._buf)[:size]
-        offset = 0
-        while offset + NLMSG_HDRLEN <= size:
-            length, kind, _flags, _seq, _pid = NLMSG_HDR.unpack_from(data, offset)
-            if length < NLMSG_HDRLEN:
-                break
+        for offset, length, kind, _flags, _seq, _pid in messages_in(data):
             self._dispatch(kind, data[offset + NLMSG_HDRLEN:offset + length])
-            offset += (length + 3) & ~3
 
     def _dispatch(self, kind, payload):
         if kind == NLMSG_ERROR or len(payload) < GENL_HDR.size + OVS_HDR.size:

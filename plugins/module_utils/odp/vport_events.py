@@ -30,7 +30,7 @@ from typing import Deque, Dict, Iterator, Optional
 
 from . import errors
 from .families import DatapathFamily, VportFamily
-from .netlink import GENL_HDR, NLMSG_HDR, NLMSG_HDRLEN, OVS_HDR, SOL_NETLINK, Transport, open_socket
+from .netlink import GENL_HDR, NLMSG_HDRLEN, OVS_HDR, SOL_NETLINK, Transport, messages_in, open_socket
 
 DP = DatapathFamily
 VP = VportFamily
@@ -185,19 +185,13 @@ class VportEvents:
             self._pending.append(VportEvent("overflow"))
             self._learn_names()  # datapath events may be among the lost
             return
-        offset = 0
-        while offset + NLMSG_HDRLEN <= len(data):
-            length, kind = NLMSG_HDR.unpack_from(data, offset)[:2]
-            if length < NLMSG_HDRLEN:
-                break
+        for offset, length, kind, _flags, _seq, portid in messages_in(data):
             family = self._families.get(kind)
             body = data[offset + NLMSG_HDRLEN:offset + length]
             if family is not None and len(body) >= GENL_HDR.size + OVS_HDR.size:
-                portid = NLMSG_HDR.unpack_from(data, offset)[4]
                 event = self._event(family, body, portid)
                 if event is not None and self.datapath in (None, event.datapath):
                     self._pending.append(event)
-            offset += (length + 3) & ~3
 
     def _event(self, family: type, body: bytes, portid: int) -> Optional[VportEvent]:
         cmd = GENL_HDR.unpack_from(body)[0]
