@@ -33,9 +33,9 @@ try:
         cutoff, dp_settings, errors, flowdump, flowplan, flows, text)
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.client import Client
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.tunnels import (  # noqa: F401 pylint: disable=unused-import
-        DEFAULT_PORTS as DEFAULT_TUNNEL_PORTS)
+        udp_port)
 except ImportError:
-    cutoff = dp_settings = errors = flowdump = flowplan = flows = text = Client = DEFAULT_TUNNEL_PORTS = None
+    cutoff = dp_settings = errors = flowdump = flowplan = flows = text = Client = udp_port = None
     LIBRARY_IMPORT_ERROR = traceback.format_exc()
 else:
     LIBRARY_IMPORT_ERROR = None

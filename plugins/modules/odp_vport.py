@@ -143,7 +143,7 @@ vport:
 """
 
 from ansible_collections.vswitch.odp.plugins.module_utils.odp_module import (
-    DEFAULT_TUNNEL_PORTS, OdpModule, cutoff, errors, optional, vport_info)
+    OdpModule, cutoff, errors, optional, udp_port, vport_info)
 
 
 def main():
@@ -164,15 +164,8 @@ def desired(module):
     params = module.params
     if params["state"] == "absent":
         return None
-    vport_type, port = params["type"], params["port"]
-    if port is not None and vport_type not in DEFAULT_TUNNEL_PORTS:
-        module.fail_json(msg="vport %s: port %d is only allowed for vxlan and geneve vports, "
-                         "not %s" % (params["name"], port, vport_type))
-    if port is not None and not 0 < port < 65536:
-        module.fail_json(msg="vport %s: port %d is not a UDP port (1 to 65535)"
-                         % (params["name"], port))
-    if port is None:
-        port = DEFAULT_TUNNEL_PORTS.get(vport_type)
+    vport_type = params["type"]
+    port = udp_port(vport_type, params["port"])
     return {"name": params["name"], "type": vport_type, "port": port}
 
 

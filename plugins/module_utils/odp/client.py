@@ -382,13 +382,8 @@ class Client:
                 raise errors.ValidationError("port_no", port_no, "must be from 1 to %d"
                                              % (DP_MAX_PORTS - 1))
             items.append(("port_no", port_no))
-        if port is not None and vport_type not in tunnels.DEFAULT_PORTS:
-            raise errors.ValidationError("port", port, "only vxlan and geneve vports "
-                                         "have a UDP port")
-        if vport_type in tunnels.DEFAULT_PORTS:
-            port = tunnels.DEFAULT_PORTS[vport_type] if port is None else port
-            if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
-                raise errors.ValidationError("port", port, "a UDP port is from 1 to 65535")
+        port = tunnels.udp_port(vport_type, port)
+        if port is not None:
             items.append(("options", {"dst_port": port}))
         return items
 

@@ -31,6 +31,21 @@ from .netlink import error_for
 # Like dpif-netlink-rtnl.c: tunnels must not cap the MTU of what they carry.
 TUNNEL_MTU = 65000
 DEFAULT_PORTS = {"vxlan": 4789, "geneve": 6081}
+
+
+def udp_port(vport_type, port, field="port"):
+    """The UDP port a vport of ``vport_type`` gets for ``port`` (the
+    default when None; None for types without one), or a
+    :class:`errors.ValidationError` naming ``field``: the one rule of the
+    client, the modules and state documents."""
+    if vport_type not in DEFAULT_PORTS:
+        if port is not None:
+            raise errors.ValidationError(field, port, "only vxlan and geneve vports have a "
+                                         "UDP port, not %s" % vport_type)
+        return None
+    if port is None:
+        return DEFAULT_PORTS[vport_type]
+    return errors.check_int(field, port, 1, 65535, "a UDP port is an integer from 1 to 65535")
 # Vport type -> rtnetlink link kind.
 KINDS = {"vxlan": "vxlan", "geneve": "geneve", "gre": "gretap"}
 TYPES = dict((kind, vport_type) for vport_type, kind in KINDS.items())

@@ -20,7 +20,7 @@ from ..client import VPORT_TYPES
 from ..text import format_actions, format_key
 from ..flowplan import declared_flows
 from ..flows import DP_MAX_PORTS, Flow
-from ..tunnels import DEFAULT_PORTS
+from ..tunnels import udp_port
 from .checks import DocumentError, choice, ifname, integer, join, mapping, sequence
 from .links import Link, check_link
 
@@ -252,13 +252,10 @@ def _vport(name: str, spec: Any, where: str) -> Vport:
         raise DocumentError(join(where, "type"), None, "required: one of %s"
                             % ", ".join(VPORT_TYPES))
     vport_type = choice(spec["type"], join(where, "type"), VPORT_TYPES)
-    port = spec.get("port")
-    if vport_type in DEFAULT_PORTS:
-        port = DEFAULT_PORTS[vport_type] if port is None else \
-            integer(port, join(where, "port"), 1, 65535, "a UDP port")
-    elif port is not None:
-        raise DocumentError(join(where, "port"), port, "only vxlan and geneve vports have "
-                            "a UDP port")
+    try:
+        port = udp_port(vport_type, spec.get("port"), join(where, "port"))
+    except errors.ValidationError as exc:
+        raise DocumentError(exc.field, exc.value, exc.reason)
     port_no = spec.get("port_no")
     if port_no is not None:
         integer(port_no, join(where, "port_no"), 1, PORT_NO_MAX, "a vport number "
