@@ -61,7 +61,7 @@ def complete_line(line, breaks=""):
 
 
 @pytest.mark.parametrize("line,expected", [
-    ("odp ", ["datapath", "flow", "help", "vport"]),
+    ("odp ", ["apply", "datapath", "flow", "help", "show", "vport"]),
     ("odp fl", ["flow"]),
     ("odp flow ", ["add", "clear", "delete", "flush", "get", "list"]),
     ("odp f l", ["list"]),

@@ -12,7 +12,8 @@ listen.py, vport.py or flow.py.
 
 Errors are one line on stderr, ``odp: ...``, with exit status 1 (2 for a
 command line that does not parse, 141 when the reader of the output went
-away); ``ODP_DEBUG=1`` shows the traceback.
+away; ``odp apply`` has more, see state.py); ``ODP_DEBUG=1`` shows the
+traceback.
 """
 
 from __future__ import annotations
@@ -76,8 +77,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         args = request.args
         with _open_client(args.netns) as client:
             by_ifindex(client, args)
-            args.command.handler(client, args)
-        return 0
+            # A handler may return an exit status of its own (odp apply).
+            return args.command.handler(client, args) or 0
     except BrokenPipeError:
         return output.reader_gone()
     except UsageError as exc:

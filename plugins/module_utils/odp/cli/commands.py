@@ -13,6 +13,7 @@ from .datapath import datapath_add, datapath_delete, datapath_list
 from .flow import flow_add, flow_clear, flow_delete, flow_flush, flow_get, flow_list
 from .listen import datapath_listen
 from .parser import FLOW_FULL, FLOW_KEY, Command, Group, Option
+from .state import state_apply, state_show
 from .vport import vport_add, vport_delete, vport_list
 
 JSON = Option("json", "print JSON for scripts")
@@ -27,6 +28,9 @@ LIST_UFID = Option("ufid", "print each flow's UFID (ufid:UUID) first, for flows 
                    "have one")
 KEYS = Option("keys", "print each miss's key as flow options")
 FLOW_ARGS = "<datapath> <key options>"
+FORMAT = Option("format", "yaml or json (default yaml, json without PyYAML)", metavar="FORMAT")
+CHECK = Option("check", "print the plan and change nothing")
+DIFF = Option("diff", "print each datapath's document before and after, as a unified diff")
 
 
 def _list_datapaths():
@@ -58,6 +62,10 @@ COMMANDS = Group({
                           values=["datapath vport", "vport"]),
         "list": Command("[<datapath>]", "list vports in `vport add` form", vport_list, [JSON]),
     }, default=Command("", "list every vport in `vport add` form", vport_list, [JSON])),
+    "show": Command("[<datapath>...]", "print the datapaths (default: all) as a state "
+                    "document", state_show, [FORMAT], nargs=(0, 4096), values=["datapath"]),
+    "apply": Command("<file>", "apply a state document (- for stdin): plan, apply, verify; "
+                     "roll back on failure", state_apply, [CHECK, DIFF], values=[None]),
     "flow": Group({
         "add": Command("<datapath> <key options> <action options>",
                        "add a flow, or replace the actions of the flow with that key",

@@ -23,7 +23,7 @@ from what the kernel has.
 from __future__ import annotations
 
 import contextlib
-from typing import Dict, Iterable, Iterator, List, Optional
+from typing import Callable, Dict, Iterable, Iterator, List, Optional
 
 from .. import errors
 from ..flowplan import apply_plan, flow_text
@@ -61,10 +61,12 @@ def _held(client, names: Iterable[str]) -> Iterator[None]:
     yield
 
 
-def apply(client, desired: Document, check: bool = False) -> ApplyResult:
+def apply(client, desired: Document, check: bool = False,
+          planned: Optional[Callable[[Plan], None]] = None) -> ApplyResult:
     """Make the datapaths ``desired`` owns exactly as it declares them.
 
-    With ``check``, only plan: nothing is sent. Raises
+    With ``check``, only plan: nothing is sent. ``planned`` is called with
+    the plan before any change is made (to show it). Raises
     :class:`checks.DocumentError` for a document the host refuses before
     anything is changed (a name or UDP port of a datapath it does not own),
     and :class:`errors.ApplyFailed` once a change failed or the result did
@@ -75,6 +77,8 @@ def apply(client, desired: Document, check: bool = False) -> ApplyResult:
         current = show(client)
         checkpoint = owned(current, names)
         changes = plan(current, desired)
+        if planned is not None:
+            planned(changes)
         if check or not changes:
             return ApplyResult(changes, checkpoint,
                                predicted(checkpoint, desired, changes) if changes else checkpoint,
