@@ -233,3 +233,41 @@ def test_a_rerun_after_kill_9_mid_apply_converges(client, datapaths, tmp_path):
     assert len(client.flows(dp)) == 8000
     assert not apply(client, parse_document(document)).changed
     assert shown(client, [other]) == foreign
+
+
+def test_odp_show_and_apply_round_trip(client, datapaths, tmp_path):
+    from test_cli import odp  # pylint: disable=import-outside-toplevel
+    dp, tag = datapaths(), uuid.uuid4().hex[:4]
+    document = overlay(dp, tag)
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(document))
+    out, _err = odp("apply", path, "--check", status=3)
+    assert out.splitlines()[0] == "+ datapath %s" % dp
+    assert out.splitlines()[-1].startswith("Plan: ")
+    assert dp not in [d.name for d in client.datapaths()]
+    out, _err = odp("apply", path, status=3)
+    assert out.splitlines()[-1] == "Plan: 8 to add, 2 to change, 0 to remove."
+    saved, _err = odp("show", dp, "--format", "json")
+    assert saved == shown(client, [dp])
+    assert odp("apply", "-", stdin=saved) == ("no changes\n", "")
+    # odp show > s.yml; odp datapath delete; odp apply s.yml: exactly as before.
+    flows_before = dpctl_flows(dp)
+    odp("datapath", "delete", dp)
+    odp("apply", "-", stdin=saved, status=3)
+    assert odp("show", dp, "--format=json")[0] == saved
+    assert dpctl_flows(dp) == flows_before
+    changed = _changed(json.loads(json.dumps(document)), dp, "" + tag)
+    path.write_text(json.dumps(changed))
+    out, _err = odp("apply", path, "--diff", status=3)
+    assert "-    blue%s:" % tag in out or '-      "blue%s": {' % tag in out
+    assert "- vport %s/blue%s: internal, port_no 9" % (dp, tag) in out.splitlines()
+    bad = dict(changed)
+    bad["datapaths"][dp]["flows"].append({"key": "in_port(1),eth(),eth_type(0x0800),"
+                                          "ipv4(proto=6)", "actions": "ct(commit,helper=nosuch)"})
+    path.write_text(json.dumps(bad))
+    before = odp("show", dp, "--format=json")[0]
+    _out, err = odp("apply", path, status=4)
+    assert "helper=nosuch" in err and "(verified)" in err
+    assert odp("show", dp, "--format=json")[0] == before
+    _out, err = odp("apply", tmp_path / "nosuch.yml", status=1)
+    assert "cannot read state document" in err
