@@ -132,9 +132,8 @@ def _attempt(change: Change, function, *args) -> None:
         function(*args)
     except errors.OdpError as exc:
         # Name the object as the plan line does, keeping the error's class.
-        what = "flows of datapath %s" % change.datapath if isinstance(change, FlowChange) \
-            else change.lines()[0]
-        exc.args = ("%s: %s" % (what, exc),)
+        if not isinstance(change, FlowChange):  # a flow's error names its datapath
+            exc.args = ("%s: %s" % (change.lines()[0], exc),)
         raise
 
 
