@@ -271,3 +271,44 @@ def test_odp_show_and_apply_round_trip(client, datapaths, tmp_path):
     assert odp("show", dp, "--format=json")[0] == before
     _out, err = odp("apply", tmp_path / "nosuch.yml", status=1)
     assert "cannot read state document" in err
+
+
+DOC = os.path.join(os.path.dirname(__file__), "..", "..", "..", "docs", "state.md")
+with open(DOC) as _handle:
+    DOC_TEXT = _handle.read()
+
+
+def test_the_apply_example_prints_what_its_comments_say(client):
+    (source,) = [block for block in re.findall(r"```python\n(.*?)```", DOC_TEXT, re.S)
+                 if "ApplyFailed" in block]
+    printed = subprocess.run([sys.executable, "-c", source], check=True, text=True,
+                             stdout=subprocess.PIPE).stdout.splitlines()
+    comments = [line.split("# ", 1)[1].strip() for line in source.splitlines()
+                if "print(" in line and "# " in line]
+    # "True: the flow is as before" prints True.
+    assert printed[:3] == [comments[0], comments[1], comments[2].split(":")[0]]
+    assert "helper=nosuch" in printed[3] and "(verified)" in printed[3]
+    assert "docdp" not in [dp.name for dp in client.datapaths()]
+
+
+def test_the_odp_commands_of_the_doc(client, tmp_path, monkeypatch):
+    from test_cli import odp  # pylint: disable=import-outside-toplevel
+    (block,) = re.findall(r"```sh\n(.*?)```", DOC_TEXT, re.S)
+    monkeypatch.chdir(tmp_path)
+    try:
+        for line in block.splitlines():
+            command, _hash, comment = line.partition("#")
+            words = command.split()
+            status = re.search(r"exit status (\d)", comment)
+            target = None
+            if ">" in words:
+                words, target = words[:words.index(">")], words[-1]
+            out, _err = odp(*words[1:], status=int(status.group(1)) if status else 0)
+            if target:
+                (tmp_path / target).write_text(out)
+        assert "docp1" in odp("show", "docdp")[0]
+    finally:
+        try:
+            client.delete_datapath("docdp")
+        except errors.NoSuchDatapath:
+            pass
