@@ -128,6 +128,7 @@ bench: setup
 	else echo "tests/bench/run.py does not exist yet: nothing to run"; fi
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/role.py
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/module.py
+	$(SANDBOX) -- $(VENV)/bin/python tests/bench/state.py
 
 sandbox: setup
 	$(SANDBOX) --interactive
