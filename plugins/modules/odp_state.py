@@ -15,10 +15,10 @@ description:
   - Takes a state document (the schema of the collection's C(docs/state.md)) that declares
     datapaths with their vports, the link settings of their internal ports, and their flows,
     and makes those datapaths exactly so, the way C(odp apply) does.
-  - A datapath the document names is owned by it. Its vports and flows end up exactly as
+  - "A datapath the document names is owned by it. Its vports and flows end up exactly as
     declared, those not declared are removed. A datapath with C(state: absent) is removed.
     Datapaths the document does not name are left alone, and a document that would take one of
-    their names or UDP ports is refused before anything is changed.
+    their names or UDP ports is refused before anything is changed."
   - The task reads the owned datapaths first (the checkpoint), makes the changes in order
     (datapaths, vports, links, each datapath's flows in batches, removals last), then reads the
     result back and checks it against the document. If a change fails or the check does not
