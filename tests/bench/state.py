@@ -40,8 +40,8 @@ def seconds(argv, statuses=(0,)):
 
 
 def source(number):
-    return "02:00:%02x:%02x:%02x:%02x" % (number >> 24, (number >> 16) & 255,
-                                           (number >> 8) & 255, number & 255)
+    octets = (number >> 24, (number >> 16) & 255, (number >> 8) & 255, number & 255)
+    return "02:00:%02x:%02x:%02x:%02x" % octets
 
 
 def main():
