@@ -41,6 +41,15 @@ options:
       - The path of a file on the managed host that holds the state document, YAML or JSON.
       - YAML needs PyYAML on the managed host; JSON does not.
     type: path
+  force:
+    description:
+      - Attach the netdev vports of the document even if one carries the host's default route, or
+        the address the SSH connection to the host arrives on (which would cut the host off), as
+        O(vswitch.odp.odp_vport#module:force) does.
+      - Without it, such a document fails before anything is changed. So does a netdev vport
+        whose device does not exist.
+    type: bool
+    default: false
 notes:
   - Supports check mode; the plan and the counts are what the task would do.
   - With C(--diff), the diff is each owned datapath's document before and after. In check mode
@@ -154,7 +163,8 @@ except ImportError:  # OdpModule reports the library's import error
 
 def main():
     module = OdpModule(
-        argument_spec=dict(definition=dict(type="raw"), src=dict(type="path")),
+        argument_spec=dict(definition=dict(type="raw"), src=dict(type="path"),
+                           force=dict(type="bool", default=False)),
         mutually_exclusive=[("definition", "src")],
         required_one_of=[("definition", "src")],
     )
@@ -180,7 +190,7 @@ def document_of(params):
 def ensure_state(module, client):
     desired = parse_document(document_of(module.params))
     try:
-        result = apply(client, desired, check=module.check_mode)
+        result = apply(client, desired, check=module.check_mode, force=module.params["force"])
     except errors.ApplyFailed as exc:
         module.fail_json(msg=str(exc), restored=exc.restored)
     changes = result.plan

@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
@@ -210,26 +209,24 @@ def test_a_rerun_after_kill_9_mid_apply_converges(client, datapaths, tmp_path):
                   for n in range(8000)]}}}
     path = tmp_path / "big.json"
     path.write_text(json.dumps(document))
-    code = ("import sys\nfrom vswitch_odp import Client\nfrom vswitch_odp.state import formats\n"
-            "from vswitch_odp.state.apply import apply\n"
+    # The apply is killed (SIGKILL, by itself: at a known point) once half
+    # of its flows are sent, after the datapath and its vport were made.
+    code = ("import os, signal, sys\nfrom vswitch_odp import Client\n"
+            "from vswitch_odp.flowplan import FlowPlan\n"
+            "from vswitch_odp.state import apply as state_apply, formats\n"
             "from vswitch_odp.state.document import parse_document\n"
+            "real = state_apply.apply_plan\n"
+            "def half(client, dp, plan):\n"
+            "    real(client, dp, FlowPlan(add=plan.add[:len(plan.add) // 2]))\n"
+            "    os.kill(os.getpid(), signal.SIGKILL)\n"
+            "state_apply.apply_plan = half\n"
             "doc = parse_document(formats.load(open(sys.argv[1]).read()))\n"
-            "print('parsed', flush=True)\nwith Client() as odp:\n    apply(odp, doc)\n")
-    child = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE,
-                             text=True, env=dict(os.environ))
-    assert child.stdout.readline() == "parsed\n"
-    # Killed once the apply has begun: the datapath exists, not all flows do.
-    deadline = time.monotonic() + 60
-    while not [d for d in client.datapaths() if d.name == dp]:
-        assert time.monotonic() < deadline and child.poll() is None
-        time.sleep(0.01)
-    time.sleep(0.2)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
-    partial = len(client.flows(dp))
-    assert partial < 8000
+            "with Client() as odp:\n    state_apply.apply(odp, doc)\n")
+    child = subprocess.run([sys.executable, "-c", code, str(path)], check=False)
+    assert child.returncode == -signal.SIGKILL
+    assert len(client.flows(dp)) == 4000
     result = apply(client, parse_document(document))
-    assert result.changed
+    assert result.plan.counts() == {"added": 4000, "modified": 0, "removed": 0}
     assert len(client.flows(dp)) == 8000
     assert not apply(client, parse_document(document)).changed
     assert shown(client, [other]) == foreign
@@ -312,3 +309,25 @@ def test_the_odp_commands_of_the_doc(client, tmp_path, monkeypatch):
             client.delete_datapath("docdp")
         except errors.NoSuchDatapath:
             pass
+
+
+def test_netdev_vports_are_checked_on_the_host_before_anything_changes(netns, kernel):
+    netns = netns("odpst")
+    run("ip", "-n", netns, "link", "add", "up0", "type", "dummy")
+    run("ip", "-n", netns, "link", "set", "up0", "up")
+    run("ip", "-n", netns, "route", "add", "default", "dev", "up0")
+    document = {"version": 1, "datapaths": {"hostdp": {"vports": {
+        "up0": {"type": "netdev"}, "hp1": {"type": "internal"}}}}}
+    with Client(netns=netns) as odp:
+        with pytest.raises(errors.ValidationError) as caught:
+            apply(odp, parse_document(document))
+        assert caught.value.field == "datapaths.hostdp.vports.up0"
+        assert "default route" in str(caught.value) and "force" in str(caught.value)
+        missing = json.loads(json.dumps(document).replace('"up0"', '"nosuch0"'))
+        with pytest.raises(errors.ValidationError) as caught:
+            apply(odp, parse_document(missing))
+        assert "there is no device nosuch0" in str(caught.value)
+        assert odp.datapaths() == []
+        assert apply(odp, parse_document(document), force=True).changed
+        assert [v.name for v in odp.vports("hostdp")] == ["hostdp", "up0", "hp1"]
+        odp.delete_datapath("hostdp")

@@ -30,6 +30,8 @@ KEYS = Option("keys", "print each miss's key as flow options")
 FLOW_ARGS = "<datapath> <key options>"
 FORMAT = Option("format", "yaml or json (default yaml, json without PyYAML)", metavar="FORMAT")
 CHECK = Option("check", "print the plan and change nothing")
+APPLY_FORCE = Option("force", "attach netdev vports even if one carries the host's default "
+                     "route or the address the SSH connection arrives on")
 DIFF = Option("diff", "print each datapath's document before and after, as a unified diff")
 
 
@@ -65,7 +67,7 @@ COMMANDS = Group({
     "show": Command("[<datapath>...]", "print the datapaths (default: all) as a state "
                     "document", state_show, [FORMAT], nargs=(0, 4096), values=["datapath"]),
     "apply": Command("<file>", "apply a state document (- for stdin): plan, apply, verify; "
-                     "roll back on failure", state_apply, [CHECK, DIFF], values=[None]),
+                     "roll back on failure", state_apply, [CHECK, DIFF, APPLY_FORCE], values=[None]),
     "flow": Group({
         "add": Command("<datapath> <key options> <action options>",
                        "add a flow, or replace the actions of the flow with that key",

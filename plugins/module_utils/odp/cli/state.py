@@ -59,7 +59,8 @@ def state_apply(client, args) -> int:
             emit(line)
 
     try:
-        result = apply(client, desired, check=bool(args.get("check")), planned=planned)
+        result = apply(client, desired, check=bool(args.get("check")), planned=planned,
+                       force=bool(args.get("force")))
     except ApplyFailed as exc:
         say(exc)
         return EXIT_ROLLED_BACK if exc.restored else EXIT_ROLLBACK_FAILED

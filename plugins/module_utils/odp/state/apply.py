@@ -26,9 +26,11 @@ import contextlib
 from typing import Callable, Dict, Iterable, Iterator, List, Optional
 
 from .. import errors
+from ..cutoff import cutoff_reason, refusal
 from ..flowplan import apply_plan, flow_text
+from .checks import DocumentError, join
 from .document import Datapath, Document, Vport
-from .links import LinkChange, apply_links
+from .links import LinkChange, apply_links, read_links
 from .plan import Change, DatapathChange, FlowChange, LinkStep, Plan, VportChange, plan
 from .show import show
 
@@ -62,21 +64,25 @@ def _held(client, names: Iterable[str]) -> Iterator[None]:
 
 
 def apply(client, desired: Document, check: bool = False,
-          planned: Optional[Callable[[Plan], None]] = None) -> ApplyResult:
+          planned: Optional[Callable[[Plan], None]] = None, force: bool = False
+          ) -> ApplyResult:
     """Make the datapaths ``desired`` owns exactly as it declares them.
 
     With ``check``, only plan: nothing is sent. ``planned`` is called with
     the plan before any change is made (to show it). Raises
     :class:`checks.DocumentError` for a document the host refuses before
-    anything is changed (a name or UDP port of a datapath it does not own),
-    and :class:`errors.ApplyFailed` once a change failed or the result did
-    not verify, after rolling back to the checkpoint.
+    anything is changed (a name or UDP port of a datapath it does not own, a
+    netdev vport whose device does not exist or, unless ``force``, carries
+    the host's connection), and :class:`errors.ApplyFailed` once a change
+    failed or the result did not verify, after rolling back to the
+    checkpoint.
     """
     names = sorted(desired.datapaths)
     with _held(client, names):
         current = show(client)
         checkpoint = owned(current, names)
         changes = plan(current, desired)
+        check_host(client, changes, force)
         if planned is not None:
             planned(changes)
         if check or not changes:
@@ -106,6 +112,27 @@ def show_owned(client, names: Iterable[str]) -> Document:
     """The datapaths among ``names`` that exist, as they are."""
     wanted = set(names)
     return show(client, sorted(dp.name for dp in client.datapaths() if dp.name in wanted))
+
+
+def check_host(client, changes: Plan, force: bool = False) -> None:
+    """What only the host can say about the netdev vports to attach: their
+    device exists, and (unless ``force``) is not the one the host is
+    reached through (:func:`cutoff.cutoff_reason`)."""
+    attached = [change for change in changes.changes if isinstance(change, VportChange)
+                and change.op == "create" and change.vport.type == "netdev"]
+    if not attached:
+        return
+    found = read_links([change.vport.name for change in attached], client.netns)
+    for change in attached:
+        name = change.vport.name
+        where = join(join(join("datapaths", change.datapath), "vports"), name)
+        if name not in found:
+            raise DocumentError(where, name, "a netdev vport attaches an existing network "
+                                "device, and there is no device %s" % name)
+        reason = None if force else cutoff_reason(name, netns=client.netns)
+        if reason is not None:
+            raise DocumentError(where, name, refusal(name, change.datapath, reason,
+                                                       "apply with force (odp apply --force)"))
 
 
 # ---------------------------------------------------------------- making changes
