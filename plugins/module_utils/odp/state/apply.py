@@ -131,8 +131,8 @@ def check_host(client, changes: Plan, force: bool = False) -> None:
                                 "device, and there is no device %s" % name)
         reason = None if force else cutoff_reason(name, netns=client.netns)
         if reason is not None:
-            raise DocumentError(where, name, refusal(name, change.datapath, reason,
-                                                       "apply with force (odp apply --force)"))
+            override = "apply with force (odp apply --force)"
+            raise DocumentError(where, name, refusal(name, change.datapath, reason, override))
 
 
 # ---------------------------------------------------------------- making changes
