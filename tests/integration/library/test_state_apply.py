@@ -139,6 +139,13 @@ def test_rollback_on_a_flow_the_kernel_refuses_in_the_last_batch(client, datapat
     assert isinstance(error.cause, errors.OdpError)
     assert not [d for d in client.datapaths() if d.name == new_dp]
     assert shown(client, [other]) == foreign
+    # The name of another datapath's vport: refused before anything changes.
+    taking = overlay(dp, tag)
+    taking["datapaths"][dp]["vports"]["o" + tag] = {"type": "internal"}
+    with pytest.raises(errors.ValidationError) as caught:
+        apply(client, parse_document(taking))
+    assert "taken by datapath %s" % other in str(caught.value)
+    assert shown(client, names) == before
 
 
 def test_rollback_on_a_vport_named_like_an_existing_netdev(client, datapaths):

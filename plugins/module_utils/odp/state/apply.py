@@ -28,8 +28,9 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional
 from .. import errors
 from ..cutoff import cutoff_reason, refusal
 from ..flowplan import apply_plan, flow_text
+from ..tunnels import DEFAULT_PORTS
 from .checks import DocumentError, join
-from .document import Datapath, Document, Vport
+from .document import LOCAL_PORT, Datapath, Document, Vport
 from .links import LinkChange, apply_links, read_links
 from .plan import Change, DatapathChange, FlowChange, LinkStep, Plan, VportChange, plan
 from .show import show
@@ -79,7 +80,7 @@ def apply(client, desired: Document, check: bool = False,
     """
     names = sorted(desired.datapaths)
     with _held(client, names):
-        current = show(client)
+        current = _current(client, names)
         checkpoint = owned(current, names)
         changes = plan(current, desired)
         check_host(client, changes, force)
@@ -100,6 +101,22 @@ def apply(client, desired: Document, check: bool = False,
         except errors.OdpError as exc:
             raise _rolled_back(client, checkpoint, names, exc)
         return ApplyResult(changes, checkpoint, after, check)
+
+
+def _current(client, names: Iterable[str]) -> Document:
+    """The owned datapaths as they are, and the others' vports only: what
+    the planner needs to refuse taking their names and UDP ports (their
+    flows are not read)."""
+    mine = set(names)
+    everything = client.datapaths()
+    current = show(client, [dp.name for dp in everything if dp.name in mine])
+    for dp in everything:
+        if dp.name not in mine:
+            vports = dict((vport.name, Vport(
+                vport.name, vport.type, vport.port if vport.type in DEFAULT_PORTS else None,
+                vport.port_no)) for vport in client.vports(dp) if vport.port_no != LOCAL_PORT)
+            current.datapaths[dp.name] = Datapath.read(dp.name, None, vports, [])
+    return current
 
 
 def owned(document: Document, names: Iterable[str]) -> Document:
