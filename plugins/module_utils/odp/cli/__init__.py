@@ -8,7 +8,7 @@ unambiguous (``odp d a dp0`` is ``odp datapath add dp0``), and an exact word
 beats a longer one (``list`` against ``listen``). ``-n NETNS`` works in a
 network namespace, as ``ip -n`` does. The tree is in commands.py, the
 parsing in parser.py, and each command is one function of datapath.py,
-listen.py, vport.py or flow.py.
+listen.py, vport.py, flow.py or state.py (show, apply).
 
 Errors are one line on stderr, ``odp: ...``, with exit status 1 (2 for a
 command line that does not parse, 141 when the reader of the output went
