@@ -129,6 +129,7 @@ bench: setup
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/module.py
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/reliability.py
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/churn_dump.py
+	$(SANDBOX) -- $(VENV)/bin/python tests/bench/state.py
 
 sandbox: setup
 	$(SANDBOX) --interactive

@@ -100,3 +100,18 @@ def check_int(field, value, low, high, reason):
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise ValidationError(field, value, reason)
     return value
+
+
+class ApplyFailed(OdpError):
+    """Applying a state document failed, and it was rolled back.
+
+    ``cause`` is the error of the change (or of the verification) that
+    failed; ``restored`` is True when the rollback put the checkpoint back
+    and reading it back verified it, False when the state is neither.
+    """
+
+    def __init__(self, message, cause, restored):
+        OdpError.__init__(self, message)
+        self.cause = cause
+        self.restored = restored
+        self.errno = getattr(cause, "errno", None)

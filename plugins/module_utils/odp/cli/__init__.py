@@ -8,11 +8,12 @@ unambiguous (``odp d a dp0`` is ``odp datapath add dp0``), and an exact word
 beats a longer one (``list`` against ``listen``). ``-n NETNS`` works in a
 network namespace, as ``ip -n`` does. The tree is in commands.py, the
 parsing in parser.py, and each command is one function of datapath.py,
-listen.py, vport.py or flow.py.
+listen.py, vport.py, flow.py or state.py (show, apply).
 
 Errors are one line on stderr, ``odp: ...``, with exit status 1 (2 for a
 command line that does not parse, 141 when the reader of the output went
-away); ``ODP_DEBUG=1`` shows the traceback.
+away; ``odp apply`` has more, see state.py); ``ODP_DEBUG=1`` shows the
+traceback.
 """
 
 from __future__ import annotations
@@ -76,8 +77,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         args = request.args
         with _open_client(args.netns) as client:
             by_ifindex(client, args)
-            args.command.handler(client, args)
-        return 0
+            # A handler may return an exit status of its own (odp apply).
+            return args.command.handler(client, args) or 0
     except BrokenPipeError:
         return output.reader_gone()
     except UsageError as exc:

@@ -15,6 +15,7 @@ from .flow import flow_add, flow_clear, flow_delete, flow_flush, flow_get, flow_
 from .listen import datapath_listen
 from .meter import meter_add, meter_delete, meter_features, meter_list
 from .parser import FLOW_FULL, FLOW_KEY, Command, Group, Option
+from .state import state_apply, state_show
 from .vport import vport_add, vport_delete, vport_list
 from .vport_monitor import vport_monitor
 
@@ -48,6 +49,11 @@ CT_DEFAULT = Option("default", "the limit of zones without one of their own (0: 
 CT_DELETE_DEFAULT = Option("default", "reset the default limit to unlimited")
 # Room for as many words as a command line holds.
 MANY = 1 << 16
+FORMAT = Option("format", "yaml or json (default yaml, json without PyYAML)", metavar="FORMAT")
+CHECK = Option("check", "print the plan and change nothing")
+APPLY_FORCE = Option("force", "attach netdev vports even if one carries the host's default "
+                     "route or the address the SSH connection arrives on")
+DIFF = Option("diff", "print each datapath's document before and after, as a unified diff")
 
 
 def _list_datapaths():
@@ -84,6 +90,10 @@ COMMANDS = Group({
         "monitor": Command("[<datapath>]", "print vport events as they happen, one line each, "
                            "until interrupted", vport_monitor),
     }, default=Command("", "list every vport in `vport add` form", vport_list, [JSON])),
+    "show": Command("[<datapath>...]", "print the datapaths (default: all) as a state "
+                    "document", state_show, [FORMAT], nargs=(0, 4096), values=["datapath"]),
+    "apply": Command("<file>", "apply a state document (- for stdin): plan, apply, verify; "
+                     "roll back on failure", state_apply, [CHECK, DIFF, APPLY_FORCE], values=[None]),
     "flow": Group({
         "add": Command("<datapath> <key options> <action options>",
                        "add a flow, or replace the actions of the flow with that key",

@@ -213,7 +213,7 @@ def read_flow_file(path: str, args) -> List[Tuple[int, list, Optional[str]]]:
     ``flow list --stats`` output. Every line is checked before any flow is
     sent: text that is not UTF-8, or binary, is refused with its line."""
     result = []
-    for number, raw in enumerate(_read_bytes(path).split(b"\n"), 1):
+    for number, raw in enumerate(read_bytes(path).split(b"\n"), 1):
         line = _text_line(path, number, raw.rstrip(b"\r"))
         try:
             words = shell_words(line)
@@ -233,7 +233,8 @@ def shell_words(line: str) -> List[str]:
     return [word for word in _SHELL_BLANKS.split(line.split("#", 1)[0]) if word]
 
 
-def _read_bytes(path: str) -> bytes:
+def read_bytes(path: str, what: str = "flow file") -> bytes:
+    """The bytes of file ``path`` (``-``: stdin); an error naming ``what``."""
     if path == "-":
         stdin = getattr(sys.stdin, "buffer", None)
         return stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8")
@@ -241,7 +242,7 @@ def _read_bytes(path: str) -> bytes:
         with open(path, "rb") as handle:
             return handle.read()
     except OSError as exc:
-        raise OdpError("cannot read flow file %s: %s" % (path, exc.strerror))
+        raise OdpError("cannot read %s %s: %s" % (what, path, exc.strerror))
 
 
 def _text_line(path: str, number: int, raw: bytes) -> str:

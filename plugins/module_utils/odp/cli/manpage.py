@@ -33,6 +33,9 @@ FLOWS = (
 EXIT_STATUS = [("0", "success"),
                ("1", "an error from the datapath, or a bad value, with a one-line message"),
                ("2", "a command line that does not parse"),
+               ("3", "odp apply: changed, and the result verified (--check: changes to make)"),
+               ("4", "odp apply: failed, and rolled back: the datapaths are as they were"),
+               ("5", "odp apply: failed, and the rollback failed too: check the datapaths"),
                ("130", "interrupted (SIGINT)"),
                ("141", "the reader of the output went away (odp flow list dp0 | head), "
                        "as for a process killed by SIGPIPE")]
@@ -41,6 +44,8 @@ EXAMPLES = [
      ["odp datapath add dp0", "odp vport add netdev dp0 veth-a",
       "odp vport add netdev dp0 veth-b", "odp flow add dp0 --in-port=veth-a --output=veth-b",
       "odp flow add dp0 --in-port=veth-b --output=veth-a", "odp flow list --stats dp0"]),
+    ("Save the datapaths as a state document, and make them so again later:",
+     ["odp show > state.yml", "odp apply --check state.yml", "odp apply state.yml"]),
     ("Save a flow table and restore it, in one batch:",
      ["odp flow list dp0 > flows", "odp flow flush dp0", "odp flow add dp0 --file=flows"]),
     ("The datapaths of a network namespace:", ["odp -n ns1 datapath"]),

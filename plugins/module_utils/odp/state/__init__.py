@@ -7,6 +7,7 @@
 * :mod:`.formats`: the document as YAML or JSON text;
 * :mod:`.show`: the current state, read from the kernel, as a document;
 * :mod:`.plan`: the ordered changes from one document to another;
+* :mod:`.apply`: a plan made, with checkpoint, verification and rollback;
 * :mod:`.links`: the link settings of network devices (MAC, MTU, addresses, up).
 """
 
