@@ -57,11 +57,16 @@ class ApplyResult:
 
 
 @contextlib.contextmanager
-def _held(client, names: Iterable[str]) -> Iterator[None]:
-    """Where the per-datapath lock goes (``client.exclusive(datapath)`` for
-    each owned datapath, in name order): a no-op until it exists."""
-    del client, names
-    yield
+def _held(client, names: Iterable[str], check: bool) -> Iterator[None]:
+    """Each owned datapath's writer lock (``client.exclusive``), taken in
+    name order so that two applies never wait on each other; from the read
+    to the verification, so that no other writer of this library changes
+    what is planned. Check mode reads only, and takes none (as the modules)."""
+    with contextlib.ExitStack() as stack:
+        if not check:
+            for name in sorted(names):
+                stack.enter_context(client.exclusive(name))
+        yield
 
 
 def apply(client, desired: Document, check: bool = False,
@@ -79,7 +84,7 @@ def apply(client, desired: Document, check: bool = False,
     checkpoint.
     """
     names = sorted(desired.datapaths)
-    with _held(client, names):
+    with _held(client, names, check):
         current = _current(client, names)
         checkpoint = owned(current, names)
         changes = plan(current, desired)
@@ -109,7 +114,7 @@ def _current(client, names: Iterable[str]) -> Document:
     flows are not read)."""
     mine = set(names)
     everything = client.datapaths()
-    current = show(client, [dp.name for dp in everything if dp.name in mine])
+    current = show(client, [dp.name for dp in everything if dp.name in mine], "apply")
     for dp in everything:
         if dp.name not in mine:
             vports = dict((vport.name, Vport(

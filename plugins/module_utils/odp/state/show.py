@@ -15,20 +15,33 @@ from __future__ import annotations
 
 from typing import Iterable, Optional
 
+from ..flowdump import require_consistent
 from ..tunnels import DEFAULT_PORTS
 from .document import LOCAL_PORT, Datapath, Document, Vport
 from .links import read_links
 
 
-def show(client, names: Optional[Iterable[str]] = None) -> Document:
+def show(client, names: Optional[Iterable[str]] = None, complete_for: Optional[str] = None
+         ) -> Document:
     """The datapaths ``names`` (default: every datapath of the client's
     network namespace) as they are; :class:`errors.NoSuchDatapath` for a
-    name that does not exist."""
+    name that does not exist.
+
+    With ``complete_for`` (what needs it, e.g. ``"apply"``), a flow table
+    that kept changing while it was dumped is refused
+    (:class:`flowdump.InconsistentDump`) instead of shown incomplete: an
+    apply removes every flow it does not list."""
     if names is None:
         datapaths = client.datapaths()
     else:
         datapaths = [client.get_datapath(name) for name in dict.fromkeys(names)]
-    read = [(dp, client.vports(dp), client.flows(dp)) for dp in datapaths]
+
+    def flows_of(dp):
+        if complete_for is None:
+            return client.flows(dp)
+        return require_consistent(client.flow_dump(dp), complete_for)
+
+    read = [(dp, client.vports(dp), flows_of(dp)) for dp in datapaths]
     devices = [dp.name for dp in datapaths]
     devices += [vport.name for _dp, vports, _flows in read for vport in vports
                 if vport.type == "internal" and vport.port_no != LOCAL_PORT]
