@@ -258,7 +258,9 @@ class Client:
         network devices made by others are only detached.
         """
         name = datapath.name if isinstance(datapath, Datapath) else datapath
-        tunnel_devices = [v.name for v in self.vports(name) if v.owned]
+        # Looked up afresh: another program may have re-created it since this
+        # client cached it, and a stale ifindex would make it look gone.
+        tunnel_devices = [v.name for v in self.vports(self.get_datapath(name)) if v.owned]
         self.transport.request(DP, DP.CMD_DEL, 0, DP.attrs.encode([("name", name)]),
                                what="datapath %s" % name, missing=errors.NoSuchDatapath)
         dp = self._by_name.pop(name, None)

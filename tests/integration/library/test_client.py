@@ -328,3 +328,16 @@ def test_vxlan_overlay(netns):
                 client.delete_datapath("ovl")
             finally:
                 client.close()
+
+
+def test_delete_by_name_after_another_program_re_created_the_datapath(client):
+    """A client's cached ifindex goes stale when another program deletes and
+    re-creates the datapath: deleting it by name must still delete it."""
+    name = "stale" + uuid.uuid4().hex[:6]
+    client.create_datapath(name)
+    client.vports(name)  # cached now
+    with Client() as other:
+        other.delete_datapath(name)
+        other.create_datapath(name)
+    client.delete_datapath(name)
+    assert name not in [dp.name for dp in client.datapaths()]

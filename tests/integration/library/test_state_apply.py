@@ -108,7 +108,7 @@ def _changed(document, dp, tag, bad_flow=None, bad_vport=None, new_dp=None):
     if new_dp:
         document["datapaths"][new_dp] = {"vports": {"n" + tag: {"type": "geneve"}},
                                          "flows": [{"key": "in_port(n%s),eth()" % tag,
-                                                    "actions": ""}]}
+                                                    "actions": []}]}
     return document
 
 
@@ -223,8 +223,8 @@ def test_a_rerun_after_kill_9_mid_apply_converges(client, datapaths, tmp_path):
             "from vswitch_odp.state import apply as state_apply, formats\n"
             "from vswitch_odp.state.document import parse_document\n"
             "real = state_apply.apply_plan\n"
-            "def half(client, dp, plan):\n"
-            "    real(client, dp, FlowPlan(add=plan.add[:len(plan.add) // 2]))\n"
+            "def half(client, dp, plan, *journal):\n"
+            "    real(client, dp, FlowPlan(add=plan.add[:len(plan.add) // 2]), *journal)\n"
             "    os.kill(os.getpid(), signal.SIGKILL)\n"
             "state_apply.apply_plan = half\n"
             "doc = parse_document(formats.load(open(sys.argv[1]).read()))\n"

@@ -27,7 +27,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional
 
 from .. import errors
 from ..cutoff import cutoff_reason, refusal
-from ..flowplan import apply_plan, flow_text
+from ..flowplan import Journal, apply_plan, flow_text
 from ..tunnels import DEFAULT_PORTS
 from .checks import DocumentError, join
 from .document import LOCAL_PORT, Datapath, Document, Vport
@@ -200,7 +200,8 @@ def _make(client, change: Change) -> None:
         else:
             client.delete_vport(change.datapath, vport.name)
     elif isinstance(change, FlowChange):
-        refused = apply_plan(client, change.datapath, change.flows)
+        # The rollback puts back the whole checkpoint: this journal is not undone.
+        refused = apply_plan(client, change.datapath, change.flows, Journal(), change.old)
         if refused is not None:
             flow, error = refused
             error.args = ("the kernel refused the flow %s: %s"
