@@ -12,6 +12,8 @@ Tests marked ``fault`` count in the fault-injection stage (tests/run-all).
 Full sizes (20,000 flows) are in ``make bench`` (tests/bench/reliability.py).
 """
 
+import glob
+import importlib.util
 import json
 import os
 import socket
@@ -233,7 +235,7 @@ def module_process(tmp_path, args):
     """odp_flow started as Ansible runs it on the managed host; a Popen."""
     path = tmp_path / ("args-%s.json" % uuid.uuid4().hex[:8])
     path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    env = dict(os.environ, PYTHONPATH=COLLECTIONS)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(MODULE_PATH))
     return subprocess.Popen([sys.executable, MODULE, str(path)], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -247,11 +249,23 @@ def result(proc):
                              % (proc.returncode, out[-2000:], err[-2000:]))
 
 
-@pytest.fixture
-def modules():
-    pytest.importorskip("ansible")
-    if not os.path.isdir(COLLECTIONS):
-        pytest.skip("no .venv/collections (make setup)")
+# Where the module processes find ansible's module_utils: this venv's own, or,
+# in a venv without ansible (Debian 12's pyroute2 0.7), ansible-core's package
+# alone from another of the repo's venvs, as a managed host gets it in the
+# module's payload (its pyroute2 stays this venv's).
+MODULE_PATH = [COLLECTIONS]
+
+
+@pytest.fixture(scope="session")
+def modules(tmp_path_factory):
+    assert os.path.isdir(COLLECTIONS), "no .venv/collections: run make setup"
+    if importlib.util.find_spec("ansible") is None:
+        found = sorted(glob.glob(os.path.join(REPO, ".venv*", "lib", "python*", "site-packages",
+                                              "ansible", "module_utils", "basic.py")))
+        assert found, "no venv of this repo has ansible-core: run make setup"
+        payload = tmp_path_factory.mktemp("payload")
+        os.symlink(os.path.dirname(os.path.dirname(found[0])), payload / "ansible")
+        MODULE_PATH.append(str(payload))
 
 
 def text_entries(items, names):
