@@ -197,3 +197,32 @@ def joined(netns):
     yield make
     for where, host in hosts:
         run("ip", *where, "link", "delete", host, check=False)
+
+
+def unique(prefix):
+    """A name no other test run uses: ``prefix`` and six hex digits."""
+    return prefix + uuid.uuid4().hex[:6]
+
+
+@pytest.fixture
+def client(kernel):
+    """A library client of the root namespace."""
+    with Client() as odp:
+        yield odp
+
+
+@pytest.fixture
+def datapaths(client):
+    """Factory of new datapath names; those that exist at teardown are deleted."""
+    names = []
+
+    def make(prefix="dp"):
+        names.append(unique(prefix))
+        return names[-1]
+
+    yield make
+    for name in names:
+        try:
+            client.delete_datapath(name)
+        except errors.NoSuchDatapath:
+            pass

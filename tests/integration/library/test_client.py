@@ -12,6 +12,8 @@ import uuid
 
 import pytest
 
+from conftest import unique
+
 from vswitch_odp import errors
 from vswitch_odp.client import Client
 from vswitch_odp.flows import Flow
@@ -28,16 +30,6 @@ def run(*argv, check=True):
 def ping(ns, addr):
     return run("ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "1", addr,
                check=False).returncode == 0
-
-
-def unique(prefix):
-    return prefix + uuid.uuid4().hex[:6]
-
-
-@pytest.fixture
-def client(kernel):
-    with Client() as c:
-        yield c
 
 
 @pytest.fixture

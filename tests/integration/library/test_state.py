@@ -5,7 +5,7 @@ import json
 import uuid
 
 import pytest
-from conftest import run
+from conftest import run, unique
 
 from vswitch_odp import Client, errors
 from vswitch_odp.state import formats
@@ -15,33 +15,6 @@ from vswitch_odp.state.plan import plan
 from vswitch_odp.state.show import show
 
 FORMATS = ["json"] + (["yaml"] if formats.have_yaml() else [])
-
-
-def unique(prefix):
-    return prefix + uuid.uuid4().hex[:6]
-
-
-@pytest.fixture
-def client(kernel):
-    with Client() as odp:
-        yield odp
-
-
-@pytest.fixture
-def datapaths(client):
-    """Factory of new datapath names; those that exist at teardown are deleted."""
-    names = []
-
-    def make(prefix="st"):
-        names.append(unique(prefix))
-        return names[-1]
-
-    yield make
-    for name in names:
-        try:
-            client.delete_datapath(name)
-        except errors.NoSuchDatapath:
-            pass
 
 
 def ip_link(name, netns=None):

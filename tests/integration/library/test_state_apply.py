@@ -22,32 +22,6 @@ from vswitch_odp.state.document import parse_document
 from vswitch_odp.state.show import show
 
 
-def unique(prefix):
-    return prefix + uuid.uuid4().hex[:6]
-
-
-@pytest.fixture
-def client(kernel):
-    with Client() as odp:
-        yield odp
-
-
-@pytest.fixture
-def datapaths(client):
-    names = []
-
-    def make(prefix="ap"):
-        names.append(unique(prefix))
-        return names[-1]
-
-    yield make
-    for name in names:
-        try:
-            client.delete_datapath(name)
-        except errors.NoSuchDatapath:
-            pass
-
-
 def shown(client, names):
     """What `odp show NAMES --format json` prints, for byte-for-byte comparisons."""
     return formats.dump(show_owned(client, names).to_dict(), "json")
