@@ -178,6 +178,8 @@ def test_socket_errors_become_library_errors(transport, monkeypatch):
     assert "transaction of 1 requests" in str(info.value)
     with pytest.raises(errors.KernelRejected, match="datapath dp0"):
         transport.request(DP, DP.CMD_NEW, 0, b"", what="datapath dp0")
+    with pytest.raises(errors.KernelRejected, match="dump flows of datapath dp0"):
+        list(transport.dump(FL, FL.CMD_GET, 3, what="flows of datapath dp0"))
 
 
 @pytest.mark.parametrize("code, cls", [

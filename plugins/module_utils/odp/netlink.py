@@ -483,8 +483,9 @@ class Transport:
         raw = None
         for _attempt in range(DUMP_RETRIES):
             seq = self._next_seq()
-            self.sock.send(self.encode(family, cmd, dp_ifindex, attrs, NLM_F_DUMP, seq))
             try:
+                self._send(self.encode(family, cmd, dp_ifindex, attrs, NLM_F_DUMP, seq),
+                           what or family.name)
                 raw = self._collect(seq, GENL_HDRLEN)
                 break
             except _DumpInterrupted:
@@ -492,8 +493,8 @@ class Transport:
             except KernelError as exc:
                 raise exc.to_error("dump", what or family.name, missing)
             except OSError as exc:
-                if exc.errno != errno.ENOBUFS:
-                    raise
+                if exc.errno != errno.ENOBUFS:  # replies lost: dump again
+                    raise socket_error(exc, "dump", what or family.name)
         if raw is None:
             raise errors.OdpError("dump of %s kept being interrupted (%d attempts)"
                                   % (what or family.name, DUMP_RETRIES))
