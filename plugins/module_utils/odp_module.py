@@ -3,6 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the vswitch.odp modules share on top of the plain library.
 
+Private to this collection's modules: not an API for other collections
+(docs/library.md names the library's public API).
+
 * the one guarded import of the library and of pyroute2;
 * :class:`OdpModule`: an ``AnsibleModule`` that turns library errors into
   ``fail_json`` messages (never a traceback) and computes ``changed``,
