@@ -59,8 +59,8 @@ def add_flow(dp, key, actions):
     odp("flow", "add", dp, "--key=" + key, "--actions=" + actions)
 
 
-def arping(side, target, sender=None):
-    """arping -I PEER TARGET -c 1: True when the target answered."""
+def arping(side, target, sender=None, wait=1.5):
+    """arping -I PEER TARGET -c 1: True when the target answered within ``wait`` s."""
     sender = sender or _address(side)
     mac = bytes.fromhex(peer_mac(side).replace(":", ""))
     arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, mac, socket.inet_aton(sender),
@@ -71,7 +71,7 @@ def arping(side, target, sender=None):
     with sock:
         sock.settimeout(0.2)
         sock.send(b"\xff" * 6 + mac + b"\x08\x06" + arp)
-        deadline = time.monotonic() + 1.5
+        deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             try:
                 frame = sock.recv(128)
@@ -282,10 +282,52 @@ def test_upcall_interfaces(dp, veth):
     odp("vport", "add", "netdev", dp, side.host)
     listen = Listen(dp)
     try:
-        assert not arping(side, SERVER)
+        arping(side, SERVER, wait=0)
         pattern = r"^miss vport=%s .*arp\(sip=172\.31\.110\.1,tip=172\.31\.110\.20,op=1,sha=" % (
             side.host)
         got = listen.lines(pattern)
     finally:
         listen.stop()
     assert any(re.search(pattern, line) for line in got), got
+
+
+# (vxlan device, its address, VNI, TTL, df, udp checksum, the key's flags without df)
+TUNNELS = [("1", "172.31.221.1/24", 1155332, 32, "set", "udpcsum", {"csum", "key"}),
+           ("2", "172.31.222.1/24", 1234567, 45, "set", "noudpcsum", {"key"}),
+           ("3", "172.31.223.1/24", 1020304, 23, "unset", "udpcsum", {"csum", "key"}),
+           ("4", "172.31.224.1/24", 1357986, 15, "unset", "noudpcsum", {"key"})]
+
+
+def test_tunnel_metadata(dp, veth):
+    # The veth leaves the datapath and carries the underlay: 172.31.110.2 here.
+    side = veth(addr="172.31.110.1/24")
+    run("ip", "addr", "add", "172.31.110.2/24", "dev", side.host)
+    odp("vport", "add", "vxlan", dp, "ovs-vxlan0")
+    run("ip", "link", "set", "ovs-vxlan0", "up")
+    # Resolve the underlay neighbour first: the new devices' IPv6 chatter
+    # would fill its queue of unresolved packets and crowd out the ARPs.
+    ping(side.netns, "172.31.110.2")
+    for index, address, vni, ttl, df, csum, _flags in TUNNELS:
+        name = "vxlan" + index
+        run("ip", "-n", side.netns, "link", "add", "dev", name, "type", "vxlan", "remote",
+            "172.31.110.2", "id", str(vni), "dstport", "4789", "ttl", str(ttl), "df", df, csum)
+        run("ip", "-n", side.netns, "addr", "add", "dev", name, address)
+        run("ip", "-n", side.netns, "link", "set", "dev", name, "mtu", "1450", "up")
+    listen = Listen(dp)
+    try:
+        for index, address, *_rest in TUNNELS:
+            tunnel = side._replace(peer="vxlan" + index)
+            arping(tunnel, address.replace(".1/24", ".2"), sender=address[:-3], wait=0)
+        got = listen.lines(r"arp\(sip=172\.31\.224\.1,")
+    finally:
+        listen.stop()
+    text = "".join(got)
+    for index, address, vni, ttl, _df, _csum, flags in TUNNELS:
+        # The selftest's tunnel(tun_id=...,src=...,dst=...,ttl=...,tp_src=...,tp_dst=4789,flags(...)),
+        # without its df flag: 6.1 does not report the outer header's DF bit.
+        tunnel = r"tunnel\(tun_id=%#x,src=172\.31\.110\.1,dst=172\.31\.110\.2,ttl=%d,tp_src=\d+," \
+                 r"tp_dst=4789,flags\(([a-z|]*)\)\)" % (vni, ttl)
+        arp = r"arp\(sip=172\.31\.22%s\.1,tip=172\.31\.22%s\.2,op=1,sha=" % (index, index)
+        match = re.search(r"^miss vport=ovs-vxlan0 .*%s.*%s" % (tunnel, arp), text, re.M)
+        assert match, text
+        assert set(match.group(1).split("|")) - {"df"} == flags, match.group(0)
