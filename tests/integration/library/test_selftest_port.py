@@ -18,6 +18,7 @@ Cases that cannot run on the sandbox's 6.1 kernel, and so are not here:
 
 import json
 import re
+import select
 import shlex
 import socket
 import struct
@@ -136,7 +137,7 @@ def relist(dp):
 
 
 def test_arp_ping(dp, client_server):
-    client, server = client_server
+    client, _server = client_server
     hw_client = peer_mac(client)
     add_flow(dp, "in_port(1),eth(),eth_type(0x0806),arp(sip=172.31.110.10,tip=172.31.110.20,"
              "sha=%s,tha=ff:ff:ff:ff:ff:ff)" % hw_client, "2")
@@ -277,7 +278,7 @@ class Listen:
         got = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not any(re.search(pattern, g) for g in got):
-            if select_readable(self.proc.stdout, deadline - time.monotonic()):
+            if select.select([self.proc.stdout], [], [], max(deadline - time.monotonic(), 0))[0]:
                 line = self.proc.stdout.readline()
                 if not line:
                     break
@@ -287,11 +288,6 @@ class Listen:
     def stop(self):
         self.proc.terminate()
         self.proc.communicate(timeout=10)
-
-
-def select_readable(stream, timeout):
-    import select  # pylint: disable=import-outside-toplevel
-    return bool(select.select([stream], [], [], max(timeout, 0))[0])
 
 
 def test_upcall_interfaces(dp, veth):
