@@ -107,7 +107,9 @@ def test_the_tarball_holds_the_release(tarball, members):
         None,
     )
     size = os.path.getsize(tarball)
-    assert size < 400 * 1024, "the tarball grew: %d bytes" % size
+    # About 430 KiB of sources, tests and docs today: well above that means
+    # build leftovers (dist/, venvs) got packed.
+    assert size < 600 * 1024, "the tarball grew: %d bytes" % size
 
 
 def test_the_wheel_metadata(wheel, pyproject):

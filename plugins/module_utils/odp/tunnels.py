@@ -46,6 +46,8 @@ def udp_port(vport_type, port, field="port"):
     if port is None:
         return DEFAULT_PORTS[vport_type]
     return errors.check_int(field, port, 1, 65535, "a UDP port is an integer from 1 to 65535")
+
+
 # Vport type -> rtnetlink link kind.
 KINDS = {"vxlan": "vxlan", "geneve": "geneve", "gre": "gretap"}
 TYPES = dict((kind, vport_type) for vport_type, kind in KINDS.items())
