@@ -136,7 +136,17 @@ def expected_flows(current, plan):
 
 # How each step of a plan is sent, and how the journal undoes it.
 _STEPS = (("delete", "deleted"), ("modify", "modified"), ("add", "added"))
+# What undoes each kind of journal entry.
+_UNDO = {"added": "delete", "modified": "modify", "deleted": "add"}
 MAX_LISTED = 5  # flows named in a message about a failed restore
+
+
+def send(client, datapath, step, batch):
+    """One step of a plan for ``batch``: ``delete``, ``modify`` (new actions
+    on installed flows) or ``add``; the kernel's answer per flow."""
+    if step == "delete":
+        return client.delete_flows(datapath, batch)
+    return client.put_flows(datapath, batch, mode="modify" if step == "modify" else "create")
 
 
 class Journal:
@@ -169,11 +179,7 @@ class Journal:
                 runs.append((done, [flow]))
         for done, batch in runs:
             try:
-                if done == "added":
-                    results = client.delete_flows(datapath, batch)
-                else:
-                    results = client.put_flows(datapath, batch, mode="create" if done == "deleted"
-                                               else "modify")
+                results = send(client, datapath, _UNDO[done], batch)
             except errors.OdpError as exc:
                 results = [exc] * len(batch)
             refused.extend((flow, error) for flow, error in zip(batch, results) if error is not None)
@@ -195,11 +201,7 @@ def apply_plan(client, datapath, plan, journal, before):
         olds = (lambda flows: [before[flow.identity()] for flow in flows]) if step == "modify" \
             else list
         try:
-            if step == "delete":
-                results = client.delete_flows(datapath, batch)
-            else:
-                results = client.put_flows(datapath, batch, mode="modify" if step == "modify"
-                                           else "create")
+            results = send(client, datapath, step, batch)
         except errors.ValidationError:
             raise  # refused before anything was sent
         except errors.OdpError:

@@ -9,6 +9,7 @@ from conftest import run, unique
 
 from vswitch_odp import Client, errors
 from vswitch_odp.state import formats
+from vswitch_odp.state.apply import execute
 from vswitch_odp.state.document import Datapath, parse_document
 from vswitch_odp.state.links import LinkChange, apply_links, check_link, read_links
 from vswitch_odp.state.plan import plan
@@ -34,31 +35,6 @@ def dumped_flows(dp):
 
 def flow_set(flows):
     return sorted(repr((flow.identity(), list(flow.actions))) for flow in flows)
-
-
-def execute(client, result):
-    """Make a plan's changes one by one with the client (the test's own
-    stand-in for the apply engine, to check that the plan is exact)."""
-    for change in result.changes:
-        if change.kind == "datapath":
-            if change.op == "create":
-                client.create_datapath(change.datapath)
-            else:
-                client.delete_datapath(change.datapath)
-        elif change.kind == "vport":
-            vport = change.vport
-            if change.op == "create":
-                client.create_vport(change.datapath, vport.name, vport.type, port=vport.port,
-                                    port_no=vport.port_no)
-            else:
-                client.delete_vport(change.datapath, vport.name)
-        elif change.kind == "link":
-            apply_links([change.change], client.netns)
-        else:
-            flows = change.flows
-            assert not any(client.delete_flows(change.datapath, flows.delete))
-            assert not any(client.put_flows(change.datapath, flows.modify, mode="modify"))
-            assert not any(client.put_flows(change.datapath, flows.add, mode="create"))
 
 
 OVERLAY = {
