@@ -9,8 +9,10 @@ Commands run in-process (test_cli.odp) unless a real process is the point
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 
 import pytest
@@ -23,6 +25,23 @@ from vswitch_odp import Client, Flow
 UFID = "ufid:00000001-0002-0003-0004-000500060007"
 ODP = [sys.executable, "-m", "vswitch_odp.cli"]
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+LIBRARY = os.path.join(os.path.dirname(__file__), "..", "..", "..", "plugins", "module_utils", "odp")
+_NOBODY_PATH = []
+
+
+def as_nobody(argv):
+    """``odp`` ARGV run as user nobody: ``subprocess.run`` keywords with a
+    copy of the library nobody can read (a checkout may sit in a directory
+    only root enters, as `mktemp -d` makes them, and the venv's editable
+    install points into it)."""
+    if not _NOBODY_PATH:
+        top = tempfile.mkdtemp(prefix="odp-nobody-")
+        os.chmod(top, 0o755)
+        shutil.copytree(LIBRARY, os.path.join(top, "vswitch_odp"),
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        _NOBODY_PATH.append(top)
+    return dict(args=NOBODY + ODP + list(argv), env=dict(os.environ, PYTHONPATH=_NOBODY_PATH[0]),
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def dump(datapath, netns=None):
@@ -182,8 +201,7 @@ def test_netdev_the_ssh_connection_arrives_on_is_refused(dp, veth, monkeypatch):
 # -- completion: names from the kernel, for an unprivileged user -----------------------------
 
 def complete_as_nobody(line):
-    proc = subprocess.run(NOBODY + ODP + ["__complete", "", line], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, check=True)
+    proc = subprocess.run(**as_nobody(["__complete", "", line]), check=True)
     assert proc.stderr == ""
     return proc.stdout.splitlines()
 

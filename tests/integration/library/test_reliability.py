@@ -28,7 +28,7 @@ from vswitch_odp import Client, errors, flowplan
 
 from conftest import run
 from test_cli import odp as odp_command
-from test_cli_commands import NOBODY, ODP
+from test_cli_commands import as_nobody
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 MODULE = os.path.join(REPO, "plugins", "modules", "odp_flow.py")
@@ -351,8 +351,7 @@ def test_a_module_run_whose_change_was_restored_reports_unchanged(dp, modules, t
 @pytest.mark.fault
 def test_a_writer_without_privileges_fails_cleanly_at_the_lock(dp):
     _client, datapath, _ports = dp
-    proc = subprocess.run(NOBODY + ODP + ["flow", "flush", datapath.name], check=False,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(**as_nobody(["flow", "flush", datapath.name]), check=False)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert "cannot lock datapath %s" % datapath.name in proc.stderr
     assert "root or CAP_NET_ADMIN" in proc.stderr
