@@ -6,9 +6,11 @@ tunnel, and where they come out.
 """
 
 import copy
+import os
 import re
 
 import pytest
+import yaml
 
 pytest.importorskip("ansible")
 from ansible.errors import AnsibleFilterError  # noqa: E402
@@ -392,3 +394,33 @@ def test_mac_needs_an_address():
     with pytest.raises(AnsibleFilterError, match=r"vxlan_overlay_networks\[0\].mac='02:00:00:00:00:09': "
                                                   "needs an address"):
         plan(bad, [bad])
+
+
+# ---------------------------------------------------------------------------
+# The inventories of docs/examples, planned as the role plans them.
+
+def example_members(name, default_underlay="192.0.2.99"):
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "examples", name)
+    with open(path) as f:
+        hosts = yaml.safe_load(f)["overlay"]["hosts"]
+    return [{"host": host, "underlay_ip": v.get("vxlan_overlay_underlay_ip", default_underlay),
+             "networks": v.get("vxlan_overlay_networks", []), "endpoints": v.get("vxlan_overlay_endpoints", [])}
+            for host, v in hosts.items()]
+
+
+def test_example_inventory_without_workloads():
+    members = example_members("inventory.yml")
+    fabric = Fabric(plans(members))
+    a1, a2 = (default_mac(1001, h) for h in ("hv1.example.net", "hv2.example.net"))
+    assert fabric.send("hv1.example.net", "tenant-a", a1, a2) == [("hv2.example.net", "tenant-a")]
+
+
+def test_example_inventory_with_workloads():
+    members = example_members("workloads.yml")
+    fabric = Fabric(plans(members))
+    web1, db1, web2, db2 = "52:54:00:6b:3c:58", "52:54:00:1f:0a:02", "02:42:0a:64:00:0c", "02:42:0a:64:00:0d"
+    assert fabric.send("hv1.example.net", "vnet3", web1, web2) == [("hv2.example.net", "veth-web2")]
+    assert fabric.send("hv3.example.net", "veth-db2", db2, db1) == [("hv1.example.net", "vnet4")]
+    assert fabric.send("hv1.example.net", "vnet3", web1, "ff:ff:ff:ff:ff:ff") == [
+        ("hv1.example.net", "tenant-a"), ("hv2.example.net", "tenant-a"), ("hv2.example.net", "veth-web2")]
+    assert fabric.send("hv1.example.net", "vnet3", web1, db1) == []
