@@ -8,11 +8,14 @@ host's port and each workload), so nothing is learnt and unicast never
 floods: a frame to a MAC nobody declared matches no flow and is dropped.
 
 The kernel datapath has no flow priorities: a packet matching two flows with
-different masks takes either. So the flows of one network never overlap.
+different masks takes either. So no two flows of a host overlap: each one
+says the recirculation stage it belongs to (``recirc_id``, which a key
+without it would wildcard), and within a stage they differ in the input
+port, the tunnel or the destination MAC.
 
-* A network with the host's own port only keeps one stage: by destination
-  MAC from the port, and everything the network's VNI brings from a peer to
-  the port.
+* A network with the host's own port only needs one stage (0): by
+  destination MAC from the port, and everything the network's VNI brings
+  from a peer to the port.
 * A network with workloads on the host needs the source MAC of each workload
   checked (anti-spoofing) and the destination looked up for every port, with
   no product of the two: stage 0 (``recirc_id(0)``) admits a frame (a
@@ -88,11 +91,11 @@ class Network:
         flows = []
         for underlay, macs in self.remotes:
             encap = self._encap(underlay, vxlan_vport, ttl)
-            flows.extend(("in_port(%s),eth(dst=%s)" % (name, mac), encap) for mac in macs)
+            flows.extend(("recirc_id(0),in_port(%s),eth(dst=%s)" % (name, mac), encap) for mac in macs)
             # Decapsulated traffic of this VNI, from this peer only, to our port.
-            flows.append((self._decap(underlay, vxlan_vport), name))
+            flows.append(("recirc_id(0),%s" % self._decap(underlay, vxlan_vport), name))
         if self.remotes:
-            flows.append(("in_port(%s),eth(dst=%s)" % (name, BROADCAST_AND_MULTICAST),
+            flows.append(("recirc_id(0),in_port(%s),eth(dst=%s)" % (name, BROADCAST_AND_MULTICAST),
                           ",".join(self._copies(vxlan_vport, ttl))))
         return flows
 

@@ -15,11 +15,12 @@ import yaml
 pytest.importorskip("ansible")
 from ansible.errors import AnsibleFilterError  # noqa: E402
 
-from test_odp_module import om  # noqa: E402,F401 (sets up the collection path)
+from test_odp_module import om  # noqa: E402,F401 pylint: disable=unused-import (the collection path)
 
 from ansible_collections.vswitch.odp.plugins.filter import vxlan_overlay as plan_mod  # noqa: E402
 from ansible_collections.vswitch.odp.plugins.plugin_utils.overlay_declarations import default_mac  # noqa: E402
 
+from overlay.overlay_plans import plan_all as plans  # noqa: E402
 from overlay_fabric import Fabric, address, overlapping  # noqa: E402
 
 
@@ -44,9 +45,6 @@ def plan(me, members, **kw):
     return plan_mod.vxlan_overlay_plan(me, members, "ovl", "ovl-vxlan", **kw)
 
 
-def plans(members):
-    """Every host's plan, as the role makes them: each with every member."""
-    return dict((m["host"], plan(m, members)) for m in members)
 
 
 # ---------------------------------------------------------------------------
@@ -61,10 +59,11 @@ def test_full_mesh_flows():
     assert len(p["flows"]) == 5 + 3
     mac2 = default_mac(100, "h2")
     flows = dict((f["key"], f["actions"]) for f in p["flows"])
-    assert flows["in_port(red),eth(dst=%s)" % mac2] == \
+    assert flows["recirc_id(0),in_port(red),eth(dst=%s)" % mac2] == \
         "set(tunnel(tun_id=0x64,dst=198.18.0.2,ttl=64)),ovl-vxlan"
-    assert flows["tunnel(tun_id=0x64,src=198.18.0.3,dst=198.18.0.1),in_port(ovl-vxlan),eth()"] == "red"
-    flood = flows["in_port(red),eth(dst=01:00:00:00:00:00/01:00:00:00:00:00)"]
+    assert flows["recirc_id(0),tunnel(tun_id=0x64,src=198.18.0.3,dst=198.18.0.1),in_port(ovl-vxlan),eth()"] \
+        == "red"
+    flood = flows["recirc_id(0),in_port(red),eth(dst=01:00:00:00:00:00/01:00:00:00:00:00)"]
     assert flood == ("set(tunnel(tun_id=0x64,dst=198.18.0.2,ttl=64)),ovl-vxlan,"
                      "set(tunnel(tun_id=0x64,dst=198.18.0.3,ttl=64)),ovl-vxlan")
 
@@ -103,12 +102,12 @@ def test_host_ports_forward_across_the_mesh():
 
 
 # ---------------------------------------------------------------------------
-# Workloads. red and blue share 10.10.0.0/24 on other VNIs; h1 carries blue for
-# its workload only (no address there); h3 has no workload (one stage only);
-# h4 declares red and has nothing on it.
+# Workloads. red and blue share 10.10.0.0/24 on other VNIs; h1 and h3 carry
+# blue for their workloads only (no address there); h3 has no workload on red
+# (one stage there, two on blue); h4 declares red and has nothing on it.
 
-A1, A1B, A2, B1, B2 = ("02:aa:00:00:01:01", "02:aa:00:00:01:02", "02:aa:00:00:02:01",
-                       "02:bb:00:00:01:01", "02:bb:00:00:02:01")
+A1, A1B, A2, B1, B2, B3 = ("02:aa:00:00:01:01", "02:aa:00:00:01:02", "02:aa:00:00:02:01",
+                           "02:bb:00:00:01:01", "02:bb:00:00:02:01", "02:bb:00:00:03:01")
 
 
 def fleet(family=4):
@@ -120,7 +119,8 @@ def fleet(family=4):
             ep("red", "veth-a1b", A1B)]),
         member("h2", ip % 2, ("red", 100, "10.10.0.2/24"), ("blue", 200, "10.10.0.2/24"), endpoints=[
             ep("red", "tap-a2", A2), ep("blue", "tap-b2", B2)]),
-        member("h3", ip % 3, ("red", 100, "10.10.0.3/24")),
+        member("h3", ip % 3, ("red", 100, "10.10.0.3/24"), ("blue", 200, None), endpoints=[
+            ep("blue", "tap-b3", B3)]),
         member("h4", ip % 4, ("red", 100, None)),
     ]
 
@@ -133,7 +133,7 @@ RED1, RED2, RED3 = (host_mac(100, h) for h in ("h1", "h2", "h3"))
 BLUE2 = host_mac(200, "h2")
 RED_PORTS = [("h1", "red"), ("h1", "tap-a1"), ("h1", "veth-a1b"), ("h2", "red"), ("h2", "tap-a2"),
              ("h3", "red")]
-BLUE_PORTS = [("h1", "tap-b1"), ("h2", "blue"), ("h2", "tap-b2")]
+BLUE_PORTS = [("h1", "tap-b1"), ("h2", "blue"), ("h2", "tap-b2"), ("h3", "tap-b3")]
 
 
 @pytest.fixture(params=[4, 6], ids=["ipv4-underlay", "ipv6-underlay"])
@@ -149,7 +149,7 @@ def test_vports_and_links_of_a_workload_host():
                            {"name": "tap-b1", "type": "netdev"}]
     # No address on blue: no port of the host's own there, and no link settings.
     assert [link["name"] for link in p["links"]] == ["red"]
-    assert p["peers"] == {"red": ["h2", "h3"], "blue": ["h2"]}  # h4 has no port on red
+    assert p["peers"] == {"red": ["h2", "h3"], "blue": ["h2", "h3"]}  # h4 has no port on red
 
 
 def test_local_to_local_goes_straight_to_the_port(fabric):
@@ -182,7 +182,8 @@ def test_broadcast_from_a_local_port_reaches_every_other_port_once(fabric):
         # One copy per remote host with a port on red, never re-sent by a receiver.
         assert sorted(fabric.encapsulations) == sorted(
             (host, h, 100) for h in ("h1", "h2", "h3") if h != host)
-    assert fabric.send("h1", "tap-b1", B1, "33:33:00:00:00:01") == [("h2", "blue"), ("h2", "tap-b2")]
+    assert fabric.send("h1", "tap-b1", B1, "33:33:00:00:00:01") == [("h2", "blue"), ("h2", "tap-b2"),
+                                                                    ("h3", "tap-b3")]
 
 
 def test_from_the_tunnel_local_ports_only(fabric):
@@ -242,8 +243,8 @@ def test_an_endpoint_removed_disappears_from_every_host():
     assert "tap-a2" not in [v["name"] for v in plans(after)["h2"]["vports"]]
     fabric = Fabric(plans(after))
     assert fabric.send("h1", "tap-a1", A1, A2) == []
-    assert fabric.send("h1", "tap-a1", A1, "ff:ff:ff:ff:ff:ff") == [p for p in RED_PORTS if p[1] not in
-                                                                   ("tap-a1", "tap-a2")]
+    assert fabric.send("h1", "tap-a1", A1, "ff:ff:ff:ff:ff:ff") == [
+        p for p in RED_PORTS if p[1] not in ("tap-a1", "tap-a2")]
 
 
 def test_ipv6_underlay_tunnels():
@@ -293,7 +294,7 @@ def test_flow_count_formula():
     for host, p in plans(members).items():
         assert len(p["flows"]) == flow_count(members, host), host
     # L local ports, R remote ports, P peers: 4L + R + P + 1 with workloads.
-    assert len(plans(members)["h1"]["flows"]) == (4 * 3 + 3 + 2 + 1) + (4 * 1 + 2 + 1 + 1)
+    assert len(plans(members)["h1"]["flows"]) == (4 * 3 + 3 + 2 + 1) + (4 * 1 + 3 + 2 + 1)
 
 
 # ---------------------------------------------------------------------------
@@ -391,8 +392,8 @@ def test_a_bad_declaration_fails_every_host():
 def test_mac_needs_an_address():
     bad = member("h9", "198.18.0.9", ("red", 100, None))
     bad["networks"][0]["mac"] = "02:00:00:00:00:09"
-    with pytest.raises(AnsibleFilterError, match=r"vxlan_overlay_networks\[0\].mac='02:00:00:00:00:09': "
-                                                  "needs an address"):
+    with pytest.raises(AnsibleFilterError,
+                       match=r"vxlan_overlay_networks\[0\].mac='02:00:00:00:00:09': needs an address"):
         plan(bad, [bad])
 
 
