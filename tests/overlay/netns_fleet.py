@@ -53,7 +53,7 @@ def _veth(host: str) -> str:
     return ("ul-" + host)[:15]
 
 
-def _ip_batch(lines: "list[str]", netns: "str | None" = None, check: bool = True) -> None:
+def ip_batch(lines: "list[str]", netns: "str | None" = None, check: bool = True) -> None:
     argv = ["ip"] + (["-n", netns] if netns else []) + ["-batch", "-"]
     if not check:
         argv.insert(1, "-force")
@@ -80,11 +80,11 @@ def up(hosts: "list[str]", workdir: str, python: str) -> "list[dict]":
                  "link add %s type veth peer name eth0 netns %s" % (_veth(host), host),
                  "link set %s master %s up" % (_veth(host), BRIDGE)]
     if root:
-        _ip_batch(root)
+        ip_batch(root)
     result = []
     for index, host in enumerate(hosts):
         address, address6 = underlay_ip(index), underlay_ip6(index)
-        _ip_batch(["link set lo up",
+        ip_batch(["link set lo up",
                    "addr replace %s/%d dev eth0" % (address, PREFIX),
                    "addr replace %s/%d dev eth0 nodad" % (address6, PREFIX6),
                    "link set eth0 up",
@@ -108,7 +108,7 @@ def down(hosts: "list[str]") -> None:
             set(os.listdir("/sys/class/net/%s/brif" % BRIDGE)) - {_veth(h) for h in hosts}:
         lines.append("link del %s" % BRIDGE)
     if lines:
-        _ip_batch(lines, check=False)
+        ip_batch(lines, check=False)
 
 
 def main(argv: "list[str]") -> int:

@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """The vxlan_overlay plans of a fleet, computed as the role computes them.
 
-    overlay_plans.py < members.json > documents.json
+    overlay_plans.py < fleets.json > documents.json
 
 The role calls the vxlan_overlay_plan filter once per host with every
 member's declaration ({host, underlay_ip, networks, endpoints}); so does
 :func:`plan_all`. :func:`document` writes one host's plan as the state
-document (docs/state.md) that applies it. The command reads the members as
-JSON and prints {host: document}: the kernel tests run it with the venv
-that has ansible (the controller), and apply the documents with whichever
-venv runs them (the host).
+document (docs/state.md) that applies it. The command reads a list of
+fleets (each a list of members) as JSON and prints, for each, {host:
+document}: the kernel tests run it once with the venv that has ansible (the
+controller), and apply the documents with whichever venv runs them (the
+host).
 """
 
 import json
@@ -46,8 +47,9 @@ def document(plan: dict) -> dict:
 
 
 def main() -> int:
-    members = json.load(sys.stdin)
-    json.dump(dict((host, document(p)) for host, p in plan_all(members).items()), sys.stdout)
+    fleets = json.load(sys.stdin)
+    json.dump([dict((host, document(p)) for host, p in plan_all(members).items()) for members in fleets],
+              sys.stdout)
     return 0
 
 
