@@ -85,11 +85,11 @@ def up(hosts: "list[str]", workdir: str, python: str) -> "list[dict]":
     for index, host in enumerate(hosts):
         address, address6 = underlay_ip(index), underlay_ip6(index)
         ip_batch(["link set lo up",
-                   "addr replace %s/%d dev eth0" % (address, PREFIX),
-                   "addr replace %s/%d dev eth0 nodad" % (address6, PREFIX6),
-                   "link set eth0 up",
-                   "route replace default via %s" % GATEWAY,
-                   "route replace default via %s" % GATEWAY6], netns=host)
+                  "addr replace %s/%d dev eth0" % (address, PREFIX),
+                  "addr replace %s/%d dev eth0 nodad" % (address6, PREFIX6),
+                  "link set eth0 up",
+                  "route replace default via %s" % GATEWAY,
+                  "route replace default via %s" % GATEWAY6], netns=host)
         wrapper = os.path.join(workdir, "python-" + host)
         with open(wrapper, "w") as f:
             f.write("#!/bin/sh\n# Ansible's interpreter for %s: Python inside its netns.\n"

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """The vxlan_overlay plans of a fleet, computed as the role computes them.
 
-    overlay_plans.py < fleets.json > documents.json
+    python overlay_plans.py < fleets.json > documents.json
 
 The role calls the vxlan_overlay_plan filter once per host with every
 member's declaration ({host, underlay_ip, networks, endpoints}); so does

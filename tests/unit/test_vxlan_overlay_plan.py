@@ -15,7 +15,7 @@ import yaml
 pytest.importorskip("ansible")
 from ansible.errors import AnsibleFilterError  # noqa: E402
 
-from test_odp_module import om  # noqa: E402,F401 pylint: disable=unused-import (the collection path)
+from test_odp_module import om  # noqa: E402,F401 (the collection path) pylint: disable=unused-import
 
 from ansible_collections.vswitch.odp.plugins.filter import vxlan_overlay as plan_mod  # noqa: E402
 from ansible_collections.vswitch.odp.plugins.plugin_utils.overlay_declarations import default_mac  # noqa: E402
@@ -43,8 +43,6 @@ BLUE4 = member("h4", "198.18.0.4", ("blue", 200, "10.10.0.4/24"))
 
 def plan(me, members, **kw):
     return plan_mod.vxlan_overlay_plan(me, members, "ovl", "ovl-vxlan", **kw)
-
-
 
 
 # ---------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def _shown():
 
 @pytest.fixture(scope="module")
 def fleet(kernel, tmp_path_factory):
-    names = [unique("ovw") for _ in NETWORKS]
+    names = [unique("ovw") for _host in NETWORKS]
     workloads = [("%s-%s" % (names[h], s), names[h], s, ip, mac) for h, s, _net, ip, mac in WORKLOADS]
     try:
         hosts = netns_fleet.up(names, str(tmp_path_factory.mktemp("fleet")), sys.executable)
@@ -227,7 +227,7 @@ def _wait_listening(capture):
     """tcpdump says so on stderr once its filter is on the socket."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([capture.stderr], [], [], deadline - time.monotonic())
-        if ready and "listening on" in capture.stderr.readline():
+        readable = select.select([capture.stderr], [], [], deadline - time.monotonic())[0]
+        if readable and "listening on" in capture.stderr.readline():
             return
     raise AssertionError("tcpdump did not start")
