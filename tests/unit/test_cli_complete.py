@@ -61,7 +61,7 @@ def complete_line(line, breaks=""):
 
 
 @pytest.mark.parametrize("line,expected", [
-    ("odp ", ["apply", "ct-limit", "datapath", "flow", "help", "meter", "show", "vport"]),
+    ("odp ", ["apply", "ct-limit", "datapath", "flow", "help", "meter", "psample", "show", "vport"]),
     ("odp fl", ["flow"]),
     ("odp flow ", ["add", "clear", "delete", "flush", "get", "list"]),
     ("odp f l", ["list"]),
