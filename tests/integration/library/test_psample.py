@@ -164,15 +164,23 @@ def test_psample_action_samples_end_to_end(pair, dp):  # noqa: F811
             client.put_flow(dp, Flow(*parse_flow(
                 "in_port(%d),eth(),eth_type(0x0806) actions:%d" % (ports[src], ports[dst]))[:3]))
         client.put_flow(dp, Flow(*parse_flow(PSAMPLE_FLOW % (ports[a.host], ports[b.host]))[:3]))
-        client.put_flow(dp, Flow(*parse_flow("in_port(%d),eth(),eth_type(0x0800),ipv4() "
-                                             "actions:%d" % (ports[b.host], ports[a.host]))[:3]))
-        assert "--actions='psample(group=3,cookie=0x0102),%s'" % b.host in odp(
-            "flow", "list", dp)[0]
-        with client.samples([3]) as samples:
+        # The replies: as ovs-vswitchd writes it, in a sample action (all of them sampled).
+        client.put_flow(dp, Flow(*parse_flow(
+            "in_port(%d),eth(),eth_type(0x0800),ipv4() actions:sample(sample=100.0%%,"
+            "actions(psample(group=4))),%d" % (ports[b.host], ports[a.host]))[:3]))
+        listed = odp("flow", "list", dp)[0]
+        assert "--actions='psample(group=3,cookie=0x0102),%s'" % b.host in listed, listed
+        with client.samples([3, 4]) as samples:
             ping(a.netns, "10.77.0.2")
             got = [s for s in samples.iter(timeout=1) if s.orig_size == ICMP_ECHO]
-    ifindex = int(run("cat", "/sys/class/net/%s/ifindex" % a.host).stdout)
-    assert len(got) == PINGS, got
+    ifindex = dict((side, int(run("cat", "/sys/class/net/%s/ifindex" % side).stdout))
+                   for side in (a.host, b.host))
+    assert sorted(s.group for s in got) == [3] * PINGS + [4] * PINGS, got
     for sample in got:
-        assert (sample.group, sample.cookie, sample.in_ifindex) == (3, b"\x01\x02", ifindex)
+        # The datapath gives its rate as a probability: always, outside a sample action.
+        assert (sample.probability, sample.rate) == (True, 0xFFFFFFFF), sample
+        if sample.group == 3:
+            assert (sample.cookie, sample.in_ifindex) == (b"\x01\x02", ifindex[a.host])
+        else:
+            assert (sample.cookie, sample.in_ifindex) == (None, ifindex[b.host])
 
