@@ -70,7 +70,7 @@ def test_groups_filter_and_overflow_is_counted():
     listener = SampleListener([8])
     listener._family_id = FAMILY_ID  # pylint: disable=protected-access
     sock = FakeSocket([ICMP, OSError(errno.ENOBUFS, "No buffer space available"), ARP])
-    for _ in range(3):
+    for _datagram in range(3):
         listener._read(sock)  # pylint: disable=protected-access
     assert list(listener._pending) == [] and listener.overruns == 1  # pylint: disable=protected-access
     everything = SampleListener()

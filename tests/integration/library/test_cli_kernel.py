@@ -253,5 +253,3 @@ def test_cookies_read_as_ovs_dpctl_prints_them(dp):  # noqa: F811
         index = flow.key["ipv4"]["src"] & 0xFF
         userdata = flow.actions[0][1]["userdata"]
         assert format_cookie(userdata) == printed[str(index)] == spellings[index - 1]
-
-

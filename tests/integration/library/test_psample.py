@@ -183,4 +183,3 @@ def test_psample_action_samples_end_to_end(pair, dp):  # noqa: F811
             assert (sample.cookie, sample.in_ifindex) == (b"\x01\x02", ifindex[a.host])
         else:
             assert (sample.cookie, sample.in_ifindex) == (None, ifindex[b.host])
-
