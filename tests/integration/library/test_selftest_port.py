@@ -19,6 +19,7 @@ Cases that cannot run on the sandbox's 6.1 kernel, and so are not here:
 """
 
 import json
+import os
 import re
 import select
 import shlex
@@ -279,15 +280,19 @@ class Listen:
         self.pid = int(re.search(r"pid=(\d+)", line).group(1))  # for userspace actions
 
     def lines(self, pattern, timeout=5.0):
-        """Upcall lines so far, waiting until one matches ``pattern``."""
+        """Upcall lines so far, waiting until one matches ``pattern``. The pipe
+        is read with os.read: a readline() would keep lines in its buffer,
+        where select() does not see them."""
+        data = b""
         got = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not any(re.search(pattern, g) for g in got):
             if select.select([self.proc.stdout], [], [], max(deadline - time.monotonic(), 0))[0]:
-                line = self.proc.stdout.readline()
-                if not line:
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                if not chunk:
                     break
-                got.append(line)
+                data += chunk
+                got = data.decode().splitlines()
         return got
 
     def stop(self):
