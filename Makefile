@@ -8,7 +8,7 @@ VENV07 := .venv-pyroute2-0.7
 # The oldest ansible-core of the supported range (meta/runtime.yml); .venv
 # has the newest.
 VENV_OLDEST := .venv-ansible-2.18
-APT_PACKAGES := user-mode-linux kmod iproute2 iputils-ping tcpdump openvswitch-switch pandoc zsh
+APT_PACKAGES := user-mode-linux kmod iproute2 iputils-ping tcpdump openvswitch-switch pandoc zsh patchelf
 COLLECTION_LINK := $(VENV)/collections/ansible_collections/vswitch/odp
 SANDBOX := tests/sandbox/run
 # The tools find ansible-doc and ansible-playbook on PATH.
@@ -20,7 +20,7 @@ RUFF_STRICT := --extend-select I,UP,B,C4,SIM,RET,PERF,ISC,RUF,E501 --ignore UP03
 
 .PHONY: help setup apt-packages test bench sandbox demo clean distclean \
 	lint lint-yaml lint-ansible lint-ruff lint-changelog lint-docs lint-strict \
-	changelog docsite wheel collection
+	changelog docsite wheel collection test-kernel-6.12
 
 help:
 	@echo "make setup       install system packages and the venvs (idempotent, fast when done)"
@@ -32,7 +32,8 @@ help:
 	@echo "make collection  the collection tarball, in dist/ (with the docsite's guides)"
 	@echo "make demo        the vxlan_overlay role over three namespace hosts in the sandbox kernel"
 	@echo "make sandbox     interactive root shell in the sandbox kernel"
-	@echo "make bench       the figures of tests/bench/ (run, cli, role, module, reliability) in the sandbox kernel"
+	@echo "make test-kernel-6.12  the psample, selftest and upcall tests in Debian trixie's 6.12 UML (downloads it)"
+	@echo "make bench       the figures of tests/bench/ (run, cli, role, module, reliability, overlay_plan...) in the sandbox kernel"
 	@echo "make clean       remove .sandbox and build leftovers (keeps venvs)"
 	@echo "make distclean   clean + remove the venvs"
 
@@ -130,9 +131,17 @@ bench: setup
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/reliability.py
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/churn_dump.py
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/state.py
+	$(SANDBOX) -- $(VENV)/bin/python tests/bench/overlay_plan.py
 
 sandbox: setup
 	$(SANDBOX) --interactive
+
+# Opt-in (docs/sandbox.md): a newer kernel, fetched from Debian trixie.
+test-kernel-6.12: setup
+	tests/sandbox/fetch-kernel
+	ODP_SANDBOX_KERNEL=$(CURDIR)/.sandbox/kernels/trixie $(SANDBOX) -- $(VENV)/bin/python -m pytest \
+	  -q tests/integration/library/test_psample.py tests/integration/library/test_selftest_port.py \
+	  tests/integration/library/test_upcalls.py
 
 demo: setup
 	$(SANDBOX) -- tests/sandbox/demo.sh

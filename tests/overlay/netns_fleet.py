@@ -16,7 +16,12 @@ every module then runs inside that host's namespace and sees only its own
 links and its own Open vSwitch datapaths (the kernel keeps datapaths per
 network namespace).
 
-Used by the molecule scenario (create/destroy), `make demo` and `make bench`.
+Each host also has an IPv6 address on the underlay, 2001:2::(1 + i)/64
+(RFC 5180 benchmark space), with 2001:2::fe, the bridge, as the IPv6 default
+gateway: an IPv6 underlay is the same fleet with the other addresses.
+
+Used by the molecule scenario (create/destroy), `make demo`, `make bench` and
+the kernel test of the overlay's workloads.
 One `ip -batch` per namespace: fork+exec is slow in the sandbox kernel.
 """
 
@@ -29,6 +34,8 @@ import sys
 BRIDGE = "ovl-underlay"
 GATEWAY = "198.18.0.254"
 PREFIX = 24
+GATEWAY6 = "2001:2::fe"
+PREFIX6 = 64
 FIRST_HOST = 1  # host i (0-based) gets 198.18.0.(FIRST_HOST + i)
 MAX_HOSTS = 200
 
@@ -37,12 +44,16 @@ def underlay_ip(index: int) -> str:
     return "198.18.0.%d" % (FIRST_HOST + index)
 
 
+def underlay_ip6(index: int) -> str:
+    return "2001:2::%x" % (FIRST_HOST + index)
+
+
 def _veth(host: str) -> str:
     # Root-namespace end of the host's veth; IFNAMSIZ is 16 with the NUL.
     return ("ul-" + host)[:15]
 
 
-def _ip_batch(lines: "list[str]", netns: "str | None" = None, check: bool = True) -> None:
+def ip_batch(lines: "list[str]", netns: "str | None" = None, check: bool = True) -> None:
     argv = ["ip"] + (["-n", netns] if netns else []) + ["-batch", "-"]
     if not check:
         argv.insert(1, "-force")
@@ -57,8 +68,10 @@ def up(hosts: "list[str]", workdir: str, python: str) -> "list[dict]":
     os.makedirs(workdir, exist_ok=True)
     root = []
     if not os.path.exists("/sys/class/net/" + BRIDGE):
+        # nodad: usable at once (duplicate address detection takes seconds).
         root += ["link add %s type bridge" % BRIDGE,
                  "addr add %s/%d dev %s" % (GATEWAY, PREFIX, BRIDGE),
+                 "addr add %s/%d dev %s nodad" % (GATEWAY6, PREFIX6, BRIDGE),
                  "link set %s up" % BRIDGE]
     for host in hosts:
         if os.path.exists("/run/netns/" + host):
@@ -67,20 +80,22 @@ def up(hosts: "list[str]", workdir: str, python: str) -> "list[dict]":
                  "link add %s type veth peer name eth0 netns %s" % (_veth(host), host),
                  "link set %s master %s up" % (_veth(host), BRIDGE)]
     if root:
-        _ip_batch(root)
+        ip_batch(root)
     result = []
     for index, host in enumerate(hosts):
-        address = underlay_ip(index)
-        _ip_batch(["link set lo up",
-                   "addr replace %s/%d dev eth0" % (address, PREFIX),
-                   "link set eth0 up",
-                   "route replace default via %s" % GATEWAY], netns=host)
+        address, address6 = underlay_ip(index), underlay_ip6(index)
+        ip_batch(["link set lo up",
+                  "addr replace %s/%d dev eth0" % (address, PREFIX),
+                  "addr replace %s/%d dev eth0 nodad" % (address6, PREFIX6),
+                  "link set eth0 up",
+                  "route replace default via %s" % GATEWAY,
+                  "route replace default via %s" % GATEWAY6], netns=host)
         wrapper = os.path.join(workdir, "python-" + host)
         with open(wrapper, "w") as f:
             f.write("#!/bin/sh\n# Ansible's interpreter for %s: Python inside its netns.\n"
                     'exec ip netns exec %s %s "$@"\n' % (host, host, python))
         os.chmod(wrapper, 0o755)
-        result.append({"name": host, "underlay_ip": address, "python": wrapper})
+        result.append({"name": host, "underlay_ip": address, "underlay_ip6": address6, "python": wrapper})
     return result
 
 
@@ -93,7 +108,7 @@ def down(hosts: "list[str]") -> None:
             set(os.listdir("/sys/class/net/%s/brif" % BRIDGE)) - {_veth(h) for h in hosts}:
         lines.append("link del %s" % BRIDGE)
     if lines:
-        _ip_batch(lines, check=False)
+        ip_batch(lines, check=False)
 
 
 def main(argv: "list[str]") -> int:

@@ -61,7 +61,7 @@ def complete_line(line, breaks=""):
 
 
 @pytest.mark.parametrize("line,expected", [
-    ("odp ", ["apply", "ct-limit", "datapath", "flow", "help", "meter", "show", "vport"]),
+    ("odp ", ["apply", "ct-limit", "datapath", "flow", "help", "meter", "psample", "show", "vport"]),
     ("odp fl", ["flow"]),
     ("odp flow ", ["add", "clear", "delete", "flush", "get", "list"]),
     ("odp f l", ["list"]),
@@ -82,7 +82,7 @@ def test_words(line, expected):
     ("odp datapath --", ["--help", "--json", "--netns=", "--stats"]),
     ("odp flow list dp0 --", ["--help", "--json", "--netns=", "--stats", "--ufid"]),
     ("odp datapath set dp0 --", ["--help", "--masks-cache-size=", "--netns=", "--user-features="]),
-    ("odp datapath listen dp0 --", ["--help", "--keys", "--netns=", "--psample=", "--upcalls"]),
+    ("odp datapath listen dp0 --", ["--help", "--keys", "--netns=", "--upcalls"]),
     ("odp flow add dp0 --in-p", ["--in-port="]),
     ("odp flow add dp0 --set-tunnel-t", ["--set-tunnel-tos=", "--set-tunnel-tp-dst=",
                                          "--set-tunnel-tp-src=", "--set-tunnel-ttl="]),

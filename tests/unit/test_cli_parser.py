@@ -164,7 +164,7 @@ def test_flow_options_keep_their_order():
     (["vport", "add", "vxlan", "dp0"], "missing arguments; usage: odp vport add vxlan "
                                        "<datapath> <vport>"),
     (["flow", "list", "dp0", "dp1"], "too many arguments"),
-    ([], '"odp" needs a subcommand: apply, ct-limit, datapath, flow, meter, show, vport'),
+    ([], '"odp" needs a subcommand: apply, ct-limit, datapath, flow, meter, psample, show, vport'),
 ])
 def test_usage_errors(argv, message):
     with pytest.raises(parser.UsageError) as info:

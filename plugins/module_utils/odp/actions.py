@@ -129,3 +129,20 @@ for _kind, _name, _codec in [
     (25, "psample", Nested(PSAMPLE)),
 ]:
     ACTIONS.define(_kind, _name, _codec)
+
+
+def actions_named(actions, name):
+    """The values of the actions called ``name`` in an action list, those
+    nested in clone, sample, check_pkt_len and dec_ttl included."""
+    for item in actions:
+        if not isinstance(item, tuple) or len(item) != 2:
+            continue
+        kind, value = item
+        if kind == name:
+            yield value
+        elif isinstance(value, list):  # clone
+            yield from actions_named(value, name)
+        elif isinstance(value, dict):  # sample, check_pkt_len, dec_ttl
+            for nested in value.values():
+                if isinstance(nested, list):
+                    yield from actions_named(nested, name)

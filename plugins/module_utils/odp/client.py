@@ -20,9 +20,10 @@ import errno
 import functools
 import struct
 
-from . import errors, flowdump, tunnels, upcalls
+from . import errors, flowdump, psample, tunnels, upcalls
 from .lock import Locks
 from . import dp_settings
+from .actions import actions_named
 from .attrs import NLA_HDR, NLA_TYPE_MASK, CodecError
 from .ct_limits import CtLimits
 from .families import DatapathFamily, FlowFamily, VportFamily
@@ -540,6 +541,7 @@ class Client:
         (:class:`errors.AlreadyExists` when present) or ``modify``
         (:class:`errors.NoSuchFlow` when absent; statistics kept)."""
         cmd, attrs, flags = self._put_message(flow, mode)
+        self._check_psample(datapath, [flow])
         self._flow_request(datapath, cmd, attrs, flow.key, flow.mask, flow.ufid, flags)
 
     @_writer
@@ -550,8 +552,16 @@ class Client:
         Every flow is checked before the first is sent."""
         flows = list(flows)
         messages = [self._put_message(flow, mode) for flow in flows]
+        self._check_psample(datapath, flows)
         verb = "modify" if mode == "modify" else "create"
         return self._transact(datapath, flows, messages, verb)
+
+    def _check_psample(self, datapath, flows):
+        """Before any flow is sent: a kernel without the psample action
+        (Linux < 6.11) would refuse it with a bare EINVAL, so a put that
+        carries one asks the datapath first, and nothing is sent if it says no."""
+        if any(True for flow in flows for _value in actions_named(flow.actions, "psample")):
+            psample.check_action(self.transport, *self._dp_index(datapath))
 
     def _transact(self, datapath, flows, messages, verb):
         dp_name, ifindex = self._dp_index(datapath)
@@ -632,6 +642,12 @@ class Client:
         """A :class:`vport_events.VportEvents` (a context manager) of every
         datapath, or of ``datapath``; it has sockets of its own."""
         return VportEvents(datapath, netns=self.netns)
+
+    def samples(self, groups=None):
+        # type: (Optional[Sequence[int]]) -> psample.SampleListener
+        """A :class:`psample.SampleListener` (a context manager) of every
+        psample group, or of ``groups``, in this client's network namespace."""
+        return psample.SampleListener(groups, netns=self.netns)
 
     @_writer
     def set_datapath(self, datapath, features=None, masks_cache_size=None):

@@ -33,6 +33,8 @@ from .keys import FLOW_KEY, TUNNEL_KEY, TUNNEL_ORDER, VLAN_CFI
 # datapath.h DP_MAX_PORTS (USHRT_MAX): in_port must be below it; the kernel
 # uses the value itself for "no input port".
 DP_MAX_PORTS = 0xFFFF
+# OVS_PSAMPLE_COOKIE_MAX_SIZE
+PSAMPLE_COOKIE_MAX = 16
 
 ETH_P_IP = 0x0800
 ETH_P_ARP = 0x0806
@@ -587,6 +589,13 @@ def _validate_actions(actions, where):
                     or "ipv4_info_bridge" in tunnel):
                 raise ValidationError(field + ".dst", tunnel.get("dst"),
                                       "set(tunnel) needs a destination address")
+        if name == "psample":
+            # validate_psample: the group is required, the cookie 16 bytes at most.
+            if "group" not in value:
+                raise ValidationError(field + ".group", None, "a psample action needs its group")
+            if len(value.get("cookie", b"")) > PSAMPLE_COOKIE_MAX:
+                raise ValidationError(field + ".cookie", value["cookie"].hex(),
+                                      "a psample cookie is %d bytes at most" % PSAMPLE_COOKIE_MAX)
         if name == "clone":
             _validate_actions(value, field)
         if name == "sample":

@@ -25,6 +25,7 @@ import errno
 from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from . import errors
+from .actions import actions_named
 from .attrs import CodecError
 from .families import MeterFamily
 from .family_request import request
@@ -136,18 +137,7 @@ def _band(field: str, meter_id: int, band: object) -> Band:
 
 def meter_ids_in(actions: Iterable) -> Iterator[int]:
     """The meter ids of ``meter`` actions in an action list, nested ones included."""
-    for item in actions:
-        if not isinstance(item, tuple) or len(item) != 2:
-            continue
-        name, value = item
-        if name == "meter":
-            yield value
-        elif isinstance(value, list):  # clone
-            yield from meter_ids_in(value)
-        elif isinstance(value, dict):  # sample, check_pkt_len, dec_ttl
-            for nested in value.values():
-                if isinstance(nested, list):
-                    yield from meter_ids_in(nested)
+    return actions_named(actions, "meter")
 
 
 class Meters:

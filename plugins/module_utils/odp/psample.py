@@ -1,36 +1,235 @@
 # -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""psample: what a datapath's ``psample`` action (Linux 6.11+) sends, through
-the ``psample`` generic netlink family rather than as an upcall.
+"""psample: packets sampled to a *group* by tc's ``sample`` action or a
+datapath's ``psample`` action, sent to the ``packets`` multicast group of the
+``psample`` generic netlink family (include/uapi/linux/psample.h).
 
-:func:`check_supported` asks the kernel, not its version: the family must
-exist (CONFIG_PSAMPLE; the kernel autoloads it on lookup) and the datapath
-must take a ``psample`` action, which older openvswitch modules refuse as
-an unknown action. It asks with a flow of its own, on a key no packet has
-(the local port with ethertype 0x88b5, IEEE's local experimental one),
-deleted again at once.
+:class:`SampleListener` reads them. The family (psample.ko, CONFIG_PSAMPLE)
+is much older than the datapath's ``psample`` action (Linux 6.11), so
+:func:`check_action` asks the datapath itself whether it takes that action:
+it executes a packet with ``sample(probability=0, actions=[psample])``. The
+kernel checks every nested action before running any, an older kernel refuses
+the unknown one, and a probability of 0 runs nothing: no flow is written and
+no sample is sent.
+
+A sample belongs to the network namespace of the action that took it: listen
+in that namespace (``netns``).
 """
 
 from __future__ import annotations
 
+import collections
+import errno
+import select
+import socket
+import time
+from typing import Deque, Dict, Iterable, Iterator, Optional
+
 from . import errors
-from .flows import Flow
+from .attrs import AttrMap, Bytes, Flag, Int
+from .keys import U16, U32
+from .netlink import GENL_HDR, NLMSG_HDRLEN, SOL_NETLINK, Transport, in_netns, messages_in, open_socket
+from .upcalls import execute
 
 FAMILY = "psample"
-PROBE_KEY = {"in_port": 0, "eth": {"src": 0, "dst": 0}, "eth_type": 0x88B5}
+MCGROUP = "packets"
+CMD_SAMPLE = 0
+NETLINK_ADD_MEMBERSHIP = 1
+# A sample carries up to a whole packet: room for bursts of them.
+SAMPLES_RCVBUF = 4 << 20
+RECV_BUFSIZE = 256 << 10
+U64 = Int("=Q")
+
+# PSAMPLE_ATTR_*: attribute 0 is a real one (the input ifindex).
+SAMPLE_ATTRS = AttrMap("psample", "psample_attr", [
+    (0, "in_ifindex", U16),
+    (1, "out_ifindex", U16),
+    (2, "orig_size", U32),
+    (3, "group", U32),
+    (4, "seq", U32),
+    (5, "rate", U32),
+    (6, "data", Bytes()),
+    (7, "group_refcount", U32),
+    (8, "tunnel", Bytes()),
+    (10, "out_tc", U16),
+    (11, "out_tc_occ", U64),
+    (12, "latency", U64),
+    (13, "timestamp", U64),
+    (14, "proto", U16),
+    (15, "cookie", Bytes()),
+    (16, "probability", Flag()),
+], padding=9)
+
+NO_SUPPORT = "psample is not supported by this kernel: "
+# An Ethernet frame of IEEE's local experimental ethertype: only the probe's.
+PROBE_PACKET = b"\xff" * 6 + b"\x02" + b"\0" * 5 + b"\x88\xb5" + b"\0" * 46
+PROBE_ACTIONS = [("sample", {"probability": 0, "actions": [("psample", {"group": 0})]})]
 
 
-def check_supported(client, datapath: str, group: int) -> None:
-    """Return when the kernel can send ``datapath``'s psample samples of
-    ``group``; :class:`errors.Unsupported` saying what is missing otherwise."""
-    if client.transport.family(FAMILY) is None:
-        raise errors.Unsupported("psample is not supported by this kernel: it has no psample "
-                                 "generic netlink family (CONFIG_PSAMPLE)")
-    probe = Flow(PROBE_KEY, actions=[("psample", {"group": group})])
+class Sample:
+    """One sampled packet.
+
+    ``group`` is the psample group, ``seq`` the group's sample counter;
+    ``in_ifindex``/``out_ifindex`` the devices it came in on and would go out
+    of (``None`` when not known); ``packet`` its bytes (maybe truncated),
+    ``orig_size`` its length before that; ``rate`` one in how many packets
+    were sampled, or, when ``probability`` is true (the datapath's ``sample``
+    action), the probability scaled to 0..2**32-1. ``cookie`` is the bytes a
+    datapath ``psample`` action gave; ``timestamp`` (ns), ``proto`` (the
+    packet's L2 protocol) and ``tunnel`` (raw PSAMPLE_TUNNEL_KEY_ATTR_*
+    attributes) come when the kernel sends them.
+    """
+
+    __slots__ = ("group", "seq", "in_ifindex", "out_ifindex", "packet", "orig_size", "rate",
+                 "probability", "cookie", "timestamp", "proto", "tunnel")
+
+    def __init__(self, attrs: dict) -> None:
+        self.group = attrs.get("group")
+        self.seq = attrs.get("seq")
+        self.in_ifindex = attrs.get("in_ifindex")
+        self.out_ifindex = attrs.get("out_ifindex")
+        self.packet = attrs.get("data", b"")
+        self.orig_size = attrs.get("orig_size", len(self.packet))
+        self.rate = attrs.get("rate")
+        self.probability = bool(attrs.get("probability"))
+        self.cookie = attrs.get("cookie")
+        self.timestamp = attrs.get("timestamp")
+        self.proto = attrs.get("proto")
+        self.tunnel = attrs.get("tunnel")
+
+    def __repr__(self) -> str:
+        return "Sample(group=%r, seq=%r, in_ifindex=%r, %d of %d bytes)" % (
+            self.group, self.seq, self.in_ifindex, len(self.packet), self.orig_size)
+
+
+def decode_sample(body: bytes) -> Optional[Sample]:
+    """The :class:`Sample` of one psample message (generic netlink header
+    and attributes); ``None`` for another command."""
+    if len(body) < GENL_HDR.size or GENL_HDR.unpack_from(body)[0] != CMD_SAMPLE:
+        return None
+    return Sample(SAMPLE_ATTRS.decode(body[GENL_HDR.size:]))
+
+
+class SampleListener:
+    """Subscribe to psample samples (context manager): of every group, or of
+    ``groups`` only, in the caller's network namespace or ``netns``.
+
+    :meth:`recv` takes a timeout, :meth:`iter` ends after a quiet
+    ``timeout``, :meth:`fileno` suits ``select``; :attr:`overruns` counts the
+    times the socket's buffer overflowed and the kernel dropped samples.
+    Opening raises :class:`errors.Unsupported` on a kernel without psample.
+    """
+
+    def __init__(self, groups: Optional[Iterable[int]] = None, netns: Optional[str] = None,
+                 rcvbuf: int = SAMPLES_RCVBUF) -> None:
+        self.groups = None if groups is None else frozenset(
+            errors.check_int("group", group, 0, 0xFFFFFFFF, "a psample group is 0 to 4294967295")
+            for group in groups)
+        self.netns = netns
+        self.rcvbuf = rcvbuf
+        self.overruns = 0
+        self._sock = None
+        self._family_id = None
+        self._pending: Deque[Sample] = collections.deque()
+
+    def open(self) -> "SampleListener":
+        """Join the ``packets`` group; returns ``self``."""
+        if self._sock is not None:
+            return self
+        with Transport(netns=self.netns) as transport:
+            info = transport.family(FAMILY)
+        if info is None or MCGROUP not in info.mcast_groups:
+            raise errors.Unsupported(NO_SUPPORT + "it has no psample generic netlink family "
+                                     "(CONFIG_PSAMPLE)")
+        sock = open_socket(self.rcvbuf, self.netns)
+        try:
+            sock.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, info.mcast_groups[MCGROUP])
+        except OSError as exc:
+            sock.close()
+            if exc.errno in (errno.EPERM, errno.EACCES):
+                raise errors.PermissionDenied("cannot listen to psample samples: permission "
+                                              "denied, root or CAP_NET_ADMIN is required")
+            raise errors.OdpError("cannot listen to psample samples: %s" % exc.strerror)
+        self._sock, self._family_id = sock, info.id
+        return self
+
+    def close(self) -> None:
+        """Leave the group; samples not read are dropped."""
+        if self._sock is not None:
+            self._sock.close()
+        self._sock = None
+        self._pending.clear()
+
+    def __enter__(self) -> "SampleListener":
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def fileno(self) -> int:
+        """The socket to poll: readable when :meth:`recv` has something to do."""
+        return self._subscribed().fileno()
+
+    def _subscribed(self) -> socket.socket:
+        if self._sock is None:
+            raise errors.OdpError("psample samples are not subscribed: use SampleListener as "
+                                  "a context manager or call open()")
+        return self._sock
+
+    def recv(self, timeout: Optional[float] = None) -> Optional[Sample]:
+        """The next :class:`Sample`; ``None`` when ``timeout`` seconds passed
+        first (``None`` blocks, ``0`` polls)."""
+        sock = self._subscribed()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._pending:
+            remaining = None if deadline is None else max(deadline - time.monotonic(), 0)
+            if not select.select([sock], [], [], remaining)[0]:
+                return None
+            self._read(sock)
+        return self._pending.popleft()
+
+    def iter(self, timeout: Optional[float] = None) -> Iterator[Sample]:
+        """The samples as they come, until none came for ``timeout`` seconds
+        (forever when ``None``)."""
+        while True:
+            sample = self.recv(timeout)
+            if sample is None:
+                return
+            yield sample
+
+    def __iter__(self) -> Iterator[Sample]:
+        return self.iter()
+
+    def _read(self, sock: socket.socket) -> None:
+        try:
+            data = sock.recv(RECV_BUFSIZE)
+        except OSError as exc:
+            if exc.errno != errno.ENOBUFS:
+                raise errors.OdpError("cannot read psample samples: %s" % exc.strerror)
+            self.overruns += 1  # samples are lossy by nature: count, go on
+            return
+        for offset, length, kind, _flags, _seq, _portid in messages_in(data):
+            if kind != self._family_id:
+                continue
+            sample = decode_sample(data[offset + NLMSG_HDRLEN:offset + length])
+            if sample is not None and (self.groups is None or sample.group in self.groups):
+                self._pending.append(sample)
+
+
+def check_action(transport: Transport, datapath: str, dp_ifindex: int) -> None:
+    """Return when datapath ``datapath`` takes ``psample`` actions;
+    :class:`errors.Unsupported` otherwise (see the module's docstring)."""
     try:
-        client.put_flow(datapath, probe, mode="create")
-    except (errors.KernelRejected, errors.Unsupported) as exc:
-        raise errors.Unsupported("psample is not supported by this kernel: its openvswitch "
-                                 "module refuses the psample action (Linux 6.11+): %s" % exc)
-    client.delete_flow(datapath, key=PROBE_KEY)
+        execute(dp_ifindex, PROBE_PACKET, PROBE_ACTIONS, transport=transport)
+    except errors.KernelRejected as exc:
+        raise errors.Unsupported(
+            NO_SUPPORT + "its openvswitch module refuses the psample action of datapath %s "
+            "(OVS_ACTION_ATTR_PSAMPLE, Linux 6.11+): %s" % (datapath, exc))
+
+
+def interface_names(netns: Optional[str] = None) -> Dict[int, str]:
+    """``{ifindex: name}`` of the network devices of ``netns`` (or the caller's)."""
+    if netns is not None:
+        return in_netns(netns, interface_names)
+    return dict(socket.if_nameindex())

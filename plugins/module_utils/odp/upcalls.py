@@ -169,7 +169,8 @@ class Listener:
         self._packet_family = transport.family(PacketFamily.name).id
         vports = transport.family(VportFamily.name)
         self._vport_family = vports.id
-        self._sock = open_socket(UPCALL_RCVBUF)
+        # In the datapath's network namespace: a port id names a socket of its own one.
+        self._sock = open_socket(UPCALL_RCVBUF, transport.netns)
         self.portid = self._sock.getsockname()[0]
         if self.per_cpu:
             # The kernel resets user features a SET leaves out: send them back.

@@ -253,11 +253,3 @@ def test_cookies_read_as_ovs_dpctl_prints_them(dp):  # noqa: F811
         index = flow.key["ipv4"]["src"] & 0xFF
         userdata = flow.actions[0][1]["userdata"]
         assert format_cookie(userdata) == printed[str(index)] == spellings[index - 1]
-
-
-def test_listen_psample_refused_clearly(dp):  # noqa: F811
-    odp("datapath", "add", dp)
-    _out, err = odp("datapath", "listen", dp, "--psample=3", status=1)
-    assert err.startswith("odp: psample is not supported by this kernel: ") and err.count(
-        "\n") == 1, err
-    assert odp("flow", "list", dp)[0] == ""  # the probe left nothing behind

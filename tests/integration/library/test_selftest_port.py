@@ -13,10 +13,13 @@ Cases that cannot run on the sandbox's 6.1 kernel, and so are not here:
 
 - drop_reason: needs the explicit ``drop(N)`` action (OVS_ACTION_ATTR_DROP,
   Linux 6.4) and the openvswitch drop-reason subsystem, both missing on 6.1.
-- psample: needs the ``psample()`` action (OVS_ACTION_ATTR_PSAMPLE, Linux 6.11).
+- psample (test_psample here) needs the ``psample()`` action
+  (OVS_ACTION_ATTR_PSAMPLE, Linux 6.11): it skips on 6.1 and runs in the
+  opt-in 6.12 sandbox (``make test-kernel-6.12``, docs/sandbox.md).
 """
 
 import json
+import os
 import re
 import select
 import shlex
@@ -33,6 +36,8 @@ from vswitch_odp import cli
 
 from conftest import peer_mac, run
 from test_cli import in_netns, odp, ping
+from test_cli_kernel import _lines, _ready
+from test_psample import HAS_PSAMPLE_ACTION
 
 CLIENT, SERVER = "172.31.110.10", "172.31.110.20"
 ARP_ALL = "in_port(1),eth(),eth_type(0x0806),arp()", "in_port(2),eth(),eth_type(0x0806),arp()"
@@ -272,17 +277,22 @@ class Listen:
                                      stderr=subprocess.PIPE, text=True)
         line = self.proc.stderr.readline()
         assert "listening on datapath" in line, line + self.proc.stderr.read()
+        self.pid = int(re.search(r"pid=(\d+)", line).group(1))  # for userspace actions
 
     def lines(self, pattern, timeout=5.0):
-        """Upcall lines so far, waiting until one matches ``pattern``."""
+        """Upcall lines so far, waiting until one matches ``pattern``. The pipe
+        is read with os.read: a readline() would keep lines in its buffer,
+        where select() does not see them."""
+        data = b""
         got = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not any(re.search(pattern, g) for g in got):
             if select.select([self.proc.stdout], [], [], max(deadline - time.monotonic(), 0))[0]:
-                line = self.proc.stdout.readline()
-                if not line:
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                if not chunk:
                     break
-                got.append(line)
+                data += chunk
+                got = data.decode().splitlines()
         return got
 
     def stop(self):
@@ -344,3 +354,46 @@ def test_tunnel_metadata(dp, veth):
         match = re.search(r"^miss vport=ovs-vxlan0 .*%s.*%s" % (tunnel, arp), text, re.M)
         assert match, text
         assert set(match.group(1).split("|")) - {"df"} == flags, match.group(0)
+
+
+@pytest.mark.skipif(not HAS_PSAMPLE_ACTION, reason="the psample action needs Linux 6.11+ "
+                    "(make test-kernel-6.12 runs it)")
+def test_psample(dp, client_server):
+    client, _server = client_server
+    add_flow(dp, "in_port(1),eth(),eth_type(0x0806),arp()", "psample(group=1)")
+    odp("flow", "flush", dp)
+    # Action verification: refused by odp before the kernel sees them.
+    unsafe = "Flow actions may not be safe on all matching packets"
+    before = _dmesg_count(unsafe)
+    min_key = "--key=in_port(1),eth(),eth_type(0x0800),ipv4()"
+    for actions, field in (("psample(group=1,cookie=1615141312111009080706050403020100)", "cookie"),
+                           ("psample(cookie=abcd)", "group"), ("psample()", "group")):
+        _out, err = odp("flow", "add", dp, min_key, "--actions=" + actions, status=1)
+        assert "psample.%s" % field in err and err.count("\n") == 1, err
+    assert _dmesg_count(unsafe) == before and odp("flow", "list", dp)[0] == ""
+    for key, actions in zip(ARP_ALL, ("2", "1")):
+        add_flow(dp, key, actions)
+    # The first 14 bytes of all traffic; and all of it through a sample()
+    # action with psample and an upcall (local sampling with sFlow / IPFIX).
+    add_flow(dp, "in_port(1),eth(),eth_type(0x0800),ipv4()", "trunc(14),psample(group=1,cookie=c0ffee),2")
+    listen = Listen(dp)
+    samples = subprocess.Popen([sys.executable, "-m", "vswitch_odp.cli", "psample", "listen",
+                                "--packet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert "listening on psample" in _ready(samples)
+        add_flow(dp, "in_port(2),eth(),eth_type(0x0800),ipv4()",
+                 "sample(sample=100%%,actions(psample(group=2,cookie=eeff0c),userspace(pid=%d,"
+                 "userdata=eeff0c))),1" % listen.pid)
+        ping(client.netns, SERVER, count=1)
+        upcalls = listen.lines(r"^action .*userdata=eeff0c")
+        got = _lines(samples, 2, lambda line: "proto=0x0800" in line, timeout=5)
+    finally:
+        listen.stop()
+        samples.terminate()
+        samples.communicate(timeout=10)
+    assert any(re.search(r"^action vport=\S+ .*userdata=eeff0c", u) for u in upcalls), upcalls
+    # client -> server samples only carry the first 14 bytes of the packet.
+    assert any(re.search(r"^group=1 .* probability=100\.0% proto=0x0800 cookie=0xc0ffee "
+                         r"packet=[0-9a-f]{28}$", g) for g in got), got
+    assert any(re.search(r"^group=2 .* probability=100\.0% proto=0x0800 cookie=0xeeff0c ", g)
+               for g in got), got

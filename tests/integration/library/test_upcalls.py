@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from vswitch_odp import errors
+from vswitch_odp import Client, errors
 from vswitch_odp.families import DatapathFamily, FlowFamily, VportFamily
 from vswitch_odp.netlink import NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, Transport
 from vswitch_odp.upcalls import Listener, execute
@@ -251,3 +251,24 @@ def test_execute_errors(topology):
     with pytest.raises(errors.KernelRejected) as info:
         execute(topo.name, frame, [("userspace", {})])
     assert topo.name in str(info.value)
+
+
+def test_listener_in_a_network_namespace(kernel, netns):
+    """A datapath of another namespace: the listener's socket must be there
+    too, or the kernel finds no socket of that port id and counts the upcall
+    lost (odp -n NS datapath listen saw nothing)."""
+    ns = netns()
+    with Client(netns=ns) as client:
+        client.create_datapath("nsdp")
+        try:
+            client.create_vport("nsdp", "nsp1", type="internal")
+            run("ip", "-n", ns, "addr", "add", "10.81.0.1/24", "dev", "nsp1")
+            run("ip", "-n", ns, "link", "set", "nsp1", "up")
+            with client.listen("nsdp") as listener:
+                run("ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "1", "10.81.0.2",
+                    check=False)
+                upcall = wait_upcall(listener, lambda u: u.key.get("eth_type") == 0x0806,
+                                     timeout=3)
+        finally:
+            client.delete_datapath("nsdp")
+        assert (upcall.cmd, upcall.key["arp"]["tip"]) == ("miss", 0x0A510002)

@@ -15,6 +15,7 @@ from .flow import flow_add, flow_clear, flow_delete, flow_flush, flow_get, flow_
 from .listen import datapath_listen
 from .meter import meter_add, meter_delete, meter_features, meter_list
 from .parser import FLOW_FULL, FLOW_KEY, Command, Group, Option
+from .psample import psample_listen
 from .state import state_apply, state_show
 from .vport import vport_add, vport_delete, vport_list
 from .vport_monitor import vport_monitor
@@ -32,8 +33,7 @@ LIST_UFID = Option("ufid", "print each flow's UFID (ufid:UUID) first, for flows 
 KEYS = Option("keys", "print each miss's key as flow options")
 UPCALLS = Option("upcalls", "print one line per upcall: miss or action, the vport it came in "
                  "on, the userdata (ovs-vswitchd cookies decoded), the key")
-PSAMPLE = Option("psample", "psample samples of group N (Linux 6.11+; refused where the "
-                 "kernel has none)", metavar="N")
+PACKET = Option("packet", "add each sampled packet's bytes, in hex")
 FLOW_ARGS = "<datapath> <key options>"
 DP_STATS = Option("stats", "add each datapath's settings (as datapath set takes them) and "
                   "counters")
@@ -70,7 +70,7 @@ COMMANDS = Group({
                        datapath_set, [USER_FEATURES, MASKS_CACHE]),
         "listen": Command("<datapath>", "show upcalls through tcpdump (--keys: misses' "
                           "flow keys; --upcalls: one line each)", datapath_listen,
-                          [KEYS, UPCALLS, PSAMPLE]),
+                          [KEYS, UPCALLS]),
     }, default=_list_datapaths()),
     "vport": Group({
         "add": Group({
@@ -120,6 +120,12 @@ COMMANDS = Group({
                         "those flows use)", meter_list, [JSON]),
         "features": Command("<datapath>", "print what the kernel's meters can do",
                             meter_features, [JSON]),
+    }),
+    "psample": Group({
+        "listen": Command("[<group>...]", "print the packets tc's sample action and the "
+                          "datapath's psample action sample (of every group, or those "
+                          "given), one line each, until interrupted", psample_listen, [PACKET],
+                          nargs=(0, MANY)),
     }),
     "ct-limit": Group({
         "set": Command("[<zone>=<limit>...]", "set conntrack connection limits, the default "

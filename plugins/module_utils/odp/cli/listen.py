@@ -16,13 +16,12 @@ import struct
 import subprocess
 import time
 
-from ..errors import OdpError, Unsupported
+from ..errors import OdpError
 from ..text.cookie import format_cookie
 from .flow import flow_line, port_names as _port_names
 from .output import emit, say
 from .parser import UsageError
 from .signals import until_signalled
-from .values import integer
 
 # tcpdump reads the pcap stream from stdin: -l prints line by line, -n
 # avoids name lookups that would stall each packet.
@@ -40,8 +39,6 @@ def datapath_listen(client, args):
     from ..upcalls import Listener  # pylint: disable=import-outside-toplevel
     datapath = args.positionals[0]
     mode = _mode(args)
-    if args.get("psample") is not None:
-        _psample(client, datapath, args.get("psample"))
     names = _port_names(client, datapath)
     tcpdump = None
     try:
@@ -69,15 +66,6 @@ def _mode(args) -> str:
         raise UsageError("odp datapath listen: --keys and --upcalls do not mix (--upcalls "
                          "lines carry the key)")
     return "upcalls" if args.get("upcalls") else "keys" if args.get("keys") else "tcpdump"
-
-
-def _psample(client, datapath, text):
-    """psample samples: the kernel is asked whether it can send them."""
-    from .. import psample  # pylint: disable=import-outside-toplevel
-    group = integer("--psample", text, 0, 0xFFFFFFFF, "a psample group, 0 to 4294967295")
-    psample.check_supported(client, datapath, group)
-    raise Unsupported("this kernel has psample, but odp datapath listen does not read psample "
-                      "samples yet")
 
 
 def _names_for(client, datapath, names, upcall):
