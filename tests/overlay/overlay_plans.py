@@ -5,8 +5,8 @@
 The role calls the vxlan_overlay_plan filter once per host with every
 member's declaration ({host, underlay_ip, networks, endpoints}); so does
 :func:`plan_all`. :func:`document` writes one host's plan as the state
-document (docs/state.md) that applies it. The command reads a list of
-fleets (each a list of members) as JSON and prints, for each, {host:
+document (docs/state.md) that applies it, with the role's own filter. The
+command reads a list of fleets (each a list of members) as JSON and prints, for each, {host:
 document}: the kernel tests run it once with the venv that has ansible (the
 controller), and apply the documents with whichever venv runs them (the
 host).
@@ -20,6 +20,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # make setup links the checkout there as the collection vswitch.odp.
 sys.path.append(os.path.join(REPO, ".venv", "collections"))
 from ansible_collections.vswitch.odp.plugins.filter.vxlan_overlay import vxlan_overlay_plan  # noqa: E402
+from ansible_collections.vswitch.odp.plugins.filter.vxlan_overlay_document import (  # noqa: E402
+    vxlan_overlay_document)
 
 DATAPATH = "ovl"
 VXLAN_VPORT = "ovl-vxlan"
@@ -31,18 +33,8 @@ def plan_all(members: "list[dict]") -> "dict[str, dict]":
 
 
 def document(plan: dict) -> dict:
-    """The state document of one host's plan: the datapath, owned whole."""
-    links = dict((link["name"], link) for link in plan["links"])
-    vports = {}
-    for vport in plan["vports"]:
-        entry = {"type": vport["type"]}
-        if "port" in vport:
-            entry["port"] = vport["port"]
-        link = links.get(vport["name"])
-        if link is not None:
-            entry["link"] = {"mac": link["mac"], "mtu": link["mtu"], "up": True, "addresses": link["addresses"]}
-        vports[vport["name"]] = entry
-    return {"version": 1, "datapaths": {plan["datapath"]: {"vports": vports, "flows": plan["flows"]}}}
+    """The state document of one host's plan, as the role applies it."""
+    return vxlan_overlay_document(plan)
 
 
 def main() -> int:
