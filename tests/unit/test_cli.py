@@ -5,6 +5,7 @@ A fake client stands in for vswitch_odp.client.Client and records calls.
 
 import io
 import shlex
+from types import SimpleNamespace
 
 import pytest
 
@@ -12,6 +13,8 @@ from vswitch_odp import cli, cutoff
 from vswitch_odp.text import flags as fo
 from vswitch_odp import flows
 from vswitch_odp.attrs import Unknown
+from vswitch_odp.client import Client
+from vswitch_odp.families import FlowFamily
 from vswitch_odp.errors import NoSuchDatapath, PermissionDenied, ValidationError
 
 ZERO_ETH = {"src": 0, "dst": 0}
@@ -62,8 +65,18 @@ class FakeClient:
     def datapaths(self):
         return []
 
-    def flows(self, datapath):
-        return self.flow_list
+    def get_datapath(self, name):
+        return SimpleNamespace(name=name, stats={"flows": len(self.flow_list)})
+
+    def flow_replies(self, _dp):
+        """``flow_list`` as the kernel's dump replies."""
+        return [FlowFamily.attrs.encode(
+            ([("ufid", f.ufid)] if f.ufid else []) + [("key", f.key), ("actions", f.actions)]
+            + ([("mask", f.mask)] if f.mask is not None else [])
+            + [("stats", {"packets": f.packets, "bytes": f.bytes})]
+            + ([("used", f.used)] if f.used is not None else [])) for f in self.flow_list]
+
+    decode_flows = staticmethod(Client.decode_flows)
 
 
 @pytest.fixture

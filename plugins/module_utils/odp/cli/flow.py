@@ -18,9 +18,11 @@ from typing import Dict, List, Optional, Tuple
 from ..text import flags as flow_options
 from ..text import format_actions, format_key, format_ufid, parse_ufid
 from ..errors import NoSuchDatapath, NoSuchFlow, OdpError
+from ..flowfilter import FlowFilter, port_number
 from ..flows import Flow, monotonic_ms, used_seconds
+from ..flowstream import StreamedDump
 from ..netlink import error_for
-from .output import emit, emit_json, quote, say
+from .output import emit, emit_json, emit_lines, json_array_lines, quote, say
 from .parser import PROG, UsageError, command_name, parse_flow_line
 
 _QUOTING = re.compile(r"['\"\\]")
@@ -94,15 +96,25 @@ def _flow_json(flow, names, now_ms) -> dict:
 # -- the commands ---------------------------------------------------------------
 
 def flow_list(client, args) -> None:
+    """Stream the flows of one dump (:class:`flowstream.StreamedDump`): a
+    line per flow, or with ``--json`` a streamed JSON array, an object a line."""
     datapath = args.positionals[0]
-    names = port_names(client, datapath)
-    flows = client.flows(datapath)
+    vports = ports(client, datapath)
+    names = _inverse(vports)
+    in_port = args.get("in-port")
+    keep = FlowFilter(None if in_port is None else port_number(in_port, vports, "--in-port"),
+                      args.get("filter"), names)
+    dump = StreamedDump(client, datapath, keep)
     now_ms = monotonic_ms()
     if args.get("json"):
-        emit_json([_flow_json(flow, names, now_ms) for flow in flows])
-        return
-    for flow in flows:
-        emit(_listing(flow, names, args, now_ms, args.get("ufid")))
+        emit_lines(json_array_lines(_flow_json(flow, names, now_ms) for flow in dump))
+    else:
+        with_ufid = args.get("ufid")
+        emit_lines(_listing(flow, names, args, now_ms, with_ufid) for flow in dump)
+    if not dump.consistent:
+        say("the flow table of datapath %s changed during the listing (%d flows listed, %d "
+            "returned twice and dropped): flows added or deleted meanwhile may be missing; "
+            "list again for a complete one" % (datapath, dump.seen, dump.duplicates))
 
 
 def _identify(args, vports: Dict[str, int]) -> FlowId:
