@@ -32,7 +32,7 @@ help:
 	@echo "make collection  the collection tarball, in dist/ (with the docsite's guides)"
 	@echo "make demo        the vxlan_overlay role over three namespace hosts in the sandbox kernel"
 	@echo "make sandbox     interactive root shell in the sandbox kernel"
-	@echo "make bench       the figures of tests/bench/ (run, cli, role, module, reliability) in the sandbox kernel"
+	@echo "make bench       the figures of tests/bench/ (run, cli, role, module, reliability, listing...) in the sandbox kernel"
 	@echo "make clean       remove .sandbox and build leftovers (keeps venvs)"
 	@echo "make distclean   clean + remove the venvs"
 
@@ -130,6 +130,7 @@ bench: setup
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/reliability.py
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/churn_dump.py
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/state.py
+	$(SANDBOX) -- $(VENV)/bin/python tests/bench/listing.py
 
 sandbox: setup
 	$(SANDBOX) --interactive

@@ -57,8 +57,8 @@ options:
   flow_filter:
     description:
       - Only the flows whose C(key), as returned (ovs-dpctl text with vport names), contains this
-        text, as ovs-dpctl's C(filter=) takes a piece of a flow, for example
-        V(eth_type(0x0806)) or V(ipv4(src=10.0.0.1).
+        text, as ovs-dpctl's C(filter=) takes a piece of a flow, for example V(0x0806) for the ARP
+        flows (their key has C(eth_type) 0x0806) or V(src=10.0.0.1,).
     type: str
   meters:
     description:
