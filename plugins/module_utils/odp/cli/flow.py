@@ -289,7 +289,8 @@ class FlowFile:
     """The flows of file ``path`` (``-``: stdin) as ``(line number, flow
     options, ufid)``, read a line at a time: each line read as ``flow add``
     options, ``#`` starting a comment, as in ``flow list --stats`` output.
-    Text that is not UTF-8, or binary, is refused with its line. ``done`` is
+    Text that is not UTF-8, or binary, is refused with its line (in a file,
+    before the first line is handed on). ``done`` is
     the bytes read so far, ``size`` the file's (None for stdin or a pipe)."""
 
     def __init__(self, path: str, args) -> None:
@@ -306,8 +307,22 @@ class FlowFile:
         except OSError as exc:
             raise OdpError("cannot read flow file %s: %s" % (self.path, exc.strerror))
         info = os.fstat(handle.fileno())
-        self.size = info.st_size if stat.S_ISREG(info.st_mode) else None
+        if stat.S_ISREG(info.st_mode):
+            self.size = info.st_size
+            self._check_text(handle)
         return handle
+
+    def _check_text(self, handle) -> None:
+        """A file that is not text changes nothing: its bytes are checked
+        before any flow is sent (a quick pass, no parsing; stdin is checked
+        line by line as it comes)."""
+        try:
+            for number, raw in enumerate(handle, 1):
+                _text_line(self.path, number, raw.rstrip(b"\n").rstrip(b"\r"))
+            handle.seek(0)
+        except BaseException:
+            handle.close()
+            raise
 
     def __iter__(self) -> Iterator[Tuple[int, list, Optional[str]]]:
         path, args = self.path, self.args
