@@ -17,8 +17,8 @@ from vswitch_odp.flowstream import CHUNK, StreamedDump
 EXACT = {"in_port": 0xFFFFFFFF, "eth": {"src": 0xFFFFFFFFFFFF, "dst": 0}}
 
 
-def flow(port, src=1, mask=EXACT):
-    return Flow({"in_port": port, "eth": {"src": src, "dst": 0}}, mask, [("output", 2)])
+def flow(port, src=1, mask=None):
+    return Flow({"in_port": port, "eth": {"src": src, "dst": 0}}, mask or EXACT, [("output", 2)])
 
 
 # -- FlowFilter ---------------------------------------------------------------------

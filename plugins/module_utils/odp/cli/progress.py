@@ -66,6 +66,6 @@ class Progress:
         self.shown = now
         self.drawn = True
         # \r back to the start, \x1b[K clears what a longer line left.
-        self.stream.write("\r%s\x1b[K" % format_progress(sent, now - self.start, done,
-                                                          self.total))
+        line = format_progress(sent, now - self.start, done, self.total)
+        self.stream.write("\r%s\x1b[K" % line)
         self.stream.flush()
