@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """`make bench`, listing part: large flow tables listed, gathered and purged.
