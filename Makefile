@@ -33,7 +33,7 @@ help:
 	@echo "make demo        the vxlan_overlay role over three namespace hosts in the sandbox kernel"
 	@echo "make sandbox     interactive root shell in the sandbox kernel"
 	@echo "make test-kernel-6.12  the psample, selftest and upcall tests in Debian trixie's 6.12 UML (downloads it)"
-	@echo "make bench       the figures of tests/bench/ (run, cli, role, module, reliability, overlay_plan...) in the sandbox kernel"
+	@echo "make bench       the figures of tests/bench/ (run, cli, role, module, reliability, listing, overlay_plan...) in the sandbox kernel"
 	@echo "make clean       remove .sandbox and build leftovers (keeps venvs)"
 	@echo "make distclean   clean + remove the venvs"
 
@@ -131,6 +131,7 @@ bench: setup
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/reliability.py
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/churn_dump.py
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/state.py
+	$(SANDBOX) -- $(VENV)/bin/python tests/bench/listing.py
 	$(SANDBOX) -- $(VENV)/bin/python tests/bench/overlay_plan.py
 
 sandbox: setup

@@ -33,12 +33,13 @@ PYROUTE2_MISSING = importlib.util.find_spec("pyroute2") is None
 
 try:
     from ansible_collections.vswitch.odp.plugins.module_utils.odp import (  # noqa: F401 pylint: disable=unused-import
-        cutoff, dp_settings, errors, flowdump, flowplan, flows, text)
+        cutoff, dp_settings, errors, flowdump, flowfilter, flowplan, flows, flowstream, text)
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.client import Client
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.tunnels import (  # noqa: F401 pylint: disable=unused-import
         udp_port)
 except ImportError:
-    cutoff = dp_settings = errors = flowdump = flowplan = flows = text = Client = udp_port = None
+    cutoff = dp_settings = errors = flowdump = flowfilter = flowplan = flows = flowstream = None
+    text = Client = udp_port = None
     LIBRARY_IMPORT_ERROR = traceback.format_exc()
 else:
     LIBRARY_IMPORT_ERROR = None
@@ -185,8 +186,11 @@ def port_maps(vports):
 # ---------------------------------------------------------------- facts
 
 
-def gather_datapath(client, datapath, with_flows=True):
-    """The facts of one datapath: ``odp_facts``'s ``datapaths.<name>``."""
+def gather_datapath(client, datapath, with_flows=True, in_port=None, key_contains=None,
+                    limit=None, warn=None):
+    """The facts of one datapath: ``odp_facts``'s ``datapaths.<name>``; the
+    flows (those ``in_port`` and ``key_contains`` keep, at most ``limit``)
+    with their ``flow_summary``."""
     vports = client.vports(datapath)
     facts = datapath_info(datapath)
     del facts["name"]
@@ -195,10 +199,37 @@ def gather_datapath(client, datapath, with_flows=True):
         facts["vports"][vport.name] = info = vport_info(vport)
         del info["name"]
     if with_flows:
-        names = port_maps(vports)[1]
-        now = flows.monotonic_ms()
-        facts["flows"] = [flow_facts(flow, names, now) for flow in client.flows(datapath)]
+        numbers, names = port_maps(vports)
+        keep = flowfilter.FlowFilter(
+            None if in_port is None else flowfilter.port_number(
+                in_port, numbers, "flow_in_port (datapath %s)" % datapath.name),
+            key_contains, names)
+        facts["flows"], facts["flow_summary"] = gather_flows(client, datapath, keep, limit)
+        if not facts["flow_summary"]["consistent"] and warn is not None:
+            warn("the flow table of datapath %s changed during each of %d dumps: its flows "
+                 "and flow_summary are those of the last one, which may miss flows added or "
+                 "deleted meanwhile" % (datapath.name, flowdump.DUMP_ATTEMPTS))
     return facts
+
+
+def gather_flows(client, datapath, keep, limit=None):
+    """``(flow facts, summary)`` of the flows ``keep`` keeps, streamed: only
+    the first ``limit`` flows are held, the summary counts them all. A dump
+    is retried while the table changed under it (:mod:`flowstream`), up to
+    :data:`flowdump.DUMP_ATTEMPTS` dumps."""
+    for _attempt in range(flowdump.DUMP_ATTEMPTS):
+        dump = flowstream.StreamedDump(client, datapath, keep)
+        listed, packets, octets = [], 0, 0
+        now = flows.monotonic_ms()
+        for flow in dump:
+            packets += flow.packets
+            octets += flow.bytes
+            if limit is None or len(listed) < limit:
+                listed.append(flow_facts(flow, keep.port_names, now))
+        if dump.consistent:
+            break
+    return listed, {"count": dump.matched, "packets": packets, "bytes": octets,
+                    "returned": len(listed), "consistent": dump.consistent}
 
 
 def flow_facts(flow, port_names, now):

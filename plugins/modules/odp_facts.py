@@ -35,9 +35,31 @@ options:
     elements: str
   flows:
     description:
-      - Read the flows too. V(false) is faster on datapaths with many flows.
+      - Read the flows too, with their C(flow_summary). V(false) is faster on datapaths with many
+        flows.
+      - The flows are streamed from the kernel, so only those returned are held in memory; on a
+        datapath of 200,000 flows, O(flow_limit), O(flow_in_port) or O(flow_filter) keep the
+        result small.
     type: bool
     default: true
+  flow_limit:
+    description:
+      - Return at most this many flows (the first the kernel lists) of those O(flow_in_port) and
+        O(flow_filter) keep. V(0) returns none, but C(flow_summary) still counts them all.
+      - All of them when not given.
+    type: int
+  flow_in_port:
+    description:
+      - Only the flows a packet arriving on this vport would meet, by vport name or number of
+        each datapath read - the flows with that C(in_port), and those that wildcard it. A name
+        that a datapath read has no vport of fails the task.
+    type: str
+  flow_filter:
+    description:
+      - Only the flows whose C(key), as returned (ovs-dpctl text with vport names), contains this
+        text, as ovs-dpctl's C(filter=) takes a piece of a flow, for example V(0x0806) for the ARP
+        flows (their key has C(eth_type) 0x0806) or V(src=10.0.0.1,).
+    type: str
   meters:
     description:
       - Read the meters too. The kernel has no meter dump, so each datapath is asked for meter
@@ -75,6 +97,26 @@ EXAMPLES = r"""
     flows: false
   become: true
 
+- name: How many flows dp0 has, with their packets and bytes, without returning them
+  vswitch.odp.odp_facts:
+    datapath: [dp0]
+    flow_limit: 0
+    meters: false
+  become: true
+  register: counted
+
+- name: Show the count
+  ansible.builtin.debug:
+    msg: "{{ counted.ansible_facts.odp.datapaths.dp0.flow_summary.count }} flows"
+
+- name: The first 10 ARP flows that come in on vport veth-a
+  vswitch.odp.odp_facts:
+    datapath: [dp0]
+    flow_in_port: veth-a
+    flow_filter: eth_type(0x0806)
+    flow_limit: 10
+  become: true
+
 # Ad hoc: ansible -b -m vswitch.odp.odp_facts -a 'datapath=dp0' HOST
 """
 
@@ -97,7 +139,14 @@ ansible_facts:
               a vxlan or geneve tunnel, else null) and C(stats).
             - C(flows) (when O(flows=true)) lists the flows, each with C(key) and C(actions) in
               ovs-dpctl text with vport names, C(packets), C(bytes), and C(used), the seconds
-              since the flow last matched a packet (null when never).
+              since the flow last matched a packet (null when never); only those O(flow_in_port)
+              and O(flow_filter) keep, at most O(flow_limit).
+            - C(flow_summary) (when O(flows=true)) covers every flow the filters keep, returned
+              or not - C(count), the sum of their C(packets) and C(bytes), how many were
+              C(returned), and C(consistent), whether the flow table held still during the
+              dump (each flow is listed once; when the table changed during each of 4 dumps,
+              the last is returned with a warning, and it may miss flows added or deleted
+              meanwhile).
             - C(masks_cache_size) is the datapath's setting (null when the kernel has no masks
               cache), as M(vswitch.odp.odp_datapath) sets it with C(features).
             - C(meters) (when O(meters=true)) lists the meters by id, each with C(id), C(packets)
@@ -120,6 +169,7 @@ ansible_facts:
                   packets: 3
                   bytes: 126
                   used: 0.52
+              flow_summary: {count: 1, packets: 3, bytes: 126, returned: 1, consistent: true}
               masks_cache_size: 256
               meters:
                 - {id: 1, packets: 20, bytes: 1960, band_stats: [{packets: 14, bytes: 1372}]}
@@ -151,12 +201,18 @@ def main():
         datapath=dict(type="list", elements="str"),
         flows=dict(type="bool", default=True),
         meters=dict(type="bool", default=True),
+        flow_limit=dict(type="int"),
+        flow_in_port=dict(type="str"),
+        flow_filter=dict(type="str"),
     ))
     module.run(gather)
 
 
 def gather(module, client):
     wanted = module.params["datapath"]
+    limit = module.params["flow_limit"]
+    if limit is not None and limit < 0:
+        module.fail_json(msg="flow_limit: invalid value %d: a number of flows, 0 or more" % limit)
     found = {}
     facts = {"datapaths": found, "meter_features": None, "ct_limits": None}
     module.result["ansible_facts"] = {"odp": facts}
@@ -168,7 +224,9 @@ def gather(module, client):
     for datapath in datapaths:
         if wanted is None or datapath.name in wanted:
             try:
-                found[datapath.name] = gather_datapath(client, datapath, module.params["flows"])
+                found[datapath.name] = gather_datapath(
+                    client, datapath, module.params["flows"], module.params["flow_in_port"],
+                    module.params["flow_filter"], limit, module.warn)
                 if module.params["meters"]:
                     found[datapath.name]["meters"] = meter_facts(client, datapath)
                     if facts["meter_features"] is None:

@@ -5,6 +5,7 @@ A fake client stands in for vswitch_odp.client.Client and records calls.
 
 import io
 import shlex
+from types import SimpleNamespace
 
 import pytest
 
@@ -12,6 +13,8 @@ from vswitch_odp import cli, cutoff
 from vswitch_odp.text import flags as fo
 from vswitch_odp import flows
 from vswitch_odp.attrs import Unknown
+from vswitch_odp.client import Client
+from vswitch_odp.families import FlowFamily
 from vswitch_odp.errors import NoSuchDatapath, PermissionDenied, ValidationError
 
 ZERO_ETH = {"src": 0, "dst": 0}
@@ -62,8 +65,18 @@ class FakeClient:
     def datapaths(self):
         return []
 
-    def flows(self, datapath):
-        return self.flow_list
+    def get_datapath(self, name):
+        return SimpleNamespace(name=name, stats={"flows": len(self.flow_list)})
+
+    def flow_replies(self, _dp):
+        """``flow_list`` as the kernel's dump replies."""
+        return [FlowFamily.attrs.encode(
+            ([("ufid", f.ufid)] if f.ufid else []) + [("key", f.key), ("actions", f.actions)]
+            + ([("mask", f.mask)] if f.mask is not None else [])
+            + [("stats", {"packets": f.packets, "bytes": f.bytes})]
+            + ([("used", f.used)] if f.used is not None else [])) for f in self.flow_list]
+
+    decode_flows = staticmethod(Client.decode_flows)
 
 
 @pytest.fixture
@@ -441,10 +454,36 @@ def test_file_lines(fake, capsys, tmp_path, monkeypatch):
 
 
 def test_file_line_errors_name_the_line(fake, capsys, tmp_path):
+    """A line refused before it is sent stops the file: the lines before it
+    are applied (and said so), nothing from it on is sent."""
     path = tmp_path / "flows"
-    path.write_text("--in-port=eth1 --output=eth2\n--in-port=eth1 --bogus=1\n")
+    path.write_text("--in-port=eth1 --output=eth2\n--in-port=eth1 --bogus=1\n"
+                    "--in-port=eth2 --output=eth1\n")
     status, _out, err = run(capsys, "flow", "add", "dp0", "--file=%s" % path)
-    assert status == cli.EXIT_USAGE and ("%s:2:" % path) in err and fake.calls == []
+    assert status == cli.EXIT_USAGE and ("%s:2:" % path) in err
+    assert "the 1 flow before it was applied, none from that line on" in err
+    assert fake.calls == [("put_flows", "dp0", [
+        ({"eth": ZERO_ETH, "in_port": 1}, {"eth": ZERO_ETH, "in_port": 0xFFFFFFFF}, [("output", 2)])])]
+
+
+def test_file_sent_in_batches(fake, capsys, tmp_path):
+    path = tmp_path / "flows"
+    path.write_text("".join("--in-port=eth1 --eth-src=02:00:00:00:%02x:%02x --output=eth2\n"
+                            % (n >> 8, n & 255) for n in range(cli.flow.BATCH + 5)))
+    assert run(capsys, "flow", "add", "dp0", "--file=%s" % path) == (0, "", "")
+    assert [len(call[2]) for call in fake.calls] == [cli.flow.BATCH, 5]
+
+
+def test_file_duplicate_key_after_a_batch(fake, capsys, tmp_path):
+    path = tmp_path / "flows"
+    lines = ["--in-port=eth1 --eth-src=02:00:00:00:%02x:%02x --output=eth2\n" % (n >> 8, n & 255)
+             for n in range(cli.flow.BATCH + 1)]
+    path.write_text("".join(lines) + lines[3])
+    status, _out, err = run(capsys, "flow", "add", "dp0", "--file=%s" % path)
+    assert status == 1
+    assert "flows:%d: the same flow key as line 4; stopped there: the %d flows before it were " \
+        "applied" % (cli.flow.BATCH + 2, cli.flow.BATCH + 1) in err
+    assert sum(len(call[2]) for call in fake.calls) == cli.flow.BATCH + 1
 
 
 def test_flow_list_lines_and_stats(fake, capsys):

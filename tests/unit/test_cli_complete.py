@@ -80,7 +80,8 @@ def test_words(line, expected):
 @pytest.mark.parametrize("line,expected", [
     ("odp --", ["--help", "--netns=", "--version"]),
     ("odp datapath --", ["--help", "--json", "--netns=", "--stats"]),
-    ("odp flow list dp0 --", ["--help", "--json", "--netns=", "--stats", "--ufid"]),
+    ("odp flow list dp0 --", ["--filter=", "--help", "--in-port=", "--json", "--netns=", "--stats",
+                              "--ufid"]),
     ("odp datapath set dp0 --", ["--help", "--masks-cache-size=", "--netns=", "--user-features="]),
     ("odp datapath listen dp0 --", ["--help", "--keys", "--netns=", "--upcalls"]),
     ("odp flow add dp0 --in-p", ["--in-port="]),
@@ -188,7 +189,7 @@ def test_bash_script(line, expected):
     (["odp", "fl"], ["compadd -- flow"]),
     (["odp", "flow", "add", "dp0", "--in-p"], ["compadd -S  -- --in-port="]),
     (["odp", "flow", "list", "dp0", "--"],
-     ["compadd -S  -- --netns=", "compadd -- --help --json --stats --ufid"]),
+     ["compadd -S  -- --filter= --in-port= --netns=", "compadd -- --help --json --stats --ufid"]),
     (["odp", "flow", "add", "dp0", "--file=/tm"], ["_files"]),
 ])
 def test_zsh_script(words, expected):

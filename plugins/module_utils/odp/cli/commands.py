@@ -25,11 +25,16 @@ PORT = Option("port", "UDP port", metavar="N")
 FORCE = Option("force", "attach it even if it carries the host's default route or the "
                "address the SSH connection to this host arrives on")
 UFID = Option("ufid", "the flow's UFID (ufid:UUID, as ovs-dpctl prints it)", metavar="UFID")
-FLOW_FILE = Option("file", "one flow's options per line (- for stdin), one batch",
+FLOW_FILE = Option("file", "one flow's options per line (- for stdin), sent in batches",
                    metavar="F", values="file")
 STATS = Option("stats", "add packets, bytes and seconds since last use")
 LIST_UFID = Option("ufid", "print each flow's UFID (ufid:UUID) first, for flows that "
                    "have one")
+LIST_IN_PORT = Option("in-port", "only the flows a packet from this vport (name or number) "
+                      "would meet: its own and those wildcarding in_port", metavar="VPORT",
+                      values="vport")
+LIST_FILTER = Option("filter", "only the flows whose key, as ovs-dpctl prints it (with vport "
+                     "names), contains TEXT", metavar="TEXT")
 KEYS = Option("keys", "print each miss's key as flow options")
 UPCALLS = Option("upcalls", "print one line per upcall: miss or action, the vport it came in "
                  "on, the userdata (ovs-vswitchd cookies decoded), the key")
@@ -108,7 +113,7 @@ COMMANDS = Group({
         "flush": Command("<datapath>", "delete every flow of a datapath (ovs-dpctl "
                          "del-flows)", flow_flush),
         "list": Command("<datapath>", "list flows in `flow add` form", flow_list,
-                        [STATS, JSON, LIST_UFID]),
+                        [STATS, JSON, LIST_UFID, LIST_IN_PORT, LIST_FILTER]),
     }),
     "meter": Group({
         "add": Command("<datapath> <meter> <band>...", "add a meter, or replace its bands; a "

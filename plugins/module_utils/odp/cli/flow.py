@@ -10,21 +10,29 @@ vport names and UFIDs as ovs-dpctl prints them (``ufid:UUID``).
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import stat
 import sys
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from ..text import flags as flow_options
 from ..text import format_actions, format_key, format_ufid, parse_ufid
 from ..errors import NoSuchDatapath, NoSuchFlow, OdpError
-from ..flows import Flow, monotonic_ms, used_seconds
+from ..flowfilter import FlowFilter, port_number
+from ..flows import Flow, complete_key, monotonic_ms, used_seconds, validate_flow
+from ..flowstream import StreamedDump
 from ..netlink import error_for
-from .output import emit, emit_json, quote, say
+from .output import emit, emit_json, emit_lines, json_array_lines, quote, say
 from .parser import PROG, UsageError, command_name, parse_flow_line
+from .progress import Progress
 
 _QUOTING = re.compile(r"['\"\\]")
 _SHELL_BLANKS = re.compile("[ \t\r\n]+")  # shlex's whitespace
+# Flows per transaction of flow add --file: memory stays bounded, and one
+# put_flows call is big enough to batch well.
+BATCH = 1000
 FlowId = Tuple[Optional[dict], Optional[dict], Optional[bytes]]  # key, mask, UFID
 
 
@@ -94,15 +102,25 @@ def _flow_json(flow, names, now_ms) -> dict:
 # -- the commands ---------------------------------------------------------------
 
 def flow_list(client, args) -> None:
+    """Stream the flows of one dump (:class:`flowstream.StreamedDump`): a
+    line per flow, or with ``--json`` a streamed JSON array, an object a line."""
     datapath = args.positionals[0]
-    names = port_names(client, datapath)
-    flows = client.flows(datapath)
+    vports = ports(client, datapath)
+    names = _inverse(vports)
+    in_port = args.get("in-port")
+    keep = FlowFilter(None if in_port is None else port_number(in_port, vports, "--in-port"),
+                      args.get("filter"), names)
+    dump = StreamedDump(client, datapath, keep)
     now_ms = monotonic_ms()
     if args.get("json"):
-        emit_json([_flow_json(flow, names, now_ms) for flow in flows])
-        return
-    for flow in flows:
-        emit(_listing(flow, names, args, now_ms, args.get("ufid")))
+        emit_lines(json_array_lines(_flow_json(flow, names, now_ms) for flow in dump))
+    else:
+        with_ufid = args.get("ufid")
+        emit_lines(_listing(flow, names, args, now_ms, with_ufid) for flow in dump)
+    if not dump.consistent:
+        say("the flow table of datapath %s changed during the listing (%d flows listed, %d "
+            "returned twice and dropped): flows added or deleted meanwhile may be missing; "
+            "list again for a complete one" % (datapath, dump.seen, dump.duplicates))
 
 
 def _identify(args, vports: Dict[str, int]) -> FlowId:
@@ -184,44 +202,156 @@ def flow_add(client, args) -> None:
         return
     if args.flow or args.get("ufid"):
         raise UsageError("--file takes every flow from the file: no other flow options")
-    numbers, flows, seen = [], [], {}
-    for number, items, ufid in read_flow_file(path, args):
+    source = FlowFile(path, args)
+    sender = _FileSender(client, datapath, path, names)
+    progress = Progress(sys.stderr, source.size) if _terminal(sys.stderr) else None
+    seen: Dict[int, int] = {}  # the hash of each flow's match -> its line
+    try:
+        for number, items, ufid in source:
+            try:
+                flow = _flow_of(items, ufid, vports)
+                validate_flow(*complete_key(flow.key, flow.mask), flow.actions)
+            except OdpError as exc:
+                raise OdpError("%s:%d: %s" % (path, number, exc))
+            # A hash, not the match: 200,000 lines in little memory.
+            ident = hash(flow.identity())
+            if ident in seen:
+                raise OdpError("%s:%d: the same flow key as line %d" % (path, number, seen[ident]))
+            seen[ident] = number
+            sender.add(number, flow)
+            if progress is not None:
+                progress.update(sender.applied, source.done)
+    except (OdpError, UsageError) as exc:
+        # Refused before it was sent: the flows of the lines before it go in.
+        sender.send()
+        raise type(exc)("%s; stopped there: the %s before it %s applied, none from that line "
+                        "on" % (exc, flows_count(sender.applied),
+                                "was" if sender.applied == 1 else "were"))
+    finally:
+        if progress is not None:
+            progress.finish(sender.applied, source.done)
+    sender.send()
+
+
+def flows_count(count: int) -> str:
+    return "%d flow%s" % (count, "" if count == 1 else "s")
+
+
+def _terminal(stream) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class _FileSender:
+    """The flows of a file, sent :data:`BATCH` at a time; the first refusal
+    stops the file, told with its line and what was applied."""
+
+    def __init__(self, client, datapath: str, path: str, names: Dict[int, str]) -> None:
+        self.client, self.datapath, self.path, self.names = client, datapath, path, names
+        self.batch: List[Tuple[int, Flow]] = []
+        self.applied = 0
+
+    def add(self, number: int, flow: Flow) -> None:
+        self.batch.append((number, flow))
+        if len(self.batch) >= BATCH:
+            self.send()
+
+    def send(self) -> None:
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
         try:
-            flow = _flow_of(items, ufid, vports)
+            results = self.client.put_flows(self.datapath, [flow for _number, flow in batch])
         except OdpError as exc:
-            raise OdpError("%s:%d: %s" % (path, number, exc))
-        if flow.identity() in seen:
-            raise OdpError("%s:%d: the same flow key as line %d" % (
-                path, number, seen[flow.identity()]))
-        seen[flow.identity()] = number
-        numbers.append(number)
-        flows.append(flow)
-    failed = [(number, flow, error) for number, flow, error
-              in zip(numbers, flows, client.put_flows(datapath, flows)) if error is not None]
-    for number, flow, error in failed:
-        error = told(error, "add", datapath, flow.key, flow.mask, flow.ufid, names)
-        say("%s:%d: %s" % (path, number, error))
-    if failed:
-        raise OdpError("%d of %d flows from %s not installed" % (len(failed), len(flows), path))
+            raise OdpError("%s:%d-%d: %s; nothing of these lines was sent: the %s before them "
+                           "applied" % (self.path, batch[0][0], batch[-1][0], exc,
+                                        flows_count(self.applied)))
+        for index, error in enumerate(results):
+            if error is None:
+                continue
+            number, flow = batch[index]
+            after = results[index + 1:]
+            more = sum(1 for later in after if later is None)
+            self.applied += index + more
+            error = told(error, "add", self.datapath, flow.key, flow.mask, flow.ufid, self.names)
+            sent_with = ("; the kernel had lines %d-%d in the same batch, and applied %d of "
+                         "those %d" % (batch[index + 1][0], batch[-1][0], more, len(after))
+                         if after else "")
+            raise OdpError("%s:%d: %s; stopped there: %s applied, those of the lines before "
+                           "it%s; no later line was sent"
+                           % (self.path, number, error, flows_count(self.applied), sent_with))
+        self.applied += len(batch)
 
 
 # -- flow files -------------------------------------------------------------------
 
-def read_flow_file(path: str, args) -> List[Tuple[int, list, Optional[str]]]:
-    """``[(line number, flow options, ufid)]`` of ``path`` (``-``: stdin),
-    each line read as ``flow add`` options; ``#`` starts a comment, as in
-    ``flow list --stats`` output. Every line is checked before any flow is
-    sent: text that is not UTF-8, or binary, is refused with its line."""
-    result = []
-    for number, raw in enumerate(read_bytes(path).split(b"\n"), 1):
-        line = _text_line(path, number, raw.rstrip(b"\r"))
+class FlowFile:
+    """The flows of file ``path`` (``-``: stdin) as ``(line number, flow
+    options, ufid)``, read a line at a time: each line read as ``flow add``
+    options, ``#`` starting a comment, as in ``flow list --stats`` output.
+    Text that is not UTF-8, or binary, is refused with its line (in a file,
+    before the first line is handed on). ``done`` is
+    the bytes read so far, ``size`` the file's (None for stdin or a pipe)."""
+
+    def __init__(self, path: str, args) -> None:
+        self.path, self.args = path, args
+        self.done = 0
+        self.size: Optional[int] = None
+        self.handle = self._open()
+
+    def _open(self):
+        if self.path == "-":
+            return getattr(sys.stdin, "buffer", None) or _encoded(sys.stdin)
         try:
-            words = shell_words(line)
-            if words:
-                result.append((number,) + parse_flow_line(args.command, args.path, words))
-        except (ValueError, UsageError) as exc:
-            raise UsageError("%s:%d: %s" % (path, number, exc))
-    return result
+            handle = open(self.path, "rb")  # pylint: disable=consider-using-with
+        except OSError as exc:
+            raise OdpError("cannot read flow file %s: %s" % (self.path, exc.strerror))
+        info = os.fstat(handle.fileno())
+        if stat.S_ISREG(info.st_mode):
+            self.size = info.st_size
+            self._check_text(handle)
+        return handle
+
+    def _check_text(self, handle) -> None:
+        """A file that is not text changes nothing: its bytes are checked
+        before any flow is sent (a quick pass, no parsing; stdin is checked
+        line by line as it comes)."""
+        try:
+            for number, raw in enumerate(handle, 1):
+                _text_line(self.path, number, raw.rstrip(b"\n").rstrip(b"\r"))
+            handle.seek(0)
+        except BaseException:
+            handle.close()
+            raise
+
+    def __iter__(self) -> Iterator[Tuple[int, list, Optional[str]]]:
+        path, args = self.path, self.args
+        try:
+            for number, raw in enumerate(self.handle, 1):
+                self.done += len(raw)
+                line = _text_line(path, number, raw.rstrip(b"\n").rstrip(b"\r"))
+                try:
+                    words = shell_words(line)
+                    if words:
+                        yield (number,) + parse_flow_line(args.command, args.path, words)
+                except (ValueError, UsageError) as exc:
+                    raise UsageError("%s:%d: %s" % (path, number, exc))
+        except OSError as exc:
+            raise OdpError("cannot read flow file %s: %s" % (path, exc.strerror))
+        finally:
+            if self.handle is not getattr(sys.stdin, "buffer", sys.stdin):
+                self.handle.close()
+
+
+def read_flow_file(path: str, args) -> Iterator[Tuple[int, list, Optional[str]]]:
+    """``(line number, flow options, ufid)`` of each flow of ``path``, streamed
+    (:class:`FlowFile`)."""
+    return iter(FlowFile(path, args))
+
+
+def _encoded(text_stream) -> Iterator[bytes]:
+    """A text stream's lines as UTF-8 bytes (stdin replaced by tests)."""
+    return (line.encode("utf-8") for line in text_stream)
 
 
 def shell_words(line: str) -> List[str]:

@@ -10,6 +10,7 @@ import os
 import shlex
 import signal
 import sys
+from typing import Iterable, Iterator
 
 PROG = "odp"
 # A reader that went away (``odp flow list dp0 | head``): the status a
@@ -23,8 +24,31 @@ def emit(line: str = "") -> None:
     sys.stdout.flush()
 
 
+def emit_lines(lines: Iterable[str]) -> None:
+    """Lines on stdout as they come, flushed once at the end: a listing of
+    100,000 flows, not a flush per line (a pipe still gets every full buffer)."""
+    write = sys.stdout.write
+    for line in lines:
+        write(line + "\n")
+    sys.stdout.flush()
+
+
 def emit_json(value) -> None:
     emit(json.dumps(value, indent=2, sort_keys=True))
+
+
+def json_array_lines(values: Iterable) -> Iterator[str]:
+    """A JSON array streamed: ``[``, each value on one line, ``]``; the whole
+    output is still one JSON document."""
+    yield "["
+    previous = None
+    for value in values:
+        if previous is not None:
+            yield previous + ","
+        previous = json.dumps(value, sort_keys=True)
+    if previous is not None:
+        yield previous
+    yield "]"
 
 
 def say(message) -> None:
