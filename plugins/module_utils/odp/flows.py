@@ -24,10 +24,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
+import struct
 import time
 
-from .attrs import Addr, Bytes, Flag, Int, Nested, Struct, Unknown
-from .errors import ValidationError
+from .attrs import NLA_HDR, NLA_TYPE_MASK, Addr, Bytes, Flag, Int, LabelStack, Nested, Struct, \
+    Unknown
+from .errors import OdpError, ValidationError
+from .families import FlowFamily
 from .keys import FLOW_KEY, TUNNEL_KEY, TUNNEL_ORDER, VLAN_CFI
 
 # datapath.h DP_MAX_PORTS (USHRT_MAX): in_port must be below it; the kernel
@@ -76,28 +79,174 @@ TUNNEL_ANY_DST = 0xFFFFFFFF
 _ORDER = dict((name, kind) for kind, (name, _codec) in FLOW_KEY.by_id.items())
 
 
+# Undecoded parts of a dumped flow (Flow._lazy bits).
+_KEY, _MASK, _ACTIONS, _UNWALKED = 1, 2, 4, 8
+_FLOW_IDS = dict((name, kind) for kind, (name, _codec) in FlowFamily.attrs.by_id.items())
+_STATS = struct.Struct("=QQ")
+# The maps' own decoders, skipping the Nested wrappers (one call less each).
+_DECODE_KEY = FlowFamily.attrs.lookup("key")[1].attrs.decode
+_DECODE_ACTIONS = FlowFamily.attrs.lookup("actions")[1].attrs.decode_list
+
+
+def _stat_property(slot):
+    """A field read by the first walk of a dumped flow's reply."""
+    def get(self):
+        if self._lazy & _UNWALKED:  # pylint: disable=protected-access
+            self._walk()  # pylint: disable=protected-access
+        return getattr(self, slot)
+
+    def set_(self, value):
+        if self._lazy & _UNWALKED:  # pylint: disable=protected-access
+            self._walk()  # pylint: disable=protected-access
+        setattr(self, slot, value)
+    return property(get, set_)
+
+
+def _walk_reply(flow, raw, ids=_FLOW_IDS):
+    """Fill ``flow``'s slots from the ``ovs_flow`` attributes ``raw``: numbers
+    decoded, key, mask and actions as their payloads; the ``_lazy`` bits of
+    what is left to decode."""
+    key_id, mask_id, actions_id, stats_id, used_id, flags_id, ufid_id = (
+        ids["key"], ids["mask"], ids["actions"], ids["stats"], ids["used"], ids["tcp_flags"],
+        ids["ufid"])
+    flow._key, flow._mask, flow._actions = {}, None, []  # pylint: disable=protected-access
+    flow._ufid, flow._used = None, None  # pylint: disable=protected-access
+    flow._packets = flow._bytes = flow._tcp_flags = 0  # pylint: disable=protected-access
+    lazy = 0
+    unpack = NLA_HDR.unpack_from
+    offset, end = 0, len(raw)
+    while offset + 4 <= end:
+        length, kind = unpack(raw, offset)
+        if length < 4 or offset + length > end:
+            raise OdpError("malformed flow in a dump: truncated attribute")
+        payload = raw[offset + 4:offset + length]
+        kind &= NLA_TYPE_MASK
+        if kind == key_id:
+            flow._key, lazy = payload, lazy | _KEY  # pylint: disable=protected-access
+        elif kind == mask_id:
+            flow._mask, lazy = payload, lazy | _MASK  # pylint: disable=protected-access
+        elif kind == actions_id:
+            flow._actions, lazy = payload, lazy | _ACTIONS  # pylint: disable=protected-access
+        elif kind == stats_id:
+            flow._packets, flow._bytes = _STATS.unpack(payload)  # pylint: disable=protected-access
+        elif kind == used_id:
+            flow._used = _U64.unpack(payload)[0]  # pylint: disable=protected-access
+        elif kind == flags_id:
+            flow._tcp_flags = payload[0]  # pylint: disable=protected-access
+        elif kind == ufid_id:
+            flow._ufid = payload  # pylint: disable=protected-access
+        offset += (length + 3) & ~3
+    return lazy
+
+
+_U64 = struct.Struct("=Q")
+
+
 class Flow:
     """One datapath flow: match, actions and (for dumped flows) statistics.
 
-    ``mask`` None means every attribute of ``key`` is matched exactly. Built in
-    bulk by dumps, so construction does no work at all; :meth:`identity`
-    computes the canonical form on first use.
+    ``mask`` None means every attribute of ``key`` is matched exactly.
+
+    A dumped flow (:meth:`from_reply`) keeps the bytes of the kernel's reply
+    and decodes nothing until asked: its statistics and UFID on the first
+    access to any field, its key, mask and actions each on first access to
+    that one. Every decoded value is the flow's own (a caller changing it
+    changes only that flow). :meth:`identity` of a dumped flow whose mask is
+    still undecoded is computed from the mask's bytes through a memo per
+    mask shape (a megaflow dump shares a handful of masks).
     """
 
-    __slots__ = ("key", "mask", "actions", "ufid", "packets", "bytes", "used",
-                 "tcp_flags", "_identity")
+    __slots__ = ("_key", "_mask", "_actions", "_ufid", "_packets", "_bytes", "_used",
+                 "_tcp_flags", "_identity", "_raw", "_lazy")
 
     def __init__(self, key, mask=None, actions=(), ufid=None, packets=0, bytes=0,
                  used=None, tcp_flags=0):  # pylint: disable=redefined-builtin
-        self.key = key
-        self.mask = mask
-        self.actions = actions
-        self.ufid = ufid
-        self.packets = packets
-        self.bytes = bytes
-        self.used = used
-        self.tcp_flags = tcp_flags
+        self._key = key
+        self._mask = mask
+        self._actions = actions
+        self._ufid = ufid
+        self._packets = packets
+        self._bytes = bytes
+        self._used = used
+        self._tcp_flags = tcp_flags
         self._identity = None
+        self._raw = None
+        self._lazy = 0
+
+    @classmethod
+    def from_reply(cls, raw):
+        """A flow of the ``ovs_flow`` attributes ``raw`` (a dump's or a get's
+        reply), decoded on first use."""
+        flow = cls.__new__(cls)
+        flow._raw = raw
+        flow._lazy = _UNWALKED
+        flow._identity = None
+        return flow
+
+    def _walk(self):
+        """Split the reply: statistics and UFID read, key, mask and actions
+        kept as bytes for their decoders."""
+        self._lazy = _walk_reply(self, self._raw)
+        self._raw = None
+
+    def _decode(self, bit):
+        if self._lazy & _UNWALKED:
+            self._walk()
+        if self._lazy & bit:
+            self._lazy &= ~bit
+            if bit == _KEY:
+                self._key = _DECODE_KEY(self._key)
+            elif bit == _MASK:
+                self._mask = _DECODE_KEY(self._mask)
+            else:
+                self._actions = _DECODE_ACTIONS(self._actions)
+
+    def _stats(self):
+        if self._lazy & _UNWALKED:
+            self._walk()
+
+    # The fields; dumped flows decode them on first access.
+    @property
+    def key(self):
+        if self._lazy:
+            self._decode(_KEY)
+        return self._key
+
+    @key.setter
+    def key(self, value):
+        self._stats()
+        self._lazy &= ~_KEY
+        self._key = value
+
+    @property
+    def mask(self):
+        if self._lazy:
+            self._decode(_MASK)
+        return self._mask
+
+    @mask.setter
+    def mask(self, value):
+        self._stats()
+        self._lazy &= ~_MASK
+        self._mask = value
+
+    @property
+    def actions(self):
+        if self._lazy:
+            self._decode(_ACTIONS)
+        return self._actions
+
+    @actions.setter
+    def actions(self, value):
+        self._stats()
+        self._lazy &= ~_ACTIONS
+        self._actions = value
+
+    ufid = _stat_property("_ufid")
+    packets = _stat_property("_packets")
+    bytes = _stat_property("_bytes")
+    used = _stat_property("_used")
+    tcp_flags = _stat_property("_tcp_flags")
 
     @classmethod
     def normalized(cls, key, mask=None, actions=()):
@@ -111,7 +260,12 @@ class Flow:
     def identity(self):
         """Hashable canonical (masked key, mask): equal for equivalent matches."""
         if self._identity is None:
-            self._identity = identity(self.key, self.mask)
+            if self._lazy:
+                self._decode(_KEY)
+            if self._lazy & _MASK:
+                self._identity = _shape_identity(self._key, self._mask)
+            else:
+                self._identity = identity(self._key, self._mask)
         return self._identity
 
     def same_match(self, other):
@@ -140,6 +294,67 @@ def identity(key, mask=None):
     """Hashable form of :func:`normalize` ``(key, mask)``."""
     norm_key, norm_mask = normalize(key, mask)
     return _freeze(norm_key), _freeze(norm_mask)
+
+
+def _shape_identity(key, mask_raw):
+    """:func:`identity` of ``key`` with the mask encoded as ``mask_raw``, by
+    the memo of its shape (mask bytes, key attribute names)."""
+    shape = (mask_raw, tuple(key))
+    plan = _SHAPES.get(shape)
+    if plan is None:
+        mask = _DECODE_KEY(mask_raw)
+        plan = _shape_plan(key, mask)
+        if plan is None:
+            return identity(key, mask)
+        if len(_SHAPES) < MAX_SHAPES:
+            _SHAPES[bytes(mask_raw), shape[1]] = plan
+    if plan.__class__ is not tuple:
+        return identity(key, _DECODE_KEY(mask_raw))  # a shape normalize must do whole
+    fields, frozen_mask = plan
+    out = []
+    for name, bits in fields:
+        value = key.get(name)
+        if bits.__class__ is int:
+            out.append((name, (value or 0) & bits))
+        elif bits is None:  # a flag, matched by presence
+            out.append((name, bool(value)))
+        else:
+            value = value or {}
+            out.append((name, tuple([(field, value.get(field, 0) & field_bits)
+                                     for field, field_bits in bits])))
+    return tuple(out), frozen_mask
+
+
+def _shape_plan(key, mask):
+    """How :func:`normalize` treats every key of this shape, when it masks
+    field by field: ``((name, bits), ...)`` (bits an int, a struct's
+    ``((field, bits), ...)``, None for a flag) and the frozen normalised mask.
+    False when the shape has what it does not mask field by field (nested
+    attributes, unknown ones, bytes, label stacks)."""
+    for name in set(key) | set(mask):
+        entry = FLOW_KEY.by_name.get(name)
+        codec = entry and entry[1]
+        if codec is None or codec.__class__ is LabelStack or not isinstance(
+                codec, (Int, Addr, Struct, Flag)):
+            return False
+    norm_key, norm_mask = normalize(key, mask)
+    fields = []
+    for name, value in norm_key.items():
+        bits = norm_mask[name]
+        if isinstance(value, dict):
+            fields.append((name, tuple(bits.items())))
+        elif isinstance(value, bool):
+            if not bits:
+                return False
+            fields.append((name, None))
+        else:
+            fields.append((name, bits))
+    return tuple(fields), _freeze(norm_mask)
+
+
+# Identity plans by mask shape (bounded: a dump must not pin memory).
+MAX_SHAPES = 1024
+_SHAPES = {}
 
 
 def _freeze(value):
