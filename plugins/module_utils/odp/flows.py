@@ -332,6 +332,8 @@ def _shape_plan(key, mask):
     False when the shape has what it does not mask field by field (nested
     attributes, unknown ones, bytes, label stacks)."""
     for name in set(key) | set(mask):
+        if name in _DROPPED_WITHOUT_KEY and name not in key:
+            continue  # normalize drops it whatever the mask says
         entry = FLOW_KEY.by_name.get(name)
         codec = entry and entry[1]
         if codec is None or codec.__class__ is LabelStack or not isinstance(
@@ -352,6 +354,9 @@ def _shape_plan(key, mask):
     return tuple(fields), _freeze(norm_mask)
 
 
+# Nested attributes that normalize drops when the key has none (dumps carry
+# a tunnel mask on every flow).
+_DROPPED_WITHOUT_KEY = ("tunnel", "encap")
 # Identity plans by mask shape (bounded: a dump must not pin memory).
 MAX_SHAPES = 1024
 _SHAPES = {}
