@@ -447,9 +447,9 @@ class Client:
         """The raw replies of one flow dump (``ovs_flow`` attributes), for
         :func:`decode_flows`."""
         name, ifindex = self._dp_index(datapath)
-        replies = self.transport.dump(FL, FL.CMD_GET, ifindex, what="flows of datapath %s" % name,
-                                      missing=errors.NoSuchDatapath, decode=False)
-        return (raw for _ifindex, raw in replies)
+        return iter(self.transport.dump_attrs(FL, FL.CMD_GET, ifindex,
+                                              what="flows of datapath %s" % name,
+                                              missing=errors.NoSuchDatapath))
 
     @staticmethod
     def decode_flows(raws):
