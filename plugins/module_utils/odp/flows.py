@@ -102,13 +102,13 @@ def _stat_property(slot):
     return property(get, set_)
 
 
-def _walk_reply(flow, raw, ids=_FLOW_IDS):
+def _walk_reply(flow, raw, key_id=_FLOW_IDS["key"], mask_id=_FLOW_IDS["mask"],
+                actions_id=_FLOW_IDS["actions"], stats_id=_FLOW_IDS["stats"],
+                used_id=_FLOW_IDS["used"], flags_id=_FLOW_IDS["tcp_flags"],
+                ufid_id=_FLOW_IDS["ufid"]):
     """Fill ``flow``'s slots from the ``ovs_flow`` attributes ``raw``: numbers
     decoded, key, mask and actions as their payloads; the ``_lazy`` bits of
-    what is left to decode."""
-    key_id, mask_id, actions_id, stats_id, used_id, flags_id, ufid_id = (
-        ids["key"], ids["mask"], ids["actions"], ids["stats"], ids["used"], ids["tcp_flags"],
-        ids["ufid"])
+    what is left to decode. (The ids are defaults: locals, for speed.)"""
     flow._key, flow._mask, flow._actions = {}, None, []  # pylint: disable=protected-access
     flow._ufid, flow._used = None, None  # pylint: disable=protected-access
     flow._packets = flow._bytes = flow._tcp_flags = 0  # pylint: disable=protected-access
@@ -189,56 +189,61 @@ class Flow:
         self._lazy = _walk_reply(self, self._raw)
         self._raw = None
 
-    def _decode(self, bit):
-        if self._lazy & _UNWALKED:
-            self._walk()
-        if self._lazy & bit:
-            self._lazy &= ~bit
-            if bit == _KEY:
-                self._key = _DECODE_KEY(self._key)
-            elif bit == _MASK:
-                self._mask = _DECODE_KEY(self._mask)
-            else:
-                self._actions = _DECODE_ACTIONS(self._actions)
-
-    def _stats(self):
-        if self._lazy & _UNWALKED:
-            self._walk()
-
-    # The fields; dumped flows decode them on first access.
+    # The fields; a dumped flow decodes each on first access.
     @property
     def key(self):
-        if self._lazy:
-            self._decode(_KEY)
+        lazy = self._lazy
+        if lazy:
+            if lazy & _UNWALKED:
+                self._walk()
+                lazy = self._lazy
+            if lazy & _KEY:
+                self._lazy = lazy & ~_KEY
+                self._key = _DECODE_KEY(self._key)
         return self._key
 
     @key.setter
     def key(self, value):
-        self._stats()
+        if self._lazy & _UNWALKED:
+            self._walk()
         self._lazy &= ~_KEY
         self._key = value
 
     @property
     def mask(self):
-        if self._lazy:
-            self._decode(_MASK)
+        lazy = self._lazy
+        if lazy:
+            if lazy & _UNWALKED:
+                self._walk()
+                lazy = self._lazy
+            if lazy & _MASK:
+                self._lazy = lazy & ~_MASK
+                self._mask = _DECODE_KEY(self._mask)
         return self._mask
 
     @mask.setter
     def mask(self, value):
-        self._stats()
+        if self._lazy & _UNWALKED:
+            self._walk()
         self._lazy &= ~_MASK
         self._mask = value
 
     @property
     def actions(self):
-        if self._lazy:
-            self._decode(_ACTIONS)
+        lazy = self._lazy
+        if lazy:
+            if lazy & _UNWALKED:
+                self._walk()
+                lazy = self._lazy
+            if lazy & _ACTIONS:
+                self._lazy = lazy & ~_ACTIONS
+                self._actions = _DECODE_ACTIONS(self._actions)
         return self._actions
 
     @actions.setter
     def actions(self, value):
-        self._stats()
+        if self._lazy & _UNWALKED:
+            self._walk()
         self._lazy &= ~_ACTIONS
         self._actions = value
 
@@ -260,10 +265,9 @@ class Flow:
     def identity(self):
         """Hashable canonical (masked key, mask): equal for equivalent matches."""
         if self._identity is None:
-            if self._lazy:
-                self._decode(_KEY)
+            key = self.key
             if self._lazy & _MASK:
-                self._identity = _shape_identity(self._key, self._mask)
+                self._identity = _shape_identity(key, self._mask)
             else:
                 self._identity = identity(self._key, self._mask)
         return self._identity
