@@ -140,6 +140,7 @@ def _walk_reply(flow, raw, key_id=_FLOW_IDS["key"], mask_id=_FLOW_IDS["mask"],
 
 
 _U64 = struct.Struct("=Q")
+_new = object.__new__
 
 
 class Flow:
@@ -177,7 +178,7 @@ class Flow:
     def from_reply(cls, raw):
         """A flow of the ``ovs_flow`` attributes ``raw`` (a dump's or a get's
         reply), decoded on first use."""
-        flow = cls.__new__(cls)
+        flow = _new(cls)
         flow._raw = raw
         flow._lazy = _UNWALKED
         flow._identity = None

@@ -413,28 +413,31 @@ class Transport:
         dump as inconsistent.
         """
         replies = []
-        for data, offset, length, kind, flags, mseq in self._messages():
-            if mseq != seq:
-                continue  # answers an abandoned request
-            if kind == NLMSG_ERROR:
-                code, extack = parse_error(data, offset, length, flags)
-                if code:
-                    raise KernelError(code, extack)
-                return replies
-            if kind == NLMSG_DONE:
+        append = replies.append
+        while True:  # not through _messages: one generator less per message of a dump
+            data = self._recv()
+            for offset, length, kind, flags, mseq, _pid in messages_in(data):
+                if mseq != seq:
+                    continue  # answers an abandoned request
+                if kind == NLMSG_ERROR:
+                    code, extack = parse_error(data, offset, length, flags)
+                    if code:
+                        raise KernelError(code, extack)
+                    return replies
+                if kind == NLMSG_DONE:
+                    if flags & NLM_F_DUMP_INTR:
+                        raise _DumpInterrupted()
+                    # A dump's NLMSG_DONE carries an int error (0 or -errno).
+                    code = -struct.unpack_from("=i", data, offset + NLMSG_HDRLEN)[0] \
+                        if length >= NLMSG_HDRLEN + 4 else 0
+                    if code:
+                        raise KernelError(code)
+                    return replies
                 if flags & NLM_F_DUMP_INTR:
                     raise _DumpInterrupted()
-                # A dump's NLMSG_DONE carries an int error (0 or -errno).
-                code = -struct.unpack_from("=i", data, offset + NLMSG_HDRLEN)[0] \
-                    if length >= NLMSG_HDRLEN + 4 else 0
-                if code:
-                    raise KernelError(code)
-                return replies
-            if flags & NLM_F_DUMP_INTR:
-                raise _DumpInterrupted()
-            if kind == NLMSG_OVERRUN:
-                raise KernelError(errno.ENOBUFS)
-            replies.append(data[offset + hdrlen:offset + length])
+                if kind == NLMSG_OVERRUN:
+                    raise KernelError(errno.ENOBUFS)
+                append(data[offset + hdrlen:offset + length])
 
     def _decoded(self, family, raw, decode):
         if not decode:
