@@ -25,7 +25,8 @@ from . import dp_settings
 from .attrs import CodecError
 from .ct_limits import CtLimits
 from .families import DatapathFamily, FlowFamily, VportFamily
-from .flows import DP_MAX_PORTS, Flow, complete_key, validate_flow
+from .flowcheck import validate_flow
+from .flows import DP_MAX_PORTS, Flow, complete_key
 from .meters import Meters
 from .names import check_ifname
 from .netlink import NLM_F_CREATE, NLM_F_ECHO, OVS_HDRLEN, Transport

@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
-from . import errors, flows, text
+from . import errors, flowcheck, flows, text
 from .attrs import IMMUTABLE
 
 
@@ -55,7 +55,7 @@ def declared_flow(entry, ports, present, where, parsed_actions=None):
         actions = _memo_actions(entry.get("actions"), ports, parsed_actions) if present \
             else []
         key, mask = flows.complete_key(key, mask)
-        flows.validate_flow(key, mask, actions)
+        flowcheck.validate_flow(key, mask, actions)
     except errors.ValidationError as exc:
         # Name the option: flows[2].match.eth.src, key.ipv4.dst, actions[1].
         field = exc.field

@@ -13,7 +13,7 @@ Three transformations, all pure:
   the kernel forces to exact made exact, fully wildcarded attributes dropped,
   so a key written by hand and the same flow read back from a dump compare
   equal;
-* :func:`validate_flow` refuses up front what the kernel would refuse.
+* :func:`flowcheck.validate_flow` refuses up front what the kernel would refuse.
 
 The rules come from the kernel's net/openvswitch/flow_netlink.c
 (``ovs_nla_get_match`` and its helpers on the way in, ``__ovs_nla_put_key`` on
@@ -29,7 +29,7 @@ import time
 
 from .attrs import NLA_HDR, NLA_TYPE_MASK, Addr, Bytes, Flag, Int, LabelStack, Nested, Struct, \
     Unknown
-from .errors import OdpError, ValidationError
+from .errors import OdpError
 from .families import FlowFamily
 from .keys import FLOW_KEY, TUNNEL_KEY, TUNNEL_ORDER, VLAN_CFI
 
@@ -44,7 +44,6 @@ ETH_P_IPV6 = 0x86DD
 ETH_P_MPLS = (0x8847, 0x8848)
 ETH_P_NSH = 0x894F
 ETH_P_VLAN = (0x8100, 0x88A8)
-ETH_P_802_3_MIN = 0x0600
 
 IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, IPPROTO_ICMP, IPPROTO_ICMPV6 = 6, 17, 132, 1, 58
 FRAG_LATER = 2
@@ -61,11 +60,7 @@ L4_FOR_PROTO = {
     "ipv6": {IPPROTO_TCP: ("tcp", "tcp_flags"), IPPROTO_UDP: ("udp",),
              IPPROTO_SCTP: ("sctp",), IPPROTO_ICMPV6: ("icmpv6",)},
 }
-# Layer 3 and 4 attributes whose mask needs an exact mask on the layer below.
-MASK_NEEDS = dict((name, ("eth_type", 0xFFFF)) for name in
-                  ("ipv4", "ipv6", "arp", "mpls", "nsh", "ct_tuple4", "ct_tuple6"))
-MASK_NEEDS.update((name, ("proto", 0xFF)) for name in
-                  ("tcp", "tcp_flags", "udp", "sctp", "icmp", "icmpv6"))
+
 
 # Tunnel attributes that are numbers and may be wildcarded field by field; the
 # others are flags (and tun_id, which the kernel tracks as the TUNNEL_KEY flag).
@@ -441,7 +436,8 @@ def _zero(codec):
     return 0
 
 
-def _is_zero(value):
+def is_zero(value):
+    """A value or mask with no bit set (absent, 0, a struct of zeros...)."""
     if isinstance(value, dict):
         return not any(value.values())
     if isinstance(value, Unknown):
@@ -590,7 +586,7 @@ def _normalize_level(key, mask):
             bits = 0xFFFF if bits is None else bits
         codec = FLOW_KEY.lookup(name)[1]
         masked_value, masked_bits = _masked(codec, value, bits)
-        if name != "eth" and _is_zero(masked_bits):
+        if name != "eth" and is_zero(masked_bits):
             continue
         if value is not None or name not in ("eth_type", "in_port"):
             out_key[name] = masked_value
@@ -631,8 +627,8 @@ def _normalize_nested(attrs, key, mask):
     order = dict((name, kind) for kind, (name, _codec) in attrs.by_id.items())
     for name in sorted(set(key) | set(mask), key=lambda n: order.get(n, 1 << 16)):
         masked_value, masked_bits = _masked(attrs.lookup(name)[1], key.get(name), mask.get(name))
-        if not _is_zero(masked_bits):
-            if not _is_zero(masked_value):
+        if not is_zero(masked_bits):
+            if not is_zero(masked_value):
                 out_key[name] = masked_value
             out_mask[name] = masked_bits
     return out_key, out_mask
@@ -657,168 +653,10 @@ def _normalize_tunnel(key, mask):
                     out_key[name] = True
             continue
         masked_value, masked_bits = _masked(TUNNEL_KEY.lookup(name)[1], value, bits)
-        if not _is_zero(masked_bits):
+        if not is_zero(masked_bits):
             out_key[name] = masked_value
             out_mask[name] = masked_bits
     return out_key, out_mask
-
-
-# ---------------------------------------------------------------- validation
-
-
-def validate_flow(key, mask=None, actions=()):
-    """Raise :class:`ValidationError` for what the kernel would refuse.
-
-    Expects a completed key (:func:`complete_key`). Each rule names the
-    flow_netlink.c check it mirrors.
-    """
-    _validate_level(key, mask, "key")
-    if mask is not None:
-        _validate_mask(key, mask, "mask")
-    _validate_actions(actions, "actions")
-
-
-def _validate_level(key, mask, where):
-    # metadata_from_nlattrs: "Port %d exceeds max allowable %d".
-    in_port = key.get("in_port")
-    if in_port is not None and not 0 <= in_port < DP_MAX_PORTS:
-        raise ValidationError(where + ".in_port", in_port,
-                              "a port number is below %d" % DP_MAX_PORTS)
-    eth_type = key.get("eth_type")
-    # parse_eth_type_from_nlattrs: "EtherType %x is less than min %x".
-    if eth_type is not None and eth_type < ETH_P_802_3_MIN:
-        raise ValidationError(where + ".eth_type", eth_type,
-                              "an EtherType is at least 0x%04x (802.2 frames: leave "
-                              "eth_type out and match it exactly in the mask)" % ETH_P_802_3_MIN)
-    # ovs_key_from_nlattrs: "Either Ethernet header or EtherType is required."
-    if where == "key" and "eth" not in key and eth_type is None:
-        raise ValidationError(where, key, "needs eth or eth_type")
-    for l3_name in ("ipv4", "ipv6"):
-        # ovs_key_from_nlattrs: "IPv4/IPv6 frag type %d is out of range".
-        frag = key.get(l3_name, {}).get("frag", 0)
-        if frag > FRAG_LATER:
-            raise ValidationError("%s.%s.frag" % (where, l3_name), frag, "is no, first or later")
-    # "IPv6 flow label %x is out of range".
-    label = key.get("ipv6", {}).get("label", 0)
-    if label >> 20:
-        raise ValidationError(where + ".ipv6.label", label, "a flow label has 20 bits")
-    # "Unknown ARP opcode".
-    arp_op = key.get("arp", {}).get("op", 0)
-    if arp_op >> 8:
-        raise ValidationError(where + ".arp.op", arp_op, "an ARP opcode is below 256")
-    if "tunnel" in key:
-        _validate_tunnel(key["tunnel"], where + ".tunnel")
-    _validate_expected(key, where)
-    if eth_type in ETH_P_VLAN:
-        _validate_vlan(key, mask, where)
-
-
-def _validate_expected(key, where):
-    """match_validate: "Missing key" for layer 3/4 attributes the EtherType and protocol call for."""
-    eth_type = key.get("eth_type")
-    l3_name = L3_FOR_ETH_TYPE.get(eth_type)
-    if l3_name is None:
-        return
-    if l3_name not in key:
-        raise ValidationError(where, eth_type, "eth_type 0x%04x needs a %s attribute"
-                              % (eth_type, l3_name))
-    l3 = key[l3_name]
-    if l3_name not in L4_FOR_PROTO or l3.get("frag", 0) == FRAG_LATER:
-        return
-    for name in L4_FOR_PROTO[l3_name].get(l3.get("proto", 0), ()):
-        if name not in key:
-            raise ValidationError(where, l3.get("proto"), "%s proto %d needs a %s attribute"
-                                  % (l3_name, l3.get("proto"), name))
-
-
-def _validate_vlan(key, mask, where):
-    # validate_vlan_from_nlattrs: "Invalid VLAN frame", "TCI does not have
-    # VLAN_CFI_MASK bit set", "Truncated VLAN header has non-zero encap".
-    if "vlan" not in key or "encap" not in key:
-        raise ValidationError(where, key.get("eth_type"),
-                              "a VLAN EtherType needs vlan and encap attributes")
-    tci = key["vlan"]
-    if not tci & VLAN_CFI and (tci or key["encap"]):
-        raise ValidationError(where + ".vlan", tci,
-                              "a VLAN TCI has the CFI bit (0x1000) set, or is 0 with an "
-                              "empty encap (truncated header)")
-    if tci & VLAN_CFI:
-        _validate_level(key["encap"], (mask or {}).get("encap"), where + ".encap")
-    # validate_vlan_mask_from_nlattrs: the TCI mask matches CFI exactly.
-    if mask is not None and "vlan" in mask and not mask["vlan"] & VLAN_CFI:
-        raise ValidationError("mask.vlan", mask["vlan"],
-                              "a VLAN TCI mask includes the CFI bit (0x1000)")
-
-
-def _validate_tunnel(tunnel, where):
-    # ip_tun_from_nlattr: mixed families, zero destination, missing TTL.
-    has4 = any(name in tunnel for name in ("src", "dst"))
-    has6 = any(name in tunnel for name in ("ipv6_src", "ipv6_dst"))
-    if has4 and has6:
-        raise ValidationError(where, tunnel, "mixes IPv4 and IPv6 addresses")
-    if "ipv4_info_bridge" in tunnel:
-        return
-    if not tunnel.get("ipv6_dst" if has6 else "dst"):
-        raise ValidationError(where + ".dst", tunnel.get("ipv6_dst" if has6 else "dst"),
-                              "a tunnel match needs a non-zero destination address")
-    if "ttl" not in tunnel:
-        raise ValidationError(where + ".ttl", None, "a tunnel match needs a TTL")
-
-
-def _validate_mask(key, mask, where):
-    """match_validate: a non-zero mask attribute needs the key attribute, and
-    layer 3/4 masks need an exact mask on the EtherType or IP protocol."""
-    for name, bits in mask.items():
-        if _is_zero_mask(name, bits):
-            continue
-        if name not in key and name not in ("in_port", "eth_type", "tunnel", "vlan", "encap"):
-            raise ValidationError("%s.%s" % (where, name), bits,
-                                  "masks an attribute the key does not have")
-        need = MASK_NEEDS.get(name)
-        if need is None:
-            continue
-        below, exact = need
-        if below == "eth_type":
-            have = mask.get("eth_type", 0)
-        else:
-            l3 = "ipv4" if "ipv4" in key else "ipv6"
-            have = mask.get(l3, {}).get("proto", 0)
-        if have != exact:
-            raise ValidationError("%s.%s" % (where, name), bits,
-                                  "matching %s needs an exact %s mask" % (name, below))
-    if "encap" in mask and "encap" in key:
-        _validate_mask(key["encap"], mask["encap"], where + ".encap")
-
-
-def _is_zero_mask(name, bits):
-    # __parse_flow_nlattrs(nz): all-zero mask attributes are ignored.
-    if name in ("encap", "tunnel", "nsh"):
-        return not bits
-    return _is_zero(bits)
-
-
-def _validate_actions(actions, where):
-    for index, (name, value) in enumerate(actions):
-        field = "%s[%d].%s" % (where, index, name)
-        if name == "output" and not 0 <= value < DP_MAX_PORTS:
-            raise ValidationError(field, value, "a port number is below %d" % DP_MAX_PORTS)
-        if name in ("set", "set_masked") and len(value) != 1:
-            # validate_set: "nla_len(ovs_key) != ... / exactly one key attribute".
-            raise ValidationError(field, value, "sets exactly one key attribute")
-        if name == "set" and "tunnel" in value:
-            tunnel = value["tunnel"]
-            # validate_and_copy_set_tun -> ip_tun_from_nlattr (key rules).
-            if not (tunnel.get("dst") or tunnel.get("ipv6_dst")
-                    or "ipv4_info_bridge" in tunnel):
-                raise ValidationError(field + ".dst", tunnel.get("dst"),
-                                      "set(tunnel) needs a destination address")
-        if name == "clone":
-            _validate_actions(value, field)
-        if name == "sample":
-            _validate_actions(value.get("actions", []), field + ".actions")
-        if name == "check_pkt_len":
-            _validate_actions(value.get("gt", []), field + ".gt")
-            _validate_actions(value.get("le", []), field + ".le")
 
 
 def monotonic_ms():
