@@ -83,7 +83,6 @@ def _memo_actions(actions, ports, memo):
     return parsed
 
 
-
 def declared_actions(actions, ports):
     """``actions`` given as a list (structured) or as ovs-dpctl text."""
     if actions is None:
