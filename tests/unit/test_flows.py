@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from vswitch_odp import flows
+from vswitch_odp import flowcheck, flows
 from vswitch_odp.errors import ValidationError
 from vswitch_odp.client import Client
 from vswitch_odp.families import FlowFamily
@@ -158,7 +158,7 @@ def test_complete_key(_name, key, mask, want_key, want_mask):
     # Attributes the completion did not add keep the caller's mask.
     assert dict((n, got_mask[n]) for n in want_mask) == want_mask
     assert json.dumps([key, mask], sort_keys=True) == before, "inputs are not modified"
-    flows.validate_flow(got_key, got_mask)
+    flowcheck.validate_flow(got_key, got_mask)
 
 
 def test_completion_keeps_attribute_id_order():
@@ -332,7 +332,7 @@ INVALID = [
 @pytest.mark.parametrize("_name, key, mask, actions, field", INVALID, ids=[c[0] for c in INVALID])
 def test_validate_flow_refuses(_name, key, mask, actions, field):
     with pytest.raises(ValidationError) as caught:
-        flows.validate_flow(key, mask, actions)
+        flowcheck.validate_flow(key, mask, actions)
     assert caught.value.field == field
 
 
@@ -344,7 +344,7 @@ def test_validate_flow_refuses(_name, key, mask, actions, field):
     ({"eth": ZERO_ETH}, {"eth_type": 0xFFFF}, ()),  # 802.2 frames: eth_type only in the mask
 ])
 def test_validate_flow_accepts(key, mask, actions):
-    flows.validate_flow(key, mask, actions)
+    flowcheck.validate_flow(key, mask, actions)
 
 
 def test_kernel_padding_attribute_is_dropped_on_decode():

@@ -35,7 +35,8 @@ from .layouts import Layout, struct_encoder
 MAX_LAYOUTS = 64
 # Decoded payloads memoised per codec (bounded: a dump must not pin memory).
 MAX_CACHED = 1024
-_IMMUTABLE = (int, bool, str, bytes)
+# Values a memo may hand to many callers.
+IMMUTABLE = (int, bool, str, bytes)
 NLA_HDR = struct.Struct("=HH")
 NLA_MAX_LEN = 0xFFFF  # an attribute's length, header included, is a u16
 NLA_F_NESTED = 0x8000
@@ -504,6 +505,6 @@ class AttrMap:
         items = [decode_one(kind, payload) for kind, payload in iter_attrs(raw)
                  if kind != self.padding]
         if len(self._lists) < MAX_CACHED and all(
-                value.__class__ in _IMMUTABLE for _name, value in items):
+                value.__class__ in IMMUTABLE for _name, value in items):
             self._lists[bytes(raw)] = tuple(items)
         return items

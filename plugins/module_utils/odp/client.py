@@ -18,16 +18,16 @@ __metaclass__ = type  # pylint: disable=invalid-name
 import array
 import errno
 import functools
-import struct
 
 from . import errors, flowdump, psample, tunnels, upcalls
 from .lock import Locks
 from . import dp_settings
 from .actions import actions_named
-from .attrs import NLA_HDR, NLA_TYPE_MASK, CodecError
+from .attrs import CodecError
 from .ct_limits import CtLimits
 from .families import DatapathFamily, FlowFamily, VportFamily
-from .flows import DP_MAX_PORTS, Flow, complete_key, validate_flow
+from .flowcheck import validate_flow
+from .flows import DP_MAX_PORTS, Flow, complete_key
 from .meters import Meters
 from .names import check_ifname
 from .netlink import NLM_F_CREATE, NLM_F_ECHO, OVS_HDRLEN, Transport
@@ -449,9 +449,9 @@ class Client:
         """The raw replies of one flow dump (``ovs_flow`` attributes), for
         :func:`decode_flows`."""
         name, ifindex = self._dp_index(datapath)
-        replies = self.transport.dump(FL, FL.CMD_GET, ifindex, what="flows of datapath %s" % name,
-                                      missing=errors.NoSuchDatapath, decode=False)
-        return (raw for _ifindex, raw in replies)
+        return iter(self.transport.dump_attrs(FL, FL.CMD_GET, ifindex,
+                                              what="flows of datapath %s" % name,
+                                              missing=errors.NoSuchDatapath))
 
     @staticmethod
     def decode_flows(raws):
@@ -674,52 +674,10 @@ def _encode(items):
         raise errors.ValidationError("flow", values.get("key"), str(exc))
 
 
-_FLOW_IDS = dict((name, kind) for kind, (name, _codec) in FL.attrs.by_id.items())
-_STATS = struct.Struct("=QQ")
-
-
 def _decode_flows(raws):
-    """Flows from raw ``ovs_flow`` dump replies: the hot path of large dumps.
-
-    The one decoder of flow messages (dumps and gets): the top-level
-    attributes are split here, keys and masks decode through the compiled
-    layouts of ``layouts.py``.
-    """
-    key_id, mask_id, actions_id, stats_id, used_id, flags_id, ufid_id = (
-        _FLOW_IDS[name] for name in ("key", "mask", "actions", "stats", "used", "tcp_flags",
-                                     "ufid"))
-    # The maps' own decoders, skipping the Nested wrappers (one call less each).
-    decode_key = FL.attrs.by_id[key_id][1].attrs.decode
-    decode_actions = FL.attrs.by_id[actions_id][1].attrs.decode_list
-    decode_used = FL.attrs.by_id[used_id][1].decode
-    unpack = NLA_HDR.unpack_from
-    for raw in raws:
-        flow = Flow(None, None, [])
-        offset, end = 0, len(raw)
-        while offset + 4 <= end:
-            length, kind = unpack(raw, offset)
-            if length < 4 or offset + length > end:
-                raise errors.OdpError("malformed flow in a dump: truncated attribute")
-            payload = raw[offset + 4:offset + length]
-            kind &= NLA_TYPE_MASK
-            if kind == key_id:
-                flow.key = decode_key(payload)
-            elif kind == mask_id:
-                flow.mask = decode_key(payload)
-            elif kind == actions_id:
-                flow.actions = decode_actions(payload)
-            elif kind == stats_id:
-                flow.packets, flow.bytes = _STATS.unpack(payload)
-            elif kind == used_id:
-                flow.used = decode_used(payload)
-            elif kind == flags_id:
-                flow.tcp_flags = payload[0]
-            elif kind == ufid_id:
-                flow.ufid = payload
-            offset += (length + 3) & ~3
-        if flow.key is None:
-            flow.key = {}
-        yield flow
+    """Flows from raw ``ovs_flow`` replies (dumps and gets): each keeps its
+    bytes and decodes a field on first use (:meth:`Flow.from_reply`)."""
+    return map(Flow.from_reply, raws)
 
 
 def _check_ufid(ufid):

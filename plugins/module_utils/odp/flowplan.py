@@ -14,7 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
-from . import errors, flows, text
+from . import errors, flowcheck, flows, text
+from .attrs import IMMUTABLE
 
 
 def declared_flows(entries, ports, present=True, many=True):
@@ -25,9 +26,10 @@ def declared_flows(entries, ports, present=True, many=True):
     Errors name the entry (``flows[3].``) when ``many``.
     """
     declared = {}
+    parsed_actions = {}  # the actions of each text or list once (a table repeats a few)
     for index, entry in enumerate(entries):
         where = "flows[%d]." % index if many else ""
-        flow = declared_flow(entry, ports, present, where)
+        flow = declared_flow(entry, ports, present, where, parsed_actions)
         ident = flow.identity()
         first = declared.get(ident)
         if first is not None and not flow.same_actions(first[1]):
@@ -38,7 +40,7 @@ def declared_flows(entries, ports, present=True, many=True):
     return [flow for _index, flow in declared.values()]
 
 
-def declared_flow(entry, ports, present, where):
+def declared_flow(entry, ports, present, where, parsed_actions=None):
     source = "match" if entry.get("match") is not None else "key"
     given = entry.get(source)
     # As the odp command's --key='': an empty match would take every packet.
@@ -50,9 +52,10 @@ def declared_flow(entry, ports, present, where):
             key, mask = text.key_from_match(entry["match"], ports)
         else:
             key, mask = text.parse_key(entry["key"], ports)
-        actions = declared_actions(entry.get("actions"), ports) if present else []
+        actions = _memo_actions(entry.get("actions"), ports, parsed_actions) if present \
+            else []
         key, mask = flows.complete_key(key, mask)
-        flows.validate_flow(key, mask, actions)
+        flowcheck.validate_flow(key, mask, actions)
     except errors.ValidationError as exc:
         # Name the option: flows[2].match.eth.src, key.ipv4.dst, actions[1].
         field = exc.field
@@ -62,6 +65,22 @@ def declared_flow(entry, ports, present, where):
     # Send the key as the kernel stores it, so a dump gives back the same
     # key and the flow can be found by it again.
     return flows.Flow.normalized(key, mask, actions)
+
+
+def _memo_actions(actions, ports, memo):
+    """:func:`declared_actions` through ``memo`` (given as text or list ->
+    tuple of its actions): shared only when every value is immutable, each
+    flow getting a list of its own."""
+    if memo is None:
+        return declared_actions(actions, ports)
+    given = repr(actions)
+    cached = memo.get(given)
+    if cached is not None:
+        return list(cached)
+    parsed = declared_actions(actions, ports)
+    if all(value.__class__ in IMMUTABLE for _name, value in parsed):
+        memo[given] = tuple(parsed)
+    return parsed
 
 
 def declared_actions(actions, ports):

@@ -13,7 +13,7 @@ Three transformations, all pure:
   the kernel forces to exact made exact, fully wildcarded attributes dropped,
   so a key written by hand and the same flow read back from a dump compare
   equal;
-* :func:`validate_flow` refuses up front what the kernel would refuse.
+* :func:`flowcheck.validate_flow` refuses up front what the kernel would refuse.
 
 The rules come from the kernel's net/openvswitch/flow_netlink.c
 (``ovs_nla_get_match`` and its helpers on the way in, ``__ovs_nla_put_key`` on
@@ -24,17 +24,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
+import struct
 import time
 
-from .attrs import Addr, Bytes, Flag, Int, Nested, Struct, Unknown
-from .errors import ValidationError
+from .attrs import NLA_HDR, NLA_TYPE_MASK, Addr, Bytes, Flag, Int, LabelStack, Nested, Struct, \
+    Unknown
+from .errors import OdpError
+from .families import FlowFamily
 from .keys import FLOW_KEY, TUNNEL_KEY, TUNNEL_ORDER, VLAN_CFI
 
 # datapath.h DP_MAX_PORTS (USHRT_MAX): in_port must be below it; the kernel
 # uses the value itself for "no input port".
 DP_MAX_PORTS = 0xFFFF
-# OVS_PSAMPLE_COOKIE_MAX_SIZE
-PSAMPLE_COOKIE_MAX = 16
 
 ETH_P_IP = 0x0800
 ETH_P_ARP = 0x0806
@@ -43,7 +44,6 @@ ETH_P_IPV6 = 0x86DD
 ETH_P_MPLS = (0x8847, 0x8848)
 ETH_P_NSH = 0x894F
 ETH_P_VLAN = (0x8100, 0x88A8)
-ETH_P_802_3_MIN = 0x0600
 
 IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, IPPROTO_ICMP, IPPROTO_ICMPV6 = 6, 17, 132, 1, 58
 FRAG_LATER = 2
@@ -60,11 +60,7 @@ L4_FOR_PROTO = {
     "ipv6": {IPPROTO_TCP: ("tcp", "tcp_flags"), IPPROTO_UDP: ("udp",),
              IPPROTO_SCTP: ("sctp",), IPPROTO_ICMPV6: ("icmpv6",)},
 }
-# Layer 3 and 4 attributes whose mask needs an exact mask on the layer below.
-MASK_NEEDS = dict((name, ("eth_type", 0xFFFF)) for name in
-                  ("ipv4", "ipv6", "arp", "mpls", "nsh", "ct_tuple4", "ct_tuple6"))
-MASK_NEEDS.update((name, ("proto", 0xFF)) for name in
-                  ("tcp", "tcp_flags", "udp", "sctp", "icmp", "icmpv6"))
+
 
 # Tunnel attributes that are numbers and may be wildcarded field by field; the
 # others are flags (and tun_id, which the kernel tracks as the TUNNEL_KEY flag).
@@ -78,28 +74,180 @@ TUNNEL_ANY_DST = 0xFFFFFFFF
 _ORDER = dict((name, kind) for kind, (name, _codec) in FLOW_KEY.by_id.items())
 
 
+# Undecoded parts of a dumped flow (Flow._lazy bits).
+_KEY, _MASK, _ACTIONS, _UNWALKED = 1, 2, 4, 8
+_FLOW_IDS = dict((name, kind) for kind, (name, _codec) in FlowFamily.attrs.by_id.items())
+_STATS = struct.Struct("=QQ")
+# The maps' own decoders, skipping the Nested wrappers (one call less each).
+_DECODE_KEY = FlowFamily.attrs.lookup("key")[1].attrs.decode
+_DECODE_ACTIONS = FlowFamily.attrs.lookup("actions")[1].attrs.decode_list
+
+
+def _stat_property(slot):
+    """A field read by the first walk of a dumped flow's reply."""
+    def get(self):
+        if self._lazy & _UNWALKED:  # pylint: disable=protected-access
+            self._walk()  # pylint: disable=protected-access
+        return getattr(self, slot)
+
+    def set_(self, value):
+        if self._lazy & _UNWALKED:  # pylint: disable=protected-access
+            self._walk()  # pylint: disable=protected-access
+        setattr(self, slot, value)
+    return property(get, set_)
+
+
+def _walk_reply(flow, raw, key_id=_FLOW_IDS["key"], mask_id=_FLOW_IDS["mask"],
+                actions_id=_FLOW_IDS["actions"], stats_id=_FLOW_IDS["stats"],
+                used_id=_FLOW_IDS["used"], flags_id=_FLOW_IDS["tcp_flags"],
+                ufid_id=_FLOW_IDS["ufid"]):
+    """Fill ``flow``'s slots from the ``ovs_flow`` attributes ``raw``: numbers
+    decoded, key, mask and actions as their payloads; the ``_lazy`` bits of
+    what is left to decode. (The ids are defaults: locals, for speed.)"""
+    flow._key, flow._mask, flow._actions = {}, None, []  # pylint: disable=protected-access
+    flow._ufid, flow._used = None, None  # pylint: disable=protected-access
+    flow._packets = flow._bytes = flow._tcp_flags = 0  # pylint: disable=protected-access
+    lazy = 0
+    unpack = NLA_HDR.unpack_from
+    offset, end = 0, len(raw)
+    while offset + 4 <= end:
+        length, kind = unpack(raw, offset)
+        if length < 4 or offset + length > end:
+            raise OdpError("malformed flow in a dump: truncated attribute")
+        payload = raw[offset + 4:offset + length]
+        kind &= NLA_TYPE_MASK
+        if kind == key_id:
+            flow._key, lazy = payload, lazy | _KEY  # pylint: disable=protected-access
+        elif kind == mask_id:
+            flow._mask, lazy = payload, lazy | _MASK  # pylint: disable=protected-access
+        elif kind == actions_id:
+            flow._actions, lazy = payload, lazy | _ACTIONS  # pylint: disable=protected-access
+        elif kind == stats_id:
+            flow._packets, flow._bytes = _STATS.unpack(payload)  # pylint: disable=protected-access
+        elif kind == used_id:
+            flow._used = _U64.unpack(payload)[0]  # pylint: disable=protected-access
+        elif kind == flags_id:
+            flow._tcp_flags = payload[0]  # pylint: disable=protected-access
+        elif kind == ufid_id:
+            flow._ufid = payload  # pylint: disable=protected-access
+        offset += (length + 3) & ~3
+    return lazy
+
+
+_U64 = struct.Struct("=Q")
+_new = object.__new__
+
+
 class Flow:
     """One datapath flow: match, actions and (for dumped flows) statistics.
 
-    ``mask`` None means every attribute of ``key`` is matched exactly. Built in
-    bulk by dumps, so construction does no work at all; :meth:`identity`
-    computes the canonical form on first use.
+    ``mask`` None means every attribute of ``key`` is matched exactly.
+
+    A dumped flow (:meth:`from_reply`) keeps the bytes of the kernel's reply
+    and decodes nothing until asked: its statistics and UFID on the first
+    access to any field, its key, mask and actions each on first access to
+    that one. Every decoded value is the flow's own (a caller changing it
+    changes only that flow). :meth:`identity` of a dumped flow whose mask is
+    still undecoded is computed from the mask's bytes through a memo per
+    mask shape (a megaflow dump shares a handful of masks).
     """
 
-    __slots__ = ("key", "mask", "actions", "ufid", "packets", "bytes", "used",
-                 "tcp_flags", "_identity")
+    __slots__ = ("_key", "_mask", "_actions", "_ufid", "_packets", "_bytes", "_used",
+                 "_tcp_flags", "_identity", "_raw", "_lazy")
 
     def __init__(self, key, mask=None, actions=(), ufid=None, packets=0, bytes=0,
                  used=None, tcp_flags=0):  # pylint: disable=redefined-builtin
-        self.key = key
-        self.mask = mask
-        self.actions = actions
-        self.ufid = ufid
-        self.packets = packets
-        self.bytes = bytes
-        self.used = used
-        self.tcp_flags = tcp_flags
+        self._key = key
+        self._mask = mask
+        self._actions = actions
+        self._ufid = ufid
+        self._packets = packets
+        self._bytes = bytes
+        self._used = used
+        self._tcp_flags = tcp_flags
         self._identity = None
+        self._raw = None
+        self._lazy = 0
+
+    @classmethod
+    def from_reply(cls, raw):
+        """A flow of the ``ovs_flow`` attributes ``raw`` (a dump's or a get's
+        reply), decoded on first use."""
+        flow = _new(cls)
+        flow._raw = raw
+        flow._lazy = _UNWALKED
+        flow._identity = None
+        return flow
+
+    def _walk(self):
+        """Split the reply: statistics and UFID read, key, mask and actions
+        kept as bytes for their decoders."""
+        self._lazy = _walk_reply(self, self._raw)
+        self._raw = None
+
+    # The fields; a dumped flow decodes each on first access.
+    @property
+    def key(self):
+        lazy = self._lazy
+        if lazy:
+            if lazy & _UNWALKED:
+                self._walk()
+                lazy = self._lazy
+            if lazy & _KEY:
+                self._lazy = lazy & ~_KEY
+                self._key = _DECODE_KEY(self._key)
+        return self._key
+
+    @key.setter
+    def key(self, value):
+        if self._lazy & _UNWALKED:
+            self._walk()
+        self._lazy &= ~_KEY
+        self._key = value
+
+    @property
+    def mask(self):
+        lazy = self._lazy
+        if lazy:
+            if lazy & _UNWALKED:
+                self._walk()
+                lazy = self._lazy
+            if lazy & _MASK:
+                self._lazy = lazy & ~_MASK
+                self._mask = _DECODE_KEY(self._mask)
+        return self._mask
+
+    @mask.setter
+    def mask(self, value):
+        if self._lazy & _UNWALKED:
+            self._walk()
+        self._lazy &= ~_MASK
+        self._mask = value
+
+    @property
+    def actions(self):
+        lazy = self._lazy
+        if lazy:
+            if lazy & _UNWALKED:
+                self._walk()
+                lazy = self._lazy
+            if lazy & _ACTIONS:
+                self._lazy = lazy & ~_ACTIONS
+                self._actions = _DECODE_ACTIONS(self._actions)
+        return self._actions
+
+    @actions.setter
+    def actions(self, value):
+        if self._lazy & _UNWALKED:
+            self._walk()
+        self._lazy &= ~_ACTIONS
+        self._actions = value
+
+    ufid = _stat_property("_ufid")
+    packets = _stat_property("_packets")
+    bytes = _stat_property("_bytes")
+    used = _stat_property("_used")
+    tcp_flags = _stat_property("_tcp_flags")
 
     @classmethod
     def normalized(cls, key, mask=None, actions=()):
@@ -113,7 +261,11 @@ class Flow:
     def identity(self):
         """Hashable canonical (masked key, mask): equal for equivalent matches."""
         if self._identity is None:
-            self._identity = identity(self.key, self.mask)
+            key = self.key
+            if self._lazy & _MASK:
+                self._identity = _shape_identity(key, self._mask)
+            else:
+                self._identity = identity(self._key, self._mask)
         return self._identity
 
     def same_match(self, other):
@@ -142,6 +294,72 @@ def identity(key, mask=None):
     """Hashable form of :func:`normalize` ``(key, mask)``."""
     norm_key, norm_mask = normalize(key, mask)
     return _freeze(norm_key), _freeze(norm_mask)
+
+
+def _shape_identity(key, mask_raw):
+    """:func:`identity` of ``key`` with the mask encoded as ``mask_raw``, by
+    the memo of its shape (mask bytes, key attribute names)."""
+    shape = (mask_raw, tuple(key))
+    plan = _SHAPES.get(shape)
+    if plan is None:
+        mask = _DECODE_KEY(mask_raw)
+        plan = _shape_plan(key, mask)
+        if plan is None:
+            return identity(key, mask)
+        if len(_SHAPES) < MAX_SHAPES:
+            _SHAPES[bytes(mask_raw), shape[1]] = plan
+    if plan.__class__ is not tuple:
+        return identity(key, _DECODE_KEY(mask_raw))  # a shape normalize must do whole
+    fields, frozen_mask = plan
+    out = []
+    for name, bits in fields:
+        value = key.get(name)
+        if bits.__class__ is int:
+            out.append((name, (value or 0) & bits))
+        elif bits is None:  # a flag, matched by presence
+            out.append((name, bool(value)))
+        else:
+            value = value or {}
+            out.append((name, tuple([(field, value.get(field, 0) & field_bits)
+                                     for field, field_bits in bits])))
+    return tuple(out), frozen_mask
+
+
+def _shape_plan(key, mask):
+    """How :func:`normalize` treats every key of this shape, when it masks
+    field by field: ``((name, bits), ...)`` (bits an int, a struct's
+    ``((field, bits), ...)``, None for a flag) and the frozen normalised mask.
+    False when the shape has what it does not mask field by field (nested
+    attributes, unknown ones, bytes, label stacks)."""
+    for name in set(key) | set(mask):
+        if name in _DROPPED_WITHOUT_KEY and name not in key:
+            continue  # normalize drops it whatever the mask says
+        entry = FLOW_KEY.by_name.get(name)
+        codec = entry and entry[1]
+        if codec is None or codec.__class__ is LabelStack or not isinstance(
+                codec, (Int, Addr, Struct, Flag)):
+            return False
+    norm_key, norm_mask = normalize(key, mask)
+    fields = []
+    for name, value in norm_key.items():
+        bits = norm_mask[name]
+        if isinstance(value, dict):
+            fields.append((name, tuple(bits.items())))
+        elif isinstance(value, bool):
+            if not bits:
+                return False
+            fields.append((name, None))
+        else:
+            fields.append((name, bits))
+    return tuple(fields), _freeze(norm_mask)
+
+
+# Nested attributes that normalize drops when the key has none (dumps carry
+# a tunnel mask on every flow).
+_DROPPED_WITHOUT_KEY = ("tunnel", "encap")
+# Identity plans by mask shape (bounded: a dump must not pin memory).
+MAX_SHAPES = 1024
+_SHAPES = {}
 
 
 def _freeze(value):
@@ -218,7 +436,8 @@ def _zero(codec):
     return 0
 
 
-def _is_zero(value):
+def is_zero(value):
+    """A value or mask with no bit set (absent, 0, a struct of zeros...)."""
     if isinstance(value, dict):
         return not any(value.values())
     if isinstance(value, Unknown):
@@ -367,7 +586,7 @@ def _normalize_level(key, mask):
             bits = 0xFFFF if bits is None else bits
         codec = FLOW_KEY.lookup(name)[1]
         masked_value, masked_bits = _masked(codec, value, bits)
-        if name != "eth" and _is_zero(masked_bits):
+        if name != "eth" and is_zero(masked_bits):
             continue
         if value is not None or name not in ("eth_type", "in_port"):
             out_key[name] = masked_value
@@ -408,8 +627,8 @@ def _normalize_nested(attrs, key, mask):
     order = dict((name, kind) for kind, (name, _codec) in attrs.by_id.items())
     for name in sorted(set(key) | set(mask), key=lambda n: order.get(n, 1 << 16)):
         masked_value, masked_bits = _masked(attrs.lookup(name)[1], key.get(name), mask.get(name))
-        if not _is_zero(masked_bits):
-            if not _is_zero(masked_value):
+        if not is_zero(masked_bits):
+            if not is_zero(masked_value):
                 out_key[name] = masked_value
             out_mask[name] = masked_bits
     return out_key, out_mask
@@ -434,175 +653,10 @@ def _normalize_tunnel(key, mask):
                     out_key[name] = True
             continue
         masked_value, masked_bits = _masked(TUNNEL_KEY.lookup(name)[1], value, bits)
-        if not _is_zero(masked_bits):
+        if not is_zero(masked_bits):
             out_key[name] = masked_value
             out_mask[name] = masked_bits
     return out_key, out_mask
-
-
-# ---------------------------------------------------------------- validation
-
-
-def validate_flow(key, mask=None, actions=()):
-    """Raise :class:`ValidationError` for what the kernel would refuse.
-
-    Expects a completed key (:func:`complete_key`). Each rule names the
-    flow_netlink.c check it mirrors.
-    """
-    _validate_level(key, mask, "key")
-    if mask is not None:
-        _validate_mask(key, mask, "mask")
-    _validate_actions(actions, "actions")
-
-
-def _validate_level(key, mask, where):
-    # metadata_from_nlattrs: "Port %d exceeds max allowable %d".
-    in_port = key.get("in_port")
-    if in_port is not None and not 0 <= in_port < DP_MAX_PORTS:
-        raise ValidationError(where + ".in_port", in_port,
-                              "a port number is below %d" % DP_MAX_PORTS)
-    eth_type = key.get("eth_type")
-    # parse_eth_type_from_nlattrs: "EtherType %x is less than min %x".
-    if eth_type is not None and eth_type < ETH_P_802_3_MIN:
-        raise ValidationError(where + ".eth_type", eth_type,
-                              "an EtherType is at least 0x%04x (802.2 frames: leave "
-                              "eth_type out and match it exactly in the mask)" % ETH_P_802_3_MIN)
-    # ovs_key_from_nlattrs: "Either Ethernet header or EtherType is required."
-    if where == "key" and "eth" not in key and eth_type is None:
-        raise ValidationError(where, key, "needs eth or eth_type")
-    for l3_name in ("ipv4", "ipv6"):
-        # ovs_key_from_nlattrs: "IPv4/IPv6 frag type %d is out of range".
-        frag = key.get(l3_name, {}).get("frag", 0)
-        if frag > FRAG_LATER:
-            raise ValidationError("%s.%s.frag" % (where, l3_name), frag, "is no, first or later")
-    # "IPv6 flow label %x is out of range".
-    label = key.get("ipv6", {}).get("label", 0)
-    if label >> 20:
-        raise ValidationError(where + ".ipv6.label", label, "a flow label has 20 bits")
-    # "Unknown ARP opcode".
-    arp_op = key.get("arp", {}).get("op", 0)
-    if arp_op >> 8:
-        raise ValidationError(where + ".arp.op", arp_op, "an ARP opcode is below 256")
-    if "tunnel" in key:
-        _validate_tunnel(key["tunnel"], where + ".tunnel")
-    _validate_expected(key, where)
-    if eth_type in ETH_P_VLAN:
-        _validate_vlan(key, mask, where)
-
-
-def _validate_expected(key, where):
-    """match_validate: "Missing key" for layer 3/4 attributes the EtherType and protocol call for."""
-    eth_type = key.get("eth_type")
-    l3_name = L3_FOR_ETH_TYPE.get(eth_type)
-    if l3_name is None:
-        return
-    if l3_name not in key:
-        raise ValidationError(where, eth_type, "eth_type 0x%04x needs a %s attribute"
-                              % (eth_type, l3_name))
-    l3 = key[l3_name]
-    if l3_name not in L4_FOR_PROTO or l3.get("frag", 0) == FRAG_LATER:
-        return
-    for name in L4_FOR_PROTO[l3_name].get(l3.get("proto", 0), ()):
-        if name not in key:
-            raise ValidationError(where, l3.get("proto"), "%s proto %d needs a %s attribute"
-                                  % (l3_name, l3.get("proto"), name))
-
-
-def _validate_vlan(key, mask, where):
-    # validate_vlan_from_nlattrs: "Invalid VLAN frame", "TCI does not have
-    # VLAN_CFI_MASK bit set", "Truncated VLAN header has non-zero encap".
-    if "vlan" not in key or "encap" not in key:
-        raise ValidationError(where, key.get("eth_type"),
-                              "a VLAN EtherType needs vlan and encap attributes")
-    tci = key["vlan"]
-    if not tci & VLAN_CFI and (tci or key["encap"]):
-        raise ValidationError(where + ".vlan", tci,
-                              "a VLAN TCI has the CFI bit (0x1000) set, or is 0 with an "
-                              "empty encap (truncated header)")
-    if tci & VLAN_CFI:
-        _validate_level(key["encap"], (mask or {}).get("encap"), where + ".encap")
-    # validate_vlan_mask_from_nlattrs: the TCI mask matches CFI exactly.
-    if mask is not None and "vlan" in mask and not mask["vlan"] & VLAN_CFI:
-        raise ValidationError("mask.vlan", mask["vlan"],
-                              "a VLAN TCI mask includes the CFI bit (0x1000)")
-
-
-def _validate_tunnel(tunnel, where):
-    # ip_tun_from_nlattr: mixed families, zero destination, missing TTL.
-    has4 = any(name in tunnel for name in ("src", "dst"))
-    has6 = any(name in tunnel for name in ("ipv6_src", "ipv6_dst"))
-    if has4 and has6:
-        raise ValidationError(where, tunnel, "mixes IPv4 and IPv6 addresses")
-    if "ipv4_info_bridge" in tunnel:
-        return
-    if not tunnel.get("ipv6_dst" if has6 else "dst"):
-        raise ValidationError(where + ".dst", tunnel.get("ipv6_dst" if has6 else "dst"),
-                              "a tunnel match needs a non-zero destination address")
-    if "ttl" not in tunnel:
-        raise ValidationError(where + ".ttl", None, "a tunnel match needs a TTL")
-
-
-def _validate_mask(key, mask, where):
-    """match_validate: a non-zero mask attribute needs the key attribute, and
-    layer 3/4 masks need an exact mask on the EtherType or IP protocol."""
-    for name, bits in mask.items():
-        if _is_zero_mask(name, bits):
-            continue
-        if name not in key and name not in ("in_port", "eth_type", "tunnel", "vlan", "encap"):
-            raise ValidationError("%s.%s" % (where, name), bits,
-                                  "masks an attribute the key does not have")
-        need = MASK_NEEDS.get(name)
-        if need is None:
-            continue
-        below, exact = need
-        if below == "eth_type":
-            have = mask.get("eth_type", 0)
-        else:
-            l3 = "ipv4" if "ipv4" in key else "ipv6"
-            have = mask.get(l3, {}).get("proto", 0)
-        if have != exact:
-            raise ValidationError("%s.%s" % (where, name), bits,
-                                  "matching %s needs an exact %s mask" % (name, below))
-    if "encap" in mask and "encap" in key:
-        _validate_mask(key["encap"], mask["encap"], where + ".encap")
-
-
-def _is_zero_mask(name, bits):
-    # __parse_flow_nlattrs(nz): all-zero mask attributes are ignored.
-    if name in ("encap", "tunnel", "nsh"):
-        return not bits
-    return _is_zero(bits)
-
-
-def _validate_actions(actions, where):
-    for index, (name, value) in enumerate(actions):
-        field = "%s[%d].%s" % (where, index, name)
-        if name == "output" and not 0 <= value < DP_MAX_PORTS:
-            raise ValidationError(field, value, "a port number is below %d" % DP_MAX_PORTS)
-        if name in ("set", "set_masked") and len(value) != 1:
-            # validate_set: "nla_len(ovs_key) != ... / exactly one key attribute".
-            raise ValidationError(field, value, "sets exactly one key attribute")
-        if name == "set" and "tunnel" in value:
-            tunnel = value["tunnel"]
-            # validate_and_copy_set_tun -> ip_tun_from_nlattr (key rules).
-            if not (tunnel.get("dst") or tunnel.get("ipv6_dst")
-                    or "ipv4_info_bridge" in tunnel):
-                raise ValidationError(field + ".dst", tunnel.get("dst"),
-                                      "set(tunnel) needs a destination address")
-        if name == "psample":
-            # validate_psample: the group is required, the cookie 16 bytes at most.
-            if "group" not in value:
-                raise ValidationError(field + ".group", None, "a psample action needs its group")
-            if len(value.get("cookie", b"")) > PSAMPLE_COOKIE_MAX:
-                raise ValidationError(field + ".cookie", value["cookie"].hex(),
-                                      "a psample cookie is %d bytes at most" % PSAMPLE_COOKIE_MAX)
-        if name == "clone":
-            _validate_actions(value, field)
-        if name == "sample":
-            _validate_actions(value.get("actions", []), field + ".actions")
-        if name == "check_pkt_len":
-            _validate_actions(value.get("gt", []), field + ".gt")
-            _validate_actions(value.get("le", []), field + ".le")
 
 
 def monotonic_ms():

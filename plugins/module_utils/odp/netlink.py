@@ -413,28 +413,31 @@ class Transport:
         dump as inconsistent.
         """
         replies = []
-        for data, offset, length, kind, flags, mseq in self._messages():
-            if mseq != seq:
-                continue  # answers an abandoned request
-            if kind == NLMSG_ERROR:
-                code, extack = parse_error(data, offset, length, flags)
-                if code:
-                    raise KernelError(code, extack)
-                return replies
-            if kind == NLMSG_DONE:
+        append = replies.append
+        while True:  # not through _messages: one generator less per message of a dump
+            data = self._recv()
+            for offset, length, kind, flags, mseq, _pid in messages_in(data):
+                if mseq != seq:
+                    continue  # answers an abandoned request
+                if kind == NLMSG_ERROR:
+                    code, extack = parse_error(data, offset, length, flags)
+                    if code:
+                        raise KernelError(code, extack)
+                    return replies
+                if kind == NLMSG_DONE:
+                    if flags & NLM_F_DUMP_INTR:
+                        raise _DumpInterrupted()
+                    # A dump's NLMSG_DONE carries an int error (0 or -errno).
+                    code = -struct.unpack_from("=i", data, offset + NLMSG_HDRLEN)[0] \
+                        if length >= NLMSG_HDRLEN + 4 else 0
+                    if code:
+                        raise KernelError(code)
+                    return replies
                 if flags & NLM_F_DUMP_INTR:
                     raise _DumpInterrupted()
-                # A dump's NLMSG_DONE carries an int error (0 or -errno).
-                code = -struct.unpack_from("=i", data, offset + NLMSG_HDRLEN)[0] \
-                    if length >= NLMSG_HDRLEN + 4 else 0
-                if code:
-                    raise KernelError(code)
-                return replies
-            if flags & NLM_F_DUMP_INTR:
-                raise _DumpInterrupted()
-            if kind == NLMSG_OVERRUN:
-                raise KernelError(errno.ENOBUFS)
-            replies.append(data[offset + hdrlen:offset + length])
+                if kind == NLMSG_OVERRUN:
+                    raise KernelError(errno.ENOBUFS)
+                append(data[offset + hdrlen:offset + length])
 
     def _decoded(self, family, raw, decode):
         if not decode:
@@ -480,13 +483,27 @@ class Transport:
         interrupted dump (``NLM_F_DUMP_INTR``, ``ENOBUFS``) is discarded and
         restarted, up to ``DUMP_RETRIES`` times.
         """
+        raw = self._dump(family, cmd, dp_ifindex, attrs, what, missing, GENL_HDRLEN)
+        if not decode:
+            unpack = OVS_HDR.unpack_from
+            return ((unpack(r)[0], r[4:]) for r in raw)
+        return self._iter_decoded(family, raw)
+
+    def dump_attrs(self, family, cmd, dp_ifindex=0, what=None, missing=errors.NotFound):
+        """The attribute bytes of every reply of a dump (what follows the
+        ``ovs_header``), as :meth:`dump` receives them: one copy each, for
+        decoders of their own (flow dumps)."""
+        return self._dump(family, cmd, dp_ifindex, b"", what, missing,
+                          GENL_HDRLEN + OVS_HDR.size)
+
+    def _dump(self, family, cmd, dp_ifindex, attrs, what, missing, hdrlen):
         raw = None
         for _attempt in range(DUMP_RETRIES):
             seq = self._next_seq()
             try:
                 self._send(self.encode(family, cmd, dp_ifindex, attrs, NLM_F_DUMP, seq),
                            what or family.name)
-                raw = self._collect(seq, GENL_HDRLEN)
+                raw = self._collect(seq, hdrlen)
                 break
             except _DumpInterrupted:
                 continue
@@ -498,10 +515,7 @@ class Transport:
         if raw is None:
             raise errors.OdpError("dump of %s kept being interrupted (%d attempts)"
                                   % (what or family.name, DUMP_RETRIES))
-        if not decode:
-            unpack = OVS_HDR.unpack_from
-            return ((unpack(r)[0], r[4:]) for r in raw)
-        return self._iter_decoded(family, raw)
+        return raw
 
     @staticmethod
     def _iter_decoded(family, raw):

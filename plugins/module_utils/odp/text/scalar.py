@@ -87,6 +87,10 @@ def parse_ip(text: str, field: str, version: int) -> int:
         # ipaddress takes fe80::1%eth0 and int() drops the scope without a word.
         raise ValidationError(field, text, "an address with a scope id (%...) cannot be matched "
                                            "or set: a flow sees the address alone")
+    if version == 4:
+        number = _dotted_quad(text)
+        if number is not None:
+            return number
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
@@ -94,6 +98,24 @@ def parse_ip(text: str, field: str, version: int) -> int:
     if address is None or address.version != version:
         raise ValidationError(field, text, "not an IPv%d address" % version)
     return int(address)
+
+
+def _dotted_quad(text: str):
+    """``a.b.c.d`` as an ``int`` without ipaddress (declarations hold
+    thousands of addresses); None for anything else, which ipaddress judges."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    number = 0
+    for part in parts:
+        if not (part.isascii() and part.isdigit()) or len(part) > 3 or (
+                len(part) > 1 and part[0] == "0"):
+            return None
+        octet = int(part)
+        if octet > 255:
+            return None
+        number = number << 8 | octet
+    return number
 
 
 def ntop6(number: int) -> str:
