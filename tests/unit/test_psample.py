@@ -10,7 +10,8 @@ import pytest
 from vswitch_odp import errors
 from vswitch_odp.actions import actions_named
 from vswitch_odp.cli.psample import sample_line
-from vswitch_odp.flows import Flow, validate_flow
+from vswitch_odp.flowcheck import validate_flow
+from vswitch_odp.flows import Flow
 from vswitch_odp.meters import meter_ids_in
 from vswitch_odp.netlink import NLMSG_HDRLEN
 from vswitch_odp.psample import SampleListener, decode_sample

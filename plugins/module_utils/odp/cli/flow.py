@@ -21,7 +21,8 @@ from ..text import flags as flow_options
 from ..text import format_actions, format_key, format_ufid, parse_ufid
 from ..errors import NoSuchDatapath, NoSuchFlow, OdpError
 from ..flowfilter import FlowFilter, port_number
-from ..flows import Flow, complete_key, monotonic_ms, used_seconds, validate_flow
+from ..flowcheck import validate_flow
+from ..flows import Flow, complete_key, monotonic_ms, used_seconds
 from ..flowstream import StreamedDump
 from ..netlink import error_for
 from .output import emit, emit_json, emit_lines, json_array_lines, quote, say
