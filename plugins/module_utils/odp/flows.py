@@ -17,7 +17,8 @@ Three transformations, all pure:
 
 The rules come from the kernel's net/openvswitch/flow_netlink.c
 (``ovs_nla_get_match`` and its helpers on the way in, ``__ovs_nla_put_key`` on
-the way out) and were checked against Linux 6.1 (tests/unit/data/kernel_flows.json).
+the way out) and were checked against Linux 6.1
+(tests/unit/plugins/module_utils/odp/data/kernel_flows.json).
 """
 
 from __future__ import absolute_import, division, print_function

@@ -15,8 +15,9 @@ byte order, the rule cookie big-endian):
 * controller: a packet-in's parameters.
 
 The layout was read from the bytes ``ovs-dpctl add-flow`` sends for each
-spelling (tests/unit/test_cookie.py holds them). Other userdata is not a
-cookie: :func:`format_cookie` answers ``None`` and callers print it as hex.
+spelling (tests/unit/plugins/module_utils/odp/text/test_cookie.py holds
+them). Other userdata is not a cookie: :func:`format_cookie` answers ``None``
+and callers print it as hex.
 """
 
 from __future__ import absolute_import, annotations, division, print_function

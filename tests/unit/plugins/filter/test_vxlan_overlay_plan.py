@@ -1,17 +1,11 @@
 """The vxlan_overlay role's plan (plugins/filter/vxlan_overlay.py): pure logic."""
 
-import importlib.util
-import os
 
 import pytest
 
 pytest.importorskip("ansible")
 from ansible.errors import AnsibleFilterError  # noqa: E402
-
-_PATH = os.path.join(os.path.dirname(__file__), "..", "..", "plugins", "filter", "vxlan_overlay.py")
-_SPEC = importlib.util.spec_from_file_location("vxlan_overlay_filter", _PATH)
-plan_mod = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(plan_mod)
+from ansible_collections.vswitch.odp.plugins.filter import vxlan_overlay as plan_mod  # noqa: E402
 
 
 def member(host, ip, *networks):

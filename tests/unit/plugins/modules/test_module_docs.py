@@ -13,7 +13,7 @@ yaml = pytest.importorskip("yaml")
 parser = pytest.importorskip("antsibull_docs_parser.parser")
 dom = pytest.importorskip("antsibull_docs_parser.dom")
 
-MODULES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..",
+MODULES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..",
                                         "plugins", "modules", "*.py")))
 
 

@@ -13,7 +13,7 @@ import pytest
 from vswitch_odp import cli
 from vswitch_odp.cli import commands, manpage
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", ".."))
 WHEEL_DATA = ("share/man/man1/odp.1", "share/bash-completion/completions/odp",
               "share/zsh/site-functions/_odp")
 

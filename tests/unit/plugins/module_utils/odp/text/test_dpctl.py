@@ -18,7 +18,8 @@ from vswitch_odp.attrs import Unknown
 from vswitch_odp.errors import ValidationError
 from vswitch_odp.keys import FLOW_KEY
 
-DATA = os.path.join(os.path.dirname(__file__), "data", "ovs_dpctl_dump_flows.txt")
+DATA = os.path.join(os.path.dirname(__file__), "..", "data",
+                    "ovs_dpctl_dump_flows.txt")
 
 SPEC_KEY = ("in_port(1),eth(src=02:00:00:00:00:01,dst=02:00:00:00:00:00/ff:ff:ff:00:00:00),"
             "eth_type(0x0800),ipv4(src=10.0.0.0/255.0.0.0,proto=6),tcp(dst=80)")

@@ -22,7 +22,7 @@ from vswitch_odp.text import flags
 from vswitch_odp.text.lex import closest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-with open(os.path.join(HERE, "data", "kernel_flows.json")) as _data:
+with open(os.path.join(HERE, "..", "data", "kernel_flows.json")) as _data:
     KERNEL = dict((r["note"], r) for r in json.load(_data)["flows"])
 PORTS = {"xdp": 0, "p1": 1, "p2": 2}
 NAMES = dict((number, name) for name, number in PORTS.items())
