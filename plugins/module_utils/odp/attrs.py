@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Declarative netlink attribute codec.
@@ -21,10 +20,6 @@ Attributes the schema does not know are kept as :class:`Unknown` under the
 name ``<prefix><id>`` and re-encoded byte for byte, so a flow that another tool
 installed survives a dump and a re-send unchanged.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import struct
 
@@ -88,9 +83,6 @@ class Unknown:
 
     def __eq__(self, other):
         return isinstance(other, Unknown) and (self.kind, self.raw) == (other.kind, other.raw)
-
-    def __ne__(self, other):
-        return not self == other
 
     def __hash__(self):
         return hash((self.kind, self.raw))

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The datapath client: datapaths, vports and flows of the kernel datapath.
@@ -10,10 +9,6 @@ or flow and carry the kernel's extended-ACK text.
 
 Datapath arguments are a name or a :class:`Datapath`.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import array
 import errno

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Errors of the vswitch.odp library.
@@ -6,10 +5,6 @@
 Every error's message names the object it is about, so callers (the Ansible
 modules, the ``odp`` command) can show ``str(error)`` as it is.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import errno
 

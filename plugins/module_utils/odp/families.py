@@ -1,12 +1,7 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ODP generic netlink families: one class each, with its commands and a
 declarative map of its top-level attributes (see linux/openvswitch.h)."""
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 from .actions import ACTION_LIST
 from .attrs import AttrMap, Bytes, Codec, Flag, Int, Nested, String, Struct

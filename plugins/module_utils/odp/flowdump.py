@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Flow dumps that stay right while other programs change the flow table.
@@ -21,10 +20,6 @@ flow installed throughout is then in the result unless each dump skipped it;
 the result says it is not ``consistent``, and a caller that must not act on
 a possibly incomplete table (a purge) refuses it (:func:`require_consistent`).
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import hashlib
 import struct

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Flows as declared, and the plan that turns a datapath's flows into them.
@@ -9,10 +8,6 @@
 * :func:`plan_flows`: want/have by :meth:`Flow.identity`, with purge;
 * :func:`apply_or_restore`: the plan in batches, undone on a kernel refusal.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 from . import errors, flows, text
 
@@ -89,8 +84,6 @@ class FlowPlan:
 
     def __bool__(self):
         return bool(self.add or self.modify or self.delete)
-
-    __nonzero__ = __bool__
 
     def touched(self):
         return set(flow.identity() for flow in self.add + self.modify + self.delete)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The flow model: a datapath flow, and the kernel's rules for keys and masks.
@@ -20,10 +19,6 @@ The rules come from the kernel's net/openvswitch/flow_netlink.c
 the way out) and were checked against Linux 6.1
 (tests/unit/plugins/module_utils/odp/data/kernel_flows.json).
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import time
 
@@ -126,10 +121,6 @@ class Flow:
         if not isinstance(other, Flow):
             return NotImplemented
         return self.same_match(other) and self.same_actions(other)
-
-    def __ne__(self, other):
-        result = self.__eq__(other)
-        return result if result is NotImplemented else not result
 
     __hash__ = None  # mutable; hash identity() instead
 

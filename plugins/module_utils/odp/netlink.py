@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Generic netlink transport for the ODP families.
@@ -28,10 +27,6 @@ never see duplicates or a mix of two snapshots.
 
 One transport is one socket and must not be shared between threads.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import errno
 import os
@@ -269,7 +264,7 @@ def in_netns(netns, function, *args):
     path = netns if "/" in netns else os.path.join("/run/netns", netns)
     try:
         target = open(path, "rb")
-    except (IOError, OSError) as exc:
+    except OSError as exc:
         raise errors.NotFound("network namespace %s does not exist (%s)" % (netns, exc.strerror))
     with target, open("/proc/thread-self/ns/net", "rb") as own:
         if libc.setns(target.fileno(), CLONE_NEWNET):
@@ -396,10 +391,7 @@ class Transport:
 
     def _recv(self):
         """One datagram as bytes (copied out of the reusable buffer)."""
-        try:
-            size = self.sock.recv_into(self._buf, RECV_BUFSIZE, socket.MSG_TRUNC)
-        except InterruptedError:
-            return b""
+        size = self.sock.recv_into(self._buf, RECV_BUFSIZE, socket.MSG_TRUNC)
         if size > RECV_BUFSIZE:
             raise errors.OdpError("a netlink reply of %d bytes exceeds the %d-byte buffer"
                                   % (size, RECV_BUFSIZE))

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Upcalls (packets the datapath sends to userspace) and packet execution.
@@ -20,10 +19,6 @@ unicast to a netlink port id:
 vport and every vport created while it listens, at its socket, and puts the
 previous port ids back when it closes.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import array
 import collections

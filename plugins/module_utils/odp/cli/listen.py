@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """``odp datapath listen``: the datapath's upcalls, through tcpdump, as flow
@@ -7,10 +6,6 @@ keys (misses), or one line each (``--upcalls``: type, vport, userdata, key).
 ``odp: listening on ...`` on stderr says the subscription is in place, with
 the netlink port id a peer puts in ``userspace(pid=N)`` actions.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import struct
 import subprocess

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Flow actions: ``set(tunnel(...)),ct(commit,nat(src=..)),2``.
@@ -22,9 +21,7 @@ Conventions (where ovs-dpctl is ambiguous or lossy):
 * A bare word that is no action is an output port (a number or a vport name).
 """
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 from ..actions import ACTIONS, HASH_ALGS
 from ..attrs import Flag, Nested, Unknown

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``odp flow`` options (go-odp's flags and more) <-> key, mask and actions.
@@ -19,9 +18,7 @@ ovs-dpctl syntax (the key may start with ``ufid:UUID,``, as for ovs-dpctl);
 options that recreate it.
 """
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 import re
 

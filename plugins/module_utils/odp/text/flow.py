@@ -1,12 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Whole flows, as ovs-dpctl dump lines: ``[ufid:UUID, ]KEY[, stats], actions:ACTIONS``,
 and UFIDs in ovs-dpctl's form, ``ufid:00000001-0002-0003-0004-000500060007``."""
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 import re
 import struct

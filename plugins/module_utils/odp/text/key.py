@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Flow keys: ``in_port(1),eth(src=..,dst=../ff:ff:ff:00:00:00),...``.
@@ -12,9 +11,7 @@ The Ansible ``match`` dict goes through the same syntaxes: each attribute is
 the text inside its parentheses, or a dict of its fields.
 """
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 from ..attrs import Struct, Unknown
 from ..errors import ValidationError

@@ -1,12 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """``nsh(...)`` and ``push_nsh(...)``: one flat list as ovs-dpctl prints it,
 split into the ``base`` and ``md1`` structs (and the ``md2`` bytes)."""
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 from ..errors import ValidationError
 from ..keys import NSH_KEY

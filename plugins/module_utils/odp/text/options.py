@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Actions made of named options, such as ``ct(commit,zone=1,nat(src=..))``
@@ -6,9 +5,7 @@ and ``userspace(pid=..,userdata(..))``: an :class:`Options` action is a table
 of :class:`Option`, each with a value syntax (``parse(text, field, ctx)``,
 ``format(value, ctx)``), printed in the table's order, as ovs-dpctl does."""
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 import ipaddress
 import re

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """``tunnel(...)``: fields in ovs-dpctl's order, then ``flags(...)``; Geneve
@@ -9,9 +8,7 @@ as ``vxlan(gbp(id=..,flags=..))``.
 and printed from tun_id.
 """
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 import re
 import struct

@@ -1,12 +1,7 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Property test: keys, masks and set actions built from the schema survive
 format -> parse unchanged (as dicts and as netlink bytes)."""
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import pytest
 

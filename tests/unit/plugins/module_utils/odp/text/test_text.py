@@ -1,13 +1,8 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The text package beyond the ovs-dpctl syntax's own tests (test_dpctl.py):
 a wildcarded in_port and UFIDs on flows captured from the kernel
 (data/kernel_flows.json), in both dialects, and the did-you-mean hints."""
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import json
 import os
