@@ -19,14 +19,14 @@ TOOLS := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 RUFF_STRICT := --extend-select I,UP,B,C4,SIM,RET,PERF,ISC,RUF,E501 --ignore UP031
 
 .PHONY: help setup apt-packages test bench sandbox demo clean distclean \
-	lint lint-yaml lint-ansible lint-ruff lint-changelog lint-docs lint-strict \
+	lint lint-yaml lint-ansible lint-ruff lint-mypy lint-changelog lint-docs lint-strict \
 	changelog docsite wheel collection
 
 help:
 	@echo "make setup       install system packages and the venvs (idempotent, fast when done)"
 	@echo "make test        lint, unit tests (three venvs), packaging, kernel tests and ansible tests"
-	@echo "make lint        yamllint, ansible-lint, ruff check, the changelog and the docsite lint"
-	@echo "make lint-strict ruff format --check, the stricter ruff rules and mypy (not in make test yet)"
+	@echo "make lint        yamllint, ansible-lint, ruff check, mypy, the changelog and the docsite lint"
+	@echo "make lint-strict ruff format --check and the stricter ruff rules (not in make test yet)"
 	@echo "make changelog   CHANGELOG.md from changelogs/ (docs/releasing.md)"
 	@echo "make wheel       the Python package, in dist/"
 	@echo "make collection  the collection tarball, in dist/ (with the docsite's guides)"
@@ -79,7 +79,7 @@ test: setup
 	tests/run-all
 
 # Every lint runs (make -k lint) and each failure is reported.
-lint: lint-yaml lint-ansible lint-ruff lint-changelog lint-docs
+lint: lint-yaml lint-ansible lint-ruff lint-mypy lint-changelog lint-docs
 
 lint-yaml: setup
 	$(VENV)/bin/yamllint --strict .
@@ -89,6 +89,10 @@ lint-ansible: setup
 
 lint-ruff: setup
 	$(VENV)/bin/ruff check .
+
+# The library package (pyproject.toml's [tool.mypy]).
+lint-mypy: setup
+	$(VENV)/bin/mypy
 
 # The fragments are valid and CHANGELOG.md is what they make.
 lint-changelog: setup
@@ -106,7 +110,6 @@ lint-docs: setup docsite
 lint-strict: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check $(RUFF_STRICT) .
-	$(VENV)/bin/mypy
 
 changelog: setup
 	$(TOOLS) $(VENV)/bin/antsibull-changelog lint

@@ -21,6 +21,8 @@ name ``<prefix><id>`` and re-encoded byte for byte, so a flow that another tool
 installed survives a dump and a re-send unchanged.
 """
 
+from __future__ import annotations
+
 import struct
 
 from .errors import OdpError
@@ -100,7 +102,7 @@ class Codec:
     """
 
     kind = "bytes"
-    size = None  # fixed payload length in bytes, None when variable
+    size: int | None = None  # fixed payload length in bytes, None when variable
 
     def encode(self, value):
         raise NotImplementedError
@@ -111,6 +113,8 @@ class Codec:
 
 class Int(Codec):
     """Fixed-width integer; ``fmt`` is a struct format such as ``=I`` or ``>H``."""
+
+    size: int
 
     def __init__(self, fmt, kind="int"):
         self.fmt = fmt
@@ -133,6 +137,8 @@ class Int(Codec):
 
 class Addr(Codec):
     """A big-endian address of fixed length held as an ``int`` (MAC, IPv4, IPv6)."""
+
+    size: int
 
     def __init__(self, size, kind):
         self.size = size
@@ -273,7 +279,7 @@ class Struct(Codec):
             if not raw and self.empty_is_zero:
                 raw = bytes(self._struct.size)
             elif len(raw) < self._struct.size:
-                raise CodecError("expected %d bytes, got %d" % (self.size, len(raw)))
+                raise CodecError("expected %d bytes, got %d" % (self._struct.size, len(raw)))
             values = list(self._struct.unpack_from(raw))
             for index in self._as_bytes:
                 values[index] = int.from_bytes(values[index], "big")
@@ -449,7 +455,8 @@ class AttrMap:
             if out is not None:
                 return out
         out = {}
-        spans = []  # (name, codec, offset, length) while every attribute is known
+        # (name, codec, offset, length) while every attribute is known
+        spans: list[tuple[str, Codec, int, int]] | None = []
         by_id = self.by_id
         unpack = NLA_HDR.unpack_from
         offset, end = 0, len(raw)

@@ -23,15 +23,12 @@ a possibly incomplete table (a purge) refuses it (:func:`require_consistent`).
 
 import hashlib
 import struct
+from typing import Dict, Tuple
 
 from . import errors
 from .attrs import iter_attrs
 from .families import FlowFamily
 
-try:
-    from typing import Dict, List, Tuple  # noqa: F401 pylint: disable=unused-import
-except ImportError:  # pragma: no cover
-    pass
 
 # Dumps tried before settling for a merged, unproven result.
 DUMP_ATTEMPTS = 4
@@ -80,8 +77,7 @@ def raw_id(raw):
     return digest.digest()
 
 
-def unique_replies(raws):
-    # type: (...) -> Tuple[Dict[object, bytes], int]
+def unique_replies(raws) -> Tuple[Dict[object, bytes], int]:
     """``({raw_id: raw}, duplicates)`` of one dump, in dump order."""
     found = {}
     duplicates = 0
@@ -93,8 +89,7 @@ def unique_replies(raws):
     return found, duplicates
 
 
-def dump_flows(client, datapath, attempts=DUMP_ATTEMPTS, confirm=False):
-    # type: (...) -> FlowDump
+def dump_flows(client, datapath, attempts=DUMP_ATTEMPTS, confirm=False) -> FlowDump:
     """Dump the flows of ``datapath`` through ``client``, checked as the
     module says; up to ``attempts`` dumps.
 

@@ -19,7 +19,7 @@ def declared_flows(entries, ports, present=True, many=True):
     Keys are completed and normalised the way the kernel stores them.
     Errors name the entry (``flows[3].``) when ``many``.
     """
-    declared = {}
+    declared: dict[tuple, tuple[int, flows.Flow]] = {}
     for index, entry in enumerate(entries):
         where = "flows[%d]." % index if many else ""
         flow = declared_flow(entry, ports, present, where)
@@ -163,8 +163,8 @@ class Journal:
         """Undo the entries, last first: delete what was added, put the old
         actions back on what was modified, re-create what was deleted (with
         its UFID). A list of ``(flow, error)`` the kernel refused."""
-        refused = []
-        runs = []  # consecutive entries of one kind, in reverse
+        refused: list[tuple[flows.Flow, errors.OdpError]] = []
+        runs: list[tuple[str, list[flows.Flow]]] = []  # consecutive entries of one kind, in reverse
         for done, flow in reversed(self.entries):
             if runs and runs[-1][0] == done:
                 runs[-1][1].append(flow)
@@ -253,11 +253,11 @@ def apply_or_restore(client, datapath, before, plan, port_names=None):
                   "(%s%s)%s: check the datapath's flows"
                   % (len(wrong), len(journal), listed, more,
                      "; the kernel said: %s" % reasons if reasons else ""))
-    exc = errors.KernelRejected("%s; %s" % (what, detail))
-    exc.restored = not wrong
-    exc.changed = bool(wrong)  # the datapath is as it was only when verified
-    exc.errno = getattr(error, "errno", None)
-    raise exc
+    failure = errors.KernelRejected("%s; %s" % (what, detail))
+    failure.restored = not wrong
+    failure.changed = bool(wrong)  # the datapath is as it was only when verified
+    failure.errno = getattr(error, "errno", None)
+    raise failure
 
 
 def unrestored(now, before, identities):
@@ -271,7 +271,7 @@ def unrestored(now, before, identities):
             wrong.append((new, "added by this task and still there"))
         elif old is not None and new is None:
             wrong.append((old, "missing (it was there before the task)"))
-        elif old is not None and not old.same_actions(new):
+        elif old is not None and new is not None and not old.same_actions(new):
             wrong.append((old, "its actions are now %s" % text.format_actions(new.actions)))
     return wrong
 

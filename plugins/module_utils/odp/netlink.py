@@ -28,10 +28,13 @@ never see duplicates or a mix of two snapshots.
 One transport is one socket and must not be shared between threads.
 """
 
+from __future__ import annotations
+
 import errno
 import os
 import socket
 import struct
+from typing import Union
 
 from . import errors
 from .attrs import AttrMap, Int, Nested, String, iter_attrs, pack_attr
@@ -136,7 +139,13 @@ class KernelError(Exception):
         return error_for(self.errno, op, what, missing, self.extack)
 
 
-def error_for(code, op, what, missing=errors.NotFound, extack=None):
+# What error_for raises for ENOENT/ENODEV: one class, or a class and the
+# object's name per errno.
+Missing = Union[type[errors.OdpError], dict[int, tuple[type[errors.OdpError], str]]]
+
+
+def error_for(code: int, op: str, what: str, missing: Missing = errors.NotFound,
+              extack: str | None = None) -> errors.OdpError:
     """The errno -> exception table.
 
     ``op`` is the verb (``create``), ``what`` the object (``datapath dp0``,
@@ -145,6 +154,7 @@ def error_for(code, op, what, missing=errors.NotFound, extack=None):
     ``dict`` errno -> ``(subclass, what)`` where the two differ (flows: ENODEV
     is the datapath, ENOENT the flow).
     """
+    cls: type[errors.OdpError]
     if isinstance(missing, dict) and code in missing:
         missing, what = missing[code]
     elif isinstance(missing, dict):
@@ -404,7 +414,7 @@ class Transport:
         For dumps, raises :class:`_DumpInterrupted` when the kernel flags the
         dump as inconsistent.
         """
-        replies = []
+        replies: list[bytes] = []
         for data, offset, length, kind, flags, mseq in self._messages():
             if mseq != seq:
                 continue  # answers an abandoned request
@@ -525,7 +535,8 @@ class Transport:
                     "netlink socket takes in one message"
                     % (index, OVS_HDRLEN + len(attrs), self.max_datagram))
         while start < len(messages):
-            batch, size, seqs = [], 0, {}
+            batch: list[bytes] = []
+            size, seqs = 0, {}
             index = start
             while index < len(messages) and len(batch) < BATCH_MESSAGES:
                 family, cmd, dp_ifindex, attrs, flags = messages[index]

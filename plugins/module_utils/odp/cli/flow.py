@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import shlex
 import sys
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, cast
 
 from ..text import flags as flow_options
 from ..text import format_actions, format_key, format_ufid, parse_ufid
@@ -68,7 +68,7 @@ def told(error: OdpError, verb: str, datapath: str, key, mask, ufid, names) -> O
         # matches the new key: the kernel refuses overlapping flows.
         return OdpError("%s: a flow with another mask already matches this key (the kernel "
                         "refuses overlapping flows; delete that one first)" % what)
-    return error_for(error.errno, verb, what, NoSuchFlow, error.extack)
+    return error_for(cast(int, error.errno), verb, what, NoSuchFlow, error.extack)
 
 
 def _listing(flow, names, args, now_ms, with_ufid) -> str:
@@ -183,7 +183,9 @@ def flow_add(client, args) -> None:
         return
     if args.flow or args.get("ufid"):
         raise UsageError("--file takes every flow from the file: no other flow options")
-    numbers, flows, seen = [], [], {}
+    numbers: list[int] = []
+    flows: list[Flow] = []
+    seen: dict[tuple, int] = {}
     for number, items, ufid in read_flow_file(path, args):
         try:
             flow = _flow_of(items, ufid, vports)

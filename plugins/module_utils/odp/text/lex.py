@@ -122,7 +122,8 @@ def did_you_mean(name: str, choices) -> str:
 def _edits(first: str, second: str) -> int:
     """Optimal string alignment distance: insertions, deletions,
     substitutions and swaps of two neighbouring characters."""
-    previous2, previous = None, list(range(len(second) + 1))
+    previous2: list[int] = []
+    previous = list(range(len(second) + 1))
     for i, char in enumerate(first, 1):
         current = [i] + [0] * len(second)
         for j, other in enumerate(second, 1):

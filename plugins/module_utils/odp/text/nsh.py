@@ -5,6 +5,8 @@ split into the ``base`` and ``md1`` structs (and the ``md2`` bytes)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import ValidationError
 from ..keys import NSH_KEY
 from .attr import Fields, Syntax
@@ -26,7 +28,8 @@ class Nsh(Syntax):
         self.maskable = maskable  # push_nsh takes exact values
 
     def parse(self, args, field, ctx):
-        key, mask = {}, {}
+        key: dict[str, Any] = {}
+        mask: dict[str, Any] = {}
         base, md1, spi_si = [], [], []
         for name, text in items_of(args, field):
             if name in _BASE_NAMES:

@@ -225,7 +225,7 @@ def _parse_range(text, field):
     match = _NAT_RANGE_RE.match(str(text).strip())
     if not str(text).strip() or not match:
         raise ValidationError(field, text, "expected ip[-ip][:port[-port]]")
-    result = {}
+    result: dict[str, object] = {}
     version = 6 if match.group(1) and (match.group(1).startswith("[") or ":" in match.group(1)) \
         else 4
     for name, group in (("ip_min", 1), ("ip_max", 2)):

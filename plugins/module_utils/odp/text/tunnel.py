@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import struct
+from typing import Any
 
 from ..attrs import Unknown
 from ..errors import ValidationError
@@ -31,7 +32,8 @@ class Tunnel(Syntax):
     always_printed = True
 
     def parse(self, args, field, ctx):
-        key, mask = {}, {}
+        key: dict[str, Any] = {}
+        mask: dict[str, Any] = {}
         for name, text in items_of(args, field):
             sub = "%s.%s" % (field, name)
             if name == "flags":
