@@ -21,6 +21,7 @@ the way out) and were checked against Linux 6.1
 """
 
 import time
+from typing import Iterable, Optional
 
 from .attrs import Addr, Bytes, Flag, Int, Nested, Struct, Unknown
 from .errors import ValidationError
@@ -83,8 +84,10 @@ class Flow:
     __slots__ = ("key", "mask", "actions", "ufid", "packets", "bytes", "used",
                  "tcp_flags", "_identity")
 
-    def __init__(self, key, mask=None, actions=(), ufid=None, packets=0, bytes=0,
-                 used=None, tcp_flags=0):  # pylint: disable=redefined-builtin
+    def __init__(self, key: dict, mask: Optional[dict] = None, actions: Iterable = (),
+                 ufid: Optional[bytes] = None, packets: int = 0,
+                 bytes: int = 0,  # pylint: disable=redefined-builtin
+                 used: Optional[int] = None, tcp_flags: int = 0) -> None:
         self.key = key
         self.mask = mask
         self.actions = actions
@@ -93,10 +96,10 @@ class Flow:
         self.bytes = bytes
         self.used = used
         self.tcp_flags = tcp_flags
-        self._identity = None
+        self._identity: Optional[tuple] = None
 
     @classmethod
-    def normalized(cls, key, mask=None, actions=()):
+    def normalized(cls, key: dict, mask: Optional[dict] = None, actions: Iterable = ()) -> "Flow":
         """A flow whose key and mask are :func:`normalize`'s, identity included
         (normalised once: the Ansible module builds thousands)."""
         key, mask = normalize(key, mask)
@@ -104,25 +107,25 @@ class Flow:
         flow._identity = _freeze(key), _freeze(mask)  # pylint: disable=protected-access
         return flow
 
-    def identity(self):
+    def identity(self) -> tuple:
         """Hashable canonical (masked key, mask): equal for equivalent matches."""
         if self._identity is None:
             self._identity = identity(self.key, self.mask)
         return self._identity
 
-    def same_match(self, other):
+    def same_match(self, other: "Flow") -> bool:
         return self.identity() == other.identity()
 
-    def same_actions(self, other):
+    def same_actions(self, other: "Flow") -> bool:
         return list(self.actions) == list(other.actions)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         """Same match and same actions: statistics and UFIDs do not count."""
         if not isinstance(other, Flow):
             return NotImplemented
         return self.same_match(other) and self.same_actions(other)
 
-    __hash__ = None  # mutable; hash identity() instead
+    __hash__ = None  # type: ignore[assignment]  # mutable; hash identity() instead
 
     def __repr__(self):
         return "Flow(key=%r, mask=%r, actions=%r)" % (self.key, self.mask, self.actions)
@@ -171,7 +174,7 @@ def full_mask(codec, value):
 
 
 # Exact masks of fixed-width codecs, built once (puts need one per attribute).
-_FULL_MASKS = {}
+_FULL_MASKS: dict = {}  # codec -> its exact mask
 
 
 def exact_mask(key, attrs=FLOW_KEY):
