@@ -103,7 +103,7 @@ class VportEvents:
 
     # -- subscription -------------------------------------------------------
 
-    def open(self) -> "VportEvents":
+    def open(self) -> VportEvents:
         """Join the groups, then learn the datapaths' names; returns ``self``."""
         if self._sock is not None:
             return self
@@ -115,7 +115,7 @@ class VportEvents:
                 self._families[info.id] = family
                 # Joined before the datapaths are listed: nothing falls in between.
                 sock.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
-                                      info.mcast_groups[family.mcgroup])
+                                info.mcast_groups[family.mcgroup])
             self._learn_names()
             if self.datapath is not None and self.datapath not in self._names.values():
                 raise errors.NoSuchDatapath("datapath %s does not exist" % self.datapath)
@@ -136,7 +136,7 @@ class VportEvents:
         self._sock = self._transport = None
         self._pending.clear()
 
-    def __enter__(self) -> "VportEvents":
+    def __enter__(self) -> VportEvents:
         return self.open()
 
     def __exit__(self, *exc) -> None:
