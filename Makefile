@@ -13,10 +13,10 @@ COLLECTION_LINK := $(VENV)/collections/ansible_collections/vswitch/odp
 SANDBOX := tests/sandbox/run
 # The tools find ansible-doc and ansible-playbook on PATH.
 TOOLS := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
-# The rules `ruff check` adds in `make lint-strict`, for the code-wide sweep
-# to fix and then move into pyproject.toml's [tool.ruff.lint] select; %
-# formatting (UP031) stays, as in logging calls and Ansible's own code.
-RUFF_STRICT := --extend-select I,UP,B,C4,SIM,RET,PERF,ISC,RUF,E501 --ignore UP031
+# What `make lint-strict` adds to `ruff check` (pyproject.toml's rules): the
+# rewrites left to the code-wide `ruff format` pass (pyproject.toml says
+# which), to switch on in [tool.ruff.lint] with it.
+RUFF_STRICT := --extend-select E501,I001,UP006,UP007,UP035,UP045,C401,C402,C408,RUF005,UP022,RUF022,RUF023,RUF100
 
 .PHONY: help setup apt-packages test bench sandbox demo clean distclean \
 	lint lint-yaml lint-ansible lint-ruff lint-mypy lint-changelog lint-docs lint-strict \

@@ -620,7 +620,7 @@ class Client:
         """Conntrack zone limits of this network namespace (:class:`ct_limits.CtLimits`)."""
         return CtLimits(self.transport)
 
-    def vport_events(self, datapath: Union[None, str, Datapath] = None) -> VportEvents:
+    def vport_events(self, datapath: Union[str, Datapath, None] = None) -> VportEvents:
         """A :class:`vport_events.VportEvents` (a context manager) of every
         datapath, or of ``datapath``; it has sockets of its own."""
         return VportEvents(datapath, netns=self.netns)

@@ -273,7 +273,7 @@ def in_netns(netns, function, *args):
     libc = ctypes.CDLL(None, use_errno=True)
     path = netns if "/" in netns else os.path.join("/run/netns", netns)
     try:
-        target = open(path, "rb")
+        target = open(path, "rb")  # noqa: SIM115 (the with below closes it)
     except OSError as exc:
         raise errors.NotFound("network namespace %s does not exist (%s)" % (netns, exc.strerror))
     with target, open("/proc/thread-self/ns/net", "rb") as own:

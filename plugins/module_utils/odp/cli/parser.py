@@ -130,7 +130,7 @@ class Command:
 class Group:
     """Named subcommands; ``default`` runs when no word follows."""
 
-    def __init__(self, children: Dict[str, Union["Group", Command]],
+    def __init__(self, children: Dict[str, Union[Group, Command]],
                  default: Optional[Command] = None):
         self.children = children
         self.default = default
@@ -285,7 +285,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError("%s: %s" % (self.prog, message))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def build_parser(command: Command, path: Tuple[str, ...]) -> argparse.ArgumentParser:
     """The argparse parser of one command: its options, the common ones
     and its flow options (positionals are counted by :func:`parse_leaf`).
@@ -303,7 +303,7 @@ def build_parser(command: Command, path: Tuple[str, ...]) -> argparse.ArgumentPa
     return parser
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _long_options(command: Command) -> Dict[str, Optional[Option]]:
     """Long option name -> Option (None for a flow option, which takes a value)."""
     names: Dict[str, Optional[Option]] = dict((o.name, o) for o in command.options + [NETNS])
@@ -410,8 +410,7 @@ def _option_lines(spelling: str, text: str) -> List[str]:
     head = "  " + spelling
     if len(head) + 2 > HELP_POSITION:
         return [head] + _wrap(text, HELP_POSITION, HELP_POSITION)
-    lines = _wrap(head.ljust(HELP_POSITION) + text, HELP_POSITION)
-    return lines
+    return _wrap(head.ljust(HELP_POSITION) + text, HELP_POSITION)
 
 
 def option_spelling(option: Option) -> str:

@@ -91,7 +91,7 @@ class Datapath:
 
     @classmethod
     def read(cls, name: str, link: Optional[Link], vports: Dict[str, Vport],
-             flows: List[Flow]) -> "Datapath":
+             flows: List[Flow]) -> Datapath:
         """A datapath as the kernel has it: every vport has its number."""
         datapath = cls(name, True, link, vports)
         datapath._entries = None

@@ -161,7 +161,7 @@ class _Percent:
         percent = float(text.rstrip("%"))
         if percent > 100:
             raise ValidationError(field, text, "out of range 0..100%")
-        return int(round(percent / 100.0 * _UINT32_MAX))
+        return round(percent / 100.0 * _UINT32_MAX)
 
     def format(self, probability, _ctx):
         # ovs-dpctl prints one decimal; print more only when one would not read back.

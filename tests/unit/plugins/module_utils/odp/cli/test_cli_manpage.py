@@ -66,6 +66,6 @@ def test_a_built_wheel_installs_the_page_and_the_completions(tmp_path):
         names = archive.namelist()
         data = [name.split(".data/data/", 1)[1] for name in names if ".data/data/" in name]
         assert sorted(data) == sorted(WHEEL_DATA)
-        page = archive.read([n for n in names if n.endswith("man1/odp.1")][0]).decode()
+        page = archive.read(next(n for n in names if n.endswith("man1/odp.1"))).decode()
     assert page == manpage.render(commands.COMMANDS, cli.version())
     assert "vswitch_odp/cli/parser.py" in names

@@ -180,8 +180,9 @@ def test_unknown_attribute_bytes_preserved():
 
 def _dump_lines():
     section = None
-    for line in open(DATA):
-        line = line.rstrip("\n")
+    with open(DATA) as data:
+        lines = data.read().splitlines()
+    for line in lines:
         if not line or line.startswith("#"):
             continue
         if line.startswith("["):
