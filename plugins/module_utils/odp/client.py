@@ -14,7 +14,7 @@ import array
 import errno
 import functools
 import struct
-from typing import ContextManager, Dict, Iterator, List, Optional, Sequence, Union
+from typing import ContextManager, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 from . import errors, flowdump, tunnels, upcalls
 from .lock import Locks
@@ -435,7 +435,7 @@ class Client:
         return (raw for _ifindex, raw in replies)
 
     @staticmethod
-    def decode_flows(raws) -> List[Flow]:
+    def decode_flows(raws: Iterable[bytes]) -> List[Flow]:
         """Flows from raw dump replies (:meth:`flow_replies`)."""
         return list(_decode_flows(raws))
 
