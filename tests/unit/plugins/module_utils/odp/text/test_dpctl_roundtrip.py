@@ -94,7 +94,7 @@ def _flags_of(pairs):
 
 TUNNEL_SCALARS = st.fixed_dictionaries({}, optional={
     "tun_id": _masked(64), "src": _masked(32), "dst": _masked(32), "tos": _masked(8),
-     "ttl": _masked(8), "tp_src": _masked(16), "tp_dst": _masked(16)})
+    "ttl": _masked(8), "tp_src": _masked(16), "tp_dst": _masked(16)})
 TUNNEL_FLAGS = st.fixed_dictionaries(dict((name, st.tuples(st.booleans(), st.booleans()))
                                           for name in ("df", "csum", "oam")))
 
