@@ -37,7 +37,7 @@ def test_what_the_docs_call_public_exists(dotted):
     try:
         found = importlib.import_module(dotted)
     except ImportError:  # not a module: a name in one
-        module, _, attr = dotted.rpartition(".")
+        module, _dot, attr = dotted.rpartition(".")
         found = getattr(importlib.import_module(module), attr)
     assert found is not None and not dotted.rpartition(".")[2].startswith("_")
 
