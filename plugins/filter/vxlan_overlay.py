@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The vxlan_overlay role's plan: which vports, links and flows one host needs.
@@ -8,10 +7,6 @@ is decided in one place (and unit-tested) instead of in Jinja loops. The
 declarations are checked in plugin_utils/overlay_declarations.py, each
 network's flows made in plugin_utils/overlay_forwarding.py.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 DOCUMENTATION = r"""
 name: vxlan_overlay_plan
@@ -122,6 +117,6 @@ def vxlan_overlay_plan(me, members, datapath, vxlan_vport, vxlan_port=4789, ttl=
             "flows": flows, "peers": peers_of}
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {"vxlan_overlay_plan": vxlan_overlay_plan}

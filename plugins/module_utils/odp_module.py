@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the vswitch.odp modules share on top of the plain library.
@@ -15,10 +14,6 @@ Private to this collection's modules: not an API for other collections
 The flow planner (``odp.flowplan``) and the cut-off check (``odp.cutoff``)
 live in the library, shared with the ``odp`` command.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import importlib.util
 import traceback

@@ -1,11 +1,6 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 DOCUMENTATION = r"""
 module: odp_state
@@ -177,7 +172,7 @@ def document_of(params):
         try:
             with open(params["src"], "rb") as handle:
                 text = handle.read()
-        except (IOError, OSError) as exc:
+        except OSError as exc:
             raise errors.NotFound("cannot read state document %s: %s"
                                   % (params["src"], exc.strerror))
         return formats.load(text, params["src"])

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What one host of the vxlan_overlay role declares, checked on the controller.
@@ -10,9 +9,7 @@ form; :func:`check_consistency` checks what must agree between hosts. Every
 error names the host, the field and the value, before any host changes.
 """
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
 
 import hashlib
 import ipaddress

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The flows of one overlay network on one host, as ovs-dpctl key/actions text.
@@ -27,9 +26,7 @@ port, the tunnel or the destination MAC.
   (split horizon).
 """
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
 
 BROADCAST_AND_MULTICAST = "01:00:00:00:00:00/01:00:00:00:00:00"
 # The tunnel stage's recirculation id: above every VNI (24 bits).

@@ -5,9 +5,10 @@ metadata holds no made-up URL or unknown classifier."""
 import glob
 import os
 import re
+import subprocess
 
 import trove_classifiers
-from conftest import SPDX, library_version, read_text, read_yaml, repo_path
+from conftest import REPO, SPDX, library_version, read_text, read_yaml, repo_path
 
 
 def requirement_pin(path, package):
@@ -59,6 +60,16 @@ def test_no_made_up_urls(galaxy, pyproject):
         assert "example" not in str(galaxy.get(key, "")), "galaxy.yml %s" % key
     for name, url in pyproject["project"].get("urls", {}).items():
         assert "example" not in url, "pyproject.toml project.urls %s" % name
+    # Nor a made-up home anywhere else (a unit's Documentation=, a docs link).
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, stdout=subprocess.PIPE,
+                             check=True).stdout.decode().split("\0")
+    made_up = ("example" + ".invalid/").encode()
+    found = []
+    for path in filter(os.path.isfile, map(repo_path, tracked)):
+        with open(path, "rb") as handle:
+            if made_up in handle.read():
+                found.append(path)
+    assert found == []
 
 
 def test_classifiers_are_pypis(pyproject):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """vswitch.odp: the Open vSwitch kernel datapath over generic netlink.
@@ -7,10 +6,6 @@
 (``parse_flow``, ``format_flow``...) are pure Python.  pyroute2 is only
 imported when a tunnel netdev is made or inspected.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 # The one version: pyproject.toml reads it; galaxy.yml must say the same (tests/packaging).
 __version__ = "0.1.0"

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The flow action vocabulary: every ``OVS_ACTION_ATTR_*`` of linux/openvswitch.h.
@@ -7,10 +6,6 @@ An action list is a ``list`` of ``(name, value)`` pairs, in execution order.
 Names are the ones ovs-dpctl prints, except ``output`` (printed as the bare
 port) and ``set_masked`` (printed as ``set(...)`` with masks).
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 from .attrs import (AttrMap, Bytes, Codec, CodecError, Flag, IPAddr, Nested,
                     String, Struct, iter_attrs, pack_attr)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Declarative netlink attribute codec.
@@ -22,9 +21,7 @@ name ``<prefix><id>`` and re-encoded byte for byte, so a flow that another tool
 installed survives a dump and a re-send unchanged.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 import struct
 
@@ -90,9 +87,6 @@ class Unknown:
     def __eq__(self, other):
         return isinstance(other, Unknown) and (self.kind, self.raw) == (other.kind, other.raw)
 
-    def __ne__(self, other):
-        return not self == other
-
     def __hash__(self):
         return hash((self.kind, self.raw))
 
@@ -109,7 +103,7 @@ class Codec:
     """
 
     kind = "bytes"
-    size = None  # fixed payload length in bytes, None when variable
+    size: int | None = None  # fixed payload length in bytes, None when variable
 
     def encode(self, value):
         raise NotImplementedError
@@ -120,6 +114,8 @@ class Codec:
 
 class Int(Codec):
     """Fixed-width integer; ``fmt`` is a struct format such as ``=I`` or ``>H``."""
+
+    size: int
 
     def __init__(self, fmt, kind="int"):
         self.fmt = fmt
@@ -142,6 +138,8 @@ class Int(Codec):
 
 class Addr(Codec):
     """A big-endian address of fixed length held as an ``int`` (MAC, IPv4, IPv6)."""
+
+    size: int
 
     def __init__(self, size, kind):
         self.size = size
@@ -282,7 +280,7 @@ class Struct(Codec):
             if not raw and self.empty_is_zero:
                 raw = bytes(self._struct.size)
             elif len(raw) < self._struct.size:
-                raise CodecError("expected %d bytes, got %d" % (self.size, len(raw)))
+                raise CodecError("expected %d bytes, got %d" % (self._struct.size, len(raw)))
             values = list(self._struct.unpack_from(raw))
             for index in self._as_bytes:
                 values[index] = int.from_bytes(values[index], "big")
@@ -458,7 +456,8 @@ class AttrMap:
             if out is not None:
                 return out
         out = {}
-        spans = []  # (name, codec, offset, length) while every attribute is known
+        # (name, codec, offset, length) while every attribute is known
+        spans: list[tuple[str, Codec, int, int]] | None = []
         by_id = self.by_id
         unpack = NLA_HDR.unpack_from
         offset, end = 0, len(raw)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The datapath client: datapaths, vports and flows of the kernel datapath.
@@ -11,13 +10,10 @@ or flow and carry the kernel's extended-ACK text.
 Datapath arguments are a name or a :class:`Datapath`.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
-
 import array
 import errno
 import functools
+from typing import ContextManager, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 from . import errors, flowdump, psample, tunnels, upcalls
 from .lock import Locks
@@ -34,10 +30,6 @@ from .netlink import NLM_F_CREATE, NLM_F_ECHO, OVS_HDRLEN, Transport
 from .text import format_key, format_ufid
 from .vport_events import VportEvents
 
-try:
-    from typing import ContextManager, Iterator, List, Optional, Sequence, Union  # noqa: F401 pylint: disable=unused-import
-except ImportError:  # pragma: no cover
-    pass
 
 DP = DatapathFamily
 VP = VportFamily
@@ -167,18 +159,16 @@ class Client:
     else 30 seconds).
     """
 
-    def __init__(self, netns=None, lock_timeout=None):
-        # type: (Optional[str], Optional[float]) -> None
+    def __init__(self, netns: Optional[str] = None, lock_timeout: Optional[float] = None) -> None:
         self.netns = netns
         self.locks = Locks(netns, lock_timeout)
         self.transport = Transport(netns=netns)
-        self._by_name = {}  # datapath name -> Datapath (last seen)
-        self._names = {}  # ifindex -> datapath name
+        self._by_name: Dict[str, Datapath] = {}  # datapath name -> Datapath (last seen)
+        self._names: Dict[int, str] = {}  # ifindex -> datapath name
         # Meter operations: ``odp.meters.set(dp, 1, bands)``, under the datapath's lock.
         self.meters = Meters(self.transport, self._dp_index, self.iter_flows, self.exclusive)
 
-    def close(self):
-        # type: () -> None
+    def close(self) -> None:
         self.transport.close()
         self.locks.close()
 
@@ -188,8 +178,7 @@ class Client:
     def __exit__(self, *exc):
         self.close()
 
-    def exclusive(self, datapath):
-        # type: (Union[str, Datapath]) -> ContextManager[None]
+    def exclusive(self, datapath: Union[str, Datapath]) -> ContextManager[None]:
         """A context manager holding ``datapath``'s lock, so that no other
         writer changes it between what this client reads and writes.
 
@@ -207,14 +196,12 @@ class Client:
         self._names[ifindex] = dp.name
         return dp
 
-    def datapaths(self):
-        # type: () -> List[Datapath]
+    def datapaths(self) -> List[Datapath]:
         """Every datapath of this network namespace."""
         return [self._datapath(ifindex, attrs)
                 for ifindex, attrs in self.transport.dump(DP, DP.CMD_GET, what="datapaths")]
 
-    def get_datapath(self, name):
-        # type: (str) -> Datapath
+    def get_datapath(self, name: str) -> Datapath:
         """The datapath ``name``; :class:`errors.NoSuchDatapath` when absent."""
         check_ifname("datapath", name)
         ((ifindex, attrs),) = self.transport.request(
@@ -223,8 +210,7 @@ class Client:
         return self._datapath(ifindex, attrs)
 
     @_writer
-    def create_datapath(self, name, dispatch=None):
-        # type: (str, Optional[str]) -> Datapath
+    def create_datapath(self, name: str, dispatch: Optional[str] = None) -> Datapath:
         """Create datapath ``name`` with the best upcall dispatch the kernel has.
 
         Like lib/dpif-netlink.c ``dpif_netlink_open``: ask for per-CPU upcall
@@ -251,8 +237,7 @@ class Client:
         raise AssertionError("unreachable")  # the last attempt returns or raises
 
     @_writer
-    def delete_datapath(self, datapath):
-        # type: (Union[str, Datapath]) -> None
+    def delete_datapath(self, datapath: Union[str, Datapath]) -> None:
         """Delete a datapath with its vports and flows.
 
         The tunnel netdevs this library made for it are deleted with it;
@@ -304,16 +289,14 @@ class Client:
     def _vport(self, dp_name, attrs):
         return self._vports(dp_name, [(None, attrs)])[0]
 
-    def vports(self, datapath):
-        # type: (Union[str, Datapath]) -> List[Vport]
+    def vports(self, datapath: Union[str, Datapath]) -> List[Vport]:
         """The vports of a datapath, by port number."""
         name, ifindex = self._dp_index(datapath)
         replies = self.transport.dump(VP, VP.CMD_GET, ifindex, what="vports of datapath %s" % name,
                                       missing=errors.NoSuchDatapath)
         return sorted(self._vports(name, replies), key=lambda vport: vport.port_no)
 
-    def get_vport(self, datapath, name):
-        # type: (Union[str, Datapath], str) -> Vport
+    def get_vport(self, datapath: Union[str, Datapath], name: str) -> Vport:
         """Vport ``name`` of a datapath; :class:`errors.NoSuchVport` when absent."""
         dp_name, ifindex = self._dp_index(datapath)
         check_ifname("vport", name)
@@ -322,8 +305,7 @@ class Client:
             what="vport %s in datapath %s" % (name, dp_name), missing=errors.NoSuchVport)
         return self._vport(dp_name, attrs)
 
-    def find_vport(self, name):
-        # type: (str) -> Vport
+    def find_vport(self, name: str) -> Vport:
         """Vport ``name`` in whichever datapath holds it."""
         check_ifname("vport", name)
         ((ifindex, attrs),) = self.transport.request(
@@ -332,9 +314,10 @@ class Client:
         return self._vport(self._dp_name(ifindex), attrs)
 
     @_writer
-    def create_vport(self, datapath, name, type="netdev", port=None, port_no=None,
-                     upcall_pids=None):  # pylint: disable=redefined-builtin
-        # type: (Union[str, Datapath], str, str, Optional[int], Optional[int], Optional[Sequence[int]]) -> Vport
+    def create_vport(self, datapath: Union[str, Datapath], name: str,
+                     type: str = "netdev",  # pylint: disable=redefined-builtin
+                     port: Optional[int] = None, port_no: Optional[int] = None,
+                     upcall_pids: Optional[Sequence[int]] = None) -> Vport:
         """Attach a vport to a datapath.
 
         ``type`` is netdev, internal, vxlan, geneve or gre; ``port`` the UDP
@@ -405,8 +388,7 @@ class Client:
         return self._vport(dp_name, attrs)
 
     @_writer
-    def delete_vport(self, datapath, name):
-        # type: (Union[str, Datapath], str) -> None
+    def delete_vport(self, datapath: Union[str, Datapath], name: str) -> None:
         """Detach vport ``name``; a tunnel netdev this library made for it is
         deleted too (one made by another tool stays)."""
         vport = self.get_vport(datapath, name)
@@ -418,8 +400,10 @@ class Client:
             tunnels.delete(name, self.netns)
 
     @_writer
-    def set_upcall_pids(self, datapath, name, pids):
-        # type: (Union[str, Datapath], str, Sequence[int]) -> Vport
+    def set_upcall_pids(self,
+                        datapath: Union[str, Datapath],
+                        name: str,
+                        pids: Sequence[int]) -> Vport:
         """Set the netlink port ids that receive vport ``name``'s upcalls."""
         raw = _pids_bytes("upcall_pids", pids)
         check_ifname("vport", name)
@@ -434,8 +418,7 @@ class Client:
 
     # -- flows ------------------------------------------------------------
 
-    def iter_flows(self, datapath):
-        # type: (Union[str, Datapath]) -> Iterator[Flow]
+    def iter_flows(self, datapath: Union[str, Datapath]) -> Iterator[Flow]:
         """The flows of one kernel dump, streamed; unknown attributes kept.
 
         While another program changes the table, one dump can skip flows or
@@ -444,8 +427,7 @@ class Client:
         """
         return _decode_flows(self.flow_replies(datapath))
 
-    def flow_replies(self, datapath):
-        # type: (Union[str, Datapath]) -> Iterator[bytes]
+    def flow_replies(self, datapath: Union[str, Datapath]) -> Iterator[bytes]:
         """The raw replies of one flow dump (``ovs_flow`` attributes), for
         :func:`decode_flows`."""
         name, ifindex = self._dp_index(datapath)
@@ -454,19 +436,19 @@ class Client:
                                               missing=errors.NoSuchDatapath))
 
     @staticmethod
-    def decode_flows(raws):
-        # type: (...) -> List[Flow]
+    def decode_flows(raws: Iterable[bytes]) -> List[Flow]:
         """Flows from raw dump replies (:meth:`flow_replies`)."""
         return list(_decode_flows(raws))
 
-    def flows(self, datapath):
-        # type: (Union[str, Datapath]) -> List[Flow]
+    def flows(self, datapath: Union[str, Datapath]) -> List[Flow]:
         """Every flow of a datapath, each once, checked against churn
         (:meth:`flow_dump`'s flows)."""
         return self.flow_dump(datapath).flows
 
-    def flow_dump(self, datapath, attempts=flowdump.DUMP_ATTEMPTS, confirm=False):
-        # type: (Union[str, Datapath], int, bool) -> flowdump.FlowDump
+    def flow_dump(self,
+                  datapath: Union[str, Datapath],
+                  attempts: int = flowdump.DUMP_ATTEMPTS,
+                  confirm: bool = False) -> flowdump.FlowDump:
         """The flows of a datapath with whether the list is proven complete
         (``consistent``; ``confirm`` for two dumps in agreement): see
         :func:`flowdump.dump_flows`."""
@@ -510,8 +492,11 @@ class Client:
         return self.transport.request(FL, cmd, ifindex, attrs, flags, what=what,
                                       missing=self._flow_missing(dp_name, what), decode=decode)
 
-    def get_flow(self, datapath, key=None, mask=None, ufid=None):
-        # type: (Union[str, Datapath], Optional[dict], Optional[dict], Optional[bytes]) -> Flow
+    def get_flow(self,
+                 datapath: Union[str, Datapath],
+                 key: Optional[dict] = None,
+                 mask: Optional[dict] = None,
+                 ufid: Optional[bytes] = None) -> Flow:
         """The installed flow with this key (or UFID)."""
         attrs = _encode(self._match_items(key, mask, ufid, with_mask=False))
         ((_ifindex, raw),) = self._flow_request(datapath, FL.CMD_GET, attrs, key, mask, ufid,
@@ -535,8 +520,7 @@ class Client:
         return cmd, _encode(items), NLM_F_CREATE if mode == "create" else 0
 
     @_writer
-    def put_flow(self, datapath, flow, mode="upsert"):
-        # type: (Union[str, Datapath], Flow, str) -> None
+    def put_flow(self, datapath: Union[str, Datapath], flow: Flow, mode: str = "upsert") -> None:
         """Install a flow: ``upsert`` (create or replace actions), ``create``
         (:class:`errors.AlreadyExists` when present) or ``modify``
         (:class:`errors.NoSuchFlow` when absent; statistics kept)."""
@@ -545,8 +529,10 @@ class Client:
         self._flow_request(datapath, cmd, attrs, flow.key, flow.mask, flow.ufid, flags)
 
     @_writer
-    def put_flows(self, datapath, flows, mode="upsert"):
-        # type: (Union[str, Datapath], Sequence[Flow], str) -> List[Optional[errors.OdpError]]
+    def put_flows(self,
+                  datapath: Union[str, Datapath],
+                  flows: Sequence[Flow],
+                  mode: str = "upsert") -> List[Optional[errors.OdpError]]:
         """Install many flows in batched transactions; one result per flow:
         ``None`` or the :mod:`errors` exception for that flow (not raised).
         Every flow is checked before the first is sent."""
@@ -574,7 +560,7 @@ class Client:
                     "(%d): shorten its actions" % limit)
         results = self.transport.transact(
             [(FL, cmd, ifindex, attrs, flags) for cmd, attrs, flags in messages], decode=False)
-        out = []
+        out: list[errors.OdpError | None] = []
         for flow, result in zip(flows, results):
             if isinstance(result, list):
                 out.append(None)
@@ -584,8 +570,11 @@ class Client:
         return out
 
     @_writer
-    def delete_flow(self, datapath, key=None, mask=None, ufid=None):
-        # type: (Union[str, Datapath], Optional[dict], Optional[dict], Optional[bytes]) -> None
+    def delete_flow(self,
+                    datapath: Union[str, Datapath],
+                    key: Optional[dict] = None,
+                    mask: Optional[dict] = None,
+                    ufid: Optional[bytes] = None) -> None:
         """Delete one flow, found by UFID when given, else by key."""
         cmd, attrs, flags = self._delete_message(key, mask, ufid)
         self._flow_request(datapath, cmd, attrs, key, mask, ufid, flags)
@@ -594,37 +583,42 @@ class Client:
         return FL.CMD_DEL, _encode(self._match_items(key, mask, ufid, with_mask=False)), 0
 
     @_writer
-    def delete_flows(self, datapath, flows):
-        # type: (Union[str, Datapath], Sequence[Flow]) -> List[Optional[errors.OdpError]]
+    def delete_flows(self,
+                     datapath: Union[str, Datapath],
+                     flows: Sequence[Flow]) -> List[Optional[errors.OdpError]]:
         """Delete many flows in batched transactions; one result per flow."""
         flows = list(flows)
         messages = [self._delete_message(f.key, f.mask, f.ufid) for f in flows]
         return self._transact(datapath, flows, messages, "delete")
 
     @_writer
-    def flush_flows(self, datapath):
-        # type: (Union[str, Datapath]) -> None
+    def flush_flows(self, datapath: Union[str, Datapath]) -> None:
         """Delete every flow of a datapath."""
         dp_name, ifindex = self._dp_index(datapath)
         self.transport.request(FL, FL.CMD_DEL, ifindex, b"", what="flows of datapath %s" % dp_name,
                                missing=errors.NoSuchDatapath)
 
     @_writer
-    def clear_flow_stats(self, datapath, key=None, mask=None, ufid=None):
-        # type: (Union[str, Datapath], Optional[dict], Optional[dict], Optional[bytes]) -> None
+    def clear_flow_stats(self,
+                         datapath: Union[str, Datapath],
+                         key: Optional[dict] = None,
+                         mask: Optional[dict] = None,
+                         ufid: Optional[bytes] = None) -> None:
         """Zero a flow's packet and byte counters (OVS_FLOW_ATTR_CLEAR via SET)."""
         items = self._match_items(key, mask, ufid, with_mask=False) + [("clear", True)]
         self._flow_request(datapath, FL.CMD_SET, _encode(items), key, mask, ufid)
 
     # -- packets ----------------------------------------------------------
 
-    def execute(self, datapath, packet, actions, key=None):
-        # type: (Union[str, Datapath], bytes, list, Optional[dict]) -> None
+    def execute(self,
+                datapath: Union[str, Datapath],
+                packet: bytes,
+                actions: list,
+                key: Optional[dict] = None) -> None:
         """Run ``actions`` on the Ethernet frame ``packet`` (:func:`upcalls.execute`)."""
         upcalls.execute(self._dp(datapath).name, packet, actions, key, self.transport)
 
-    def listen(self, datapath):
-        # type: (Union[str, Datapath]) -> upcalls.Listener
+    def listen(self, datapath: Union[str, Datapath]) -> upcalls.Listener:
         """A :class:`upcalls.Listener` for the misses of ``datapath`` (a context manager)."""
         return upcalls.Listener(self._dp(datapath).name, self.transport)
 
@@ -632,13 +626,11 @@ class Client:
     #    facades over meters.py, ct_limits.py, vport_events.py, dp_settings.py
 
     @property
-    def ct_limits(self):
-        # type: () -> CtLimits
+    def ct_limits(self) -> CtLimits:
         """Conntrack zone limits of this network namespace (:class:`ct_limits.CtLimits`)."""
         return CtLimits(self.transport)
 
-    def vport_events(self, datapath=None):
-        # type: (Union[None, str, Datapath]) -> VportEvents
+    def vport_events(self, datapath: Union[str, Datapath, None] = None) -> VportEvents:
         """A :class:`vport_events.VportEvents` (a context manager) of every
         datapath, or of ``datapath``; it has sockets of its own."""
         return VportEvents(datapath, netns=self.netns)
@@ -650,8 +642,10 @@ class Client:
         return psample.SampleListener(groups, netns=self.netns)
 
     @_writer
-    def set_datapath(self, datapath, features=None, masks_cache_size=None):
-        # type: (Union[str, Datapath], Optional[Sequence[str]], Optional[int]) -> Datapath
+    def set_datapath(self,
+                     datapath: Union[str, Datapath],
+                     features: Optional[Sequence[str]] = None,
+                     masks_cache_size: Optional[int] = None) -> Datapath:
         """Set a datapath's user ``features`` (names, all of them) and/or its
         ``masks_cache_size``; the datapath as the kernel accepted it
         (:func:`dp_settings.set_datapath`). ``None`` keeps a setting."""

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Would attaching a network device to a datapath cut the host off?
@@ -6,10 +5,6 @@
 A netdev vport takes over all of the device's traffic. The modules and the
 ``odp`` command refuse such a device unless forced.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import os
 import socket
@@ -105,7 +100,7 @@ def _established_local(path, family, ports):
     try:
         with open(path) as table:
             lines = table.readlines()[1:]
-    except (IOError, OSError):
+    except OSError:
         return set()
     found = set()
     for line in lines:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Datapath settings (``OVS_DP_CMD_SET``): user features and the masks cache size.
@@ -42,17 +41,18 @@ def feature_bits(features: Sequence[str]) -> int:
 def check_masks_cache_size(size: object) -> int:
     """A masks cache size, checked: 0 or a power of two up to 4096."""
     reason = "0 (no cache) or a power of two up to %d" % MAX_MASKS_CACHE
-    if errors.check_int("masks_cache_size", size, 0, MAX_MASKS_CACHE, reason) & (size - 1):
+    value = errors.check_int("masks_cache_size", size, 0, MAX_MASKS_CACHE, reason)
+    if value & (value - 1):
         raise errors.ValidationError("masks_cache_size", size, reason)
-    return size
+    return value
 
 
 def _check_masks_cache(datapath, size: object) -> int:
-    check_masks_cache_size(size)
+    value = check_masks_cache_size(size)
     if datapath.masks_cache_size is None:
         raise errors.Unsupported("cannot set the masks cache size of datapath %s: the running "
                                  "kernel has none (Linux 5.9+)" % datapath.name)
-    return size
+    return value
 
 
 def set_datapath(transport, datapath, features: Optional[Sequence[str]] = None,

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Errors of the vswitch.odp library.
@@ -7,9 +6,7 @@ Every error's message names the object it is about, so callers (the Ansible
 modules, the ``odp`` command) can show ``str(error)`` as it is.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 import errno
 
@@ -17,13 +14,17 @@ import errno
 class OdpError(Exception):
     """Base of every error this library raises.
 
+    ``errno`` is the kernel's (or the socket's) error number where there is
+    one. An error made from the kernel's answer also has ``extack``: what the
+    kernel said about it, or None.
     ``changed`` is True on an error raised after the datapath was changed and
     not put back; False (the default) when nothing was changed, or what was
     changed was undone.
     """
 
-    errno = None
-    changed = False
+    errno: int | None = None
+    extack: str | None  # only where the kernel answered (no class default)
+    changed: bool = False
 
 
 class ValidationError(OdpError, ValueError):
@@ -33,7 +34,7 @@ class ValidationError(OdpError, ValueError):
     ``value`` what was given.
     """
 
-    def __init__(self, field, value, reason):
+    def __init__(self, field: str, value: object, reason: str) -> None:
         self.field = field
         self.value = value
         self.reason = reason
@@ -89,12 +90,17 @@ class LockTimeout(OdpError):
 
 
 class KernelRejected(OdpError):
-    """The kernel refused a request as invalid (EINVAL and friends)."""
+    """The kernel refused a request as invalid (EINVAL and friends).
 
-    errno = errno.EINVAL
+    Raised by a flow plan whose apply failed (:mod:`flowplan`), it also has
+    ``restored``: whether the flow table was put back as it was.
+    """
+
+    errno: int | None = errno.EINVAL
+    restored: bool
 
 
-def check_int(field, value, low, high, reason):
+def check_int(field: str, value: object, low: int, high: int, reason: str) -> int:
     """``value`` if it is an integer (not a bool) from ``low`` to ``high``;
     otherwise a :class:`ValidationError` naming ``field`` and saying ``reason``."""
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
@@ -110,7 +116,7 @@ class ApplyFailed(OdpError):
     and reading it back verified it, False when the state is neither.
     """
 
-    def __init__(self, message, cause, restored):
+    def __init__(self, message: str, cause: BaseException, restored: bool) -> None:
         OdpError.__init__(self, message)
         self.cause = cause
         self.restored = restored

@@ -1,12 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ODP generic netlink families: one class each, with its commands and a
 declarative map of its top-level attributes (see linux/openvswitch.h)."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from typing import cast
 
 from .actions import ACTION_LIST
 from .attrs import AttrMap, Bytes, Codec, Flag, Int, Nested, String, Struct
@@ -23,9 +20,10 @@ def _stats(*names):
 class Family:
     """A generic netlink family of the datapath: name, version, commands, attributes."""
 
-    name = None
+    # Set by each family.
+    name: str
+    attrs: AttrMap
     version = 1
-    attrs = None
     # Commands shared by most families (OVS_*_CMD_*).
     CMD_NEW = 1
     CMD_DEL = 2
@@ -169,7 +167,7 @@ class ZoneLimits(Codec):
         return b"".join(self.entry.encode(item) for item in value)
 
     def decode(self, raw):
-        size = self.entry.size
+        size = cast(int, self.entry.size)  # a fixed struct
         return [self.entry.decode(raw[offset:offset + size])
                 for offset in range(0, len(raw) - size + 1, size)]
 

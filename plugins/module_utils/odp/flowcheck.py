@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Flow validation: what the kernel would refuse, refused before sending.
@@ -8,9 +7,7 @@ each rule names the net/openvswitch/flow_netlink.c check it mirrors. The
 kernel's rules for keys and masks themselves are in :mod:`flows`.
 """
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type  # pylint: disable=invalid-name
 
 from .errors import ValidationError
 from .flows import (DP_MAX_PORTS, ETH_P_VLAN, FRAG_LATER, L3_FOR_ETH_TYPE, L4_FOR_PROTO,

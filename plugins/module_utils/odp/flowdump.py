@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Flow dumps that stay right while other programs change the flow table.
@@ -22,21 +21,14 @@ the result says it is not ``consistent``, and a caller that must not act on
 a possibly incomplete table (a purge) refuses it (:func:`require_consistent`).
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
-
 import hashlib
 import struct
+from typing import Dict, Tuple
 
 from . import errors
 from .attrs import iter_attrs
 from .families import FlowFamily
 
-try:
-    from typing import Dict, List, Tuple  # noqa: F401 pylint: disable=unused-import
-except ImportError:  # pragma: no cover
-    pass
 
 # Dumps tried before settling for a merged, unproven result.
 DUMP_ATTEMPTS = 4
@@ -85,8 +77,7 @@ def raw_id(raw):
     return digest.digest()
 
 
-def unique_replies(raws):
-    # type: (...) -> Tuple[Dict[object, bytes], int]
+def unique_replies(raws) -> Tuple[Dict[object, bytes], int]:
     """``({raw_id: raw}, duplicates)`` of one dump, in dump order."""
     found = {}
     duplicates = 0
@@ -98,8 +89,7 @@ def unique_replies(raws):
     return found, duplicates
 
 
-def dump_flows(client, datapath, attempts=DUMP_ATTEMPTS, confirm=False):
-    # type: (...) -> FlowDump
+def dump_flows(client, datapath, attempts=DUMP_ATTEMPTS, confirm=False) -> FlowDump:
     """Dump the flows of ``datapath`` through ``client``, checked as the
     module says; up to ``attempts`` dumps.
 

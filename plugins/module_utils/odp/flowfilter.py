@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Which flows a listing keeps: ``odp flow list``'s and odp_facts' filters.
@@ -14,9 +13,8 @@ Two tests, both optional, both needed when both are given:
   ovs-dpctl's ``filter=`` takes a piece of a flow's text.
 """
 
-from __future__ import absolute_import, annotations, division, print_function
+from __future__ import annotations
 
-__metaclass__ = type  # pylint: disable=invalid-name
 
 from typing import Dict, Optional
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Flows as declared, and the plan that turns a datapath's flows into them.
@@ -9,10 +8,6 @@
 * :func:`plan_flows`: want/have by :meth:`Flow.identity`, with purge;
 * :func:`apply_or_restore`: the plan in batches, undone on a kernel refusal.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 from . import errors, flowcheck, flows, text
 from .attrs import IMMUTABLE
@@ -25,8 +20,8 @@ def declared_flows(entries, ports, present=True, many=True):
     Keys are completed and normalised the way the kernel stores them.
     Errors name the entry (``flows[3].``) when ``many``.
     """
-    declared = {}
-    parsed_actions = {}  # the actions of each text or list once (a table repeats a few)
+    declared: dict[tuple, tuple[int, flows.Flow]] = {}
+    parsed_actions: dict = {}  # the actions of each text or list once (a table repeats a few)
     for index, entry in enumerate(entries):
         where = "flows[%d]." % index if many else ""
         flow = declared_flow(entry, ports, present, where, parsed_actions)
@@ -109,8 +104,6 @@ class FlowPlan:
     def __bool__(self):
         return bool(self.add or self.modify or self.delete)
 
-    __nonzero__ = __bool__
-
     def touched(self):
         return set(flow.identity() for flow in self.add + self.modify + self.delete)
 
@@ -189,8 +182,8 @@ class Journal:
         """Undo the entries, last first: delete what was added, put the old
         actions back on what was modified, re-create what was deleted (with
         its UFID). A list of ``(flow, error)`` the kernel refused."""
-        refused = []
-        runs = []  # consecutive entries of one kind, in reverse
+        refused: list[tuple[flows.Flow, errors.OdpError]] = []
+        runs: list[tuple[str, list[flows.Flow]]] = []  # consecutive entries of one kind, in reverse
         for done, flow in reversed(self.entries):
             if runs and runs[-1][0] == done:
                 runs[-1][1].append(flow)
@@ -279,11 +272,11 @@ def apply_or_restore(client, datapath, before, plan, port_names=None):
                   "(%s%s)%s: check the datapath's flows"
                   % (len(wrong), len(journal), listed, more,
                      "; the kernel said: %s" % reasons if reasons else ""))
-    exc = errors.KernelRejected("%s; %s" % (what, detail))
-    exc.restored = not wrong
-    exc.changed = bool(wrong)  # the datapath is as it was only when verified
-    exc.errno = getattr(error, "errno", None)
-    raise exc
+    failure = errors.KernelRejected("%s; %s" % (what, detail))
+    failure.restored = not wrong
+    failure.changed = bool(wrong)  # the datapath is as it was only when verified
+    failure.errno = getattr(error, "errno", None)
+    raise failure
 
 
 def unrestored(now, before, identities):
@@ -297,7 +290,7 @@ def unrestored(now, before, identities):
             wrong.append((new, "added by this task and still there"))
         elif old is not None and new is None:
             wrong.append((old, "missing (it was there before the task)"))
-        elif old is not None and not old.same_actions(new):
+        elif old is not None and new is not None and not old.same_actions(new):
             wrong.append((old, "its actions are now %s" % text.format_actions(new.actions)))
     return wrong
 

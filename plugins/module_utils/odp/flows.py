@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The flow model: a datapath flow, and the kernel's rules for keys and masks.
@@ -17,15 +16,13 @@ Three transformations, all pure:
 
 The rules come from the kernel's net/openvswitch/flow_netlink.c
 (``ovs_nla_get_match`` and its helpers on the way in, ``__ovs_nla_put_key`` on
-the way out) and were checked against Linux 6.1 (tests/unit/data/kernel_flows.json).
+the way out) and were checked against Linux 6.1
+(tests/unit/plugins/module_utils/odp/data/kernel_flows.json).
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import struct
 import time
+from typing import Iterable, Optional
 
 from .attrs import NLA_HDR, NLA_TYPE_MASK, Addr, Bytes, Flag, Int, LabelStack, Nested, Struct, \
     Unknown
@@ -250,7 +247,7 @@ class Flow:
     tcp_flags = _stat_property("_tcp_flags")
 
     @classmethod
-    def normalized(cls, key, mask=None, actions=()):
+    def normalized(cls, key: dict, mask: Optional[dict] = None, actions: Iterable = ()) -> "Flow":
         """A flow whose key and mask are :func:`normalize`'s, identity included
         (normalised once: the Ansible module builds thousands)."""
         key, mask = normalize(key, mask)
@@ -258,7 +255,7 @@ class Flow:
         flow._identity = _freeze(key), _freeze(mask)  # pylint: disable=protected-access
         return flow
 
-    def identity(self):
+    def identity(self) -> tuple:
         """Hashable canonical (masked key, mask): equal for equivalent matches."""
         if self._identity is None:
             key = self.key
@@ -268,23 +265,19 @@ class Flow:
                 self._identity = identity(self._key, self._mask)
         return self._identity
 
-    def same_match(self, other):
+    def same_match(self, other: "Flow") -> bool:
         return self.identity() == other.identity()
 
-    def same_actions(self, other):
+    def same_actions(self, other: "Flow") -> bool:
         return list(self.actions) == list(other.actions)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         """Same match and same actions: statistics and UFIDs do not count."""
         if not isinstance(other, Flow):
             return NotImplemented
         return self.same_match(other) and self.same_actions(other)
 
-    def __ne__(self, other):
-        result = self.__eq__(other)
-        return result if result is NotImplemented else not result
-
-    __hash__ = None  # mutable; hash identity() instead
+    __hash__ = None  # type: ignore[assignment]  # mutable; hash identity() instead
 
     def __repr__(self):
         return "Flow(key=%r, mask=%r, actions=%r)" % (self.key, self.mask, self.actions)
@@ -340,7 +333,7 @@ def _shape_plan(key, mask):
                 codec, (Int, Addr, Struct, Flag)):
             return False
     norm_key, norm_mask = normalize(key, mask)
-    fields = []
+    fields: list = []
     for name, value in norm_key.items():
         bits = norm_mask[name]
         if isinstance(value, dict):
@@ -359,7 +352,7 @@ def _shape_plan(key, mask):
 _DROPPED_WITHOUT_KEY = ("tunnel", "encap")
 # Identity plans by mask shape (bounded: a dump must not pin memory).
 MAX_SHAPES = 1024
-_SHAPES = {}
+_SHAPES: dict = {}
 
 
 def _freeze(value):
@@ -399,7 +392,7 @@ def full_mask(codec, value):
 
 
 # Exact masks of fixed-width codecs, built once (puts need one per attribute).
-_FULL_MASKS = {}
+_FULL_MASKS: dict = {}  # codec -> its exact mask
 
 
 def exact_mask(key, attrs=FLOW_KEY):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One flow dump streamed in bounded memory, each flow once, with what it proves.
@@ -18,9 +17,8 @@ on, and only a 16-byte id per flow is kept (:func:`flowdump.raw_id`), about
   of the dump.
 """
 
-from __future__ import absolute_import, annotations, division, print_function
+from __future__ import annotations
 
-__metaclass__ = type  # pylint: disable=invalid-name
 
 from itertools import islice
 from typing import Iterator, Optional

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The flow key vocabulary: every ``OVS_KEY_ATTR_*`` of linux/openvswitch.h.
@@ -7,10 +6,6 @@ Attribute names are the ones ovs-dpctl prints (lib/odp-util.c), so the text
 syntax, the Ansible ``match`` dict and this schema share one set of words.
 Struct field names follow ovs-dpctl too (``eth(src=...,dst=...)``).
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 from .attrs import Addr, AttrMap, Bytes, Flag, Int, LabelStack, Nested, Struct
 

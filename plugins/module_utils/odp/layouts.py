@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Compiled decoders for repeated attribute layouts: the hot path of dumps.
@@ -11,10 +10,6 @@ fields), building the same values as the general decoder in ``attrs.py``.
 Anything it cannot flatten (nested attributes, strings, odd lengths) is
 decoded by its codec, so the result is always exactly the general one.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import struct
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The per-datapath lock that serialises writers.
@@ -21,10 +20,6 @@ run never leaves the datapath locked.
 Writers that do not use this library (``ovs-dpctl``, ``ovs-vswitchd``) do not
 take the lock.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import contextlib
 import errno

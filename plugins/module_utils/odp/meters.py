@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Meters of a datapath (the ``ovs_meter`` family): rate limiters that flows
@@ -22,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
-from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Type, cast
 
 from . import errors
 from .actions import actions_named
@@ -155,7 +154,7 @@ class Meters:
         self._flows = flows
         # The datapath's writer lock (Client.exclusive), taken by set and delete.
         self._hold = hold or (lambda _datapath: contextlib.nullcontext())
-        self._features = None
+        self._features: Optional[MeterFeatures] = None
 
     def features(self, datapath) -> MeterFeatures:
         """The meter features of the kernel, asked through ``datapath``."""
@@ -163,8 +162,8 @@ class Meters:
         ((_ifindex, attrs),) = request(
             self.transport, MF, MF.CMD_FEATURES, "get the meter features of",
             "datapath %s" % dp_name, ifindex, missing=errors.NoSuchDatapath)
-        self._features = MeterFeatures(attrs)
-        return self._features
+        features = self._features = MeterFeatures(attrs)
+        return features
 
     def _bands(self, datapath, meter_id: int, bands: Sequence[Band]) -> List[tuple]:
         """The band attributes, checked against the kernel's features."""
@@ -216,7 +215,8 @@ class Meters:
             raise errors.ValidationError("unit", unit, "meter %d: must be kbps or pkts"
                                          % meter_id)
         band_items = self._bands(datapath, meter_id, bands)
-        items = [("id", meter_id)] + ([("kbps", True)] if unit == "kbps" else [])
+        items: List[Tuple[str, object]] = [("id", meter_id)]
+        items += [("kbps", True)] if unit == "kbps" else []
         dp_name, ifindex = self._resolve(datapath)
         if keep_stats:
             old = self._find(datapath, meter_id)
@@ -227,13 +227,14 @@ class Meters:
             attrs = MF.attrs.encode(items)
         except CodecError as exc:
             raise errors.ValidationError("meter", meter_id, str(exc))
-        explain = {
+        features = cast(MeterFeatures, self._features)  # read by _bands
+        explain: Dict[int, Tuple[Type[errors.OdpError], str]] = {
             errno.EBUSY: (errors.KernelRejected, "cannot set %s: another meter holds its slot "
                           "in the kernel's meter table (id modulo the table size, at least "
                           "1024): choose another id" % _what(dp_name, meter_id)),
             errno.EFBIG: (errors.KernelRejected, "cannot set %s: the datapath holds the most "
                           "meters the kernel allows (%d)" % (_what(dp_name, meter_id),
-                                                             self._features.max_meters))}
+                                                             features.max_meters))}
         ((_ifindex, reply),) = request(self.transport, MF, MF.CMD_SET, "set",
                                        _what(dp_name, meter_id), ifindex, attrs,
                                        _missing(dp_name, meter_id), explain)

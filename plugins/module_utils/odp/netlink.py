@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Generic netlink transport for the ODP families.
@@ -29,14 +28,13 @@ never see duplicates or a mix of two snapshots.
 One transport is one socket and must not be shared between threads.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 import errno
 import os
 import socket
 import struct
+from typing import Union
 
 from . import errors
 from .attrs import AttrMap, Int, Nested, String, iter_attrs, pack_attr
@@ -141,7 +139,13 @@ class KernelError(Exception):
         return error_for(self.errno, op, what, missing, self.extack)
 
 
-def error_for(code, op, what, missing=errors.NotFound, extack=None):
+# What error_for raises for ENOENT/ENODEV: one class, or a class and the
+# object's name per errno.
+Missing = Union[type[errors.OdpError], dict[int, tuple[type[errors.OdpError], str]]]
+
+
+def error_for(code: int, op: str, what: str, missing: Missing = errors.NotFound,
+              extack: str | None = None) -> errors.OdpError:
     """The errno -> exception table.
 
     ``op`` is the verb (``create``), ``what`` the object (``datapath dp0``,
@@ -150,6 +154,7 @@ def error_for(code, op, what, missing=errors.NotFound, extack=None):
     ``dict`` errno -> ``(subclass, what)`` where the two differ (flows: ENODEV
     is the datapath, ENOENT the flow).
     """
+    cls: type[errors.OdpError]
     if isinstance(missing, dict) and code in missing:
         missing, what = missing[code]
     elif isinstance(missing, dict):
@@ -268,8 +273,8 @@ def in_netns(netns, function, *args):
     libc = ctypes.CDLL(None, use_errno=True)
     path = netns if "/" in netns else os.path.join("/run/netns", netns)
     try:
-        target = open(path, "rb")
-    except (IOError, OSError) as exc:
+        target = open(path, "rb")  # noqa: SIM115 (the with below closes it)
+    except OSError as exc:
         raise errors.NotFound("network namespace %s does not exist (%s)" % (netns, exc.strerror))
     with target, open("/proc/thread-self/ns/net", "rb") as own:
         if libc.setns(target.fileno(), CLONE_NEWNET):
@@ -396,10 +401,7 @@ class Transport:
 
     def _recv(self):
         """One datagram as bytes (copied out of the reusable buffer)."""
-        try:
-            size = self.sock.recv_into(self._buf, RECV_BUFSIZE, socket.MSG_TRUNC)
-        except InterruptedError:
-            return b""
+        size = self.sock.recv_into(self._buf, RECV_BUFSIZE, socket.MSG_TRUNC)
         if size > RECV_BUFSIZE:
             raise errors.OdpError("a netlink reply of %d bytes exceeds the %d-byte buffer"
                                   % (size, RECV_BUFSIZE))
@@ -412,7 +414,7 @@ class Transport:
         For dumps, raises :class:`_DumpInterrupted` when the kernel flags the
         dump as inconsistent.
         """
-        replies = []
+        replies: list[bytes] = []
         append = replies.append
         while True:  # not through _messages: one generator less per message of a dump
             data = self._recv()
@@ -547,7 +549,8 @@ class Transport:
                     "netlink socket takes in one message"
                     % (index, OVS_HDRLEN + len(attrs), self.max_datagram))
         while start < len(messages):
-            batch, size, seqs = [], 0, {}
+            batch: list[bytes] = []
+            size, seqs = 0, {}
             index = start
             while index < len(messages) and len(batch) < BATCH_MESSAGES:
                 family, cmd, dp_ifindex, attrs, flags = messages[index]

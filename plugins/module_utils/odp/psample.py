@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """psample: packets sampled to a *group* by tc's ``sample`` action or a
@@ -133,7 +132,7 @@ class SampleListener:
         self._family_id = None
         self._pending: Deque[Sample] = collections.deque()
 
-    def open(self) -> "SampleListener":
+    def open(self) -> SampleListener:
         """Join the ``packets`` group; returns ``self``."""
         if self._sock is not None:
             return self
@@ -161,7 +160,7 @@ class SampleListener:
         self._sock = None
         self._pending.clear()
 
-    def __enter__(self) -> "SampleListener":
+    def __enter__(self) -> SampleListener:
         return self.open()
 
     def __exit__(self, *exc) -> None:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Metadata-mode tunnel network devices over rtnetlink (pyroute2).
@@ -18,10 +17,6 @@ This is the only module importing pyroute2, lazily: the rest of the library
 works without it.  Its ``IPRoute.link`` API is the same in pyroute2 0.7.2 and
 0.9.x.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import errno
 

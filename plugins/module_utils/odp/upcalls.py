@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Upcalls (packets the datapath sends to userspace) and packet execution.
@@ -21,9 +20,7 @@ vport and every vport created while it listens, at its socket, and puts the
 previous port ids back when it closes.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 import array
 import collections
@@ -32,6 +29,7 @@ import os
 import select
 import socket
 import time
+from typing import Any, Deque, Dict, Iterator, Optional, Union
 
 from . import errors
 from .attrs import CodecError
@@ -65,8 +63,11 @@ class Upcall:
     __slots__ = ("cmd", "datapath", "in_port", "key", "packet", "userdata", "actions",
                  "length", "hash", "mru")
 
-    def __init__(self, cmd, datapath, key, packet, userdata=None, actions=None,
-                 length=None, hash=None, mru=None):  # pylint: disable=redefined-builtin
+    def __init__(self, cmd: str, datapath: str, key: Dict[str, Any], packet: bytes,
+                 userdata: Optional[bytes] = None, actions: Optional[list] = None,
+                 length: Optional[int] = None,
+                 hash: Optional[int] = None,  # pylint: disable=redefined-builtin
+                 mru: Optional[int] = None) -> None:
         self.cmd = cmd
         self.datapath = datapath
         self.key = key
@@ -130,25 +131,26 @@ class Listener:
     socket of the listener's own.
     """
 
-    def __init__(self, datapath, transport=None):
+    def __init__(self, datapath: str, transport: Any = None) -> None:
         transport = getattr(transport, "transport", transport)  # a Client's
         self.datapath = datapath
-        self.dp_ifindex = None
-        self.per_cpu = None
-        self.portid = None
+        self.dp_ifindex: Optional[int] = None
+        self.per_cpu: Optional[bool] = None  # the kernel's per-CPU upcall dispatch
+        self.portid: Optional[int] = None
         self.overruns = 0  # receive-buffer overflows: upcalls lost in userspace
-        self._transport = transport
+        self._transport: Optional[Transport] = transport
         self._own_transport = transport is None
-        self._sock = None
+        self._sock: Optional[socket.socket] = None
         self._buf = bytearray(UPCALL_BUFSIZE)
-        self._pending = collections.deque()
-        self._saved = {}  # port_no -> upcall_pids bytes before we took the vport
-        self._packet_family = None
-        self._vport_family = None
+        self._pending: Deque[Upcall] = collections.deque()
+        # port_no -> upcall_pids bytes before we took the vport
+        self._saved: Dict[int, bytes] = {}
+        self._packet_family: Optional[int] = None
+        self._vport_family: Optional[int] = None
 
     # -- subscription -------------------------------------------------------
 
-    def open(self):
+    def open(self) -> Listener:
         """Subscribe to the datapath's upcalls; returns ``self``."""
         if self._sock is not None:
             return self
@@ -161,8 +163,8 @@ class Listener:
             raise
         return self
 
-    def _subscribe(self):
-        transport = self._transport
+    def _subscribe(self) -> None:
+        transport = self._requests()
         self.dp_ifindex, attrs = _datapath(transport, self.datapath)
         features = attrs.get("user_features", 0)
         self.per_cpu = bool(features & DatapathFamily.F_DISPATCH_UPCALL_PER_CPU)
@@ -195,11 +197,11 @@ class Listener:
 
     def _set_vport_pids(self, port_no, pids, name):
         attrs = VportFamily.attrs.encode([("port_no", port_no), ("upcall_pids", pids)])
-        self._transport.request(VportFamily, VportFamily.CMD_SET, self.dp_ifindex, attrs,
-                                what="vport %s of datapath %s" % (name, self.datapath),
-                                missing=errors.NoSuchVport)
+        self._requests().request(VportFamily, VportFamily.CMD_SET, self.dp_ifindex, attrs,
+                                 what="vport %s of datapath %s" % (name, self.datapath),
+                                 missing=errors.NoSuchVport)
 
-    def close(self):
+    def close(self) -> None:
         """Give the vports their previous port ids back and close the sockets."""
         try:
             for port_no, pids in sorted(self._saved.items()):
@@ -216,19 +218,30 @@ class Listener:
                 self._transport.close()
                 self._transport = None
 
-    def __enter__(self):
+    def __enter__(self) -> Listener:
         return self.open()
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- receiving ----------------------------------------------------------
 
-    def fileno(self):
+    def fileno(self) -> int:
         """The socket to poll: readable when :meth:`recv` has something to do."""
-        return self._sock.fileno()
+        return self._subscribed().fileno()
 
-    def recv(self, timeout=None):
+    def _subscribed(self) -> socket.socket:
+        if self._sock is None:
+            raise errors.OdpError("the listener of datapath %s is not subscribed: use it as a "
+                                  "context manager or call open()" % self.datapath)
+        return self._sock
+
+    def _requests(self) -> Transport:
+        if self._transport is None:
+            raise errors.OdpError("the listener of datapath %s is closed" % self.datapath)
+        return self._transport
+
+    def recv(self, timeout: Optional[float] = None) -> Optional[Upcall]:
         """The next :class:`Upcall`; ``None`` when ``timeout`` seconds passed first.
 
         ``timeout=None`` blocks; ``0`` polls.
@@ -237,19 +250,21 @@ class Listener:
         while not self._pending:
             if deadline is not None:
                 remaining = max(deadline - time.monotonic(), 0)
-                if not select.select([self._sock], [], [], remaining)[0]:
+                if not select.select([self._subscribed()], [], [], remaining)[0]:
                     return None
             self._read()
         return self._pending.popleft()
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Upcall]:
         while True:
-            yield self.recv()
+            upcall = self.recv()
+            if upcall is not None:  # always, without a timeout
+                yield upcall
 
     def _read(self):
         """One datagram: upcalls are queued, vport notifications acted upon."""
         try:
-            size = self._sock.recv_into(self._buf, UPCALL_BUFSIZE, socket.MSG_TRUNC)
+            size = self._subscribed().recv_into(self._buf, UPCALL_BUFSIZE, socket.MSG_TRUNC)
         except OSError as exc:
             if exc.errno == errno.ENOBUFS:
                 # The socket overflowed: some upcalls are gone, the next ones are fine.
@@ -287,7 +302,8 @@ class Listener:
                       length=attrs.get("len"), hash=attrs.get("hash"), mru=attrs.get("mru"))
 
 
-def execute(datapath, packet, actions, key=None, transport=None):
+def execute(datapath: Union[str, int], packet: bytes, actions: list, key: Optional[Dict[str, Any]] = None,
+            transport: Any = None) -> None:
     """Run ``actions`` on ``packet`` (an Ethernet frame, ``bytes``) in ``datapath``.
 
     ``OVS_PACKET_CMD_EXECUTE`` with an ack that is read here, so a kernel

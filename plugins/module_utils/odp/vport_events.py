@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Vport events: the ``ovs_vport`` multicast group, as go-odp's
@@ -26,10 +25,10 @@ import errno
 import select
 import socket
 import time
-from typing import Deque, Dict, Iterator, Optional
+from typing import Deque, Dict, Iterator, Optional, Type
 
 from . import errors
-from .families import DatapathFamily, VportFamily
+from .families import DatapathFamily, Family, VportFamily
 from .netlink import GENL_HDR, NLMSG_HDRLEN, OVS_HDR, SOL_NETLINK, Transport, messages_in, open_socket
 
 DP = DatapathFamily
@@ -77,6 +76,10 @@ class VportEvent:
             self.kind, self.datapath, self.name, self.type, self.port_no)
 
 
+_NOT_OPEN = ("vport events are not subscribed: use VportEvents as a context manager or "
+             "call open()")
+
+
 class VportEvents:
     """Subscribe to vport events (context manager): of every datapath, or of
     ``datapath`` only (a name, or a ``Datapath``; it must exist on opening).
@@ -92,27 +95,27 @@ class VportEvents:
         self.netns = netns
         self.rcvbuf = rcvbuf
         self.overruns = 0
-        self._sock = None
-        self._transport = None
+        self._sock: Optional[socket.socket] = None
+        self._transport: Optional[Transport] = None
         self._names: Dict[int, str] = {}
         self._pending: Deque[VportEvent] = collections.deque()
-        self._families: Dict[int, type] = {}
+        self._families: Dict[int, Type[Family]] = {}
 
     # -- subscription -------------------------------------------------------
 
-    def open(self) -> "VportEvents":
+    def open(self) -> VportEvents:
         """Join the groups, then learn the datapaths' names; returns ``self``."""
         if self._sock is not None:
             return self
         try:
-            self._transport = Transport(netns=self.netns)
-            self._sock = open_socket(self.rcvbuf, self.netns)
+            transport = self._transport = Transport(netns=self.netns)
+            sock = self._sock = open_socket(self.rcvbuf, self.netns)
             for family in (VP, DP):
-                info = self._transport.family(family.name)
+                info = transport.family(family.name)
                 self._families[info.id] = family
                 # Joined before the datapaths are listed: nothing falls in between.
-                self._sock.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
-                                      info.mcast_groups[family.mcgroup])
+                sock.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+                                info.mcast_groups[family.mcgroup])
             self._learn_names()
             if self.datapath is not None and self.datapath not in self._names.values():
                 raise errors.NoSuchDatapath("datapath %s does not exist" % self.datapath)
@@ -123,7 +126,7 @@ class VportEvents:
 
     def _learn_names(self) -> None:
         self._names = dict((ifindex, attrs["name"]) for ifindex, attrs in
-                           self._transport.dump(DP, DP.CMD_GET, what="datapaths"))
+                           self._requests().dump(DP, DP.CMD_GET, what="datapaths"))
 
     def close(self) -> None:
         """Leave the groups (close the sockets); events not read are dropped."""
@@ -133,7 +136,7 @@ class VportEvents:
         self._sock = self._transport = None
         self._pending.clear()
 
-    def __enter__(self) -> "VportEvents":
+    def __enter__(self) -> VportEvents:
         return self.open()
 
     def __exit__(self, *exc) -> None:
@@ -147,9 +150,13 @@ class VportEvents:
 
     def _subscribed(self) -> socket.socket:
         if self._sock is None:
-            raise errors.OdpError("vport events are not subscribed: use VportEvents as a "
-                                  "context manager or call open()")
+            raise errors.OdpError(_NOT_OPEN)
         return self._sock
+
+    def _requests(self) -> Transport:
+        if self._transport is None:
+            raise errors.OdpError(_NOT_OPEN)
+        return self._transport
 
     def recv(self, timeout: Optional[float] = None) -> Optional[VportEvent]:
         """The next :class:`VportEvent`; ``None`` when ``timeout`` seconds
@@ -193,7 +200,7 @@ class VportEvents:
                 if event is not None and self.datapath in (None, event.datapath):
                     self._pending.append(event)
 
-    def _event(self, family: type, body: bytes, portid: int) -> Optional[VportEvent]:
+    def _event(self, family: Type[Family], body: bytes, portid: int) -> Optional[VportEvent]:
         cmd = GENL_HDR.unpack_from(body)[0]
         dp_ifindex = OVS_HDR.unpack_from(body, GENL_HDR.size)[0]
         attrs = family.attrs.decode(body[GENL_HDR.size + OVS_HDR.size:])
@@ -220,7 +227,7 @@ class VportEvents:
         name = self._names.get(dp_ifindex)
         if name is None:
             try:
-                ((_ifindex, attrs),) = self._transport.request(
+                ((_ifindex, attrs),) = self._requests().request(
                     DP, DP.CMD_GET, dp_ifindex, what="datapath #%d" % dp_ifindex,
                     missing=errors.NoSuchDatapath)
                 name = attrs["name"]

@@ -1,5 +1,4 @@
 #!/usr/bin/env python3
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build the odp command as one zipapp: build_odp_zipapp.py LIBRARY_DIR OUTPUT.
@@ -9,10 +8,6 @@ Python and pyroute2, not the collection. The zip is byte-for-byte the same
 for the same sources (fixed timestamps, sorted entries): copying it again
 changes nothing.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import os
 import sys

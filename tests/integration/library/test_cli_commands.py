@@ -147,8 +147,8 @@ def test_binary_flow_file_changes_nothing(dp, pair, tmp_path):
 
 def test_datapath_by_ifindex_as_go_odp(dp, pair):
     a, b = pair
-    ifindex = [line.split(":")[0] for line in odp("datapath")[0].splitlines()
-               if line.endswith(": " + dp)][0]
+    ifindex = next(line.split(":")[0] for line in odp("datapath")[0].splitlines()
+                   if line.endswith(": " + dp))
     odp("flow", "add", ifindex, "--in-port=" + a.host, "--output=" + b.host)
     assert odp("flow", "list", dp)[0] == "--in-port=%s --output=%s\n" % (a.host, b.host)
 

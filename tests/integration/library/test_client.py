@@ -283,7 +283,7 @@ def test_vxlan_overlay(netns):
              (ns2, "198.18.0.2", "198.18.0.1", "10.99.1.2/24"))
     clients = []
     try:
-        for ns, local, remote, overlay in sides:
+        for ns, _local, remote, overlay in sides:
             client = Client(netns=ns)
             clients.append(client)
             dp = client.create_datapath("ovl")

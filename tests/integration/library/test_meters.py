@@ -44,7 +44,7 @@ def test_kernel_limits_named(odp):
     client, dp = odp
     client.meters.set(dp, 3, [Band(10)])
     # The 6.1 kernel keeps one meter per slot: id modulo its table size (1024).
-    with pytest.raises(errors.KernelRejected, match="meter 1027 of datapath .*slot"):
+    with pytest.raises(errors.KernelRejected, match=r"meter 1027 of datapath .*slot"):
         client.meters.set(dp, 1027, [Band(10)])
     with pytest.raises(errors.NoSuchDatapath):
         client.meters.get("nosuchdp", 3)

@@ -79,7 +79,7 @@ def test_listener_reads_tc_samples(sampled):
 
 
 def test_samples_stay_in_their_namespace(sampled):
-    ns_a, ns_b, _va = sampled
+    _ns_a, ns_b, _va = sampled
     with SampleListener() as root:  # the caller's (root) namespace
         ping(ns_b, "10.78.0.1", count=1)
         assert list(root.iter(timeout=0.5)) == []

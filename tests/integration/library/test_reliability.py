@@ -275,8 +275,7 @@ def text_entries(items, names):
 
 
 def vport_names(client, datapath):
-    by_no = dict((v.port_no, v.name) for v in client.vports(datapath))
-    return by_no
+    return dict((v.port_no, v.name) for v in client.vports(datapath))
 
 
 @pytest.mark.fault

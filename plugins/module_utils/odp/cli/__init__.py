@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``odp`` command: go-odp's tool, on the vswitch_odp client.
@@ -20,7 +19,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import List, Optional
+from typing import List, Optional, cast
 
 from ..errors import OdpError, PermissionDenied
 from . import complete, output, parser
@@ -74,7 +73,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if request.kind == "version":
             emit("%s %s" % (PROG, version()))
             return 0
-        args = request.args
+        args = cast(parser.Args, request.args)  # a "run" request has them
         with _open_client(args.netns) as client:
             by_ifindex(client, args)
             # A handler may return an exit status of its own (odp apply).

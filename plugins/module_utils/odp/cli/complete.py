@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shell completion: ``odp __complete BREAKS LINE`` prints the candidates for
@@ -17,7 +16,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from typing import Callable, Iterable, List, Optional, Sequence
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple, Union
 
 from ..errors import OdpError
 from .parser import (HELP, HELP_WORD, NETNS, VERSION, VPORT_VALUED, Command, Group, Option,
@@ -114,7 +113,10 @@ def _option_words(options: Iterable[Option]) -> List[str]:
 
 def _walk(root: Group, words: Sequence[str]):
     """``(node, path, positionals, netns)`` after ``words``."""
-    node, path, positionals, netns = root, (), [], None
+    node: Union[Group, Command] = root
+    path: Tuple[str, ...] = ()
+    positionals: List[str] = []
+    netns: Optional[str] = None
     words = list(words)
     takes_value = value_options(root)
     while words:
@@ -123,7 +125,8 @@ def _walk(root: Group, words: Sequence[str]):
             positionals += words
             break
         if word.startswith("-") and word != "-":
-            name, has_value, value = word.lstrip("-").partition("=")
+            name, equals, value = word.lstrip("-").partition("=")
+            has_value = bool(equals)
             if not word.startswith("--") and word[1] == NETNS.short and name != NETNS.name:
                 # -n NS, -nNS, -n=NS
                 name, value = NETNS.name, word[2:].lstrip("=")

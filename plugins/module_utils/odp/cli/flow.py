@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """``odp flow``: list, get, add, delete, clear and flush flows.
@@ -15,7 +14,7 @@ import re
 import shlex
 import stat
 import sys
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple, cast
 
 from ..text import flags as flow_options
 from ..text import format_actions, format_key, format_ufid, parse_ufid
@@ -78,7 +77,7 @@ def told(error: OdpError, verb: str, datapath: str, key, mask, ufid, names) -> O
         # matches the new key: the kernel refuses overlapping flows.
         return OdpError("%s: a flow with another mask already matches this key (the kernel "
                         "refuses overlapping flows; delete that one first)" % what)
-    return error_for(error.errno, verb, what, NoSuchFlow, error.extack)
+    return error_for(cast(int, error.errno), verb, what, NoSuchFlow, error.extack)
 
 
 def _listing(flow, names, args, now_ms, with_ufid) -> str:
@@ -211,7 +210,8 @@ def flow_add(client, args) -> None:
         for number, items, ufid in source:
             try:
                 flow = _flow_of(items, ufid, vports)
-                validate_flow(*complete_key(flow.key, flow.mask), flow.actions)
+                key, mask = complete_key(flow.key, flow.mask)
+                validate_flow(key, mask, flow.actions)
             except OdpError as exc:
                 raise OdpError("%s:%d: %s" % (path, number, exc))
             # A hash, not the match: 200,000 lines in little memory.
@@ -304,7 +304,7 @@ class FlowFile:
         if self.path == "-":
             return getattr(sys.stdin, "buffer", None) or _encoded(sys.stdin)
         try:
-            handle = open(self.path, "rb")  # pylint: disable=consider-using-with
+            handle = open(self.path, "rb")  # noqa: SIM115 (kept open for the reader) pylint: disable=consider-using-with
         except OSError as exc:
             raise OdpError("cannot read flow file %s: %s" % (self.path, exc.strerror))
         info = os.fstat(handle.fileno())

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """``odp datapath listen``: the datapath's upcalls, through tcpdump, as flow
@@ -8,13 +7,10 @@ keys (misses), or one line each (``--upcalls``: type, vport, userdata, key).
 the netlink port id a peer puts in ``userspace(pid=N)`` actions.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
-
 import struct
 import subprocess
 import time
+from typing import IO, cast
 
 from ..errors import OdpError
 from ..text.cookie import format_cookie
@@ -45,7 +41,7 @@ def datapath_listen(client, args):
         with until_signalled(), Listener(datapath, transport=client.transport) as listener:
             tcpdump = _start_tcpdump() if mode == "tcpdump" else None
             # Subscribed: a peer may send packets (and install userspace actions) now.
-            say("listening on datapath %s (userspace actions: pid=%d)"
+            say("listening on datapath %s (userspace actions: pid=%s)"
                 % (datapath, listener.portid))
             for upcall in listener:
                 if mode == "upcalls":
@@ -54,7 +50,7 @@ def datapath_listen(client, args):
                     if upcall.cmd == "miss":
                         emit(flow_line(_miss_key(upcall.key), None, (), names,
                                        keep_actions=False))
-                else:
+                elif tcpdump is not None and tcpdump.stdin is not None:
                     _write_pcap_record(tcpdump.stdin, upcall.packet)
     finally:
         if tcpdump is not None:
@@ -105,8 +101,9 @@ def _start_tcpdump():
         tcpdump = subprocess.Popen(TCPDUMP, stdin=subprocess.PIPE, start_new_session=True)
     except OSError as exc:
         raise OdpError("cannot start tcpdump: %s" % exc)
-    tcpdump.stdin.write(PCAP_HEADER.pack(PCAP_MAGIC_NSEC, 2, 4, 0, 0, PCAP_SNAPLEN, LINKTYPE_ETHERNET))
-    tcpdump.stdin.flush()
+    stdin = cast(IO[bytes], tcpdump.stdin)  # stdin=PIPE
+    stdin.write(PCAP_HEADER.pack(PCAP_MAGIC_NSEC, 2, 4, 0, 0, PCAP_SNAPLEN, LINKTYPE_ETHERNET))
+    stdin.flush()
     return tcpdump
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """odp(1), generated from the command tree at build time (tools/odp_build_backend.py).
@@ -10,9 +9,9 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import List, Optional
+from typing import List, Optional, cast
 
-from .parser import COMMON_OPTIONS, PROG, VERSION, Group, option_spelling
+from .parser import COMMON_OPTIONS, PROG, VERSION, Command, Group, option_spelling
 
 DESCRIPTION = (
     "odp drives the Open vSwitch kernel datapath directly, over generic netlink: datapaths, "
@@ -109,7 +108,7 @@ def render(root: Group, version: Optional[str] = None) -> str:
         short, _comma, long = option_spelling(option).rpartition(", ")
         term = (_bold(short) + ", " if short else "") + _option(long)
         lines += _item(term, option.help)
-    flow_add = root.children["flow"].children["add"]
+    flow_add = cast(Command, cast(Group, root.children["flow"]).children["add"])
     lines += [".SH FLOWS", _text(FLOWS)]
     for section, title in (("key", "Key options"), ("action", "Action options")):
         lines += [".SS " + title]

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``odp`` command line: the command tree's model, its words, and argparse.
@@ -18,7 +17,7 @@ from __future__ import annotations
 import argparse
 import functools
 import textwrap
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union, cast
 
 from ..text import flags as flow_options
 from ..text.lex import closest
@@ -57,7 +56,7 @@ class Option:
 
     def spelling(self) -> str:
         """``[--name=METAVAR]`` as usage lines show it."""
-        return "[--%s%s]" % (self.name, "" if self.switch else "=" + self.metavar)
+        return "[--%s%s]" % (self.name, "" if self.switch else "=%s" % self.metavar)
 
 
 NETNS = Option("netns", "work in network namespace NETNS (a name under /run/netns, "
@@ -131,7 +130,7 @@ class Command:
 class Group:
     """Named subcommands; ``default`` runs when no word follows."""
 
-    def __init__(self, children: Dict[str, Union["Group", Command]],
+    def __init__(self, children: Dict[str, Union[Group, Command]],
                  default: Optional[Command] = None):
         self.children = children
         self.default = default
@@ -220,7 +219,8 @@ def _is_option(token: str) -> bool:
 def parse_command_line(argv: Sequence[str], root: Group) -> Request:
     """The :class:`Request` of ``argv`` (the words after ``odp``)."""
     tokens = list(argv)
-    node, path = root, ()
+    node: Union[Group, Command] = root
+    path: Tuple[str, ...] = ()
     held = []  # options before the command's last word (``odp -n ns1 vport``)
     takes_value = value_options(root)
     while isinstance(node, Group):
@@ -265,9 +265,9 @@ def _before_end(tokens):
 
 
 def find(root: Group, path: Sequence[str]) -> Union[Group, Command]:
-    node = root
+    node: Union[Group, Command] = root
     for name in path:
-        node = node.children[name]
+        node = cast(Group, node).children[name]  # every node above a leaf is a Group
     return node
 
 
@@ -285,7 +285,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError("%s: %s" % (self.prog, message))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def build_parser(command: Command, path: Tuple[str, ...]) -> argparse.ArgumentParser:
     """The argparse parser of one command: its options, the common ones
     and its flow options (positionals are counted by :func:`parse_leaf`).
@@ -303,10 +303,10 @@ def build_parser(command: Command, path: Tuple[str, ...]) -> argparse.ArgumentPa
     return parser
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _long_options(command: Command) -> Dict[str, Optional[Option]]:
     """Long option name -> Option (None for a flow option, which takes a value)."""
-    names = dict((o.name, o) for o in command.options + [NETNS])
+    names: Dict[str, Optional[Option]] = dict((o.name, o) for o in command.options + [NETNS])
     names.update((name, None) for name, _m, _h, _s in command.flow_options())
     return names
 
@@ -327,7 +327,7 @@ def normalize(command: Command, path: Sequence[str], tokens: Sequence[str]) -> L
     """
     longs = _long_options(command)
     shorts = dict((o.short, o) for o in command.options + [NETNS] if o.short)
-    out = []
+    out: list[str] = []
     tokens = list(tokens)
     while tokens:
         token = tokens.pop(0)
@@ -336,13 +336,14 @@ def normalize(command: Command, path: Sequence[str], tokens: Sequence[str]) -> L
         if not _is_option(token):
             out.append(token)
             continue
-        name, has_value, value = token.lstrip("-").partition("=")
+        name, equals, value = token.lstrip("-").partition("=")
+        has_value = bool(equals)
         if not token.startswith("--") and token[1] in shorts and name not in longs:
             # A short option: -n NS, -nNS or -n=NS.
-            option, rest = shorts[token[1]], token[2:]
-            if option.switch and rest:
-                raise UsageError("option -%s takes no value" % option.short)
-            name, has_value, value = option.name, bool(rest), rest[1:] if rest[:1] == "=" else rest
+            short, rest = shorts[token[1]], token[2:]
+            if short.switch and rest:
+                raise UsageError("option -%s takes no value" % short.short)
+            name, has_value, value = short.name, bool(rest), rest[1:] if rest[:1] == "=" else rest
         if name not in longs:
             raise _unknown_option(command, path, token)
         option = longs[name]
@@ -409,12 +410,11 @@ def _option_lines(spelling: str, text: str) -> List[str]:
     head = "  " + spelling
     if len(head) + 2 > HELP_POSITION:
         return [head] + _wrap(text, HELP_POSITION, HELP_POSITION)
-    lines = _wrap(head.ljust(HELP_POSITION) + text, HELP_POSITION)
-    return lines
+    return _wrap(head.ljust(HELP_POSITION) + text, HELP_POSITION)
 
 
 def option_spelling(option: Option) -> str:
-    long = "--" + option.name + ("" if option.switch else "=" + option.metavar)
+    long = "--" + option.name + ("" if option.switch else "=%s" % option.metavar)
     return ("-%s, " % option.short if option.short else "") + long
 
 
@@ -440,7 +440,7 @@ def command_help(command: Command, path: Sequence[str]) -> str:
 
 def group_help(root: Group, path: Sequence[str]) -> str:
     """go-odp's help: every command under ``path``, with what it does."""
-    node = find(root, path)
+    node = cast(Group, find(root, path))
     lines = ["Usage:"]
     for leaf_path, command in node.leaves(tuple(path)):
         lines += _wrap(command.usage_line(leaf_path), 8, 2)

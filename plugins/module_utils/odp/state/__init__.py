@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The datapaths of a host as one state document (docs/state.md).
@@ -10,7 +9,3 @@
 * :mod:`.apply`: a plan made, with checkpoint, verification and rollback;
 * :mod:`.links`: the link settings of network devices (MAC, MTU, addresses, up).
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name

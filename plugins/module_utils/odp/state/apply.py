@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Applying a state document: checkpoint, plan, apply, verify, roll back.
@@ -163,7 +162,7 @@ def check_host(client, changes: Plan, force: bool = False) -> None:
 def execute(client, changes: Plan) -> None:
     """Make the changes in order; the first failure is raised, naming what it
     was about (``vport ovl/red: ...``)."""
-    links = []  # consecutive link changes: one rtnetlink socket
+    links: list[LinkStep] = []  # consecutive link changes: one rtnetlink socket
     for change in changes.changes + [None]:
         if links and not isinstance(change, LinkStep):
             _attempt(links[0], apply_links, [step.change for step in links], client.netns)
@@ -256,7 +255,8 @@ def predicted(current: Document, desired: Document, changes: Plan) -> Document:
             kept = old is not None and old.type == vport.type and old.port_no == ports[
                 vport.name]
             vports[vport.name] = Vport(vport.name, vport.type, vport.port, ports[vport.name],
-                                       _link_after(old.link if kept else None, vport.link))
+                                       _link_after(old.link if kept and old else None,
+                                                   vport.link))
         link = _link_after(have.link if have is not None else None, want.link)
         after.datapaths[name] = Datapath.read(name, link, vports, want.flows(ports))
     return after

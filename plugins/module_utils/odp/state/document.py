@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The state document (docs/state.md): its schema, parsed and validated.
@@ -13,7 +12,7 @@ document.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple, cast
 
 from .. import errors
 from ..client import VPORT_TYPES
@@ -56,7 +55,7 @@ class Vport:
                                   else []))
 
     def to_dict(self) -> dict:
-        out = {"type": self.type}
+        out: Dict[str, Any] = {"type": self.type}
         if self.port is not None:
             out["port"] = self.port
         if self.port_no is not None:
@@ -84,14 +83,15 @@ class Datapath:
         self.present = present
         self.link = link
         self.vports = dict(vports or {})
-        self._entries = list(entries or [])
-        self._flows = None  # (ports key, [Flow]) of the last flows() call
+        self._entries: Optional[List[dict]] = list(entries or [])
+        # (ports key, [Flow]) of the last flows() call
+        self._flows: Optional[Tuple[tuple, List[Flow]]] = None
         self._provisional = assign_port_numbers(self.vports.values(), (), join(
             join("datapaths", name), "vports"))
 
     @classmethod
     def read(cls, name: str, link: Optional[Link], vports: Dict[str, Vport],
-             flows: List[Flow]) -> "Datapath":
+             flows: List[Flow]) -> Datapath:
         """A datapath as the kernel has it: every vport has its number."""
         datapath = cls(name, True, link, vports)
         datapath._entries = None
@@ -109,7 +109,8 @@ class Datapath:
         """The flows as document entries (``key``, ``actions``)."""
         if self._entries is None:
             names = dict((number, name) for name, number in self.ports().items())
-            self._entries = flow_entries(self._flows[1], names)
+            # Read from the kernel (read()): the flows are there.
+            self._entries = flow_entries(cast(Tuple[tuple, List[Flow]], self._flows)[1], names)
         return self._entries
 
     def flows(self, ports: Optional[Dict[str, int]] = None) -> List[Flow]:
@@ -135,7 +136,7 @@ class Datapath:
     def to_dict(self) -> dict:
         if not self.present:
             return {"state": "absent"}
-        out = {}
+        out: Dict[str, Any] = {}
         if self.link is not None:
             out["link"] = link_dict(self.link)
         out["vports"] = dict((name, vport.to_dict()) for name, vport in self.vports.items())
@@ -287,10 +288,10 @@ def _check_unique(document: Document) -> None:
     metadata-mode GRE device."""
     owner = dict((name, "datapath %s (its local port)" % name)
                  for name, datapath in document.datapaths.items() if datapath.present)
-    udp = {}
+    udp: dict[int, str] = {}
     gre = None
     for dp_name, datapath in document.datapaths.items():
-        numbers = {}
+        numbers: dict[int, str] = {}
         for name, vport in datapath.vports.items():
             where = join(join(join("datapaths", dp_name), "vports"), name)
             if name in owner:

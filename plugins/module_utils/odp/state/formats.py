@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A state document as text: JSON always, YAML with PyYAML.
@@ -51,7 +50,7 @@ def load(text: Union[str, bytes], source: str = "document") -> Any:
             return json.loads(text, object_pairs_hook=_unique_pairs)
         except _TwiceGiven as exc:
             raise DocumentError(source, exc.key, "given twice in one mapping")
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             if yaml is None:
                 raise DocumentError(source, "line %d, column %d" % (exc.lineno, exc.colno),
                                     "not JSON (%s); %s" % (exc.msg, YAML_HINT))
@@ -101,7 +100,8 @@ if yaml is not None:
     _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-    class _UniqueKeyLoader(_SAFE_LOADER):  # pylint: disable=too-many-ancestors
+    # The base is chosen at import (libyaml's or the pure Python loader).
+    class _UniqueKeyLoader(_SAFE_LOADER):  # type: ignore[misc,valid-type]  # pylint: disable=too-many-ancestors
         """The safe loader, refusing a key given twice in one mapping."""
 
         def construct_mapping(self, node, deep=False):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The link settings of network devices: MAC, MTU, addresses and up.
@@ -45,7 +44,7 @@ def check_link(value: Any, where: str) -> Link:
     """A wanted link as given (``{mac, mtu, up, addresses}``, each optional),
     checked and normalised; errors name ``where`` and the setting."""
     value = mapping(value, where, "link settings", FIELDS)
-    link = {}
+    link: Link = {}
     if value.get("mac") is not None:
         link["mac"] = check_mac(value["mac"], join(where, "mac"))
     if value.get("mtu") is not None:
@@ -81,7 +80,7 @@ def check_mac(value: Any, where: str) -> str:
 def check_address(value: Any, where: str) -> str:
     """An address in CIDR form (``10.0.0.1/24``; without a prefix, one host)."""
     try:
-        iface = ipaddress.ip_interface(value if isinstance(value, str) else None)
+        iface = ipaddress.ip_interface(value if isinstance(value, str) else None)  # type: ignore[arg-type]  # None: the ValueError below
     except ValueError:
         raise DocumentError(where, value, "not an address in CIDR form, e.g. 10.0.0.1/24")
     if iface.version == 6 and iface.ip.is_link_local:

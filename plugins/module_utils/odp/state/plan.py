@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The plan from the current state document to a desired one.
@@ -25,7 +24,7 @@ their names or UDP ports is an error, before anything is changed.
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple, cast
 
 from ..text import format_actions, format_key
 from ..flowplan import FlowPlan, flow_text, plan_flows
@@ -67,9 +66,10 @@ class DatapathChange(Change):
     def lines(self) -> List[str]:
         if self.op == "create":
             return ["+ datapath %s" % self.datapath]
+        current = cast(Datapath, self.current)  # what a removal removes
         return ["- datapath %s (with its %s and %s)"
-                % (self.datapath, _count(len(self.current.vports), "vport"),
-                   _count(len(self.current.flows()), "flow"))]
+                % (self.datapath, _count(len(current.vports), "vport"),
+                   _count(len(current.flows()), "flow"))]
 
 
 def _count(number: int, noun: str) -> str:
@@ -198,8 +198,8 @@ class _Steps:
     (``Resource`` tuples) moves ahead of every creation."""
 
     def __init__(self):
-        self.needed = set()  # type: Set[Resource]
-        self.creations = {"datapath": [], "vport": []}
+        self.needed: Set[Resource] = set()
+        self.creations: Dict[str, List[Change]] = {"datapath": [], "vport": []}
         self.links = []
         self.flows = []
         self.removals = []  # (change, resources freed)
@@ -264,9 +264,10 @@ def _plan_datapath(steps: _Steps, want: Datapath, have: Optional[Datapath]) -> D
     flows = plan_flows(current, want.flows(ports), purge=True)
     if flows:
         modified = set(flow.identity() for flow in flows.modify)
-        old = dict((flow.identity(), flow) for flow in current if flow.identity() in modified)
+        before = dict((flow.identity(), flow) for flow in current
+                      if flow.identity() in modified)
         steps.flows.append(FlowChange(name, flows, _names(ports),
-                                      _names(have_ports), old))
+                                      _names(have_ports), before))
     return ports
 
 
@@ -293,23 +294,23 @@ def _numbers(want: Datapath, have_vports: Dict[str, Vport]) -> Tuple[Dict[str, i
         if old is None:
             continue
         _check_replaceable(old, vport, join(where, vport.name))
+        old_no = cast(int, old.port_no)  # a vport the kernel has is numbered
         why = []
         if old.type != vport.type:
             why.append("type %s -> %s" % (old.type, vport.type))
         elif old.port != vport.port:
             why.append("port %s -> %s" % (old.port, vport.port))
-        if vport.port_no is not None and vport.port_no != old.port_no:
-            why.append("port_no %d -> %d" % (old.port_no, vport.port_no))
-        elif vport.port_no is None and asked.get(old.port_no, vport.name) != vport.name:
-            why.append("port_no %d is asked for by vport %s" % (old.port_no,
-                                                                asked[old.port_no]))
+        if vport.port_no is not None and vport.port_no != old_no:
+            why.append("port_no %d -> %d" % (old_no, vport.port_no))
+        elif vport.port_no is None and asked.get(old_no, vport.name) != vport.name:
+            why.append("port_no %d is asked for by vport %s" % (old_no, asked[old_no]))
         if why:
             replaced[vport.name] = ", ".join(why)
         if vport.port_no is None and old.port_no not in asked:
             chosen[vport.name] = old.port_no
     pending = [Vport(vport.name, vport.type, vport.port, chosen.get(vport.name, vport.port_no))
                for vport in want.vports.values()]
-    taken = set(vport.port_no for vport in have_vports.values())
+    taken = set(vport.port_no for vport in have_vports.values() if vport.port_no is not None)
     return assign_port_numbers(pending, taken, where), replaced
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The flow text syntaxes: ovs-dpctl's (Open vSwitch lib/odp-util.c), both
@@ -21,10 +20,6 @@ attribute and field, with ``0/0`` for wildcards. Addresses also accept a
 CIDR prefix length (``10.0.0.0/8``), which ovs-dpctl does not; masks always
 print in ovs-dpctl's dotted/hex form.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 from .action import actions_from_list, format_actions, parse_actions
 from .flow import format_flow, format_ufid, parse_flow, parse_ufid

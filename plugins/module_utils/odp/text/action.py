@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Flow actions: ``set(tunnel(...)),ct(commit,nat(src=..)),2``.
@@ -22,9 +21,9 @@ Conventions (where ovs-dpctl is ambiguous or lossy):
 * A bare word that is no action is an output port (a number or a vport name).
 """
 
-from __future__ import absolute_import, annotations, division, print_function
+from __future__ import annotations
 
-__metaclass__ = type  # pylint: disable=invalid-name
+from typing import Iterable
 
 from ..actions import ACTIONS, HASH_ALGS
 from ..attrs import Flag, Nested, Unknown
@@ -227,13 +226,14 @@ class _Hash(_Action):
     _NUMBERS = dict((alg, number) for number, alg in HASH_ALGS.items())
 
     def parse(self, name, args, field, ctx):
+        alg: str | None
         if isinstance(args, dict):
             alg, basis = str(args.get("alg", "l4")), args.get("basis", 0)
         elif isinstance(args, str):
             alg, basis = call(args, field)
         else:
             alg = basis = None
-        number = self._NUMBERS.get(alg)
+        number = self._NUMBERS.get(alg) if alg is not None else None
         if number is None and alg is not None and raw_number(alg, "alg") is not None:
             number = raw_number(alg, "alg")
         if number is None or basis is None:
@@ -371,7 +371,7 @@ def actions_from_items(items, field, ctx):
     """The structured list: action texts, port numbers, one-key dicts."""
     if list(items) == ["drop"]:
         return []
-    actions = []
+    actions: list[tuple[str, object]] = []
     for index, item in enumerate(items):
         sub = "%s[%d]" % (field, index)
         if isinstance(item, str):
@@ -412,12 +412,12 @@ def parse_actions(text: str, ports: dict | None = None) -> list:
     return parse_action_text(text, "actions", Ctx(ports))
 
 
-def format_actions(actions, port_names: dict | None = None) -> str:
+def format_actions(actions: Iterable, port_names: dict | None = None) -> str:
     """List of ``(name, value)`` -> ovs-dpctl action text (``drop`` when empty)."""
     return format_action_list(list(actions), Ctx(port_names=port_names))
 
 
-def actions_from_list(items, ports: dict | None = None) -> list:
+def actions_from_list(items: Iterable, ports: dict | None = None) -> list:
     """The Ansible ``actions`` list -> list of ``(name, value)``. Items are
     action texts (``'pop_vlan'``, ``'ct(commit)'``) or one-key dicts
     (``{'output': 'p2'}``); an empty list, or ``['drop']``, is drop."""

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """How one attribute reads and prints: the shapes the registries are made of.
@@ -10,9 +9,7 @@ the attribute's codec (a struct gives :class:`Fields`, a number :class:`Masked`)
 the others are written once for the attributes ovs-dpctl spells its own way.
 """
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 from ..attrs import Addr, CodecError, Int, Struct, Unknown
 from ..errors import ValidationError

@@ -1,12 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The state of one parse or format call: vport maps, verbosity, and how deep
 the input nests, bounded as the kernel bounds it (net/openvswitch/flow_netlink.c)."""
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 from contextlib import contextmanager
 

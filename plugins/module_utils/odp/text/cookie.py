@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """ovs-vswitchd's ``userspace`` action cookies, printed as ovs-dpctl prints them.
@@ -15,13 +14,12 @@ byte order, the rule cookie big-endian):
 * controller: a packet-in's parameters.
 
 The layout was read from the bytes ``ovs-dpctl add-flow`` sends for each
-spelling (tests/unit/test_cookie.py holds them). Other userdata is not a
-cookie: :func:`format_cookie` answers ``None`` and callers print it as hex.
+spelling (tests/unit/plugins/module_utils/odp/text/test_cookie.py holds
+them). Other userdata is not a cookie: :func:`format_cookie` answers ``None``
+and callers print it as hex.
 """
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 import struct
 from typing import Callable, Dict, Optional

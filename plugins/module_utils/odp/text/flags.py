@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``odp flow`` options (go-odp's flags and more) <-> key, mask and actions.
@@ -19,11 +18,10 @@ ovs-dpctl syntax (the key may start with ``ufid:UUID,``, as for ovs-dpctl);
 options that recreate it.
 """
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 import re
+from typing import Any
 
 from ..errors import ValidationError
 from ..keys import FLOW_KEY, TUNNEL_KEY
@@ -131,6 +129,8 @@ class FlowOptions(tuple):
     """``(key, mask, actions)`` of a flow's options, and the ``ufid`` (16
     bytes) its ``--key=ufid:UUID,...`` gave, or None."""
 
+    ufid: bytes | None
+
     def __new__(cls, key, mask, actions, ufid=None):
         self = tuple.__new__(cls, (key, mask, actions))
         self.ufid = ufid
@@ -214,7 +214,8 @@ def _once(options):
 def key_from_options(options, ports: dict | None = None):
     """``(key, mask)`` from ``[(flag name, text)]`` of key flags; mask explicit."""
     _once(options)
-    key, mask = {}, {}
+    key: dict[str, Any] = {}
+    mask: dict[str, Any] = {}
     for name, text in options:
         flag = KEY_FLAG_NAMES[name]
         value, field_mask = parse_field(flag, text, ports)
@@ -296,7 +297,7 @@ def _key_words(key, mask, port_names):
 
 def _action_words(actions, port_names):
     """go-odp's action flags for ``actions``, or None when they say more."""
-    words = []
+    words: list[str] = []
     outputs = []
     ctx = Ctx(port_names=port_names)
     for index, (name, value) in enumerate(actions):

@@ -1,15 +1,13 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Whole flows, as ovs-dpctl dump lines: ``[ufid:UUID, ]KEY[, stats], actions:ACTIONS``,
 and UFIDs in ovs-dpctl's form, ``ufid:00000001-0002-0003-0004-000500060007``."""
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 import re
 import struct
+from typing import Iterable
 
 from ..errors import ValidationError
 from .action import format_actions, parse_action_text
@@ -54,7 +52,7 @@ def split_ufid(text: str):
     return parse_ufid(head), rest
 
 
-def parse_flow(text: str, ports: dict | None = None):
+def parse_flow(text: str, ports: dict | None = None) -> tuple[dict, dict, list, bytes | None]:
     """A flow line (``[ufid:U,] KEY[, stats], actions:ACTIONS`` or ``KEY ACTIONS``)
     -> ``(key, mask, actions, ufid)``; statistics are ignored, ufid is 16 bytes or None."""
     if not isinstance(text, str):
@@ -93,7 +91,7 @@ def _lone_ufid(head):
     return head.startswith(UFID_PREFIX) and "," not in head
 
 
-def format_flow(key: dict, mask: dict | None, actions, port_names: dict | None = None,
+def format_flow(key: dict, mask: dict | None, actions: Iterable, port_names: dict | None = None,
                 stats: dict | None = None, ufid: bytes | None = None,
                 verbose: bool = False) -> str:
     """The ovs-dpctl dump line of a flow; ``stats`` is a dict of packets, bytes,

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Flow keys: ``in_port(1),eth(src=..,dst=../ff:ff:ff:00:00:00),...``.
@@ -12,9 +11,7 @@ The Ansible ``match`` dict goes through the same syntaxes: each attribute is
 the text inside its parentheses, or a dict of its fields.
 """
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 from ..attrs import Struct, Unknown
 from ..errors import ValidationError
@@ -90,7 +87,7 @@ class Mpls(Syntax):
     named again starts the next entry (kernels since 5.7 match up to three)."""
 
     def parse(self, args, field, ctx):
-        groups = [[]]
+        groups: list[list[tuple[str, str]]] = [[]]
         for name, text in items_of(args, field):
             if any(name == seen for seen, _text in groups[-1]):
                 groups.append([])
@@ -234,7 +231,7 @@ def parse_key_items(items, path, ctx):
             raise ValidationError(field, args, "unknown key attribute" +
                                   did_you_mean(written, FLOW_KEY.by_name))
         name = written
-        if written not in KEY_SYNTAX and syntax.codec is not None:
+        if written not in KEY_SYNTAX and isinstance(syntax, Raw) and syntax.codec is not None:
             name = FLOW_KEY.by_id[syntax.number][0]  # key<id> of an attribute we know
         if name in seen:
             raise ValidationError(field, args, "attribute given twice")
@@ -302,7 +299,7 @@ def is_wildcard(name: str, mask) -> bool:
 # --------------------------------------------------------------------------
 # Public API.
 
-def parse_key(text: str, ports: dict | None = None):
+def parse_key(text: str, ports: dict | None = None) -> tuple[dict, dict]:
     """ovs-dpctl key text -> ``(key, mask)``."""
     if not isinstance(text, str):
         raise ValidationError("key", text, "expected text")
@@ -315,7 +312,7 @@ def format_key(key: dict, mask: dict | None = None, port_names: dict | None = No
     return format_key_items(key, mask, Ctx(port_names=port_names, verbose=verbose))
 
 
-def key_from_match(match: dict, ports: dict | None = None):
+def key_from_match(match: dict, ports: dict | None = None) -> tuple[dict, dict]:
     """The Ansible ``match`` dict -> ``(key, mask)``; values as in the text.
 
     A match describes Ethernet frames unless it says otherwise: see

@@ -1,12 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Lexing the flow text: ``name(args)`` and ``name=value`` items between commas,
 and the did-you-mean hint every "unknown name" error of the syntax carries."""
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 import difflib
 import re
@@ -125,7 +122,8 @@ def did_you_mean(name: str, choices) -> str:
 def _edits(first: str, second: str) -> int:
     """Optimal string alignment distance: insertions, deletions,
     substitutions and swaps of two neighbouring characters."""
-    previous2, previous = None, list(range(len(second) + 1))
+    previous2: list[int] = []
+    previous = list(range(len(second) + 1))
     for i, char in enumerate(first, 1):
         current = [i] + [0] * len(second)
         for j, other in enumerate(second, 1):

@@ -1,12 +1,11 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """``nsh(...)`` and ``push_nsh(...)``: one flat list as ovs-dpctl prints it,
 split into the ``base`` and ``md1`` structs (and the ``md2`` bytes)."""
 
-from __future__ import absolute_import, annotations, division, print_function
+from __future__ import annotations
 
-__metaclass__ = type  # pylint: disable=invalid-name
+from typing import Any
 
 from ..errors import ValidationError
 from ..keys import NSH_KEY
@@ -29,7 +28,8 @@ class Nsh(Syntax):
         self.maskable = maskable  # push_nsh takes exact values
 
     def parse(self, args, field, ctx):
-        key, mask = {}, {}
+        key: dict[str, Any] = {}
+        mask: dict[str, Any] = {}
         base, md1, spi_si = [], [], []
         for name, text in items_of(args, field):
             if name in _BASE_NAMES:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Actions made of named options, such as ``ct(commit,zone=1,nat(src=..))``
@@ -6,9 +5,7 @@ and ``userspace(pid=..,userdata(..))``: an :class:`Options` action is a table
 of :class:`Option`, each with a value syntax (``parse(text, field, ctx)``,
 ``format(value, ctx)``), printed in the table's order, as ovs-dpctl does."""
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 import ipaddress
 import re
@@ -164,7 +161,7 @@ class _Percent:
         percent = float(text.rstrip("%"))
         if percent > 100:
             raise ValidationError(field, text, "out of range 0..100%")
-        return int(round(percent / 100.0 * _UINT32_MAX))
+        return round(percent / 100.0 * _UINT32_MAX)
 
     def format(self, probability, _ctx):
         # ovs-dpctl prints one decimal; print more only when one would not read back.
@@ -228,7 +225,7 @@ def _parse_range(text, field):
     match = _NAT_RANGE_RE.match(str(text).strip())
     if not str(text).strip() or not match:
         raise ValidationError(field, text, "expected ip[-ip][:port[-port]]")
-    result = {}
+    result: dict[str, object] = {}
     version = 6 if match.group(1) and (match.group(1).startswith("[") or ":" in match.group(1)) \
         else 4
     for name, group in (("ip_min", 1), ("ip_max", 2)):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Scalar fields: one parser and one printer per kind, for every number,
@@ -19,9 +18,7 @@ On top of them: ``value[/mask]`` (:func:`parse_masked`), flag sets such as
 such as a VLAN TCI (:func:`pack`).
 """
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 import ipaddress
 import re

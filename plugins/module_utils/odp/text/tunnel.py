@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """``tunnel(...)``: fields in ovs-dpctl's order, then ``flags(...)``; Geneve
@@ -9,12 +8,11 @@ as ``vxlan(gbp(id=..,flags=..))``.
 and printed from tun_id.
 """
 
-from __future__ import absolute_import, annotations, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
+from __future__ import annotations
 
 import re
 import struct
+from typing import Any
 
 from ..attrs import Unknown
 from ..errors import ValidationError
@@ -34,7 +32,8 @@ class Tunnel(Syntax):
     always_printed = True
 
     def parse(self, args, field, ctx):
-        key, mask = {}, {}
+        key: dict[str, Any] = {}
+        mask: dict[str, Any] = {}
         for name, text in items_of(args, field):
             sub = "%s.%s" % (field, name)
             if name == "flags":

@@ -1,12 +1,7 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Property test: keys, masks and set actions built from the schema survive
 format -> parse unchanged (as dicts and as netlink bytes)."""
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import pytest
 
@@ -63,7 +58,7 @@ def test_key_round_trip_terse(pairs):
     # Non-verbose output leaves out wildcarded attributes (not eth, and not
     # what ovs-dpctl prints raw); wildcarded fields read back as zero anyway.
     kept = [n for n in key if n in ("eth", "ipv6_exthdrs") or any(
-        (mask[n].values() if isinstance(mask[n], dict) else [mask[n]]))]
+        mask[n].values() if isinstance(mask[n], dict) else [mask[n]])]
     text = dpctl.format_key(key, mask)
     assert dpctl.parse_key(text) == (dict((n, key[n]) for n in kept),
                                      dict((n, mask[n]) for n in kept)), text
@@ -97,9 +92,9 @@ def _flags_of(pairs):
     return key, dict((name, True) for name, (matched, _on) in pairs.items() if matched)
 
 
-TUNNEL_SCALARS = st.fixed_dictionaries({}, optional=dict(
-    [("tun_id", _masked(64)), ("src", _masked(32)), ("dst", _masked(32)), ("tos", _masked(8)),
-     ("ttl", _masked(8)), ("tp_src", _masked(16)), ("tp_dst", _masked(16))]))
+TUNNEL_SCALARS = st.fixed_dictionaries({}, optional={
+    "tun_id": _masked(64), "src": _masked(32), "dst": _masked(32), "tos": _masked(8),
+    "ttl": _masked(8), "tp_src": _masked(16), "tp_dst": _masked(16)})
 TUNNEL_FLAGS = st.fixed_dictionaries(dict((name, st.tuples(st.booleans(), st.booleans()))
                                           for name in ("df", "csum", "oam")))
 

@@ -1,13 +1,8 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The text package beyond the ovs-dpctl syntax's own tests (test_dpctl.py):
 a wildcarded in_port and UFIDs on flows captured from the kernel
 (data/kernel_flows.json), in both dialects, and the did-you-mean hints."""
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import json
 import os
@@ -22,7 +17,7 @@ from vswitch_odp.text import flags
 from vswitch_odp.text.lex import closest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-with open(os.path.join(HERE, "data", "kernel_flows.json")) as _data:
+with open(os.path.join(HERE, "..", "data", "kernel_flows.json")) as _data:
     KERNEL = dict((r["note"], r) for r in json.load(_data)["flows"])
 PORTS = {"xdp": 0, "p1": 1, "p2": 2}
 NAMES = dict((number, name) for name, number in PORTS.items())

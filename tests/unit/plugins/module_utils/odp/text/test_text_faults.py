@@ -1,12 +1,7 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bad input at the parsers (issue 15): each is refused before anything could
 be sent, by a ValidationError that names the field (or option) and the value."""
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import pytest
 
@@ -17,7 +12,7 @@ from vswitch_odp.text import flags
 pytestmark = pytest.mark.fault
 
 PORTS = {"dp0": 0, "p1": 1, "p2": 2}
-ARABIC_80 = u"\u0668\u0660"  # ٨٠: int() and str.isdigit() take it as 80
+ARABIC_80 = "\u0668\u0660"  # ٨٠: int() and str.isdigit() take it as 80
 
 
 def refused(parse, *args):
@@ -54,10 +49,10 @@ def test_ipv6_scope_id_flag():
 @pytest.mark.parametrize("arg,field", [
     ("eth(),eth_type(0x0800),ipv4(proto=6),tcp(dst=%s)" % ARABIC_80, "tcp.dst"),
     ("in_port(%s)" % ARABIC_80, "in_port"),
-    ("ipv4(src=10.0.0.0/%s)" % u"\u0668", "ipv4.src mask"),
+    ("ipv4(src=10.0.0.0/%s)" % "\u0668", "ipv4.src mask"),
     ("skb_mark(0x1/%s)" % ARABIC_80, "skb_mark mask"),
     ("ct_state(%s)" % ARABIC_80, "ct_state"),
-    ("key%s(00)" % u"\u0663", "key"),  # not a name: the lexer refuses it
+    ("key%s(00)" % "\u0663", "key"),  # not a name: the lexer refuses it
 ])
 def test_unicode_digits_in_a_key(arg, field):
     assert refused(text.parse_key, arg, PORTS).field == field
@@ -67,7 +62,7 @@ def test_unicode_digits_in_a_key(arg, field):
     ("recirc(%s)" % ARABIC_80, "actions[0]"),
     ("sample(sample=%s%%,actions(1))" % ARABIC_80, "actions[0].sample"),
     ("ct(commit,nat(dst=10.0.0.1:%s))" % ARABIC_80, "actions[0].nat.dst"),
-    ("hash(alg%s(0))" % u"\u0661", "actions[0]"),
+    ("hash(alg%s(0))" % "\u0661", "actions[0]"),
     (ARABIC_80, "actions[0]"),
 ])
 def test_unicode_digits_in_actions(arg, field):

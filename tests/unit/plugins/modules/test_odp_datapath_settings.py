@@ -6,8 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from test_odp_module import om  # noqa: F401 (sets up the collection path)
+pytest.importorskip("ansible")
 
+
+from ansible_collections.vswitch.odp.plugins.module_utils import odp_module as om  # noqa: E402
 from ansible_collections.vswitch.odp.plugins.module_utils.odp import errors  # noqa: E402
 from ansible_collections.vswitch.odp.plugins.modules import odp_datapath  # noqa: E402
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Capture real ovs_flow dump messages into kernel_flows.json (run in the sandbox).
 
-    tests/sandbox/run -- .venv/bin/python tests/unit/data/capture_kernel_flows.py
+    tests/sandbox/run -- .venv/bin/python tests/unit/plugins/module_utils/odp/data/capture_kernel_flows.py
 
 Each case installs one flow into a scratch datapath, either with ovs-dpctl
 (``"dpctl"``: the text as ovs-dpctl takes it) or with raw netlink carrying the
@@ -185,8 +185,8 @@ def main():
     run("ovs-dpctl", "del-dp", DP)
     doc = {
         "note": "ovs_flow dump messages captured from the real kernel: Linux %s User-Mode-Linux "
-                "(the project sandbox), openvswitch module, by tests/unit/data/"
-                "capture_kernel_flows.py. Hex is the payload of OVS_FLOW_ATTR_KEY/MASK/ACTIONS."
+                "(the project sandbox), openvswitch module, by "
+                "tests/unit/plugins/module_utils/odp/data/capture_kernel_flows.py. Hex is the payload of OVS_FLOW_ATTR_KEY/MASK/ACTIONS."
                 % os.uname().release,
         "flows": records,
     }

@@ -13,7 +13,7 @@ import pytest
 from vswitch_odp import cli
 from vswitch_odp.cli import commands, manpage
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", ".."))
 WHEEL_DATA = ("share/man/man1/odp.1", "share/bash-completion/completions/odp",
               "share/zsh/site-functions/_odp")
 
@@ -66,6 +66,6 @@ def test_a_built_wheel_installs_the_page_and_the_completions(tmp_path):
         names = archive.namelist()
         data = [name.split(".data/data/", 1)[1] for name in names if ".data/data/" in name]
         assert sorted(data) == sorted(WHEEL_DATA)
-        page = archive.read([n for n in names if n.endswith("man1/odp.1")][0]).decode()
+        page = archive.read(next(n for n in names if n.endswith("man1/odp.1"))).decode()
     assert page == manpage.render(commands.COMMANDS, cli.version())
     assert "vswitch_odp/cli/parser.py" in names

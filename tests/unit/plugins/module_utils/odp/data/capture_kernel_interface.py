@@ -1,7 +1,7 @@
 """Capture real kernel messages of meters, conntrack limits, vport events and
 datapath settings into kernel_interface.json (run in the sandbox).
 
-    tests/sandbox/run -- .venv/bin/python tests/unit/data/capture_kernel_interface.py
+    tests/sandbox/run -- .venv/bin/python tests/unit/plugins/module_utils/odp/data/capture_kernel_interface.py
 
 Requests are framed here by hand with struct, deliberately independent of the
 library (which this data is meant to test); each case records the request
@@ -194,8 +194,8 @@ def main():
     for family in ("ovs_datapath", "ovs_vport", "ovs_meter", "ovs_ct_limit", "ovs_packet"):
         genl.family(family)
     out = {"note": "messages captured from the real kernel: Linux %s User-Mode-Linux (the "
-                   "project sandbox), openvswitch module, by tests/unit/data/"
-                   "capture_kernel_interface.py. Hex of the request and reply attributes "
+                   "project sandbox), openvswitch module, by "
+                   "tests/unit/plugins/module_utils/odp/data/capture_kernel_interface.py. Hex of the request and reply attributes "
                    "(after the genl and ovs headers), or of whole messages for events."
                    % os.uname().release}
     request = attr(1, DP_NAME.encode() + b"\0") + u32(2, 0) + u32(5, 1 | 2)

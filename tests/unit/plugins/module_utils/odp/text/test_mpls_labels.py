@@ -50,7 +50,7 @@ def test_text_round_trip(line):
 
 
 def test_masks_keep_the_entry_count():
-    key, mask, _actions, _ufid = parse_flow(
+    _key, mask, _actions, _ufid = parse_flow(
         "in_port(1),eth(),eth_type(0x8847),mpls(label=1,tc=0,ttl=64,bos=0,label=2,tc=0/0,"
         "ttl=0/0,bos=0/0) actions:1")
     assert set(mask["mpls"]) == {"lse", "lse2"}

@@ -242,6 +242,7 @@ def test_version_is_the_package_version():
 
 # -- a reader that goes away ---------------------------------------------------------
 
+@pytest.mark.installed
 @pytest.mark.parametrize("argv", [["--help"], ["flow", "add", "--help"], ["--version"]])
 def test_closed_pipe_ends_quietly(argv):
     """The reader is gone before odp writes: no traceback, SIGPIPE's status."""
@@ -253,6 +254,7 @@ def test_closed_pipe_ends_quietly(argv):
     assert (proc.returncode, proc.stderr) == (141, b"")
 
 
+@pytest.mark.installed
 def test_pipe_into_head_and_true():
     for reader in ("head -1", "true"):
         proc = subprocess.run(["bash", "-c", '"$0" -m vswitch_odp.cli --help | %s; '

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import zipfile
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 BUILDER = os.path.join(REPO, "roles", "vxlan_overlay", "files", "build_odp_zipapp.py")
 LIBRARY = os.path.join(REPO, "plugins", "module_utils", "odp")
 

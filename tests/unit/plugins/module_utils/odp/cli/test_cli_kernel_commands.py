@@ -118,7 +118,7 @@ def test_meter_list_lines_and_json(fake, capsys):
                                               "packets": 8, "bytes": 784}})]})]
     assert run(capsys, "meter", "list", "dp0") == (
         0, "meter=3 packets=10 bytes=980 band0.packets=8 band0.bytes=784\n", "")
-    status, out, _err = run(capsys, "meter", "list", "dp0", "--json")
+    _status, out, _err = run(capsys, "meter", "list", "dp0", "--json")
     assert json.loads(out) == [{"id": 3, "packets": 10, "bytes": 980, "used": 5,
                                 "band_stats": [{"packets": 8, "bytes": 784}]}]
 
@@ -144,7 +144,7 @@ def test_ct_limit_set_show_delete(fake, capsys):
     assert fake.calls == [("ct_limits.set", ("default", 50), ("zones", {5: 2, 6: 0})),
                           ("ct_limits.get", None), ("ct_limits.get", [5]),
                           ("ct_limits.delete", [5], ("default", True))]
-    status, out, _err = run(capsys, "ct-limit", "show", "--json")
+    _status, out, _err = run(capsys, "ct-limit", "show", "--json")
     assert json.loads(out) == [{"zone": None, "limit": 50, "count": 0},
                                {"zone": 5, "limit": 2, "count": 1}]
 

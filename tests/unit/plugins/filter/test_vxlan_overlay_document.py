@@ -1,27 +1,14 @@
 """The vxlan_overlay role's state document (plugins/filter/vxlan_overlay_document.py)."""
 
-import importlib.util
-import os
-
 import pytest
 
 pytest.importorskip("ansible")
 from ansible.errors import AnsibleFilterError  # noqa: E402
 
+from ansible_collections.vswitch.odp.plugins.filter.vxlan_overlay import vxlan_overlay_plan as plan_filter  # noqa: E402
+from ansible_collections.vswitch.odp.plugins.filter.vxlan_overlay_document import (  # noqa: E402
+    vxlan_overlay_document as document)
 from vswitch_odp.state.document import parse_document  # noqa: E402
-
-_FILTERS = os.path.join(os.path.dirname(__file__), "..", "..", "plugins", "filter")
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name + "_filter", os.path.join(_FILTERS, name + ".py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-plan_filter = _load("vxlan_overlay").vxlan_overlay_plan
-document = _load("vxlan_overlay_document").vxlan_overlay_document
 
 
 def member(host, ip, *networks):

@@ -90,8 +90,8 @@ def test_a_table_that_never_holds_still_is_merged_and_says_so():
     assert not dump.consistent and dump.attempts == 2
     assert same(dump.flows, [a, b, skipped])
     assert client.lookups == [gone.identity(), b"s" * 16]
-    with pytest.raises(flowdump.InconsistentDump, match="datapath dp0 changed during each of 2 "
-                       "dumps.*purge: true needs one that is: nothing was changed"):
+    with pytest.raises(flowdump.InconsistentDump, match=r"datapath dp0 changed during each of 2 "
+                       r"dumps.*purge: true needs one that is: nothing was changed"):
         flowdump.require_consistent(dump, "purge: true")
 
 

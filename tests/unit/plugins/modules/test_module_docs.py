@@ -13,12 +13,13 @@ yaml = pytest.importorskip("yaml")
 parser = pytest.importorskip("antsibull_docs_parser.parser")
 dom = pytest.importorskip("antsibull_docs_parser.dom")
 
-MODULES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..",
+MODULES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..",
                                         "plugins", "modules", "*.py")))
 
 
 def documentation(path):
-    tree = ast.parse(open(path).read())
+    with open(path) as source:
+        tree = ast.parse(source.read())
     for node in tree.body:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "DOCUMENTATION":
             return yaml.safe_load(node.value.value)

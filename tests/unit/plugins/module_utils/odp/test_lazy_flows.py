@@ -77,7 +77,7 @@ def test_identity_from_mask_bytes_equals_general_identity(index):
         assert Flow.from_reply(raw).identity() == want
     assert flows._SHAPES  # pylint: disable=protected-access
     decoded_first = Flow.from_reply(raw)
-    decoded_first.mask  # pylint: disable=pointless-statement
+    _ = decoded_first.mask
     assert decoded_first.identity() == want
 
 
@@ -97,7 +97,7 @@ def test_decoded_values_are_each_flows_own():
     raw = next(raw for raw in REPLIES if eager(raw)["mask"] and eager(raw)["actions"])
     expected = eager(raw)
     first, second = Flow.from_reply(raw), Flow.from_reply(raw)
-    second.key, second.mask, second.actions  # pylint: disable=pointless-statement
+    _ = second.key, second.mask, second.actions
     name = next(iter(first.mask))
     first.mask[name] = "changed"
     first.key["changed"] = 1

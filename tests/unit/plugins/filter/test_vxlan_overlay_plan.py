@@ -15,8 +15,6 @@ import yaml
 pytest.importorskip("ansible")
 from ansible.errors import AnsibleFilterError  # noqa: E402
 
-from test_odp_module import om  # noqa: E402,F401 (the collection path) pylint: disable=unused-import
-
 from ansible_collections.vswitch.odp.plugins.filter import vxlan_overlay as plan_mod  # noqa: E402
 from ansible_collections.vswitch.odp.plugins.plugin_utils.overlay_declarations import default_mac  # noqa: E402
 
@@ -92,7 +90,7 @@ def test_macs_are_stable_unicast_and_distinct():
 def test_host_ports_forward_across_the_mesh():
     fleet = [H1, H2, H3, BLUE4]
     fabric = Fabric(plans(fleet))
-    m1, m2, m3 = (default_mac(100, h) for h in ("h1", "h2", "h3"))
+    m1, m2 = (default_mac(100, h) for h in ("h1", "h2"))
     assert fabric.send("h1", "red", m1, m2) == [("h2", "red")]
     assert fabric.encapsulations == [("h1", "h2", 100)]
     assert fabric.send("h1", "red", m1, "ff:ff:ff:ff:ff:ff") == [("h2", "red"), ("h3", "red")]
@@ -383,7 +381,7 @@ def test_a_bad_declaration_fails_every_host():
     members = fleet()
     members[2]["endpoints"] = [ep("red", "tap-x", A1)]
     for m in members:
-        with pytest.raises(AnsibleFilterError, match="host h3: vxlan_overlay_endpoints.0..mac"):
+        with pytest.raises(AnsibleFilterError, match=r"host h3: vxlan_overlay_endpoints.0..mac"):
             plan(m, members)
 
 

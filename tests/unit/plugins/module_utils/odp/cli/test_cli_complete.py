@@ -11,7 +11,7 @@ import pytest
 
 from vswitch_odp.cli import commands, complete
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", ".."))
 BASH_SCRIPT = os.path.join(REPO, "completion", "bash", "odp")
 ZSH_DIR = os.path.join(REPO, "completion", "zsh")
 VENV_BIN = os.path.dirname(sys.executable)
@@ -174,6 +174,7 @@ def bash_complete(line):
     return [word for word in proc.stdout.splitlines() if word]
 
 
+@pytest.mark.installed
 @pytest.mark.parametrize("line,expected", [
     ("odp fl", ["flow"]),
     ("odp flow ", ["add", "clear", "delete", "flush", "get", "list"]),
@@ -184,6 +185,7 @@ def test_bash_script(line, expected):
     assert bash_complete(line) == expected
 
 
+@pytest.mark.installed
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed (apt install zsh)")
 @pytest.mark.parametrize("words,expected", [
     (["odp", "fl"], ["compadd -- flow"]),

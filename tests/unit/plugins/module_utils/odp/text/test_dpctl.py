@@ -1,12 +1,7 @@
-# -*- coding: utf-8 -*-
 # Copyright: vswitch.odp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ovs-dpctl text syntax: spec examples, every key attribute and action,
 real ovs-dpctl dump lines, the structured forms and the error paths."""
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type  # pylint: disable=invalid-name
 
 import os
 
@@ -18,7 +13,8 @@ from vswitch_odp.attrs import Unknown
 from vswitch_odp.errors import ValidationError
 from vswitch_odp.keys import FLOW_KEY
 
-DATA = os.path.join(os.path.dirname(__file__), "data", "ovs_dpctl_dump_flows.txt")
+DATA = os.path.join(os.path.dirname(__file__), "..", "data",
+                    "ovs_dpctl_dump_flows.txt")
 
 SPEC_KEY = ("in_port(1),eth(src=02:00:00:00:00:01,dst=02:00:00:00:00:00/ff:ff:ff:00:00:00),"
             "eth_type(0x0800),ipv4(src=10.0.0.0/255.0.0.0,proto=6),tcp(dst=80)")
@@ -184,8 +180,9 @@ def test_unknown_attribute_bytes_preserved():
 
 def _dump_lines():
     section = None
-    for line in open(DATA):
-        line = line.rstrip("\n")
+    with open(DATA) as data:
+        lines = data.read().splitlines()
+    for line in lines:
         if not line or line.startswith("#"):
             continue
         if line.startswith("["):

@@ -6,29 +6,18 @@ The kernel is replaced by a fake client; the library is the real one. Needs
 ansible (the .venv); skipped where it is missing (.venv-pyroute2-0.7).
 """
 
-import atexit
 import contextlib
 import errno
-import os
-import shutil
 import socket
 import sys
-import tempfile
 from types import SimpleNamespace
 
 import pytest
 
 pytest.importorskip("ansible")
 
-# The module_utils import the library as part of the collection: make
-# ansible_collections.vswitch.odp point at this checkout.
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_TREE = tempfile.mkdtemp(prefix="odp-unit-collections-")
-atexit.register(shutil.rmtree, _TREE, True)
-os.makedirs(os.path.join(_TREE, "ansible_collections", "vswitch"))
-os.symlink(REPO, os.path.join(_TREE, "ansible_collections", "vswitch", "odp"))
-sys.path.insert(0, _TREE)
-
+# The module_utils import the library as part of the collection
+# (ansible_collections.vswitch.odp: tests/unit/conftest.py).
 from ansible_collections.vswitch.odp.plugins.module_utils import odp_module as om  # noqa: E402
 from ansible_collections.vswitch.odp.plugins.module_utils.odp import (  # noqa: E402
     cutoff, errors, flowplan, netlink)
