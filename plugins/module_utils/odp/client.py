@@ -635,8 +635,7 @@ class Client:
         datapath, or of ``datapath``; it has sockets of its own."""
         return VportEvents(datapath, netns=self.netns)
 
-    def samples(self, groups=None):
-        # type: (Optional[Sequence[int]]) -> psample.SampleListener
+    def samples(self, groups: Optional[Sequence[int]] = None) -> psample.SampleListener:
         """A :class:`psample.SampleListener` (a context manager) of every
         psample group, or of ``groups``, in this client's network namespace."""
         return psample.SampleListener(groups, netns=self.netns)

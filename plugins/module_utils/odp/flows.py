@@ -135,6 +135,10 @@ _U64 = struct.Struct("=Q")
 _new = object.__new__
 
 
+# The type of a reply's bytes (Flow's constructor has a parameter named bytes).
+_Raw = bytes
+
+
 class Flow:
     """One datapath flow: match, actions and (for dumped flows) statistics.
 
@@ -152,8 +156,9 @@ class Flow:
     __slots__ = ("_key", "_mask", "_actions", "_ufid", "_packets", "_bytes", "_used",
                  "_tcp_flags", "_identity", "_raw", "_lazy")
 
-    def __init__(self, key, mask=None, actions=(), ufid=None, packets=0, bytes=0,
-                 used=None, tcp_flags=0):  # pylint: disable=redefined-builtin
+    def __init__(self, key: dict, mask: Optional[dict] = None, actions: Iterable = (),
+                 ufid: Optional[bytes] = None, packets: int = 0, bytes: int = 0,  # pylint: disable=redefined-builtin
+                 used: Optional[int] = None, tcp_flags: int = 0) -> None:
         self._key = key
         self._mask = mask
         self._actions = actions
@@ -162,12 +167,12 @@ class Flow:
         self._bytes = bytes
         self._used = used
         self._tcp_flags = tcp_flags
-        self._identity = None
-        self._raw = None
+        self._identity: Optional[tuple] = None
+        self._raw: Optional[_Raw] = None
         self._lazy = 0
 
     @classmethod
-    def from_reply(cls, raw):
+    def from_reply(cls, raw: bytes) -> "Flow":
         """A flow of the ``ovs_flow`` attributes ``raw`` (a dump's or a get's
         reply), decoded on first use."""
         flow = _new(cls)

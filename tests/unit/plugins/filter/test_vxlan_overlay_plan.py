@@ -397,7 +397,7 @@ def test_mac_needs_an_address():
 # The inventories of docs/examples, planned as the role plans them.
 
 def example_members(name, default_underlay="192.0.2.99"):
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "examples", name)
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "docs", "examples", name)
     with open(path) as f:
         hosts = yaml.safe_load(f)["overlay"]["hosts"]
     return [{"host": host, "underlay_ip": v.get("vxlan_overlay_underlay_ip", default_underlay),
