@@ -10,7 +10,6 @@ error names the host, the field and the value, before any host changes.
 """
 
 
-
 import hashlib
 import ipaddress
 import re

@@ -27,7 +27,6 @@ port, the tunnel or the destination MAC.
 """
 
 
-
 BROADCAST_AND_MULTICAST = "01:00:00:00:00:00/01:00:00:00:00:00"
 # The tunnel stage's recirculation id: above every VNI (24 bits).
 TUNNEL_STAGE = 1 << 24

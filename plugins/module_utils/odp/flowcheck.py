@@ -8,7 +8,6 @@ kernel's rules for keys and masks themselves are in :mod:`flows`.
 """
 
 
-
 from .errors import ValidationError
 from .flows import (DP_MAX_PORTS, ETH_P_VLAN, FRAG_LATER, L3_FOR_ETH_TYPE, L4_FOR_PROTO,
                     is_zero)

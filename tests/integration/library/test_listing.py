@@ -6,7 +6,6 @@ refuses. The 200,000-flow sizes are measured in make bench
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
@@ -18,6 +17,9 @@ N = 3000  # half from p1, half from p2; every tenth an ARP flow
 REPO = os.path.join(os.path.dirname(__file__), "..", "..", "..")
 MODULES = os.path.join(REPO, "plugins", "modules")
 COLLECTIONS = os.path.join(REPO, ".venv", "collections")
+# Modules run with the controller venv (.venv, which has Ansible), whichever
+# venv runs the test: the pyroute2-0.7 venv has no Ansible.
+MODULE_PYTHON = os.path.join(REPO, ".venv", "bin", "python")
 
 
 def table_flow(n, p1, p2):
@@ -43,7 +45,7 @@ def module(tmp_path, name, args):
     """The module run as Ansible runs it on the managed host: its result."""
     path = tmp_path / ("%s.json" % name)
     path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    proc = subprocess.run([sys.executable, os.path.join(MODULES, name + ".py"), str(path)],
+    proc = subprocess.run([MODULE_PYTHON, os.path.join(MODULES, name + ".py"), str(path)],
                           env=dict(os.environ, PYTHONPATH=COLLECTIONS), stdout=subprocess.PIPE,
                           text=True, check=False)
     result = json.loads(proc.stdout)

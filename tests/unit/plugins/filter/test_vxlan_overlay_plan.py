@@ -10,9 +10,9 @@ import os
 import re
 
 import pytest
-import yaml
 
 pytest.importorskip("ansible")
+import yaml  # noqa: E402 (installed with ansible)
 from ansible.errors import AnsibleFilterError  # noqa: E402
 
 from ansible_collections.vswitch.odp.plugins.filter import vxlan_overlay as plan_mod  # noqa: E402
