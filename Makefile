@@ -13,20 +13,14 @@ COLLECTION_LINK := $(VENV)/collections/ansible_collections/vswitch/odp
 SANDBOX := tests/sandbox/run
 # The tools find ansible-doc and ansible-playbook on PATH.
 TOOLS := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
-# What `make lint-strict` adds to `ruff check` (pyproject.toml's rules): the
-# rewrites left to the code-wide `ruff format` pass (pyproject.toml says
-# which), to switch on in [tool.ruff.lint] with it.
-RUFF_STRICT := --extend-select E501,I001,UP006,UP007,UP035,UP045,C401,C402,C408,RUF005,UP022,RUF022,RUF023,RUF100
-
 .PHONY: help setup apt-packages test bench sandbox demo clean distclean \
-	lint lint-yaml lint-ansible lint-ruff lint-mypy lint-changelog lint-docs lint-strict \
+	lint lint-yaml lint-ansible lint-ruff lint-mypy lint-changelog lint-docs \
 	changelog docsite wheel collection test-kernel-6.12
 
 help:
 	@echo "make setup       install system packages and the venvs (idempotent, fast when done)"
 	@echo "make test        lint, unit tests (three venvs), packaging, kernel tests and ansible tests"
-	@echo "make lint        yamllint, ansible-lint, ruff check, mypy, the changelog and the docsite lint"
-	@echo "make lint-strict ruff format --check and the stricter ruff rules (not in make test yet)"
+	@echo "make lint        yamllint, ansible-lint, ruff check and format --check, mypy, the changelog and the docsite lint"
 	@echo "make changelog   CHANGELOG.md from changelogs/ (docs/releasing.md)"
 	@echo "make wheel       the Python package, in dist/"
 	@echo "make collection  the collection tarball, in dist/ (with the docsite's guides)"
@@ -90,6 +84,7 @@ lint-ansible: setup
 
 lint-ruff: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # The library package (pyproject.toml's [tool.mypy]).
 lint-mypy: setup
@@ -105,12 +100,6 @@ lint-changelog: setup
 
 lint-docs: setup docsite
 	$(TOOLS) $(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs $(COLLECTION_LINK)
-
-# Not in make test yet: the code-wide sweep (ruff format, types) switches
-# these on by adding lint-strict to lint.
-lint-strict: setup
-	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/ruff check $(RUFF_STRICT) .
 
 changelog: setup
 	$(TOOLS) $(VENV)/bin/antsibull-changelog lint

@@ -16,8 +16,11 @@ _outcomes = {}  # nodeid -> "passed" / "failed" / "skipped"
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "fault: bad input or a fault that must be handled "
-                            "cleanly (counted: fault injection: N passed, M failed)")
+    config.addinivalue_line(
+        "markers",
+        "fault: bad input or a fault that must be handled "
+        "cleanly (counted: fault injection: N passed, M failed)",
+    )
 
 
 @pytest.hookimpl(trylast=True)

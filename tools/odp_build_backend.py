@@ -14,7 +14,7 @@ import os
 import sys
 
 from setuptools import build_meta
-from setuptools.build_meta import *  # noqa: F401,F403 pylint: disable=wildcard-import,unused-wildcard-import
+from setuptools.build_meta import *  # noqa: F403 pylint: disable=wildcard-import,unused-wildcard-import
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIBRARY = os.path.join(ROOT, "plugins", "module_utils", "odp")
@@ -24,7 +24,8 @@ MAN_PAGE = os.path.join(ROOT, "build", "man", "odp.1")
 def _load_library():
     """The source tree's vswitch_odp, imported by path."""
     spec = importlib.util.spec_from_file_location(
-        "vswitch_odp", os.path.join(LIBRARY, "__init__.py"), submodule_search_locations=[LIBRARY])
+        "vswitch_odp", os.path.join(LIBRARY, "__init__.py"), submodule_search_locations=[LIBRARY]
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules["vswitch_odp"] = module
     spec.loader.exec_module(module)
@@ -34,6 +35,7 @@ def _load_library():
 def write_man_page(path=MAN_PAGE):
     library = _load_library()
     from vswitch_odp.cli import commands, manpage  # pylint: disable=import-outside-toplevel
+
     # The one version (pyproject.toml reads it from there too).
     text = manpage.render(commands.COMMANDS, library.__version__)
     os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -69,13 +69,16 @@ _value:
 """
 
 from ansible_collections.vswitch.odp.plugins.plugin_utils.overlay_declarations import (
-    check_consistency, fail, normalize_member)
+    check_consistency,
+    fail,
+    normalize_member,
+)
 from ansible_collections.vswitch.odp.plugins.plugin_utils.overlay_forwarding import Network
 
 
 def _macs_by_network(member):
     """Network name -> the MACs of MEMBER's ports on it: its own, then its workloads'."""
-    macs = dict((n["name"], [n["mac"]] if n["address"] is not None else []) for n in member["networks"])
+    macs = {n["name"]: [n["mac"]] if n["address"] is not None else [] for n in member["networks"]}
     for ep in member["endpoints"]:
         macs[ep["network"]].append(ep["mac"])
     return macs
@@ -84,18 +87,29 @@ def _macs_by_network(member):
 def vxlan_overlay_plan(me, members, datapath, vxlan_vport, vxlan_port=4789, ttl=64, mtu=1450):
     """See DOCUMENTATION."""
     me = normalize_member(me)
-    others = sorted((normalize_member(m) for m in members if m.get("host") != me["host"]),
-                    key=lambda m: str(m["host"]))
+    others = sorted(
+        (normalize_member(m) for m in members if m.get("host") != me["host"]),
+        key=lambda m: str(m["host"]),
+    )
     # Sorted: every host reports a conflict the same way.
-    check_consistency(sorted([me] + others, key=lambda m: str(m["host"])))
+    check_consistency(sorted([me, *others], key=lambda m: str(m["host"])))
     names = {datapath, vxlan_vport}
     for net in me["networks"]:
         if net["name"] in names:
-            fail(me["host"], "network name", net["name"], "collides with the datapath or VXLAN vport name")
+            fail(
+                me["host"],
+                "network name",
+                net["name"],
+                "collides with the datapath or VXLAN vport name",
+            )
     for i, ep in enumerate(me["endpoints"]):
         if ep["port"] in names:
-            fail(me["host"], "vxlan_overlay_endpoints[%d].port" % i, ep["port"],
-                 "collides with the datapath or VXLAN vport name")
+            fail(
+                me["host"],
+                "vxlan_overlay_endpoints[%d].port" % i,
+                ep["port"],
+                "collides with the datapath or VXLAN vport name",
+            )
     remote_macs = [(m, _macs_by_network(m)) for m in others]
     vports = [{"name": vxlan_vport, "type": "vxlan", "port": vxlan_port}]
     links, flows, peers_of = [], [], {}
@@ -107,14 +121,28 @@ def vxlan_overlay_plan(me, members, datapath, vxlan_vport, vxlan_port=4789, ttl=
         if net["address"] is not None:
             port = (name, net["mac"])
             vports.append({"name": name, "type": "internal"})
-            links.append({"name": name, "mac": net["mac"], "mtu": mtu, "addresses": [net["address"]]})
+            links.append(
+                {"name": name, "mac": net["mac"], "mtu": mtu, "addresses": [net["address"]]}
+            )
         endpoints = [(e["port"], e["mac"]) for e in me["endpoints"] if e["network"] == name]
         vports.extend({"name": p, "type": "netdev"} for p, _mac in endpoints)
-        network = Network(net["vni"], port, endpoints, [(m["underlay_ip"], macs) for m, macs in remotes],
-                          me["underlay_ip"], me["family"])
+        network = Network(
+            net["vni"],
+            port,
+            endpoints,
+            [(m["underlay_ip"], macs) for m, macs in remotes],
+            me["underlay_ip"],
+            me["family"],
+        )
         flows.extend({"key": k, "actions": a} for k, a in network.flows(vxlan_vport, ttl))
-    return {"datapath": datapath, "underlay_ip": me["underlay_ip"], "vports": vports, "links": links,
-            "flows": flows, "peers": peers_of}
+    return {
+        "datapath": datapath,
+        "underlay_ip": me["underlay_ip"],
+        "vports": vports,
+        "links": links,
+        "flows": flows,
+        "peers": peers_of,
+    }
 
 
 class FilterModule:

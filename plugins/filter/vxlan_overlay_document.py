@@ -50,8 +50,9 @@ def vxlan_overlay_document(plan):
         vport = vports.get(link["name"])
         if vport is None or vport["type"] != "internal":
             # A plan the filter made never does this: a bug, not bad input.
-            raise AnsibleFilterError("vxlan_overlay_document: link %s names no internal vport of the plan"
-                                     % link["name"])
+            raise AnsibleFilterError(
+                "vxlan_overlay_document: link %s names no internal vport of the plan" % link["name"]
+            )
         settings = {k: link[k] for k in ("mac", "mtu", "addresses") if k in link}
         settings["up"] = True
         vport["link"] = settings

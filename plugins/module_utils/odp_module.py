@@ -27,11 +27,19 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 PYROUTE2_MISSING = importlib.util.find_spec("pyroute2") is None
 
 try:
-    from ansible_collections.vswitch.odp.plugins.module_utils.odp import (  # noqa: F401 pylint: disable=unused-import
-        cutoff, dp_settings, errors, flowdump, flowfilter, flowplan, flows, flowstream, text)
+    from ansible_collections.vswitch.odp.plugins.module_utils.odp import (
+        cutoff,
+        dp_settings,
+        errors,
+        flowdump,
+        flowfilter,
+        flowplan,
+        flows,
+        flowstream,
+        text,
+    )
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.client import Client
-    from ansible_collections.vswitch.odp.plugins.module_utils.odp.tunnels import (  # noqa: F401 pylint: disable=unused-import
-        udp_port)
+    from ansible_collections.vswitch.odp.plugins.module_utils.odp.tunnels import udp_port
 except ImportError:
     cutoff = dp_settings = errors = flowdump = flowfilter = flowplan = flows = flowstream = None
     text = Client = udp_port = None
@@ -40,13 +48,18 @@ else:
     LIBRARY_IMPORT_ERROR = None
 
 PYROUTE2_URL = "https://pypi.org/project/pyroute2/"
-PYROUTE2_HINT = ("install it on the managed host: 'apt install python3-pyroute2' (Debian, Ubuntu) "
-                 "or 'pip install pyroute2' (0.7.2 or newer)")
-ROOT_HINT = ("the module must run as root or with CAP_NET_ADMIN on the managed host "
-             "(use 'become: true')")
+PYROUTE2_HINT = (
+    "install it on the managed host: 'apt install python3-pyroute2' (Debian, Ubuntu) "
+    "or 'pip install pyroute2' (0.7.2 or newer)"
+)
+ROOT_HINT = (
+    "the module must run as root or with CAP_NET_ADMIN on the managed host (use 'become: true')"
+)
 BECOME_HINT = "use 'become: true' for the task"
-MODULE_HINT = ("the kernel's openvswitch module is not loaded and could not be loaded "
-               "('modprobe openvswitch' as root)")
+MODULE_HINT = (
+    "the kernel's openvswitch module is not loaded and could not be loaded "
+    "('modprobe openvswitch' as root)"
+)
 
 
 class OdpModule(AnsibleModule):
@@ -59,16 +72,19 @@ class OdpModule(AnsibleModule):
         # Every module works in a network namespace (the odp doc fragment's
         # netns); those that change a datapath (``locking``) wait for its lock
         # (the odp.lock fragment's lock_timeout).
-        argument_spec = dict(argument_spec, netns=dict(type="str"))
+        argument_spec = dict(argument_spec, netns={"type": "str"})
         if locking:
-            argument_spec["lock_timeout"] = dict(type="float")
+            argument_spec["lock_timeout"] = {"type": "float"}
         AnsibleModule.__init__(self, argument_spec=argument_spec, **kwargs)
         if PYROUTE2_MISSING:
-            self.fail_json(msg="%s; %s" % (missing_required_lib("pyroute2", url=PYROUTE2_URL),
-                                           PYROUTE2_HINT))
+            self.fail_json(
+                msg="%s; %s" % (missing_required_lib("pyroute2", url=PYROUTE2_URL), PYROUTE2_HINT)
+            )
         if LIBRARY_IMPORT_ERROR is not None:
-            self.fail_json(msg="the vswitch.odp library failed to import on the managed host",
-                           exception=LIBRARY_IMPORT_ERROR)
+            self.fail_json(
+                msg="the vswitch.odp library failed to import on the managed host",
+                exception=LIBRARY_IMPORT_ERROR,
+            )
         self.result = {"changed": False}
         self._diff_before = {}
         self._diff_after = {}
@@ -86,8 +102,9 @@ class OdpModule(AnsibleModule):
         ``exception`` (shown with -vvv) rather than as a crash.
         """
         try:
-            with Client(netns=self.params["netns"],
-                        lock_timeout=self.params.get("lock_timeout")) as client:
+            with Client(
+                netns=self.params["netns"], lock_timeout=self.params.get("lock_timeout")
+            ) as client:
                 if datapath is None or self.check_mode:
                     work(self, client)
                 else:
@@ -96,8 +113,9 @@ class OdpModule(AnsibleModule):
         except errors.OdpError as exc:
             self.fail_json(msg=error_message(exc), **self.result)
         except Exception as exc:  # pylint: disable=broad-except
-            self.fail_json(msg="unexpected error: %s" % (exc,), exception=traceback.format_exc(),
-                           **self.result)
+            self.fail_json(
+                msg="unexpected error: %s" % (exc,), exception=traceback.format_exc(), **self.result
+            )
         self.exit()
 
     def converge(self, before, after, apply, changed=None):
@@ -161,28 +179,38 @@ def optional(lookup, *args):
 
 def datapath_info(datapath):
     """What the modules return about a :class:`client.Datapath`."""
-    return {"name": datapath.name, "ifindex": datapath.ifindex,
-            "features": list(datapath.features), "stats": dict(datapath.stats),
-            "masks_cache_size": datapath.masks_cache_size}
+    return {
+        "name": datapath.name,
+        "ifindex": datapath.ifindex,
+        "features": list(datapath.features),
+        "stats": dict(datapath.stats),
+        "masks_cache_size": datapath.masks_cache_size,
+    }
 
 
 def vport_info(vport):
     """What the modules return about a :class:`client.Vport`."""
-    return {"name": vport.name, "type": vport.type, "port_no": vport.port_no,
-            "port": vport.port, "stats": dict(vport.stats)}
+    return {
+        "name": vport.name,
+        "type": vport.type,
+        "port_no": vport.port_no,
+        "port": vport.port,
+        "stats": dict(vport.stats),
+    }
 
 
 def port_maps(vports):
     """``(name -> port_no, port_no -> name)`` for the text syntax."""
-    ports = dict((vport.name, vport.port_no) for vport in vports)
-    return ports, dict((number, name) for name, number in ports.items())
+    ports = {vport.name: vport.port_no for vport in vports}
+    return ports, {number: name for name, number in ports.items()}
 
 
 # ---------------------------------------------------------------- facts
 
 
-def gather_datapath(client, datapath, with_flows=True, in_port=None, key_contains=None,
-                    limit=None, warn=None):
+def gather_datapath(
+    client, datapath, with_flows=True, in_port=None, key_contains=None, limit=None, warn=None
+):
     """The facts of one datapath: ``odp_facts``'s ``datapaths.<name>``; the
     flows (those ``in_port`` and ``key_contains`` keep, at most ``limit``)
     with their ``flow_summary``."""
@@ -196,14 +224,21 @@ def gather_datapath(client, datapath, with_flows=True, in_port=None, key_contain
     if with_flows:
         numbers, names = port_maps(vports)
         keep = flowfilter.FlowFilter(
-            None if in_port is None else flowfilter.port_number(
-                in_port, numbers, "flow_in_port (datapath %s)" % datapath.name),
-            key_contains, names)
+            None
+            if in_port is None
+            else flowfilter.port_number(
+                in_port, numbers, "flow_in_port (datapath %s)" % datapath.name
+            ),
+            key_contains,
+            names,
+        )
         facts["flows"], facts["flow_summary"] = gather_flows(client, datapath, keep, limit)
         if not facts["flow_summary"]["consistent"] and warn is not None:
-            warn("the flow table of datapath %s changed during each of %d dumps: its flows "
-                 "and flow_summary are those of the last one, which may miss flows added or "
-                 "deleted meanwhile" % (datapath.name, flowdump.DUMP_ATTEMPTS))
+            warn(
+                "the flow table of datapath %s changed during each of %d dumps: its flows "
+                "and flow_summary are those of the last one, which may miss flows added or "
+                "deleted meanwhile" % (datapath.name, flowdump.DUMP_ATTEMPTS)
+            )
     return facts
 
 
@@ -223,12 +258,20 @@ def gather_flows(client, datapath, keep, limit=None):
                 listed.append(flow_facts(flow, keep.port_names, now))
         if dump.consistent:
             break
-    return listed, {"count": dump.matched, "packets": packets, "bytes": octets,
-                    "returned": len(listed), "consistent": dump.consistent}
+    return listed, {
+        "count": dump.matched,
+        "packets": packets,
+        "bytes": octets,
+        "returned": len(listed),
+        "consistent": dump.consistent,
+    }
 
 
 def flow_facts(flow, port_names, now):
-    return {"key": text.format_key(flow.key, flow.mask, port_names),
-            "actions": text.format_actions(flow.actions, port_names),
-            "packets": flow.packets, "bytes": flow.bytes,
-            "used": flows.used_seconds(flow.used, now)}
+    return {
+        "key": text.format_key(flow.key, flow.mask, port_names),
+        "actions": text.format_actions(flow.actions, port_names),
+        "packets": flow.packets,
+        "bytes": flow.bytes,
+        "used": flows.used_seconds(flow.used, now),
+    }

@@ -112,18 +112,25 @@ datapath:
 """
 
 from ansible_collections.vswitch.odp.plugins.module_utils.odp_module import (
-    OdpModule, datapath_info, dp_settings, optional)
+    OdpModule,
+    datapath_info,
+    dp_settings,
+    optional,
+)
 
 FEATURES = ["unaligned", "vport_pids", "tc_recirc_sharing", "dispatch_upcall_per_cpu"]
 
 
 def main():
-    module = OdpModule(locking=True, argument_spec=dict(
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        user_features=dict(type="list", elements="str", choices=FEATURES),
-        masks_cache_size=dict(type="int"),
-    ))
+    module = OdpModule(
+        locking=True,
+        argument_spec={
+            "name": {"type": "str", "required": True},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "user_features": {"type": "list", "elements": "str", "choices": FEATURES},
+            "masks_cache_size": {"type": "int"},
+        },
+    )
     module.run(ensure_datapath, module.params["name"])
 
 
@@ -134,10 +141,13 @@ def wanted_settings(module):
         settings["user_features"] = sorted(set(module.params["user_features"]))
     if module.params["masks_cache_size"] is not None:
         settings["masks_cache_size"] = dp_settings.check_masks_cache_size(
-            module.params["masks_cache_size"])
+            module.params["masks_cache_size"]
+        )
     if settings and module.params["state"] == "absent":
-        module.fail_json(msg="user_features and masks_cache_size set a datapath that is present: "
-                         "not with state=absent")
+        module.fail_json(
+            msg="user_features and masks_cache_size set a datapath that is present: "
+            "not with state=absent"
+        )
     return settings
 
 
@@ -145,31 +155,42 @@ def current_settings(datapath, wanted):
     """``datapath``'s values of the ``wanted`` settings; none of a datapath to be created."""
     if datapath is None:
         return {}
-    have = {"user_features": sorted(datapath.features),
-            "masks_cache_size": datapath.masks_cache_size}
-    return dict((name, have[name]) for name in wanted)
+    have = {
+        "user_features": sorted(datapath.features),
+        "masks_cache_size": datapath.masks_cache_size,
+    }
+    return {name: have[name] for name in wanted}
 
 
 def ensure_datapath(module, client):
     name, present = module.params["name"], module.params["state"] == "present"
     settings = wanted_settings(module)
     have = optional(client.get_datapath, name)
-    if settings.get("masks_cache_size") is not None and have is not None \
-            and have.masks_cache_size is None:
-        module.fail_json(msg="cannot set the masks cache size of datapath %s: the running "
-                         "kernel has none (Linux 5.9+)" % name)
+    if (
+        settings.get("masks_cache_size") is not None
+        and have is not None
+        and have.masks_cache_size is None
+    ):
+        module.fail_json(
+            msg="cannot set the masks cache size of datapath %s: the running "
+            "kernel has none (Linux 5.9+)" % name
+        )
 
     def apply():
         if not present:
             return client.delete_datapath(name)
         datapath = have or client.create_datapath(name)
         if settings and current_settings(datapath, settings) != settings:
-            datapath = client.set_datapath(datapath, features=settings.get("user_features"),
-                                           masks_cache_size=settings.get("masks_cache_size"))
+            datapath = client.set_datapath(
+                datapath,
+                features=settings.get("user_features"),
+                masks_cache_size=settings.get("masks_cache_size"),
+            )
         return datapath
 
-    before = dict({"name": name, "state": "present" if have else "absent"},
-                  **current_settings(have, settings))
+    before = dict(
+        {"name": name, "state": "present" if have else "absent"}, **current_settings(have, settings)
+    )
     after = dict({"name": name, "state": module.params["state"]}, **settings)
     done = module.converge(before, after, apply)
     datapath = done or have

@@ -188,18 +188,23 @@ ansible_facts:
 """
 
 from ansible_collections.vswitch.odp.plugins.module_utils.odp_module import (
-    OdpModule, errors, gather_datapath)
+    OdpModule,
+    errors,
+    gather_datapath,
+)
 
 
 def main():
-    module = OdpModule(argument_spec=dict(
-        datapath=dict(type="list", elements="str"),
-        flows=dict(type="bool", default=True),
-        meters=dict(type="bool", default=True),
-        flow_limit=dict(type="int"),
-        flow_in_port=dict(type="str"),
-        flow_filter=dict(type="str"),
-    ))
+    module = OdpModule(
+        argument_spec={
+            "datapath": {"type": "list", "elements": "str"},
+            "flows": {"type": "bool", "default": True},
+            "meters": {"type": "bool", "default": True},
+            "flow_limit": {"type": "int"},
+            "flow_in_port": {"type": "str"},
+            "flow_filter": {"type": "str"},
+        }
+    )
     module.run(gather)
 
 
@@ -220,8 +225,14 @@ def gather(module, client):
         if wanted is None or datapath.name in wanted:
             try:
                 found[datapath.name] = gather_datapath(
-                    client, datapath, module.params["flows"], module.params["flow_in_port"],
-                    module.params["flow_filter"], limit, module.warn)
+                    client,
+                    datapath,
+                    module.params["flows"],
+                    module.params["flow_in_port"],
+                    module.params["flow_filter"],
+                    limit,
+                    module.warn,
+                )
                 if module.params["meters"]:
                     found[datapath.name]["meters"] = meter_facts(client, datapath)
                     if facts["meter_features"] is None:
@@ -240,8 +251,15 @@ def meter_facts(client, datapath):
         found = client.meters.list(datapath)
     except errors.Unsupported:
         return None
-    return [{"id": meter.id, "packets": meter.packets, "bytes": meter.bytes,
-             "band_stats": meter.band_stats} for meter in found]
+    return [
+        {
+            "id": meter.id,
+            "packets": meter.packets,
+            "bytes": meter.bytes,
+            "band_stats": meter.band_stats,
+        }
+        for meter in found
+    ]
 
 
 def meter_features(client, datapath):
@@ -249,8 +267,12 @@ def meter_features(client, datapath):
         features = client.meters.features(datapath)
     except errors.Unsupported:
         return None
-    return {"max_meters": features.max_meters, "max_bands": features.max_bands,
-            "band_types": features.band_types, "flags": features.flags}
+    return {
+        "max_meters": features.max_meters,
+        "max_bands": features.max_bands,
+        "band_types": features.band_types,
+        "flags": features.flags,
+    }
 
 
 def ct_limit_facts(client):

@@ -183,13 +183,18 @@ diff:
 """
 
 from ansible_collections.vswitch.odp.plugins.module_utils.odp_module import (
-    OdpModule, flowdump, flowplan, optional, port_maps)
-
-FLOW_OPTIONS = dict(
-    match=dict(type="dict"),
-    key=dict(type="str", no_log=False),
-    actions=dict(type="raw"),
+    OdpModule,
+    flowdump,
+    flowplan,
+    optional,
+    port_maps,
 )
+
+FLOW_OPTIONS = {
+    "match": {"type": "dict"},
+    "key": {"type": "str", "no_log": False},
+    "actions": {"type": "raw"},
+}
 
 
 # Check mode's stand-in for a datapath that does not exist yet.
@@ -212,18 +217,24 @@ def main():
     module = OdpModule(
         locking=True,
         argument_spec=dict(
-            datapath=dict(type="str", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            flows=dict(type="list", elements="dict", options=FLOW_OPTIONS,
-                       mutually_exclusive=[("match", "key")],
-                       required_one_of=[("match", "key")]),
-            purge=dict(type="bool", default=False),
-            **FLOW_OPTIONS),
+            datapath={"type": "str", "required": True},
+            state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+            flows={
+                "type": "list",
+                "elements": "dict",
+                "options": FLOW_OPTIONS,
+                "mutually_exclusive": [("match", "key")],
+                "required_one_of": [("match", "key")],
+            },
+            purge={"type": "bool", "default": False},
+            **FLOW_OPTIONS,
+        ),
         mutually_exclusive=[("match", "key", "flows"), ("flows", "actions")],
         required_one_of=[("match", "key", "flows")],
     )
-    if module.params["purge"] and (module.params["flows"] is None
-                                   or module.params["state"] == "absent"):
+    if module.params["purge"] and (
+        module.params["flows"] is None or module.params["state"] == "absent"
+    ):
         module.fail_json(msg="purge: needs flows and state=present")
     module.run(ensure_flows, module.params["datapath"])
 
@@ -235,7 +246,9 @@ def ensure_flows(module, client):
     datapath = optional(client.get_datapath, params["datapath"])
     if datapath is None and present:
         # Outside check mode, get_datapath raises the error naming the datapath.
-        datapath = WOULD_BE_CREATED if module.check_mode else client.get_datapath(params["datapath"])
+        datapath = (
+            WOULD_BE_CREATED if module.check_mode else client.get_datapath(params["datapath"])
+        )
     module.result.update(added=0, modified=0, removed=0)
     if datapath is None:
         return
@@ -245,27 +258,31 @@ def ensure_flows(module, client):
         # would all be added, on vports numbered as they would be named.
         ports = WouldBePorts()
         desired = flowplan.declared_flows(entries, ports, present, many)
-        names = dict((number, name) for name, number in ports.items())
+        names = {number: name for name, number in ports.items()}
         current = []
     else:
         ports, names = port_maps(client.vports(datapath))
         desired = flowplan.declared_flows(entries, ports, present, many)
         # A purge deletes what the dump lacks: it must have every flow.
         dump = client.flow_dump(datapath, confirm=params["purge"])
-        current = flowdump.require_consistent(dump, "purge: true") if params["purge"] else dump.flows
+        current = (
+            flowdump.require_consistent(dump, "purge: true") if params["purge"] else dump.flows
+        )
     plan = flowplan.plan_flows(current, desired, present, params["purge"])
-    module.result.update(added=len(plan.add), modified=len(plan.modify),
-                         removed=len(plan.delete))
+    module.result.update(added=len(plan.add), modified=len(plan.modify), removed=len(plan.delete))
     # The diff shows the flows the task is about: with purge, all of them.
-    idents = set(flow.identity() for flow in desired)
+    idents = {flow.identity() for flow in desired}
     scope = current if params["purge"] else [f for f in current if f.identity() in idents]
 
     def text(flows):
         return "".join(sorted(flowplan.flow_text(flow, names) + "\n" for flow in flows))
 
-    module.converge(lambda: text(scope), lambda: text(flowplan.expected_flows(scope, plan)),
-                    lambda: flowplan.apply_or_restore(client, datapath, current, plan, names),
-                    changed=bool(plan))
+    module.converge(
+        lambda: text(scope),
+        lambda: text(flowplan.expected_flows(scope, plan)),
+        lambda: flowplan.apply_or_restore(client, datapath, current, plan, names),
+        changed=bool(plan),
+    )
 
 
 if __name__ == "__main__":

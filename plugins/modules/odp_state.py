@@ -144,22 +144,25 @@ diff:
 import json
 
 from ansible.module_utils.six import string_types
-
 from ansible_collections.vswitch.odp.plugins.module_utils.odp_module import OdpModule, errors
 
 try:
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.state import formats
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.state.apply import apply
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.state.document import (
-        parse_document)
+        parse_document,
+    )
 except ImportError:  # OdpModule reports the library's import error
     formats = apply = parse_document = None
 
 
 def main():
     module = OdpModule(
-        argument_spec=dict(definition=dict(type="raw"), src=dict(type="path"),
-                           force=dict(type="bool", default=False)),
+        argument_spec={
+            "definition": {"type": "raw"},
+            "src": {"type": "path"},
+            "force": {"type": "bool", "default": False},
+        },
         mutually_exclusive=[("definition", "src")],
         required_one_of=[("definition", "src")],
     )
@@ -173,8 +176,9 @@ def document_of(params):
             with open(params["src"], "rb") as handle:
                 text = handle.read()
         except OSError as exc:
-            raise errors.NotFound("cannot read state document %s: %s"
-                                  % (params["src"], exc.strerror))
+            raise errors.NotFound(
+                "cannot read state document %s: %s" % (params["src"], exc.strerror)
+            )
         return formats.load(text, params["src"])
     definition = params["definition"]
     if isinstance(definition, string_types):
@@ -195,12 +199,15 @@ def ensure_state(module, client):
     def per_datapath(document):
         # Through JSON: plain data, as Ansible's diff callbacks show it.
         data = document.to_dict()["datapaths"]
-        return json.loads(json.dumps(dict((name, data[name]) for name in names
-                                          if name in data)))
+        return json.loads(json.dumps({name: data[name] for name in names if name in data}))
 
     # apply() made the change already (or, in check mode, only planned it).
-    module.converge(lambda: per_datapath(result.before), lambda: per_datapath(result.after),
-                    lambda: None, changed=result.changed)
+    module.converge(
+        lambda: per_datapath(result.before),
+        lambda: per_datapath(result.after),
+        lambda: None,
+        changed=result.changed,
+    )
 
 
 if __name__ == "__main__":

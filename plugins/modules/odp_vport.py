@@ -138,19 +138,31 @@ vport:
 """
 
 from ansible_collections.vswitch.odp.plugins.module_utils.odp_module import (
-    OdpModule, cutoff, errors, optional, udp_port, vport_info)
+    OdpModule,
+    cutoff,
+    errors,
+    optional,
+    udp_port,
+    vport_info,
+)
 
 
 def main():
-    module = OdpModule(locking=True, argument_spec=dict(
-        datapath=dict(type="str", required=True),
-        name=dict(type="str", required=True),
-        type=dict(type="str", default="netdev",
-                  choices=["netdev", "internal", "vxlan", "geneve", "gre"]),
-        port=dict(type="int"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        force=dict(type="bool", default=False),
-    ))
+    module = OdpModule(
+        locking=True,
+        argument_spec={
+            "datapath": {"type": "str", "required": True},
+            "name": {"type": "str", "required": True},
+            "type": {
+                "type": "str",
+                "default": "netdev",
+                "choices": ["netdev", "internal", "vxlan", "geneve", "gre"],
+            },
+            "port": {"type": "int"},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "force": {"type": "bool", "default": False},
+        },
+    )
     module.run(ensure_vport, module.params["datapath"])
 
 
@@ -175,18 +187,23 @@ def ensure_vport(module, client):
             module.result["vport"] = dict(want, port_no=None, stats={})
             return
         if want is not None:
-            module.fail_json(msg="vport %s: datapath %s does not exist (create it first, with "
-                             "vswitch.odp.odp_datapath)" % (name, dp_name))
+            module.fail_json(
+                msg="vport %s: datapath %s does not exist (create it first, with "
+                "vswitch.odp.odp_datapath)" % (name, dp_name)
+            )
         module.result["vport"] = {}
         return
     have = optional(client.get_vport, datapath, name)
     before = have and {"name": have.name, "type": have.type, "port": have.port}
-    if want is not None and want != before and want["type"] == "netdev" \
-            and not module.params["force"]:
+    if (
+        want is not None
+        and want != before
+        and want["type"] == "netdev"
+        and not module.params["force"]
+    ):
         reason = cutoff.cutoff_reason(name, netns=module.params["netns"])
         if reason:
-            module.fail_json(msg=cutoff.refusal(name, dp_name, reason,
-                                                "set force: true"))
+            module.fail_json(msg=cutoff.refusal(name, dp_name, reason, "set force: true"))
 
     def apply():
         if have is not None:
@@ -202,8 +219,9 @@ def ensure_vport(module, client):
             try:
                 client.create_vport(datapath, name, have.type, port=have.port)
             except errors.OdpError as again:
-                lost = errors.OdpError("%s; the previous %s vport could not be restored: %s"
-                                       % (exc, have.type, again))
+                lost = errors.OdpError(
+                    "%s; the previous %s vport could not be restored: %s" % (exc, have.type, again)
+                )
                 lost.changed = True
                 raise lost
             raise errors.OdpError("%s; the previous %s vport was restored" % (exc, have.type))

@@ -96,17 +96,26 @@ else:
 
 
 def main():
-    module = OdpModule(argument_spec=dict(
-        links=dict(type="list", elements="dict", required=True, options=dict(
-            name=dict(type="str", required=True),
-            mac=dict(type="str"),
-            mtu=dict(type="int"),
-            addresses=dict(type="list", elements="str", default=[]),
-        )),
-    ))
+    module = OdpModule(
+        argument_spec={
+            "links": {
+                "type": "list",
+                "elements": "dict",
+                "required": True,
+                "options": {
+                    "name": {"type": "str", "required": True},
+                    "mac": {"type": "str"},
+                    "mtu": {"type": "int"},
+                    "addresses": {"type": "list", "elements": "str", "default": []},
+                },
+            },
+        }
+    )
     if LINKS_IMPORT_ERROR is not None:
-        module.fail_json(msg="the vswitch.odp library failed to import on the managed host",
-                         exception=LINKS_IMPORT_ERROR)
+        module.fail_json(
+            msg="the vswitch.odp library failed to import on the managed host",
+            exception=LINKS_IMPORT_ERROR,
+        )
     module.run(ensure_links)
 
 
@@ -116,7 +125,7 @@ def ensure_links(module, _client):
         where = "links[%d]" % index
         name = ifname(link["name"], where + ".name")
         # The role's links are always up; mac and mtu only when given.
-        settings = dict((field, link[field]) for field in ("mac", "mtu", "addresses"))
+        settings = {field: link[field] for field in ("mac", "mtu", "addresses")}
         wanted.append((name, odp_links.check_link(dict(settings, up=True), where)))
     netns = module.params["netns"]
     existing = odp_links.read_links([name for name, _want in wanted], netns=netns)
@@ -124,17 +133,21 @@ def ensure_links(module, _client):
     for name, want in wanted:
         have = existing.get(name)
         if have is None and not module.check_mode:
-            module.fail_json(msg="link %s does not exist (its datapath port should have created it)"
-                             % name)
+            module.fail_json(
+                msg="link %s does not exist (its datapath port should have created it)" % name
+            )
         change = odp_links.LinkChange(name, have, want)
         changes.append(change)
         before[name] = have
         after[name] = change.after()
     commands = [line for change in changes for line in change.commands()]
     module.result["commands"] = commands
-    module.converge(json.dumps(before, indent=2, sort_keys=True) + "\n",
-                    json.dumps(after, indent=2, sort_keys=True) + "\n",
-                    lambda: odp_links.apply_links(changes, netns=netns), changed=bool(commands))
+    module.converge(
+        json.dumps(before, indent=2, sort_keys=True) + "\n",
+        json.dumps(after, indent=2, sort_keys=True) + "\n",
+        lambda: odp_links.apply_links(changes, netns=netns),
+        changed=bool(commands),
+    )
 
 
 if __name__ == "__main__":

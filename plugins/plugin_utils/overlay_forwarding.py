@@ -26,7 +26,6 @@ port, the tunnel or the destination MAC.
   (split horizon).
 """
 
-
 BROADCAST_AND_MULTICAST = "01:00:00:00:00:00/01:00:00:00:00:00"
 # The tunnel stage's recirculation id: above every VNI (24 bits).
 TUNNEL_STAGE = 1 << 24
@@ -76,7 +75,10 @@ class Network:
         return "%s,%s" % (tunnel_set(self.vni, underlay, self.family, ttl), vxlan_vport)
 
     def _decap(self, peer, vxlan_vport):
-        return "%s,in_port(%s),eth()" % (tunnel_match(self.vni, peer, self.underlay, self.family), vxlan_vport)
+        return "%s,in_port(%s),eth()" % (
+            tunnel_match(self.vni, peer, self.underlay, self.family),
+            vxlan_vport,
+        )
 
     def _copies(self, vxlan_vport, ttl):
         """One tunnel copy per peer (head-end replication)."""
@@ -87,12 +89,18 @@ class Network:
         flows = []
         for underlay, macs in self.remotes:
             encap = self._encap(underlay, vxlan_vport, ttl)
-            flows.extend(("recirc_id(0),in_port(%s),eth(dst=%s)" % (name, mac), encap) for mac in macs)
+            flows.extend(
+                ("recirc_id(0),in_port(%s),eth(dst=%s)" % (name, mac), encap) for mac in macs
+            )
             # Decapsulated traffic of this VNI, from this peer only, to our port.
             flows.append(("recirc_id(0),%s" % self._decap(underlay, vxlan_vport), name))
         if self.remotes:
-            flows.append(("recirc_id(0),in_port(%s),eth(dst=%s)" % (name, BROADCAST_AND_MULTICAST),
-                          ",".join(self._copies(vxlan_vport, ttl))))
+            flows.append(
+                (
+                    "recirc_id(0),in_port(%s),eth(dst=%s)" % (name, BROADCAST_AND_MULTICAST),
+                    ",".join(self._copies(vxlan_vport, ttl)),
+                )
+            )
         return flows
 
     def _pipeline(self, vxlan_vport, ttl):
@@ -104,10 +112,14 @@ class Network:
         # Stage 0: who may send.
         if self.port:
             flows.append(("recirc_id(0),in_port(%s),eth()" % self.port[0], local))
-        flows.extend(("recirc_id(0),in_port(%s),eth(src=%s)" % (port, mac), local)
-                     for port, mac in self.endpoints)
-        flows.extend(("recirc_id(0),%s" % self._decap(underlay, vxlan_vport), tunnel)
-                     for underlay, _macs in self.remotes)
+        flows.extend(
+            ("recirc_id(0),in_port(%s),eth(src=%s)" % (port, mac), local)
+            for port, mac in self.endpoints
+        )
+        flows.extend(
+            ("recirc_id(0),%s" % self._decap(underlay, vxlan_vport), tunnel)
+            for underlay, _macs in self.remotes
+        )
         # The local stage: to a local port, or through the tunnel to the host owning the MAC.
         at = "recirc_id(%#x)," % self.vni
         flows.extend(("%seth(dst=%s)" % (at, mac), port) for port, mac in ports)
@@ -117,11 +129,17 @@ class Network:
         for port, _mac in ports:
             others = [p for p, _m in ports if p != port] + copies
             if others:
-                flows.append(("%sin_port(%s),eth(dst=%s)" % (at, port, BROADCAST_AND_MULTICAST),
-                              ",".join(others)))
+                flows.append(
+                    (
+                        "%sin_port(%s),eth(dst=%s)" % (at, port, BROADCAST_AND_MULTICAST),
+                        ",".join(others),
+                    )
+                )
         # The tunnel stage: local ports only.
         if self.remotes:
             at = "recirc_id(%#x)," % (TUNNEL_STAGE | self.vni)
             flows.extend(("%seth(dst=%s)" % (at, mac), port) for port, mac in ports)
-            flows.append(("%seth(dst=%s)" % (at, BROADCAST_AND_MULTICAST), ",".join(p for p, _m in ports)))
+            flows.append(
+                ("%seth(dst=%s)" % (at, BROADCAST_AND_MULTICAST), ",".join(p for p, _m in ports))
+            )
         return flows

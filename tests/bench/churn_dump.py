@@ -21,11 +21,12 @@ import resource
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration",
-                                "library"))
+sys.path.insert(
+    0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration", "library")
+)
 
-import churn  # noqa: E402 pylint: disable=wrong-import-position
-from vswitch_odp import Client  # noqa: E402 pylint: disable=wrong-import-position
+import churn
+from vswitch_odp import Client
 
 N_STABLE = int(os.environ.get("BENCH_CHURN", "100000"))
 DP_NAME = "odpbchurn"
@@ -33,8 +34,10 @@ DP_NAME = "odpbchurn"
 
 def progress(what):
     """Stage and peak memory on stderr: the sandbox kills a process near 250 MB."""
-    sys.stderr.write("churn_dump: %s (max RSS %d MB)\n" % (
-        what, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024))
+    sys.stderr.write(
+        "churn_dump: %s (max RSS %d MB)\n"
+        % (what, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+    )
 
 
 def damage(flows):

@@ -49,15 +49,19 @@ def file_lines_per_s(path):
     """Lines per second of a flow file read into flows, as flow add --file does."""
     with open(path, "w") as handle:
         for number in range(LINES):
-            handle.write("--in-port=bc0 --eth-src=02:00:00:%02x:%02x:%02x --eth-type=0x0800 "
-                         "--tcp-dst=80 --output=bc1\n" % (number >> 16, (number >> 8) & 255,
-                                                          number & 255))
-    args = parser.parse_command_line(["flow", "add", DP_NAME, "--file=" + path],
-                                     commands.COMMANDS).args
+            handle.write(
+                "--in-port=bc0 --eth-src=02:00:00:%02x:%02x:%02x --eth-type=0x0800 "
+                "--tcp-dst=80 --output=bc1\n" % (number >> 16, (number >> 8) & 255, number & 255)
+            )
+    args = parser.parse_command_line(
+        ["flow", "add", DP_NAME, "--file=" + path], commands.COMMANDS
+    ).args
     vports = {"bc0": 1, "bc1": 2}
     start = time.monotonic()
-    flows = [flow._flow_of(items, ufid, vports)  # pylint: disable=protected-access
-             for _number, items, ufid in flow.read_flow_file(path, args)]
+    flows = [
+        flow._flow_of(items, ufid, vports)  # pylint: disable=protected-access
+        for _number, items, ufid in flow.read_flow_file(path, args)
+    ]
     assert len(flows) == LINES
     return LINES / (time.monotonic() - start)
 
@@ -70,11 +74,15 @@ def main():
                 client.create_vport(DP_NAME, "bc%d" % number, "internal")
             figures = [
                 ("python_startup", median_ms([sys.executable, "-c", "pass"])),
-                ("cli_help", median_ms(ODP + ["--help"], b"Usage:")),
-                ("cli_complete_words", median_ms(ODP + ["__complete", "", "odp flow a"], b"add")),
-                ("cli_complete_vports", median_ms(ODP + [
-                    "__complete", "", "odp flow add %s --in-port=" % DP_NAME],
-                    b"bc%d" % (VPORTS - 1))),
+                ("cli_help", median_ms([*ODP, "--help"], b"Usage:")),
+                ("cli_complete_words", median_ms([*ODP, "__complete", "", "odp flow a"], b"add")),
+                (
+                    "cli_complete_vports",
+                    median_ms(
+                        [*ODP, "__complete", "", "odp flow add %s --in-port=" % DP_NAME],
+                        b"bc%d" % (VPORTS - 1),
+                    ),
+                ),
                 ("cli_flow_file_lines_per_s", file_lines_per_s(".sandbox/bench-flows")),
             ]
         finally:

@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 
-import run  # noqa: E402 pylint: disable=wrong-import-position
+import run
 from vswitch_odp import Client
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -94,18 +94,23 @@ def module_rss(module, args, name):
     env = dict(os.environ, PYTHONPATH=COLLECTIONS)
     with open(out_path, "wb") as out:
         seconds, rss, status = measured(
-            [sys.executable, os.path.join(MODULES, module + ".py"), args_path], out, env)
+            [sys.executable, os.path.join(MODULES, module + ".py"), args_path], out, env
+        )
     if status and not os.path.getsize(out_path):
         # Killed (UML kills a process near 250 MB): the figure, and no result.
-        print("%-28s %7.1f MB peak RSS, %6.1f s, KILLED (exit %d), no result"
-              % (name, rss, seconds, status))
+        print(
+            "%-28s %7.1f MB peak RSS, %6.1f s, KILLED (exit %d), no result"
+            % (name, rss, seconds, status)
+        )
         return rss, None
     with open(out_path, "rb") as handle:
         result = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     if status or re.search(rb'"failed": true', result):
         raise SystemExit("bench: %s failed (exit %d): %s" % (module, status, result[-2000:]))
-    print("%-28s %7.1f MB peak RSS, %6.1f s, %d bytes of result"
-          % (name, rss, seconds, len(result)), flush=True)
+    print(
+        "%-28s %7.1f MB peak RSS, %6.1f s, %d bytes of result" % (name, rss, seconds, len(result)),
+        flush=True,
+    )
     return rss, result
 
 
@@ -128,14 +133,18 @@ def main():
             client.create_vport(DP_NAME, "p2", "internal")  # port 2: run.ACTIONS' output
             bench.ifindex = dp.ifindex
             fill(bench, 0, N_LIST)
-            listing = ODP + ["flow", "list", DP_NAME]
+            listing = [*ODP, "flow", "list", DP_NAME]
             if line_count(listing) != N_LIST:
                 raise SystemExit("bench: odp flow list did not print %d lines" % N_LIST)
-            figures.append(("ovs_dpctl_dump", text_out(["ovs-dpctl", "dump-flows", DP_NAME],
-                                                       N_LIST)))
+            figures.append(
+                ("ovs_dpctl_dump", text_out(["ovs-dpctl", "dump-flows", DP_NAME], N_LIST))
+            )
             figures.append(("odp_list", text_out(listing, N_LIST)))
-            print("listed %d flows: ovs-dpctl %.0f, odp %.0f flows/s" % (
-                N_LIST, figures[0][1], figures[1][1]), flush=True)
+            print(
+                "listed %d flows: ovs-dpctl %.0f, odp %.0f flows/s"
+                % (N_LIST, figures[0][1], figures[1][1]),
+                flush=True,
+            )
 
             fill(bench, N_LIST, N_BIG)
             with open(os.devnull, "wb") as null:
@@ -145,27 +154,33 @@ def main():
             figures.append(("peak_rss_list_200k", rss))
             print("%-28s %7.1f MB peak RSS" % ("list", rss), flush=True)
 
-            rss, result = module_rss("odp_facts", {"datapath": [DP_NAME], "meters": False},
-                                     "facts")
+            rss, result = module_rss("odp_facts", {"datapath": [DP_NAME], "meters": False}, "facts")
             got = summary(result)
             if (got["count"], got["returned"]) != (N_BIG, N_BIG):
                 raise SystemExit("bench: odp_facts summary %s" % got)
             del result
             figures.append(("peak_rss_facts_200k", rss))
 
-            rss, result = module_rss("odp_facts", {"datapath": [DP_NAME], "meters": False,
-                                                   "flow_limit": 0}, "facts_count")
+            rss, result = module_rss(
+                "odp_facts",
+                {"datapath": [DP_NAME], "meters": False, "flow_limit": 0},
+                "facts_count",
+            )
             got = summary(result)
             if (got["count"], got["returned"]) != (N_BIG, 0):
                 raise SystemExit("bench: odp_facts flow_limit 0 summary %s" % got)
             del result
             figures.append(("peak_rss_facts_count_200k", rss))
 
-            declared = [{"match": {"in_port": "p1", "eth_type": 0x0800,
-                                   "ipv4": {"dst": "10.255.0.1"}},
-                         "actions": [{"output": "p2"}]}]
-            rss, result = module_rss("odp_flow", {"datapath": DP_NAME, "flows": declared,
-                                                  "purge": True}, "purge")
+            declared = [
+                {
+                    "match": {"in_port": "p1", "eth_type": 0x0800, "ipv4": {"dst": "10.255.0.1"}},
+                    "actions": [{"output": "p2"}],
+                }
+            ]
+            rss, result = module_rss(
+                "odp_flow", {"datapath": DP_NAME, "flows": declared, "purge": True}, "purge"
+            )
             left = bench.count()
             if result is not None and left != 1:
                 raise SystemExit("bench: the purge left %d flows, not 1" % left)
@@ -176,8 +191,10 @@ def main():
         finally:
             client.delete_datapath(DP_NAME)
     fig = dict(figures)
-    print("ratio odp_list/ovs_dpctl_dump %.2f (target >= 1.0)"
-          % (fig["odp_list"] / fig["ovs_dpctl_dump"]))
+    print(
+        "ratio odp_list/ovs_dpctl_dump %.2f (target >= 1.0)"
+        % (fig["odp_list"] / fig["ovs_dpctl_dump"])
+    )
     for name, value in figures:
         print("bench: %s %.0f" % (name, value))
 

@@ -38,9 +38,17 @@ DP_NAME = "odpmodbench"
 
 def declaration(n):
     """The module's arguments: n flows, one IPv4 destination each."""
-    flows = [{"match": {"in_port": "p1", "eth_type": 0x0800,
-                        "ipv4": {"dst": "10.%d.%d.%d" % (i >> 16, (i >> 8) & 255, i & 255)}},
-              "actions": [{"output": "p2"}]} for i in range(n)]
+    flows = [
+        {
+            "match": {
+                "in_port": "p1",
+                "eth_type": 0x0800,
+                "ipv4": {"dst": "10.%d.%d.%d" % (i >> 16, (i >> 8) & 255, i & 255)},
+            },
+            "actions": [{"output": "p2"}],
+        }
+        for i in range(n)
+    ]
     return {"datapath": DP_NAME, "flows": flows, "purge": True}
 
 
@@ -48,9 +56,14 @@ def run_module(args_path):
     """Run odp_flow on ``args_path``; return (seconds, result dict)."""
     env = dict(os.environ, PYTHONPATH=COLLECTIONS)
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, MODULE, args_path], cwd=REPO, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          check=False)  # the result JSON says what went wrong
+    proc = subprocess.run(
+        [sys.executable, MODULE, args_path],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # the result JSON says what went wrong
     elapsed = time.monotonic() - start
     try:
         result = json.loads(proc.stdout)
@@ -63,7 +76,7 @@ def run_module(args_path):
 
 
 def expect(what, result, **wanted):
-    got = dict((name, result.get(name)) for name in wanted)
+    got = {name: result.get(name) for name in wanted}
     if got != wanted:
         raise SystemExit("bench: %s: expected %s, the module returned %s" % (what, wanted, got))
 
@@ -72,14 +85,33 @@ def playbook_noop(workdir, args):
     """The same no-op as one ansible-playbook task (connection local)."""
     playbook = os.path.join(workdir, "noop.yml")
     with open(playbook, "w") as f:
-        json.dump([{"hosts": "localhost", "gather_facts": False,
+        json.dump(
+            [
+                {
+                    "hosts": "localhost",
+                    "gather_facts": False,
                     "vars": {"ansible_python_interpreter": sys.executable},
-                    "tasks": [{"vswitch.odp.odp_flow": args}]}], f)
+                    "tasks": [{"vswitch.odp.odp_flow": args}],
+                }
+            ],
+            f,
+        )
     start = time.monotonic()
-    proc = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "-i", "localhost,",
-                           "-c", "local", playbook], cwd=REPO,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          check=False)  # the failure is reported below, with the playbook's tail
+    proc = subprocess.run(
+        [
+            os.path.join(REPO, ".venv", "bin", "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            playbook,
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )  # the failure is reported below, with the playbook's tail
     elapsed = time.monotonic() - start
     if proc.returncode != 0 or "changed=0" not in proc.stdout:
         sys.stdout.write(proc.stdout[-4000:])
@@ -110,8 +142,10 @@ def main():
                 playbook = playbook_noop(workdir, args)
         finally:
             client.delete_datapath(datapath)
-    print("  (odp_flow run as Ansible runs it on the managed host: python odp_flow.py ARGS.json;"
-          " module time only, without ansible-playbook's per-task overhead)")
+    print(
+        "  (odp_flow run as Ansible runs it on the managed host: python odp_flow.py ARGS.json;"
+        " module time only, without ansible-playbook's per-task overhead)"
+    )
     if playbook is not None:
         print("  (the same no-op as one ansible-playbook task: %.1f s)" % playbook)
     suffix = "10k" if N_FLOWS == 10000 else str(N_FLOWS)

@@ -33,16 +33,30 @@ def fleet(n):
     members = []
     for h in range(n):
         hi, lo = divmod(h + 1, 256)
-        members.append({
-            "host": "hv%03d" % h,
-            "underlay_ip": "198.18.%d.%d" % (hi, lo),
-            "networks": [{"name": "net%d" % i, "vni": 1000 + i, "address": "10.%d.%d.%d/16" % (i, hi, lo)}
-                         for i in range(NETWORKS)],
-            "endpoints": [{"network": "net%d" % (k % NETWORKS), "port": "tap%d" % k,
-                           "mac": "02:%02x:%02x:00:00:%02x" % (hi, lo, k), "name": "vm%d-%d" % (h, k),
-                           "addresses": ["10.%d.%d.%d" % (k % NETWORKS, 100 + k, h + 1)]}
-                          for k in range(ENDPOINTS)],
-        })
+        members.append(
+            {
+                "host": "hv%03d" % h,
+                "underlay_ip": "198.18.%d.%d" % (hi, lo),
+                "networks": [
+                    {
+                        "name": "net%d" % i,
+                        "vni": 1000 + i,
+                        "address": "10.%d.%d.%d/16" % (i, hi, lo),
+                    }
+                    for i in range(NETWORKS)
+                ],
+                "endpoints": [
+                    {
+                        "network": "net%d" % (k % NETWORKS),
+                        "port": "tap%d" % k,
+                        "mac": "02:%02x:%02x:00:00:%02x" % (hi, lo, k),
+                        "name": "vm%d-%d" % (h, k),
+                        "addresses": ["10.%d.%d.%d" % (k % NETWORKS, 100 + k, h + 1)],
+                    }
+                    for k in range(ENDPOINTS)
+                ],
+            }
+        )
     return members
 
 
@@ -56,11 +70,20 @@ def bench(n, previous):
     local = 1 + ENDPOINTS // NETWORKS
     expected = NETWORKS * (4 * local + (n - 1) * local + (n - 1) + 1)
     if set(flows) != {expected}:
-        raise SystemExit("bench: %s flows per host, the formula says %d" % (sorted(set(flows)), expected))
+        raise SystemExit(
+            "bench: %s flows per host, the formula says %d" % (sorted(set(flows)), expected)
+        )
     print("bench: overlay_plan_%d %.2f" % (n, elapsed))
-    growth = "" if previous is None else ", x%.1f for x%.1f hosts" % (elapsed / previous[1], n / previous[0])
-    print("  (%.1f ms per host, %d flows per host, %d in all%s)"
-          % (1000 * elapsed / n, expected, expected * n, growth), flush=True)
+    growth = (
+        ""
+        if previous is None
+        else ", x%.1f for x%.1f hosts" % (elapsed / previous[1], n / previous[0])
+    )
+    print(
+        "  (%.1f ms per host, %d flows per host, %d in all%s)"
+        % (1000 * elapsed / n, expected, expected * n, growth),
+        flush=True,
+    )
     return n, elapsed
 
 

@@ -32,10 +32,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration", "library"))
 
+from test_reliability import COLLECTIONS, MODULE, REFUSED, REPO, declared, entries, text_entries  # noqa: E402 pylint: disable=wrong-import-position
 from vswitch_odp import Client, errors, flowplan  # noqa: E402
-
-from test_reliability import (  # noqa: E402 pylint: disable=wrong-import-position
-    COLLECTIONS, MODULE, REFUSED, REPO, declared, entries, text_entries)
 
 N_RESTORE = int(os.environ.get("ODP_BENCH_RESTORE", "20000"))
 N_LARGE = int(os.environ.get("ODP_BENCH_RESTORE_LARGE", "5000"))
@@ -45,8 +43,9 @@ DP_NAME = "odprelbench"
 def dpctl():
     """A digest of ``ovs-dpctl dump-flows`` sorted (the lines would not fit
     in memory beside the flows: UML kills a process near 250 MB)."""
-    out = subprocess.run(["ovs-dpctl", "dump-flows", DP_NAME], check=True,
-                         stdout=subprocess.PIPE).stdout
+    out = subprocess.run(
+        ["ovs-dpctl", "dump-flows", DP_NAME], check=True, stdout=subprocess.PIPE
+    ).stdout
     lines = sorted(out.splitlines())
     del out
     return len(lines), hashlib.sha256(b"\n".join(lines)).hexdigest()
@@ -66,10 +65,19 @@ def small(count, ports, group=0, refused=()):
     (the library holds ~5 KB per such flow, ~10 KB per large one; UML kills a
     process near 250 MB)."""
     return flowplan.declared_flows(
-        [{"match": {"in_port": "p1", "eth_type": 0x0800,
-                    "ipv4": {"dst": "10.%d.%d.%d" % (group, (i >> 8) & 255, i & 255)}},
-          "actions": REFUSED if i in refused else [{"output": "p2"}]} for i in range(count)],
-        ports)
+        [
+            {
+                "match": {
+                    "in_port": "p1",
+                    "eth_type": 0x0800,
+                    "ipv4": {"dst": "10.%d.%d.%d" % (group, (i >> 8) & 255, i & 255)},
+                },
+                "actions": REFUSED if i in refused else [{"output": "p2"}],
+            }
+            for i in range(count)
+        ],
+        ports,
+    )
 
 
 def large(count, ports, group=0, refused=()):
@@ -83,15 +91,15 @@ def restore(client, dp, ports, make, count, label):
     client.put_flows(dp, make(count, ports))
     current = client.flows(dp)
     plan = flowplan.plan_flows(current, make(count, ports, group=1), purge=True)
-    timed("apply_%s_seconds" % label, lambda: flowplan.apply_or_restore(
-        client, dp, current, plan))
+    timed("apply_%s_seconds" % label, lambda: flowplan.apply_or_restore(client, dp, current, plan))
     del current, plan
     client.flush_flows(dp)
     client.put_flows(dp, make(count, ports))
     before = dpctl()
     current = client.flows(dp)
-    plan = flowplan.plan_flows(current, make(count, ports, group=1, refused=(count - 1,)),
-                               purge=True)
+    plan = flowplan.plan_flows(
+        current, make(count, ports, group=1, refused=(count - 1,)), purge=True
+    )
 
     def refused():
         try:
@@ -107,19 +115,28 @@ def restore(client, dp, ports, make, count, label):
 def concurrent(client, dp):
     import json  # pylint: disable=import-outside-toplevel
     import tempfile  # pylint: disable=import-outside-toplevel
-    by_no = dict((v.port_no, v.name) for v in client.vports(dp))
-    names = dict((short, by_no[number]) for short, number in PORTS.items())
-    args = {"ANSIBLE_MODULE_ARGS": {"datapath": DP_NAME,
-                                    "flows": text_entries(entries(2000), names)}}
+
+    by_no = {v.port_no: v.name for v in client.vports(dp)}
+    names = {short: by_no[number] for short, number in PORTS.items()}
+    args = {
+        "ANSIBLE_MODULE_ARGS": {"datapath": DP_NAME, "flows": text_entries(entries(2000), names)}
+    }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(args, handle)
     env = dict(os.environ, PYTHONPATH=COLLECTIONS)
     fewest = None
     for _trial in range(5):
         client.flush_flows(dp)
-        procs = [subprocess.Popen([sys.executable, MODULE, handle.name], cwd=REPO, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for _run in range(2)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, MODULE, handle.name],
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _run in range(2)
+        ]
         for proc in procs:
             proc.wait()
         left = len(client.flows(dp))
@@ -144,11 +161,15 @@ def main():
         try:
             for short in ("p1", "p2"):
                 PORTS[short] = client.create_vport(dp, "rb" + short, "internal").port_no
-            timed("put_flows_small_2000_seconds",
-                  lambda flows=small(2000, PORTS): client.put_flows(dp, flows))
+            timed(
+                "put_flows_small_2000_seconds",
+                lambda flows=small(2000, PORTS): client.put_flows(dp, flows),
+            )
             client.flush_flows(dp)
-            timed("put_flows_large_2000_seconds",
-                  lambda flows=declared(entries(2000), PORTS): client.put_flows(dp, flows))
+            timed(
+                "put_flows_large_2000_seconds",
+                lambda flows=declared(entries(2000), PORTS): client.put_flows(dp, flows),
+            )
             restore(client, dp, PORTS, small, N_RESTORE, "%d" % N_RESTORE)
             restore(client, dp, PORTS, large, N_LARGE, "large_%d" % N_LARGE)
             concurrent(client, dp)

@@ -37,22 +37,42 @@ OLD_NOOP_PER_HOST = 25
 
 def inventory(hosts, workdir):
     """The inventory as JSON (valid YAML): one network over every host."""
-    return {"overlay": {
-        "vars": {"ansible_connection": "local", "ansible_become": False,
-                 "ansible_python_interpreter": workdir + "/python-{{ inventory_hostname }}",
-                 "vxlan_overlay_persist": False},
-        "hosts": dict((h["name"], {
-            "vxlan_overlay_underlay_ip": h["underlay_ip"],
-            "vxlan_overlay_networks": [{"name": "bench", "vni": 4242, "address": "10.42.%d.%d/16" % divmod(i + 1, 256)}],
-        }) for i, h in enumerate(hosts))}}
+    return {
+        "overlay": {
+            "vars": {
+                "ansible_connection": "local",
+                "ansible_become": False,
+                "ansible_python_interpreter": workdir + "/python-{{ inventory_hostname }}",
+                "vxlan_overlay_persist": False,
+            },
+            "hosts": {
+                h["name"]: {
+                    "vxlan_overlay_underlay_ip": h["underlay_ip"],
+                    "vxlan_overlay_networks": [
+                        {
+                            "name": "bench",
+                            "vni": 4242,
+                            "address": "10.42.%d.%d/16" % divmod(i + 1, 256),
+                        }
+                    ],
+                }
+                for i, h in enumerate(hosts)
+            },
+        }
+    }
 
 
 def play(inv):
     """Run the playbook; return (seconds, changed count)."""
     start = time.monotonic()
-    proc = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "-i", inv, PLAYBOOK],
-                          cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          check=False)  # the failure is reported below, with the playbook's tail
+    proc = subprocess.run(
+        [os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "-i", inv, PLAYBOOK],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )  # the failure is reported below, with the playbook's tail
     elapsed = time.monotonic() - start
     if proc.returncode != 0:
         sys.stdout.write(proc.stdout[-4000:])
@@ -72,7 +92,9 @@ def bench(n):
             converge, _first_changes = play(inv)
             noop, changed = play(inv)
             if changed:
-                raise SystemExit("bench: the second run changed %d things: not idempotent" % changed)
+                raise SystemExit(
+                    "bench: the second run changed %d things: not idempotent" % changed
+                )
         finally:
             netns_fleet.down(names)
     print("bench: role_converge_%d %.1f" % (n, converge))
@@ -80,9 +102,17 @@ def bench(n):
     print("bench: role_noop_%d_per_host %.1f" % (n, noop / n))
     # The old layout (a task per vport, link and flow set, 0.1.0) is gone;
     # its no-op measured about 25 s per host at N = 8 in this sandbox.
-    print("  (per host: converge %.1f s, no-op %.1f s = %.2f of the old layout's ~%d s; %d flows per host)"
-          % (converge / n, noop / n, noop / n / OLD_NOOP_PER_HOST, OLD_NOOP_PER_HOST, 2 * (n - 1) + 1),
-          flush=True)
+    print(
+        "  (per host: converge %.1f s, no-op %.1f s = %.2f of the old layout's ~%d s; %d flows per host)"
+        % (
+            converge / n,
+            noop / n,
+            noop / n / OLD_NOOP_PER_HOST,
+            OLD_NOOP_PER_HOST,
+            2 * (n - 1) + 1,
+        ),
+        flush=True,
+    )
 
 
 def main():

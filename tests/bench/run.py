@@ -30,7 +30,6 @@ import subprocess
 import sys
 import time
 
-
 from vswitch_odp.families import DatapathFamily, FlowFamily
 from vswitch_odp.flows import Flow, complete_key
 
@@ -74,9 +73,13 @@ class Raw:
 
     def frame(self, family, cmd, version, dp_ifindex, body, flags):
         self.seq += 1
-        return (NLMSG.pack(NLMSG.size + GENL_OVS.size + len(body), family,
-                           flags | NLM_F_REQUEST, self.seq, 0)
-                + GENL_OVS.pack(cmd, version, 0, dp_ifindex) + body)
+        return (
+            NLMSG.pack(
+                NLMSG.size + GENL_OVS.size + len(body), family, flags | NLM_F_REQUEST, self.seq, 0
+            )
+            + GENL_OVS.pack(cmd, version, 0, dp_ifindex)
+            + body
+        )
 
     def messages(self):
         """Yield ``(type, payload memoryview)`` of one recv()."""
@@ -85,7 +88,7 @@ class Raw:
         offset = 0
         while offset < size:
             length, kind, _flags, _seq, _pid = NLMSG.unpack_from(view, offset)
-            yield kind, view[offset + 16:offset + length]
+            yield kind, view[offset + 16 : offset + length]
             offset += (length + 3) & ~3
 
     def acks(self, count):
@@ -120,8 +123,11 @@ class Raw:
     def family(self, name):
         body = nla(CTRL_ATTR_FAMILY_NAME, name.encode() + b"\0")
         self.seq += 1
-        msg = (NLMSG.pack(NLMSG.size + 4 + len(body), GENL_ID_CTRL, NLM_F_REQUEST, self.seq, 0)
-               + struct.pack("=BBH", CTRL_CMD_GETFAMILY, 1, 0) + body)
+        msg = (
+            NLMSG.pack(NLMSG.size + 4 + len(body), GENL_ID_CTRL, NLM_F_REQUEST, self.seq, 0)
+            + struct.pack("=BBH", CTRL_CMD_GETFAMILY, 1, 0)
+            + body
+        )
         self.sock.send(msg)
         for kind, payload in self.messages():
             if kind == NLMSG_ERROR:
@@ -134,7 +140,7 @@ class Raw:
     def put_batched(self, messages):
         """Send pre-framed messages BATCH per send(), read every ack."""
         for start in range(0, len(messages), BATCH):
-            chunk = messages[start:start + BATCH]
+            chunk = messages[start : start + BATCH]
             self.sock.send(b"".join(chunk))
             self.acks(len(chunk))
 
@@ -159,7 +165,7 @@ def attributes(raw):
     offset = 0
     while offset + 4 <= len(raw):
         length, kind = NLA.unpack_from(raw, offset)
-        yield kind & 0x3FFF, raw[offset + 4:offset + length]
+        yield kind & 0x3FFF, raw[offset + 4 : offset + length]
         offset += (length + 3) & ~3
 
 
@@ -169,8 +175,14 @@ def flow_key(i):
         "in_port": 1,
         "eth": {"src": 0x020000000001, "dst": 0x020000000002},
         "eth_type": 0x0800,
-        "ipv4": {"src": 0x0A000000 + i, "dst": 0x0B000000 + (i >> 4), "proto": 17,
-                 "tos": 0, "ttl": 64, "frag": 0},
+        "ipv4": {
+            "src": 0x0A000000 + i,
+            "dst": 0x0B000000 + (i >> 4),
+            "proto": 17,
+            "tos": 0,
+            "ttl": 64,
+            "frag": 0,
+        },
         "udp": {"src": 1024 + (i & 0x3FF), "dst": 4789},
     }
 
@@ -200,16 +212,26 @@ class Bench:
     def create_datapath(self):
         subprocess.run(["ovs-dpctl", "del-dp", DP_NAME], stderr=subprocess.DEVNULL, check=False)
         body = DatapathFamily.attrs.encode([("name", DP_NAME), ("upcall_pid", 0)])
-        reply = self.raw.request(self.dp_family, DatapathFamily.CMD_NEW, DatapathFamily.version,
-                                 0, body, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL)
-        self.ifindex = GENL_OVS.unpack_from(reply[0])[3] if reply else socket.if_nametoindex(DP_NAME)
+        reply = self.raw.request(
+            self.dp_family,
+            DatapathFamily.CMD_NEW,
+            DatapathFamily.version,
+            0,
+            body,
+            NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+        )
+        self.ifindex = (
+            GENL_OVS.unpack_from(reply[0])[3] if reply else socket.if_nametoindex(DP_NAME)
+        )
 
     def delete_datapath(self):
         body = DatapathFamily.attrs.encode([("name", DP_NAME)])
         self.raw.request(self.dp_family, DatapathFamily.CMD_DEL, DatapathFamily.version, 0, body)
 
     def flush(self):
-        self.raw.request(self.flow_family, FlowFamily.CMD_DEL, FlowFamily.version, self.ifindex, b"")
+        self.raw.request(
+            self.flow_family, FlowFamily.CMD_DEL, FlowFamily.version, self.ifindex, b""
+        )
 
     def count(self):
         return self.raw.dump_count(self.flow_family, FlowFamily.CMD_GET, self.ifindex)
@@ -221,8 +243,16 @@ class Bench:
             # The same attributes the library sends: the key with its exact mask.
             key, mask = complete_key(flow_key(i), None)
             body = encode([("key", key), ("mask", mask), ("actions", ACTIONS)])
-            messages.append(self.raw.frame(self.flow_family, FlowFamily.CMD_NEW,
-                                           FlowFamily.version, self.ifindex, body, NLM_F_ACK))
+            messages.append(
+                self.raw.frame(
+                    self.flow_family,
+                    FlowFamily.CMD_NEW,
+                    FlowFamily.version,
+                    self.ifindex,
+                    body,
+                    NLM_F_ACK,
+                )
+            )
         return messages
 
     def record(self, name, count, seconds, note=""):
@@ -244,8 +274,7 @@ class Bench:
 
     def ovs_dpctl_dump(self):
         with open(os.devnull, "wb") as null:
-            seconds, proc = timed(subprocess.run, ["ovs-dpctl", "dump-flows", DP_NAME],
-                                  stdout=null)
+            seconds, proc = timed(subprocess.run, ["ovs-dpctl", "dump-flows", DP_NAME], stdout=null)
         proc.check_returncode()
         self.record("ovs_dpctl_dump", N_DUMP, seconds, " (includes fork+exec)")
 
@@ -291,11 +320,20 @@ class Bench:
             print("ratio put/raw_put %.2f (target >= 0.8)" % (fig["put"] / fig["raw_put"]))
         if "dump" in fig:
             print("ratio dump/raw_dump %.2f (target >= 0.8)" % (fig["dump"] / fig["raw_dump"]))
-            print("ratio dump_decoded/ovs_dpctl_dump %.2f (target >= 0.8)"
-                  % (fig["dump_decoded"] / fig["ovs_dpctl_dump"]))
+            print(
+                "ratio dump_decoded/ovs_dpctl_dump %.2f (target >= 0.8)"
+                % (fig["dump_decoded"] / fig["ovs_dpctl_dump"])
+            )
             print("ratio dump/ovs_dpctl_dump %.2f" % (fig["dump"] / fig["ovs_dpctl_dump"]))
-        for name in ("put", "raw_put", "dump", "ovs_dpctl_dump", "delete", "raw_dump",
-                     "dump_decoded"):
+        for name in (
+            "put",
+            "raw_put",
+            "dump",
+            "ovs_dpctl_dump",
+            "delete",
+            "raw_dump",
+            "dump_decoded",
+        ):
             if name in fig:
                 print("bench: %s %.0f" % (name, fig[name]))
 
@@ -341,8 +379,9 @@ class LibraryBench:
 
         seconds, count = timed(consume)
         assert count == N_DUMP
-        self.bench.record("dump_decoded", N_DUMP, seconds,
-                          " (key, mask and actions of each decoded, streamed)")
+        self.bench.record(
+            "dump_decoded", N_DUMP, seconds, " (key, mask and actions of each decoded, streamed)"
+        )
 
     def delete(self):
         seconds = 0.0
@@ -353,8 +392,7 @@ class LibraryBench:
             seconds += chunk_seconds
             del flows, results
         assert self.bench.count() == 0
-        self.bench.record("delete", N_DUMP, seconds, " (delete_flows by key, %d per call)"
-                          % N_PUT)
+        self.bench.record("delete", N_DUMP, seconds, " (delete_flows by key, %d per call)" % N_PUT)
 
 
 def check(results):

@@ -46,11 +46,21 @@ def source(number):
 
 def main():
     os.makedirs(WORK, exist_ok=True)
-    document = {"version": 1, "datapaths": {DP_NAME: {
-        "vports": {"bs0": {"type": "internal", "port_no": 1},
-                   "bs1": {"type": "internal", "port_no": 2}},
-        "flows": [{"key": "in_port(bs0),eth(src=%s)" % source(n), "actions": "bs1"}
-                  for n in range(FLOWS)]}}}
+    document = {
+        "version": 1,
+        "datapaths": {
+            DP_NAME: {
+                "vports": {
+                    "bs0": {"type": "internal", "port_no": 1},
+                    "bs1": {"type": "internal", "port_no": 2},
+                },
+                "flows": [
+                    {"key": "in_port(bs0),eth(src=%s)" % source(n), "actions": "bs1"}
+                    for n in range(FLOWS)
+                ],
+            }
+        },
+    }
     path = os.path.join(WORK, "bench-state.json")
     with open(path, "w") as handle:
         json.dump(document, handle)
@@ -64,15 +74,15 @@ def main():
         try:
             client.create_vport(DP_NAME, "bs0", "internal", port_no=1)
             client.create_vport(DP_NAME, "bs1", "internal", port_no=2)
-            add_file = seconds(ODP + ["flow", "add", DP_NAME, "--file=" + flow_file])
+            add_file = seconds([*ODP, "flow", "add", DP_NAME, "--file=" + flow_file])
             assert len(client.flows(DP_NAME)) == FLOWS
-            listing = seconds(ODP + ["flow", "list", DP_NAME])
+            listing = seconds([*ODP, "flow", "list", DP_NAME])
         finally:
             client.delete_datapath(DP_NAME)
         try:
-            apply_s = seconds(ODP + ["apply", path], statuses=(3,))
+            apply_s = seconds([*ODP, "apply", path], statuses=(3,))
             assert len(client.flows(DP_NAME)) == FLOWS
-            noop_s = seconds(ODP + ["apply", path], statuses=(0,))
+            noop_s = seconds([*ODP, "apply", path], statuses=(0,))
         finally:
             client.delete_datapath(DP_NAME)
     print("bench: flow_add_file_10k %.2f" % add_file)

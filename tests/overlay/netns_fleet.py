@@ -57,8 +57,14 @@ def ip_batch(lines: "list[str]", netns: "str | None" = None, check: bool = True)
     argv = ["ip"] + (["-n", netns] if netns else []) + ["-batch", "-"]
     if not check:
         argv.insert(1, "-force")
-    subprocess.run(argv, input="\n".join(lines) + "\n", text=True, check=check,
-                   stdout=subprocess.DEVNULL, stderr=None if check else subprocess.DEVNULL)
+    subprocess.run(
+        argv,
+        input="\n".join(lines) + "\n",
+        text=True,
+        check=check,
+        stdout=subprocess.DEVNULL,
+        stderr=None if check else subprocess.DEVNULL,
+    )
 
 
 def up(hosts: "list[str]", workdir: str, python: str) -> "list[dict]":
@@ -69,43 +75,58 @@ def up(hosts: "list[str]", workdir: str, python: str) -> "list[dict]":
     root = []
     if not os.path.exists("/sys/class/net/" + BRIDGE):
         # nodad: usable at once (duplicate address detection takes seconds).
-        root += ["link add %s type bridge" % BRIDGE,
-                 "addr add %s/%d dev %s" % (GATEWAY, PREFIX, BRIDGE),
-                 "addr add %s/%d dev %s nodad" % (GATEWAY6, PREFIX6, BRIDGE),
-                 "link set %s up" % BRIDGE]
+        root += [
+            "link add %s type bridge" % BRIDGE,
+            "addr add %s/%d dev %s" % (GATEWAY, PREFIX, BRIDGE),
+            "addr add %s/%d dev %s nodad" % (GATEWAY6, PREFIX6, BRIDGE),
+            "link set %s up" % BRIDGE,
+        ]
     for host in hosts:
         if os.path.exists("/run/netns/" + host):
             continue
-        root += ["netns add %s" % host,
-                 "link add %s type veth peer name eth0 netns %s" % (_veth(host), host),
-                 "link set %s master %s up" % (_veth(host), BRIDGE)]
+        root += [
+            "netns add %s" % host,
+            "link add %s type veth peer name eth0 netns %s" % (_veth(host), host),
+            "link set %s master %s up" % (_veth(host), BRIDGE),
+        ]
     if root:
         ip_batch(root)
     result = []
     for index, host in enumerate(hosts):
         address, address6 = underlay_ip(index), underlay_ip6(index)
-        ip_batch(["link set lo up",
-                  "addr replace %s/%d dev eth0" % (address, PREFIX),
-                  "addr replace %s/%d dev eth0 nodad" % (address6, PREFIX6),
-                  "link set eth0 up",
-                  "route replace default via %s" % GATEWAY,
-                  "route replace default via %s" % GATEWAY6], netns=host)
+        ip_batch(
+            [
+                "link set lo up",
+                "addr replace %s/%d dev eth0" % (address, PREFIX),
+                "addr replace %s/%d dev eth0 nodad" % (address6, PREFIX6),
+                "link set eth0 up",
+                "route replace default via %s" % GATEWAY,
+                "route replace default via %s" % GATEWAY6,
+            ],
+            netns=host,
+        )
         wrapper = os.path.join(workdir, "python-" + host)
         with open(wrapper, "w") as f:
-            f.write("#!/bin/sh\n# Ansible's interpreter for %s: Python inside its netns.\n"
-                    'exec ip netns exec %s %s "$@"\n' % (host, host, python))
+            f.write(
+                "#!/bin/sh\n# Ansible's interpreter for %s: Python inside its netns.\n"
+                'exec ip netns exec %s %s "$@"\n' % (host, host, python)
+            )
         os.chmod(wrapper, 0o755)
-        result.append({"name": host, "underlay_ip": address, "underlay_ip6": address6, "python": wrapper})
+        result.append(
+            {"name": host, "underlay_ip": address, "underlay_ip6": address6, "python": wrapper}
+        )
     return result
 
 
 def down(hosts: "list[str]") -> None:
     """Delete the namespaces (their datapaths go with them), veths and the bridge."""
     lines = ["netns del %s" % h for h in hosts if os.path.exists("/run/netns/" + h)]
-    lines += ["link del %s" % _veth(h) for h in hosts
-              if os.path.exists("/sys/class/net/" + _veth(h))]
-    if os.path.isdir("/sys/class/net/%s/brif" % BRIDGE) and not \
-            set(os.listdir("/sys/class/net/%s/brif" % BRIDGE)) - {_veth(h) for h in hosts}:
+    lines += [
+        "link del %s" % _veth(h) for h in hosts if os.path.exists("/sys/class/net/" + _veth(h))
+    ]
+    if os.path.isdir("/sys/class/net/%s/brif" % BRIDGE) and not set(
+        os.listdir("/sys/class/net/%s/brif" % BRIDGE)
+    ) - {_veth(h) for h in hosts}:
         lines.append("link del %s" % BRIDGE)
     if lines:
         ip_batch(lines, check=False)

@@ -21,7 +21,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.append(os.path.join(REPO, ".venv", "collections"))
 from ansible_collections.vswitch.odp.plugins.filter.vxlan_overlay import vxlan_overlay_plan  # noqa: E402
 from ansible_collections.vswitch.odp.plugins.filter.vxlan_overlay_document import (  # noqa: E402
-    vxlan_overlay_document)
+    vxlan_overlay_document,
+)
 
 DATAPATH = "ovl"
 VXLAN_VPORT = "ovl-vxlan"
@@ -29,7 +30,7 @@ VXLAN_VPORT = "ovl-vxlan"
 
 def plan_all(members: "list[dict]") -> "dict[str, dict]":
     """Each host's plan, each computed from every member."""
-    return dict((m["host"], vxlan_overlay_plan(m, members, DATAPATH, VXLAN_VPORT)) for m in members)
+    return {m["host"]: vxlan_overlay_plan(m, members, DATAPATH, VXLAN_VPORT) for m in members}
 
 
 def document(plan: dict) -> dict:
@@ -39,8 +40,10 @@ def document(plan: dict) -> dict:
 
 def main() -> int:
     fleets = json.load(sys.stdin)
-    json.dump([dict((host, document(p)) for host, p in plan_all(members).items()) for members in fleets],
-              sys.stdout)
+    json.dump(
+        [{host: document(p) for host, p in plan_all(members).items()} for members in fleets],
+        sys.stdout,
+    )
     return 0
 
 

@@ -61,8 +61,11 @@ def test_no_made_up_urls(galaxy, pyproject):
     for name, url in pyproject["project"].get("urls", {}).items():
         assert "example" not in url, "pyproject.toml project.urls %s" % name
     # Nor a made-up home anywhere else (a unit's Documentation=, a docs link).
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, stdout=subprocess.PIPE,
-                             check=True).stdout.decode().split("\0")
+    tracked = (
+        subprocess.run(["git", "ls-files", "-z"], cwd=REPO, stdout=subprocess.PIPE, check=True)
+        .stdout.decode()
+        .split("\0")
+    )
     made_up = ("example" + ".invalid/").encode()
     found = []
     for path in filter(os.path.isfile, map(repo_path, tracked)):

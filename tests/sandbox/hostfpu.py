@@ -34,7 +34,7 @@ LD_ABS, JEQ, RET = 0x20, 0x15, 0x06
 # keeps only the SSE-era capabilities).
 GUEST_ENV = {
     "GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX,-AVX2,-AVX512F,-AVX512VL,-AVX512BW,"
-                      "-AVX512DQ,-AVX512CD,-FMA,-FMA4,-AVX_Fast_Unaligned_Load",
+    "-AVX512DQ,-AVX512CD,-FMA,-FMA4,-AVX_Fast_Unaligned_Load",
     "OPENSSL_ia32cap": "~0x200000200000000:0x0",
 }
 
@@ -57,19 +57,37 @@ def _insn(code, jt, jf, k):
 
 def refuse_xstate_regset():
     """Install the filter in this process (a Popen preexec_fn, before exec)."""
-    program = b"".join([
-        _insn(LD_ABS, 0, 0, 4), _insn(JEQ, 0, 8, AUDIT_ARCH_X86_64),
-        _insn(LD_ABS, 0, 0, 0), _insn(JEQ, 0, 6, NR_PTRACE),
-        _insn(LD_ABS, 0, 0, 16), _insn(JEQ, 1, 0, PTRACE_GETREGSET), _insn(JEQ, 0, 3, PTRACE_SETREGSET),
-        _insn(LD_ABS, 0, 0, 32), _insn(JEQ, 0, 1, NT_X86_XSTATE),
-        _insn(RET, 0, 0, RET_EIO), _insn(RET, 0, 0, RET_ALLOW),
-    ])
+    program = b"".join(
+        [
+            _insn(LD_ABS, 0, 0, 4),
+            _insn(JEQ, 0, 8, AUDIT_ARCH_X86_64),
+            _insn(LD_ABS, 0, 0, 0),
+            _insn(JEQ, 0, 6, NR_PTRACE),
+            _insn(LD_ABS, 0, 0, 16),
+            _insn(JEQ, 1, 0, PTRACE_GETREGSET),
+            _insn(JEQ, 0, 3, PTRACE_SETREGSET),
+            _insn(LD_ABS, 0, 0, 32),
+            _insn(JEQ, 0, 1, NT_X86_XSTATE),
+            _insn(RET, 0, 0, RET_EIO),
+            _insn(RET, 0, 0, RET_ALLOW),
+        ]
+    )
     libc = ctypes.CDLL(None, use_errno=True)
     filters = ctypes.create_string_buffer(program)
-    fprog = ctypes.create_string_buffer(struct.pack("=HxxxxxxQ", len(program) // 8, ctypes.addressof(filters)))
+    fprog = ctypes.create_string_buffer(
+        struct.pack("=HxxxxxxQ", len(program) // 8, ctypes.addressof(filters))
+    )
     ulong = ctypes.c_ulong
     if libc.prctl(PR_SET_NO_NEW_PRIVS, ulong(1), ulong(0), ulong(0), ulong(0)) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
-    if libc.prctl(PR_SET_SECCOMP, ulong(SECCOMP_MODE_FILTER), ctypes.c_void_p(ctypes.addressof(fprog)),
-                  ulong(0), ulong(0)) != 0:
+    if (
+        libc.prctl(
+            PR_SET_SECCOMP,
+            ulong(SECCOMP_MODE_FILTER),
+            ctypes.c_void_p(ctypes.addressof(fprog)),
+            ulong(0),
+            ulong(0),
+        )
+        != 0
+    ):
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP)")

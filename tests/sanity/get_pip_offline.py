@@ -14,5 +14,7 @@ GET_PIP_ONLY = ("--no-setuptools", "--no-wheel")
 # A child process: ensurepip sets PIP_CONFIG_FILE=/dev/null in its own
 # environment, which would hide the host's pip configuration (index, CA).
 subprocess.check_call([sys.executable, "-m", "ensurepip", "--default-pip"])
-subprocess.check_call([sys.executable, "-m", "pip", "install"]
-                      + [arg for arg in sys.argv[1:] if arg not in GET_PIP_ONLY])
+subprocess.check_call(
+    [sys.executable, "-m", "pip", "install"]
+    + [arg for arg in sys.argv[1:] if arg not in GET_PIP_ONLY]
+)

@@ -28,11 +28,13 @@ import pytest
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTION = os.path.dirname(TESTS)
 sys.path.insert(0, TESTS)
-sys.path[1:1] = sorted(top for top, _dirs, files in os.walk(os.path.join(TESTS, "unit"))
-                       if any(name.startswith("test_") for name in files))
+sys.path[1:1] = sorted(
+    top
+    for top, _dirs, files in os.walk(os.path.join(TESTS, "unit"))
+    if any(name.startswith("test_") for name in files)
+)
 import fault_count  # noqa: E402 pylint: disable=wrong-import-position
-from fault_count import (  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
-    pytest_runtest_logreport, pytest_terminal_summary)
+from fault_count import pytest_runtest_logreport, pytest_terminal_summary  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
 
 
 def _package(name, path=None):
@@ -47,12 +49,14 @@ def _package(name, path=None):
 def _map_the_collection():
     try:
         import ansible_collections.vswitch.odp  # noqa: F401 pylint: disable=unused-import
+
         return  # ansible-test's collection loader, or a collections tree on sys.path
     except ImportError:
         pass
     _package("ansible_collections").vswitch = _package("ansible_collections.vswitch")
-    _package("ansible_collections.vswitch").odp = _package("ansible_collections.vswitch.odp",
-                                                           COLLECTION)
+    _package("ansible_collections.vswitch").odp = _package(
+        "ansible_collections.vswitch.odp", COLLECTION
+    )
 
 
 def _find_the_library():
@@ -61,7 +65,8 @@ def _find_the_library():
         return True
     source = os.path.join(COLLECTION, "plugins", "module_utils", "odp")
     spec = importlib.util.spec_from_file_location(
-        "vswitch_odp", os.path.join(source, "__init__.py"), submodule_search_locations=[source])
+        "vswitch_odp", os.path.join(source, "__init__.py"), submodule_search_locations=[source]
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules["vswitch_odp"] = module
     spec.loader.exec_module(module)
@@ -81,15 +86,20 @@ if os.environ.get("CI"):
 def pytest_configure(config):
     # Bad input and faults thrown at the library (issue 15): `pytest -m fault`.
     fault_count.pytest_configure(config)
-    config.addinivalue_line("markers", "installed: runs odp in a new process, which needs "
-                            "vswitch_odp installed in this Python (skipped otherwise)")
+    config.addinivalue_line(
+        "markers",
+        "installed: runs odp in a new process, which needs "
+        "vswitch_odp installed in this Python (skipped otherwise)",
+    )
 
 
 def pytest_collection_modifyitems(items):
     if INSTALLED:
         return
-    skip = pytest.mark.skip(reason="vswitch_odp is not installed in this Python (ansible-test "
-                            "units loads it from the collection): a new process cannot run odp")
+    skip = pytest.mark.skip(
+        reason="vswitch_odp is not installed in this Python (ansible-test "
+        "units loads it from the collection): a new process cannot run odp"
+    )
     for item in items:
         if item.get_closest_marker("installed"):
             item.add_marker(skip)

@@ -12,18 +12,58 @@ __version__ = "0.1.0"
 
 from . import errors
 from .client import Client, Datapath, Vport
-from .text import (actions_from_list, format_actions, format_flow, format_key,
-                   key_from_match, parse_actions, parse_flow, parse_key)
-from .errors import (AlreadyExists, KernelModuleMissing, KernelRejected, LockTimeout, NoSuchDatapath,
-                     NoSuchFlow, NoSuchVport, NotFound, OdpError, PermissionDenied, PortBusy,
-                     Unsupported, ValidationError)
+from .errors import (
+    AlreadyExists,
+    KernelModuleMissing,
+    KernelRejected,
+    LockTimeout,
+    NoSuchDatapath,
+    NoSuchFlow,
+    NoSuchVport,
+    NotFound,
+    OdpError,
+    PermissionDenied,
+    PortBusy,
+    Unsupported,
+    ValidationError,
+)
 from .flows import Flow
+from .text import (
+    actions_from_list,
+    format_actions,
+    format_flow,
+    format_key,
+    key_from_match,
+    parse_actions,
+    parse_flow,
+    parse_key,
+)
 
 __all__ = [
-    "Client", "Datapath", "Vport", "Flow", "errors",
-    "parse_key", "format_key", "parse_actions", "format_actions", "parse_flow", "format_flow",
-    "key_from_match", "actions_from_list",
-    "OdpError", "ValidationError", "KernelModuleMissing", "PermissionDenied", "NotFound",
-    "NoSuchDatapath", "NoSuchVport", "NoSuchFlow", "AlreadyExists", "PortBusy", "Unsupported",
-    "KernelRejected", "LockTimeout",
+    "AlreadyExists",
+    "Client",
+    "Datapath",
+    "Flow",
+    "KernelModuleMissing",
+    "KernelRejected",
+    "LockTimeout",
+    "NoSuchDatapath",
+    "NoSuchFlow",
+    "NoSuchVport",
+    "NotFound",
+    "OdpError",
+    "PermissionDenied",
+    "PortBusy",
+    "Unsupported",
+    "ValidationError",
+    "Vport",
+    "actions_from_list",
+    "errors",
+    "format_actions",
+    "format_flow",
+    "format_key",
+    "key_from_match",
+    "parse_actions",
+    "parse_flow",
+    "parse_key",
 ]

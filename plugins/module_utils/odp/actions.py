@@ -7,8 +7,19 @@ Names are the ones ovs-dpctl prints, except ``output`` (printed as the bare
 port) and ``set_masked`` (printed as ``set(...)`` with masks).
 """
 
-from .attrs import (AttrMap, Bytes, Codec, CodecError, Flag, IPAddr, Nested,
-                    String, Struct, iter_attrs, pack_attr)
+from .attrs import (
+    AttrMap,
+    Bytes,
+    Codec,
+    CodecError,
+    Flag,
+    IPAddr,
+    Nested,
+    String,
+    Struct,
+    iter_attrs,
+    pack_attr,
+)
 from .keys import FLOW_KEY, HEX_BE16, HEX_U32, NSH_KEY, U16, U32
 
 
@@ -41,56 +52,84 @@ class MaskedSet(Codec):
 ACTIONS = AttrMap("action", "action")
 ACTION_LIST = Nested(ACTIONS, ordered=True)
 
-USERSPACE = AttrMap("userspace", "userspace_attr", [
-    (1, "pid", U32),
-    (2, "userdata", Bytes()),
-    (3, "tunnel_out_port", U32),
-    (4, "actions", Flag()),
-])
+USERSPACE = AttrMap(
+    "userspace",
+    "userspace_attr",
+    [
+        (1, "pid", U32),
+        (2, "userdata", Bytes()),
+        (3, "tunnel_out_port", U32),
+        (4, "actions", Flag()),
+    ],
+)
 
-SAMPLE = AttrMap("sample", "sample_attr", [
-    (1, "probability", U32),
-    (2, "actions", ACTION_LIST),
-])
+SAMPLE = AttrMap(
+    "sample",
+    "sample_attr",
+    [
+        (1, "probability", U32),
+        (2, "actions", ACTION_LIST),
+    ],
+)
 
-NAT = AttrMap("nat", "nat_attr", [
-    (1, "src", Flag()),
-    (2, "dst", Flag()),
-    (3, "ip_min", IPAddr()),
-    (4, "ip_max", IPAddr()),
-    (5, "proto_min", U16),
-    (6, "proto_max", U16),
-    (7, "persistent", Flag()),
-    (8, "hash", Flag()),
-    (9, "random", Flag()),
-])
+NAT = AttrMap(
+    "nat",
+    "nat_attr",
+    [
+        (1, "src", Flag()),
+        (2, "dst", Flag()),
+        (3, "ip_min", IPAddr()),
+        (4, "ip_max", IPAddr()),
+        (5, "proto_min", U16),
+        (6, "proto_max", U16),
+        (7, "persistent", Flag()),
+        (8, "hash", Flag()),
+        (9, "random", Flag()),
+    ],
+)
 
-CT = AttrMap("ct", "ct_attr", [
-    (1, "commit", Flag()),
-    (2, "zone", U16),
-    (3, "mark", Struct([("value", "I", "hex"), ("mask", "I", "hex")], byteorder="=")),
-    (4, "label", Struct([("value", "16s", "hex"), ("mask", "16s", "hex")])),
-    (5, "helper", String()),
-    (6, "nat", Nested(NAT)),
-    (7, "force_commit", Flag()),
-    (8, "eventmask", HEX_U32),
-    (9, "timeout", String()),
-])
+CT = AttrMap(
+    "ct",
+    "ct_attr",
+    [
+        (1, "commit", Flag()),
+        (2, "zone", U16),
+        (3, "mark", Struct([("value", "I", "hex"), ("mask", "I", "hex")], byteorder="=")),
+        (4, "label", Struct([("value", "16s", "hex"), ("mask", "16s", "hex")])),
+        (5, "helper", String()),
+        (6, "nat", Nested(NAT)),
+        (7, "force_commit", Flag()),
+        (8, "eventmask", HEX_U32),
+        (9, "timeout", String()),
+    ],
+)
 
-CHECK_PKT_LEN = AttrMap("check_pkt_len", "check_pkt_len_attr", [
-    (1, "size", U16),
-    (2, "gt", ACTION_LIST),
-    (3, "le", ACTION_LIST),
-])
+CHECK_PKT_LEN = AttrMap(
+    "check_pkt_len",
+    "check_pkt_len_attr",
+    [
+        (1, "size", U16),
+        (2, "gt", ACTION_LIST),
+        (3, "le", ACTION_LIST),
+    ],
+)
 
-DEC_TTL = AttrMap("dec_ttl", "dec_ttl_attr", [
-    (1, "le_1", ACTION_LIST),
-])
+DEC_TTL = AttrMap(
+    "dec_ttl",
+    "dec_ttl_attr",
+    [
+        (1, "le_1", ACTION_LIST),
+    ],
+)
 
-PSAMPLE = AttrMap("psample", "psample_attr", [
-    (1, "group", U32),
-    (2, "cookie", Bytes()),
-])
+PSAMPLE = AttrMap(
+    "psample",
+    "psample_attr",
+    [
+        (1, "group", U32),
+        (2, "cookie", Bytes()),
+    ],
+)
 
 # OVS_HASH_ALG_*
 HASH_ALGS = {0: "l4", 1: "sym_l4"}
@@ -117,8 +156,11 @@ for _kind, _name, _codec in [
     (19, "meter", U32),
     (20, "clone", ACTION_LIST),
     (21, "check_pkt_len", Nested(CHECK_PKT_LEN)),
-    (22, "add_mpls", Struct([("lse", "I", "hex"), ("eth_type", "H", "hex"),
-                             ("tun_flags", "H", "hex")])),
+    (
+        22,
+        "add_mpls",
+        Struct([("lse", "I", "hex"), ("eth_type", "H", "hex"), ("tun_flags", "H", "hex")]),
+    ),
     (23, "dec_ttl", Nested(DEC_TTL)),
     (24, "drop", U32),
     (25, "psample", Nested(PSAMPLE)),

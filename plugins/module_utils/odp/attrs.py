@@ -55,7 +55,7 @@ def iter_attrs(raw):
         length, kind = unpack(raw, offset)
         if length < 4 or offset + length > end:
             raise CodecError("truncated netlink attribute at offset %d" % offset)
-        yield kind & NLA_TYPE_MASK, raw[offset + 4:offset + length]
+        yield kind & NLA_TYPE_MASK, raw[offset + 4 : offset + length]
         offset += (length + 3) & ~3
 
 
@@ -64,8 +64,9 @@ def pack_attr(kind, payload):
     length = 4 + len(payload)
     if length > NLA_MAX_LEN:
         # The header's length is 16 bits: more would wrap around.
-        raise CodecError("%d bytes encoded, more than a netlink attribute holds (%d)"
-                         % (length, NLA_MAX_LEN))
+        raise CodecError(
+            "%d bytes encoded, more than a netlink attribute holds (%d)" % (length, NLA_MAX_LEN)
+        )
     return NLA_HDR.pack(length, kind) + payload + b"\0" * (((length + 3) & ~3) - length)
 
 
@@ -235,7 +236,7 @@ class Struct(Codec):
         self.layout = list(fields)
         self.fields = [f for f in fields if f[0]]
         self.names = tuple(f[0] for f in self.fields)
-        self.kinds = dict((f[0], f[2]) for f in self.fields)
+        self.kinds = {f[0]: f[2] for f in self.fields}
         self.widths = {}
         fmt = byteorder
         for name, item, _kind in fields:
@@ -265,8 +266,9 @@ class Struct(Codec):
                 try:
                     number = number.to_bytes(int(item[:-1]), "big")
                 except (OverflowError, AttributeError):
-                    raise CodecError("field %s: %r does not fit in %s bits"
-                                     % (name, number, self.widths[name]))
+                    raise CodecError(
+                        "field %s: %r does not fit in %s bits" % (name, number, self.widths[name])
+                    )
             items.append(number)
         try:
             return self._struct.pack(*items) + self._pad
@@ -305,7 +307,7 @@ class LabelStack(Struct):
 
     def __init__(self, depth=3):
         Struct.__init__(self, [("lse", "I", "hex")], empty_is_zero=True)
-        self.names = ("lse",) + tuple("lse%d" % n for n in range(2, depth + 1))
+        self.names = ("lse", *tuple("lse%d" % n for n in range(2, depth + 1)))
         self.fields = [(name, "I", "hex") for name in self.names]
         self.kinds = dict.fromkeys(self.names, "hex")
         self.widths = dict.fromkeys(self.names, 32)
@@ -333,8 +335,9 @@ class LabelStack(Struct):
         if not raw and self.empty_is_zero:
             return {"lse": 0}
         if len(raw) % 4 or not 4 <= len(raw) <= 4 * len(self.names):
-            raise CodecError("expected 4 to %d bytes in fours, got %d"
-                             % (4 * len(self.names), len(raw)))
+            raise CodecError(
+                "expected 4 to %d bytes in fours, got %d" % (4 * len(self.names), len(raw))
+            )
         return dict(zip(self.names, struct.unpack(">%dI" % (len(raw) // 4), raw)))
 
 
@@ -399,8 +402,11 @@ class AttrMap:
         if codec.size is not None:
             # Fixed length: the attribute header and padding are constants.
             length = 4 + codec.size
-            self._fixed[name] = (NLA_HDR.pack(length, kind), codec.encode,
-                                 b"\0" * (((length + 3) & ~3) - length))
+            self._fixed[name] = (
+                NLA_HDR.pack(length, kind),
+                codec.encode,
+                b"\0" * (((length + 3) & ~3) - length),
+            )
 
     def names(self):
         return [name for name, _codec in self.by_id.values()]
@@ -411,8 +417,8 @@ class AttrMap:
         if entry is not None:
             return entry
         prefix = self.unknown_prefix
-        if name.startswith(prefix) and name[len(prefix):].isdigit():
-            return int(name[len(prefix):]), None
+        if name.startswith(prefix) and name[len(prefix) :].isdigit():
+            return int(name[len(prefix) :]), None
         raise CodecError("%s has no attribute %r" % (self.name, name))
 
     def encode_one(self, name, value):
@@ -469,12 +475,13 @@ class AttrMap:
             if entry is None:
                 spans = None
                 if kind & NLA_TYPE_MASK != self.padding:
-                    name, value = self._decode_one(kind & NLA_TYPE_MASK,
-                                                   raw[offset + 4:offset + length])
+                    name, value = self._decode_one(
+                        kind & NLA_TYPE_MASK, raw[offset + 4 : offset + length]
+                    )
                     out[name] = value
             else:
                 try:
-                    out[entry[0]] = entry[1].decode(raw[offset + 4:offset + length])
+                    out[entry[0]] = entry[1].decode(raw[offset + 4 : offset + length])
                 except CodecError as exc:
                     raise CodecError("%s: %s" % (entry[0], exc))
                 if spans is not None:
@@ -501,9 +508,11 @@ class AttrMap:
         if cached is not None:
             return list(cached)
         decode_one = self._decode_one
-        items = [decode_one(kind, payload) for kind, payload in iter_attrs(raw)
-                 if kind != self.padding]
+        items = [
+            decode_one(kind, payload) for kind, payload in iter_attrs(raw) if kind != self.padding
+        ]
         if len(self._lists) < MAX_CACHED and all(
-                value.__class__ in IMMUTABLE for _name, value in items):
+            value.__class__ in IMMUTABLE for _name, value in items
+        ):
             self._lists[bytes(raw)] = tuple(items)
         return items

@@ -13,23 +13,23 @@ Datapath arguments are a name or a :class:`Datapath`.
 import array
 import errno
 import functools
-from typing import ContextManager, Dict, Iterable, Iterator, List, Optional, Sequence, Union
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Optional, Union
 
-from . import errors, flowdump, psample, tunnels, upcalls
-from .lock import Locks
-from . import dp_settings
+from . import dp_settings, errors, flowdump, psample, tunnels, upcalls
 from .actions import actions_named
 from .attrs import CodecError
 from .ct_limits import CtLimits
 from .families import DatapathFamily, FlowFamily, VportFamily
 from .flowcheck import validate_flow
 from .flows import DP_MAX_PORTS, Flow, complete_key
+from .lock import Locks
 from .meters import Meters
 from .names import check_ifname
 from .netlink import NLM_F_CREATE, NLM_F_ECHO, OVS_HDRLEN, Transport
 from .text import format_key, format_ufid
 from .vport_events import VportEvents
-
 
 DP = DatapathFamily
 VP = VportFamily
@@ -42,15 +42,25 @@ UFID_LEN = 16
 # User features to try in turn, by requested upcall dispatch.
 _PER_CPU = DP.F_UNALIGNED | DP.F_DISPATCH_UPCALL_PER_CPU
 _PER_VPORT = DP.F_UNALIGNED | DP.F_VPORT_PIDS
-DISPATCH_FEATURES = {None: (_PER_CPU, _PER_VPORT), "per-cpu": (_PER_CPU,),
-                     "per-vport": (_PER_VPORT,)}
+DISPATCH_FEATURES = {
+    None: (_PER_CPU, _PER_VPORT),
+    "per-cpu": (_PER_CPU,),
+    "per-vport": (_PER_VPORT,),
+}
 
 
 class Datapath:
     """A datapath as the kernel reported it."""
 
-    __slots__ = ("name", "ifindex", "user_features", "features", "stats", "dispatch",
-                 "masks_cache_size")
+    __slots__ = (
+        "dispatch",
+        "features",
+        "ifindex",
+        "masks_cache_size",
+        "name",
+        "stats",
+        "user_features",
+    )
 
     def __init__(self, ifindex, attrs):
         self.name = attrs["name"]
@@ -63,8 +73,9 @@ class Datapath:
             stats[field] = mega.get(field, 0)
         self.stats = stats
         # Where upcalls go: one netlink socket per CPU, or per vport.
-        self.dispatch = ("per-cpu" if self.user_features & DP.F_DISPATCH_UPCALL_PER_CPU
-                         else "per-vport")
+        self.dispatch = (
+            "per-cpu" if self.user_features & DP.F_DISPATCH_UPCALL_PER_CPU else "per-vport"
+        )
         # Masks cache entries per CPU (Linux 5.9+; None when the kernel has none).
         self.masks_cache_size = attrs.get("masks_cache_size")
 
@@ -82,8 +93,18 @@ class Vport:
     tunnel netdev made by another tool is only detached.
     """
 
-    __slots__ = ("datapath", "name", "type", "port_no", "port", "stats", "upcall_pids",
-                 "ifindex", "backing", "owned")
+    __slots__ = (
+        "backing",
+        "datapath",
+        "ifindex",
+        "name",
+        "owned",
+        "port",
+        "port_no",
+        "stats",
+        "type",
+        "upcall_pids",
+    )
 
     def __init__(self, datapath, attrs):
         self.datapath = datapath
@@ -99,13 +120,17 @@ class Vport:
         self.owned = False
 
     def __repr__(self):
-        return "Vport(%r, %r, type=%r, port_no=%r)" % (self.datapath, self.name, self.type,
-                                                       self.port_no)
+        return "Vport(%r, %r, type=%r, port_no=%r)" % (
+            self.datapath,
+            self.name,
+            self.type,
+            self.port_no,
+        )
 
 
 def _u32_list(raw):
     values = array.array("I")
-    values.frombytes(bytes(raw)[:len(raw) // 4 * 4])
+    values.frombytes(bytes(raw)[: len(raw) // 4 * 4])
     return list(values)
 
 
@@ -115,8 +140,9 @@ def _pids_bytes(field, pids):
         raise errors.ValidationError(field, pids, "needs at least one netlink port id")
     for pid in pids:
         if not isinstance(pid, int) or isinstance(pid, bool) or not 0 <= pid <= 0xFFFFFFFF:
-            raise errors.ValidationError(field, pid, "a netlink port id is an integer "
-                                         "from 0 to 4294967295")
+            raise errors.ValidationError(
+                field, pid, "a netlink port id is an integer from 0 to 4294967295"
+            )
     return upcalls.pack_pids(*pids)
 
 
@@ -127,21 +153,27 @@ def _check_pid_count(dp, pids):
         return
     if not dp.user_features & DP.F_VPORT_PIDS:
         raise errors.ValidationError(
-            "upcall_pids", list(pids), "datapath %s dispatches upcalls %s without the "
-            "vport_pids feature: give one netlink port id" % (dp.name, dp.dispatch))
+            "upcall_pids",
+            list(pids),
+            "datapath %s dispatches upcalls %s without the "
+            "vport_pids feature: give one netlink port id" % (dp.name, dp.dispatch),
+        )
     cpus = upcalls.possible_cpus()
     if cpus and len(pids) > cpus:
-        raise errors.ValidationError("upcall_pids", list(pids), "at most one netlink port "
-                                     "id per possible CPU (%d)" % cpus)
+        raise errors.ValidationError(
+            "upcall_pids", list(pids), "at most one netlink port id per possible CPU (%d)" % cpus
+        )
 
 
 def _writer(method):
     """A Client method that changes datapath ``datapath`` (its first
     argument): it runs holding that datapath's lock (:meth:`Client.exclusive`)."""
+
     @functools.wraps(method)
     def locked(self, datapath, *args, **kwargs):
         with self.exclusive(datapath):
             return method(self, datapath, *args, **kwargs)
+
     return locked
 
 
@@ -163,8 +195,8 @@ class Client:
         self.netns = netns
         self.locks = Locks(netns, lock_timeout)
         self.transport = Transport(netns=netns)
-        self._by_name: Dict[str, Datapath] = {}  # datapath name -> Datapath (last seen)
-        self._names: Dict[int, str] = {}  # ifindex -> datapath name
+        self._by_name: dict[str, Datapath] = {}  # datapath name -> Datapath (last seen)
+        self._names: dict[int, str] = {}  # ifindex -> datapath name
         # Meter operations: ``odp.meters.set(dp, 1, bands)``, under the datapath's lock.
         self.meters = Meters(self.transport, self._dp_index, self.iter_flows, self.exclusive)
 
@@ -178,7 +210,7 @@ class Client:
     def __exit__(self, *exc):
         self.close()
 
-    def exclusive(self, datapath: Union[str, Datapath]) -> ContextManager[None]:
+    def exclusive(self, datapath: Union[str, Datapath]) -> AbstractContextManager[None]:
         """A context manager holding ``datapath``'s lock, so that no other
         writer changes it between what this client reads and writes.
 
@@ -196,17 +228,24 @@ class Client:
         self._names[ifindex] = dp.name
         return dp
 
-    def datapaths(self) -> List[Datapath]:
+    def datapaths(self) -> list[Datapath]:
         """Every datapath of this network namespace."""
-        return [self._datapath(ifindex, attrs)
-                for ifindex, attrs in self.transport.dump(DP, DP.CMD_GET, what="datapaths")]
+        return [
+            self._datapath(ifindex, attrs)
+            for ifindex, attrs in self.transport.dump(DP, DP.CMD_GET, what="datapaths")
+        ]
 
     def get_datapath(self, name: str) -> Datapath:
         """The datapath ``name``; :class:`errors.NoSuchDatapath` when absent."""
         check_ifname("datapath", name)
         ((ifindex, attrs),) = self.transport.request(
-            DP, DP.CMD_GET, 0, DP.attrs.encode([("name", name)]), what="datapath %s" % name,
-            missing=errors.NoSuchDatapath)
+            DP,
+            DP.CMD_GET,
+            0,
+            DP.attrs.encode([("name", name)]),
+            what="datapath %s" % name,
+            missing=errors.NoSuchDatapath,
+        )
         return self._datapath(ifindex, attrs)
 
     @_writer
@@ -224,11 +263,13 @@ class Client:
             raise errors.ValidationError("dispatch", dispatch, "must be per-cpu or per-vport")
         what = "datapath %s" % name
         for features in DISPATCH_FEATURES[dispatch]:
-            attrs = DP.attrs.encode([("name", name), ("upcall_pid", 0),
-                                     ("user_features", features)])
+            attrs = DP.attrs.encode(
+                [("name", name), ("upcall_pid", 0), ("user_features", features)]
+            )
             try:
                 ((ifindex, reply),) = self.transport.request(
-                    DP, DP.CMD_NEW, 0, attrs, NLM_F_ECHO, what=what)
+                    DP, DP.CMD_NEW, 0, attrs, NLM_F_ECHO, what=what
+                )
             except errors.Unsupported:
                 if features == DISPATCH_FEATURES[dispatch][-1]:
                     raise
@@ -247,8 +288,14 @@ class Client:
         # Looked up afresh: another program may have re-created it since this
         # client cached it, and a stale ifindex would make it look gone.
         tunnel_devices = [v.name for v in self.vports(self.get_datapath(name)) if v.owned]
-        self.transport.request(DP, DP.CMD_DEL, 0, DP.attrs.encode([("name", name)]),
-                               what="datapath %s" % name, missing=errors.NoSuchDatapath)
+        self.transport.request(
+            DP,
+            DP.CMD_DEL,
+            0,
+            DP.attrs.encode([("name", name)]),
+            what="datapath %s" % name,
+            missing=errors.NoSuchDatapath,
+        )
         dp = self._by_name.pop(name, None)
         if dp is not None:
             self._names.pop(dp.ifindex, None)
@@ -289,11 +336,16 @@ class Client:
     def _vport(self, dp_name, attrs):
         return self._vports(dp_name, [(None, attrs)])[0]
 
-    def vports(self, datapath: Union[str, Datapath]) -> List[Vport]:
+    def vports(self, datapath: Union[str, Datapath]) -> list[Vport]:
         """The vports of a datapath, by port number."""
         name, ifindex = self._dp_index(datapath)
-        replies = self.transport.dump(VP, VP.CMD_GET, ifindex, what="vports of datapath %s" % name,
-                                      missing=errors.NoSuchDatapath)
+        replies = self.transport.dump(
+            VP,
+            VP.CMD_GET,
+            ifindex,
+            what="vports of datapath %s" % name,
+            missing=errors.NoSuchDatapath,
+        )
         return sorted(self._vports(name, replies), key=lambda vport: vport.port_no)
 
     def get_vport(self, datapath: Union[str, Datapath], name: str) -> Vport:
@@ -301,23 +353,38 @@ class Client:
         dp_name, ifindex = self._dp_index(datapath)
         check_ifname("vport", name)
         ((_ifindex, attrs),) = self.transport.request(
-            VP, VP.CMD_GET, ifindex, VP.attrs.encode([("name", name)]),
-            what="vport %s in datapath %s" % (name, dp_name), missing=errors.NoSuchVport)
+            VP,
+            VP.CMD_GET,
+            ifindex,
+            VP.attrs.encode([("name", name)]),
+            what="vport %s in datapath %s" % (name, dp_name),
+            missing=errors.NoSuchVport,
+        )
         return self._vport(dp_name, attrs)
 
     def find_vport(self, name: str) -> Vport:
         """Vport ``name`` in whichever datapath holds it."""
         check_ifname("vport", name)
         ((ifindex, attrs),) = self.transport.request(
-            VP, VP.CMD_GET, 0, VP.attrs.encode([("name", name)]),
-            what="vport %s" % name, missing=errors.NoSuchVport)
+            VP,
+            VP.CMD_GET,
+            0,
+            VP.attrs.encode([("name", name)]),
+            what="vport %s" % name,
+            missing=errors.NoSuchVport,
+        )
         return self._vport(self._dp_name(ifindex), attrs)
 
     @_writer
-    def create_vport(self, datapath: Union[str, Datapath], name: str,
-                     type: str = "netdev",  # pylint: disable=redefined-builtin
-                     port: Optional[int] = None, port_no: Optional[int] = None,
-                     upcall_pids: Optional[Sequence[int]] = None) -> Vport:
+    def create_vport(
+        self,
+        datapath: Union[str, Datapath],
+        name: str,
+        type: str = "netdev",  # pylint: disable=redefined-builtin
+        port: Optional[int] = None,
+        port_no: Optional[int] = None,
+        upcall_pids: Optional[Sequence[int]] = None,
+    ) -> Vport:
         """Attach a vport to a datapath.
 
         ``type`` is netdev, internal, vxlan, geneve or gre; ``port`` the UDP
@@ -336,10 +403,17 @@ class Client:
         what = "%s vport %s in datapath %s" % (type, name, dp_name)
         try:
             ((_ifindex, attrs),) = self.transport.request(
-                VP, VP.CMD_NEW, ifindex, VP.attrs.encode(items), NLM_F_ECHO, what=what,
+                VP,
+                VP.CMD_NEW,
+                ifindex,
+                VP.attrs.encode(items),
+                NLM_F_ECHO,
+                what=what,
                 # The datapath was just looked up: ENODEV is the network device.
-                missing=dict.fromkeys((errno.ENODEV, errno.ENOENT),
-                                      (errors.NotFound, "network device %s" % name)))
+                missing=dict.fromkeys(
+                    (errno.ENODEV, errno.ENOENT), (errors.NotFound, "network device %s" % name)
+                ),
+            )
         except errors.Unsupported:
             # ovs_vport_add: EAFNOSUPPORT once loading vport-<type> failed.
             if type not in TUNNEL_TYPES:
@@ -348,8 +422,10 @@ class Client:
         except errors.AlreadyExists:
             # A free name means the tunnel's UDP port is what is taken.
             if type in tunnels.DEFAULT_PORTS and not tunnels.device_exists(name, self.netns):
-                raise errors.AlreadyExists("%s: UDP port %d is already used by another %s "
-                                           "tunnel device" % (what, dict(items)["options"]["dst_port"], type))
+                raise errors.AlreadyExists(
+                    "%s: UDP port %d is already used by another %s "
+                    "tunnel device" % (what, dict(items)["options"]["dst_port"], type)
+                )
             raise
         return self._vport(dp_name, attrs)
 
@@ -358,15 +434,23 @@ class Client:
         """The attributes of a vport NEW request, input checked."""
         check_ifname("name", name)
         if vport_type not in VPORT_TYPES:
-            raise errors.ValidationError("type", vport_type, "must be one of %s"
-                                         % ", ".join(VPORT_TYPES))
-        items = [("name", name), ("type", VP.TYPE_IDS[vport_type]),
-                 ("upcall_pids", _pids_bytes("upcall_pids", upcall_pids or [0]))]
+            raise errors.ValidationError(
+                "type", vport_type, "must be one of %s" % ", ".join(VPORT_TYPES)
+            )
+        items = [
+            ("name", name),
+            ("type", VP.TYPE_IDS[vport_type]),
+            ("upcall_pids", _pids_bytes("upcall_pids", upcall_pids or [0])),
+        ]
         if port_no is not None:
-            if not isinstance(port_no, int) or isinstance(port_no, bool) \
-                    or not 0 < port_no < DP_MAX_PORTS:
-                raise errors.ValidationError("port_no", port_no, "must be from 1 to %d"
-                                             % (DP_MAX_PORTS - 1))
+            if (
+                not isinstance(port_no, int)
+                or isinstance(port_no, bool)
+                or not 0 < port_no < DP_MAX_PORTS
+            ):
+                raise errors.ValidationError(
+                    "port_no", port_no, "must be from 1 to %d" % (DP_MAX_PORTS - 1)
+                )
             items.append(("port_no", port_no))
         port = tunnels.udp_port(vport_type, port)
         if port is not None:
@@ -375,13 +459,21 @@ class Client:
 
     def _create_tunnel_netdev(self, dp_name, ifindex, items, vport_type, name, port):
         tunnels.create(vport_type, name, port, self.netns, datapath=dp_name)
-        netdev_items = [(key, VP.TYPE_IDS["netdev"] if key == "type" else value)
-                        for key, value in items if key != "options"]
+        netdev_items = [
+            (key, VP.TYPE_IDS["netdev"] if key == "type" else value)
+            for key, value in items
+            if key != "options"
+        ]
         try:
             ((_ifindex, attrs),) = self.transport.request(
-                VP, VP.CMD_NEW, ifindex, VP.attrs.encode(netdev_items), NLM_F_ECHO,
+                VP,
+                VP.CMD_NEW,
+                ifindex,
+                VP.attrs.encode(netdev_items),
+                NLM_F_ECHO,
                 what="%s vport %s in datapath %s" % (vport_type, name, dp_name),
-                missing=errors.NoSuchDatapath)
+                missing=errors.NoSuchDatapath,
+            )
         except errors.OdpError:
             tunnels.delete(name, self.netns)
             raise
@@ -393,17 +485,21 @@ class Client:
         deleted too (one made by another tool stays)."""
         vport = self.get_vport(datapath, name)
         dp_name, ifindex = self._dp_index(datapath)
-        self.transport.request(VP, VP.CMD_DEL, ifindex, VP.attrs.encode([("name", name)]),
-                               what="vport %s in datapath %s" % (name, dp_name),
-                               missing=errors.NoSuchVport)
+        self.transport.request(
+            VP,
+            VP.CMD_DEL,
+            ifindex,
+            VP.attrs.encode([("name", name)]),
+            what="vport %s in datapath %s" % (name, dp_name),
+            missing=errors.NoSuchVport,
+        )
         if vport.owned:
             tunnels.delete(name, self.netns)
 
     @_writer
-    def set_upcall_pids(self,
-                        datapath: Union[str, Datapath],
-                        name: str,
-                        pids: Sequence[int]) -> Vport:
+    def set_upcall_pids(
+        self, datapath: Union[str, Datapath], name: str, pids: Sequence[int]
+    ) -> Vport:
         """Set the netlink port ids that receive vport ``name``'s upcalls."""
         raw = _pids_bytes("upcall_pids", pids)
         check_ifname("vport", name)
@@ -411,9 +507,14 @@ class Client:
         _check_pid_count(dp, pids)
         dp_name, ifindex = dp.name, dp.ifindex
         ((_ifindex, attrs),) = self.transport.request(
-            VP, VP.CMD_SET, ifindex, VP.attrs.encode([("name", name), ("upcall_pids", raw)]),
-            NLM_F_ECHO, what="vport %s in datapath %s" % (name, dp_name),
-            missing=errors.NoSuchVport)
+            VP,
+            VP.CMD_SET,
+            ifindex,
+            VP.attrs.encode([("name", name), ("upcall_pids", raw)]),
+            NLM_F_ECHO,
+            what="vport %s in datapath %s" % (name, dp_name),
+            missing=errors.NoSuchVport,
+        )
         return self._vport(dp_name, attrs)
 
     # -- flows ------------------------------------------------------------
@@ -431,24 +532,32 @@ class Client:
         """The raw replies of one flow dump (``ovs_flow`` attributes), for
         :func:`decode_flows`."""
         name, ifindex = self._dp_index(datapath)
-        return iter(self.transport.dump_attrs(FL, FL.CMD_GET, ifindex,
-                                              what="flows of datapath %s" % name,
-                                              missing=errors.NoSuchDatapath))
+        return iter(
+            self.transport.dump_attrs(
+                FL,
+                FL.CMD_GET,
+                ifindex,
+                what="flows of datapath %s" % name,
+                missing=errors.NoSuchDatapath,
+            )
+        )
 
     @staticmethod
-    def decode_flows(raws: Iterable[bytes]) -> List[Flow]:
+    def decode_flows(raws: Iterable[bytes]) -> list[Flow]:
         """Flows from raw dump replies (:meth:`flow_replies`)."""
         return list(_decode_flows(raws))
 
-    def flows(self, datapath: Union[str, Datapath]) -> List[Flow]:
+    def flows(self, datapath: Union[str, Datapath]) -> list[Flow]:
         """Every flow of a datapath, each once, checked against churn
         (:meth:`flow_dump`'s flows)."""
         return self.flow_dump(datapath).flows
 
-    def flow_dump(self,
-                  datapath: Union[str, Datapath],
-                  attempts: int = flowdump.DUMP_ATTEMPTS,
-                  confirm: bool = False) -> flowdump.FlowDump:
+    def flow_dump(
+        self,
+        datapath: Union[str, Datapath],
+        attempts: int = flowdump.DUMP_ATTEMPTS,
+        confirm: bool = False,
+    ) -> flowdump.FlowDump:
         """The flows of a datapath with whether the list is proven complete
         (``consistent``; ``confirm`` for two dumps in agreement): see
         :func:`flowdump.dump_flows`."""
@@ -483,24 +592,37 @@ class Client:
 
     @staticmethod
     def _flow_missing(dp_name, what):
-        return {errno.ENODEV: (errors.NoSuchDatapath, "datapath %s" % dp_name),
-                errno.ENOENT: (errors.NoSuchFlow, what)}
+        return {
+            errno.ENODEV: (errors.NoSuchDatapath, "datapath %s" % dp_name),
+            errno.ENOENT: (errors.NoSuchFlow, what),
+        }
 
     def _flow_request(self, datapath, cmd, attrs, key, mask, ufid, flags=0, decode=True):
         dp_name, ifindex = self._dp_index(datapath)
         what = self._flow_what(dp_name, key, mask, ufid)
-        return self.transport.request(FL, cmd, ifindex, attrs, flags, what=what,
-                                      missing=self._flow_missing(dp_name, what), decode=decode)
+        return self.transport.request(
+            FL,
+            cmd,
+            ifindex,
+            attrs,
+            flags,
+            what=what,
+            missing=self._flow_missing(dp_name, what),
+            decode=decode,
+        )
 
-    def get_flow(self,
-                 datapath: Union[str, Datapath],
-                 key: Optional[dict] = None,
-                 mask: Optional[dict] = None,
-                 ufid: Optional[bytes] = None) -> Flow:
+    def get_flow(
+        self,
+        datapath: Union[str, Datapath],
+        key: Optional[dict] = None,
+        mask: Optional[dict] = None,
+        ufid: Optional[bytes] = None,
+    ) -> Flow:
         """The installed flow with this key (or UFID)."""
         attrs = _encode(self._match_items(key, mask, ufid, with_mask=False))
-        ((_ifindex, raw),) = self._flow_request(datapath, FL.CMD_GET, attrs, key, mask, ufid,
-                                                decode=False)
+        ((_ifindex, raw),) = self._flow_request(
+            datapath, FL.CMD_GET, attrs, key, mask, ufid, decode=False
+        )
         (flow,) = _decode_flows([raw])
         return flow
 
@@ -529,10 +651,9 @@ class Client:
         self._flow_request(datapath, cmd, attrs, flow.key, flow.mask, flow.ufid, flags)
 
     @_writer
-    def put_flows(self,
-                  datapath: Union[str, Datapath],
-                  flows: Sequence[Flow],
-                  mode: str = "upsert") -> List[Optional[errors.OdpError]]:
+    def put_flows(
+        self, datapath: Union[str, Datapath], flows: Sequence[Flow], mode: str = "upsert"
+    ) -> list[Optional[errors.OdpError]]:
         """Install many flows in batched transactions; one result per flow:
         ``None`` or the :mod:`errors` exception for that flow (not raised).
         Every flow is checked before the first is sent."""
@@ -555,11 +676,14 @@ class Client:
         for flow, (_cmd, attrs, _flags) in zip(flows, messages):
             if len(attrs) > limit:
                 raise errors.ValidationError(
-                    self._flow_what(dp_name, flow.key, flow.mask, flow.ufid), len(attrs),
+                    self._flow_what(dp_name, flow.key, flow.mask, flow.ufid),
+                    len(attrs),
                     "its request is more bytes than the netlink socket takes in one message "
-                    "(%d): shorten its actions" % limit)
+                    "(%d): shorten its actions" % limit,
+                )
         results = self.transport.transact(
-            [(FL, cmd, ifindex, attrs, flags) for cmd, attrs, flags in messages], decode=False)
+            [(FL, cmd, ifindex, attrs, flags) for cmd, attrs, flags in messages], decode=False
+        )
         out: list[errors.OdpError | None] = []
         for flow, result in zip(flows, results):
             if isinstance(result, list):
@@ -570,11 +694,13 @@ class Client:
         return out
 
     @_writer
-    def delete_flow(self,
-                    datapath: Union[str, Datapath],
-                    key: Optional[dict] = None,
-                    mask: Optional[dict] = None,
-                    ufid: Optional[bytes] = None) -> None:
+    def delete_flow(
+        self,
+        datapath: Union[str, Datapath],
+        key: Optional[dict] = None,
+        mask: Optional[dict] = None,
+        ufid: Optional[bytes] = None,
+    ) -> None:
         """Delete one flow, found by UFID when given, else by key."""
         cmd, attrs, flags = self._delete_message(key, mask, ufid)
         self._flow_request(datapath, cmd, attrs, key, mask, ufid, flags)
@@ -583,9 +709,9 @@ class Client:
         return FL.CMD_DEL, _encode(self._match_items(key, mask, ufid, with_mask=False)), 0
 
     @_writer
-    def delete_flows(self,
-                     datapath: Union[str, Datapath],
-                     flows: Sequence[Flow]) -> List[Optional[errors.OdpError]]:
+    def delete_flows(
+        self, datapath: Union[str, Datapath], flows: Sequence[Flow]
+    ) -> list[Optional[errors.OdpError]]:
         """Delete many flows in batched transactions; one result per flow."""
         flows = list(flows)
         messages = [self._delete_message(f.key, f.mask, f.ufid) for f in flows]
@@ -595,26 +721,36 @@ class Client:
     def flush_flows(self, datapath: Union[str, Datapath]) -> None:
         """Delete every flow of a datapath."""
         dp_name, ifindex = self._dp_index(datapath)
-        self.transport.request(FL, FL.CMD_DEL, ifindex, b"", what="flows of datapath %s" % dp_name,
-                               missing=errors.NoSuchDatapath)
+        self.transport.request(
+            FL,
+            FL.CMD_DEL,
+            ifindex,
+            b"",
+            what="flows of datapath %s" % dp_name,
+            missing=errors.NoSuchDatapath,
+        )
 
     @_writer
-    def clear_flow_stats(self,
-                         datapath: Union[str, Datapath],
-                         key: Optional[dict] = None,
-                         mask: Optional[dict] = None,
-                         ufid: Optional[bytes] = None) -> None:
+    def clear_flow_stats(
+        self,
+        datapath: Union[str, Datapath],
+        key: Optional[dict] = None,
+        mask: Optional[dict] = None,
+        ufid: Optional[bytes] = None,
+    ) -> None:
         """Zero a flow's packet and byte counters (OVS_FLOW_ATTR_CLEAR via SET)."""
-        items = self._match_items(key, mask, ufid, with_mask=False) + [("clear", True)]
+        items = [*self._match_items(key, mask, ufid, with_mask=False), ("clear", True)]
         self._flow_request(datapath, FL.CMD_SET, _encode(items), key, mask, ufid)
 
     # -- packets ----------------------------------------------------------
 
-    def execute(self,
-                datapath: Union[str, Datapath],
-                packet: bytes,
-                actions: list,
-                key: Optional[dict] = None) -> None:
+    def execute(
+        self,
+        datapath: Union[str, Datapath],
+        packet: bytes,
+        actions: list,
+        key: Optional[dict] = None,
+    ) -> None:
         """Run ``actions`` on the Ethernet frame ``packet`` (:func:`upcalls.execute`)."""
         upcalls.execute(self._dp(datapath).name, packet, actions, key, self.transport)
 
@@ -641,17 +777,19 @@ class Client:
         return psample.SampleListener(groups, netns=self.netns)
 
     @_writer
-    def set_datapath(self,
-                     datapath: Union[str, Datapath],
-                     features: Optional[Sequence[str]] = None,
-                     masks_cache_size: Optional[int] = None) -> Datapath:
+    def set_datapath(
+        self,
+        datapath: Union[str, Datapath],
+        features: Optional[Sequence[str]] = None,
+        masks_cache_size: Optional[int] = None,
+    ) -> Datapath:
         """Set a datapath's user ``features`` (names, all of them) and/or its
         ``masks_cache_size``; the datapath as the kernel accepted it
         (:func:`dp_settings.set_datapath`). ``None`` keeps a setting."""
-        current = self.get_datapath(datapath.name if isinstance(datapath, Datapath)
-                                    else datapath)
-        return self._datapath(*dp_settings.set_datapath(self.transport, current, features,
-                                                        masks_cache_size))
+        current = self.get_datapath(datapath.name if isinstance(datapath, Datapath) else datapath)
+        return self._datapath(
+            *dp_settings.set_datapath(self.transport, current, features, masks_cache_size)
+        )
 
 
 def _encode(items):
@@ -662,8 +800,9 @@ def _encode(items):
         values = dict(items)
         if str(exc).startswith("actions: "):
             # Too many actions for one attribute: say so, not which key.
-            raise errors.ValidationError("actions", "%d actions" % len(values["actions"]),
-                                         str(exc)[len("actions: "):])
+            raise errors.ValidationError(
+                "actions", "%d actions" % len(values["actions"]), str(exc)[len("actions: ") :]
+            )
         raise errors.ValidationError("flow", values.get("key"), str(exc))
 
 

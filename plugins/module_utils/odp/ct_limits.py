@@ -14,7 +14,7 @@ they are refused here first.
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional
+from collections.abc import Iterable
 
 from . import errors
 from .families import CtLimitFamily
@@ -31,33 +31,45 @@ class ZoneLimit:
     ``limit`` 0 means unlimited, ``count`` is the zone's connections now
     (0 for the default entry, which the kernel does not count)."""
 
-    __slots__ = ("zone", "limit", "count")
+    __slots__ = ("count", "limit", "zone")
 
-    def __init__(self, zone: Optional[int], limit: int, count: int = 0) -> None:
+    def __init__(self, zone: int | None, limit: int, count: int = 0) -> None:
         self.zone = zone
         self.limit = limit
         self.count = count
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ZoneLimit) and (self.zone, self.limit, self.count) == (
-            other.zone, other.limit, other.count)
+            other.zone,
+            other.limit,
+            other.count,
+        )
 
     def __repr__(self) -> str:
         return "ZoneLimit(%s, limit=%d, count=%d)" % (
-            "default" if self.zone is None else self.zone, self.limit, self.count)
+            "default" if self.zone is None else self.zone,
+            self.limit,
+            self.count,
+        )
 
 
 def _zone(zone: object) -> int:
-    return errors.check_int("zone", zone, 0, MAX_ZONE,
-                            "a conntrack zone is an integer from 0 to %d" % MAX_ZONE)
+    return errors.check_int(
+        "zone", zone, 0, MAX_ZONE, "a conntrack zone is an integer from 0 to %d" % MAX_ZONE
+    )
 
 
 def _limit(field: str, limit: object) -> int:
-    return errors.check_int(field, limit, 0, MAX_LIMIT, "a connection limit is an integer "
-                            "from 0 (unlimited) to %d" % MAX_LIMIT)
+    return errors.check_int(
+        field,
+        limit,
+        0,
+        MAX_LIMIT,
+        "a connection limit is an integer from 0 (unlimited) to %d" % MAX_LIMIT,
+    )
 
 
-def _entries(zones: Iterable[int], default: bool) -> List[dict]:
+def _entries(zones: Iterable[int], default: bool) -> list[dict]:
     if isinstance(zones, (int, str, bytes, dict)) or zones is None:
         raise errors.ValidationError("zones", zones, "a list of conntrack zones")
     entries = [{"zone_id": CT.DEFAULT_ZONE}] if default else []
@@ -70,25 +82,31 @@ class CtLimits:
     def __init__(self, transport) -> None:
         self.transport = transport
 
-    def _request(self, cmd: int, op: str, entries: Optional[List[dict]]) -> dict:
+    def _request(self, cmd: int, op: str, entries: list[dict] | None) -> dict:
         items = [] if entries is None else [("zone_limits", entries)]
-        ((_ifindex, attrs),) = request(self.transport, CT, cmd, op, WHAT,
-                                       attrs=CT.attrs.encode(items))
+        ((_ifindex, attrs),) = request(
+            self.transport, CT, cmd, op, WHAT, attrs=CT.attrs.encode(items)
+        )
         return attrs
 
-    def get(self, zones: Optional[Iterable[int]] = None) -> List[ZoneLimit]:
+    def get(self, zones: Iterable[int] | None = None) -> list[ZoneLimit]:
         """The default limit and every zone's own (``zones`` ``None``), or
         the limit that applies to each of ``zones`` with its connection count."""
         entries = None if zones is None else _entries(zones, False)
         if entries == []:
             return []
         attrs = self._request(CT.CMD_GET, "get", entries)
-        out = [ZoneLimit(None if entry["zone_id"] == CT.DEFAULT_ZONE else entry["zone_id"],
-                         entry["limit"], entry["count"])
-               for entry in attrs.get("zone_limits", [])]
+        out = [
+            ZoneLimit(
+                None if entry["zone_id"] == CT.DEFAULT_ZONE else entry["zone_id"],
+                entry["limit"],
+                entry["count"],
+            )
+            for entry in attrs.get("zone_limits", [])
+        ]
         return sorted(out, key=lambda item: -1 if item.zone is None else item.zone)
 
-    def set(self, default: Optional[int] = None, zones: Optional[Dict[int, int]] = None) -> None:
+    def set(self, default: int | None = None, zones: dict[int, int] | None = None) -> None:
         """Set the ``default`` limit and/or the limits of ``zones`` (zone -> limit)."""
         entries = []
         if default is not None:

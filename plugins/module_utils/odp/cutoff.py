@@ -39,7 +39,9 @@ def cutoff_reason(ifname, environ=None, netns=None):
             return None
         if found[0] in default_route_interfaces(ipr):
             return "network device %s carries the default route%s" % (
-                ifname, " of network namespace %s" % netns if netns else " of this host")
+                ifname,
+                " of network namespace %s" % netns if netns else " of this host",
+            )
         addresses = set(interface_addresses(ipr, found[0]))
     finally:
         ipr.close()
@@ -47,17 +49,21 @@ def cutoff_reason(ifname, environ=None, netns=None):
         return None
     for address in sorted(connection_addresses(environ)):
         if address in addresses:
-            return ("network device %s holds %s, the address the SSH connection to this host "
-                    "arrives on" % (ifname, address))
+            return (
+                "network device %s holds %s, the address the SSH connection to this host "
+                "arrives on" % (ifname, address)
+            )
     return None
 
 
 def refusal(ifname, datapath, reason, override):
     """The message refusing to attach ``ifname`` for ``reason``;
     ``override`` says how to attach it anyway (``use --force``)."""
-    return ("refusing to attach %s to datapath %s: %s, and a netdev vport takes over all of "
-            "the device's traffic, which would cut the host off; %s to attach it anyway"
-            % (ifname, datapath, reason, override))
+    return (
+        "refusing to attach %s to datapath %s: %s, and a netdev vport takes over all of "
+        "the device's traffic, which would cut the host off; %s to attach it anyway"
+        % (ifname, datapath, reason, override)
+    )
 
 
 def default_route_interfaces(ipr):
@@ -91,7 +97,7 @@ def connection_addresses(environ):
         ports.add(connection[3])
     ports.add("22")
     for path, family in (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6)):
-        found.update(_established_local(path, family, set(int(port) for port in ports)))
+        found.update(_established_local(path, family, {int(port) for port in ports}))
     return found
 
 
@@ -113,7 +119,7 @@ def _established_local(path, family, ports):
         raw = bytes.fromhex(address)
         if sys.byteorder == "little":
             # /proc prints each 32-bit word of the address in host byte order.
-            raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+            raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
         text = socket.inet_ntop(family, raw)
         found.add(text[7:] if text.startswith("::ffff:") and "." in text else text)
     return found

@@ -14,14 +14,14 @@ anything is sent.
 from __future__ import annotations
 
 import errno
-from typing import Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 from . import errors
 from .families import DatapathFamily
 from .netlink import NLM_F_ECHO
 
 DP = DatapathFamily
-FEATURE_BITS = dict((name, bit) for bit, name in DP.FEATURE_NAMES)
+FEATURE_BITS = {name: bit for bit, name in DP.FEATURE_NAMES}
 MAX_MASKS_CACHE = 4096
 
 
@@ -32,8 +32,9 @@ def feature_bits(features: Sequence[str]) -> int:
     bits = 0
     for name in features:
         if name not in FEATURE_BITS:
-            raise errors.ValidationError("features", name, "the datapath features are %s"
-                                         % ", ".join(FEATURE_BITS))
+            raise errors.ValidationError(
+                "features", name, "the datapath features are %s" % ", ".join(FEATURE_BITS)
+            )
         bits |= FEATURE_BITS[name]
     return bits
 
@@ -50,13 +51,16 @@ def check_masks_cache_size(size: object) -> int:
 def _check_masks_cache(datapath, size: object) -> int:
     value = check_masks_cache_size(size)
     if datapath.masks_cache_size is None:
-        raise errors.Unsupported("cannot set the masks cache size of datapath %s: the running "
-                                 "kernel has none (Linux 5.9+)" % datapath.name)
+        raise errors.Unsupported(
+            "cannot set the masks cache size of datapath %s: the running "
+            "kernel has none (Linux 5.9+)" % datapath.name
+        )
     return value
 
 
-def set_datapath(transport, datapath, features: Optional[Sequence[str]] = None,
-                 masks_cache_size: Optional[int] = None) -> Tuple[int, dict]:
+def set_datapath(
+    transport, datapath, features: Sequence[str] | None = None, masks_cache_size: int | None = None
+) -> tuple[int, dict]:
     """Apply the settings to ``datapath`` (a ``Datapath`` just read from the
     kernel); the kernel's ``(ifindex, attrs)`` reply, with what it accepted.
     ``None`` keeps a setting as it is. Everything is checked first."""
@@ -66,10 +70,15 @@ def set_datapath(transport, datapath, features: Optional[Sequence[str]] = None,
         items.append(("masks_cache_size", _check_masks_cache(datapath, masks_cache_size)))
     names = [name for name in FEATURE_BITS if bits & FEATURE_BITS[name]]
     what = "datapath %s (features %s)" % (datapath.name, ", ".join(names) or "none")
-    ((ifindex, attrs),) = transport.request(DP, DP.CMD_SET, datapath.ifindex,
-                                            DP.attrs.encode(items), NLM_F_ECHO, what=what,
-                                            missing=dict.fromkeys(
-                                                (errno.ENODEV, errno.ENOENT),
-                                                (errors.NoSuchDatapath,
-                                                 "datapath %s" % datapath.name)))
+    ((ifindex, attrs),) = transport.request(
+        DP,
+        DP.CMD_SET,
+        datapath.ifindex,
+        DP.attrs.encode(items),
+        NLM_F_ECHO,
+        what=what,
+        missing=dict.fromkeys(
+            (errno.ENODEV, errno.ENOENT), (errors.NoSuchDatapath, "datapath %s" % datapath.name)
+        ),
+    )
     return ifindex, attrs

@@ -9,18 +9,24 @@ know (``ovs_meter``, ``ovs_ct_limit``), its errors worded with the caller's verb
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple, Type
-
 from . import errors
 from .netlink import KernelError, Transport
 
 # errno -> (exception class, message): a kernel limit worth naming.
-Explain = Dict[int, Tuple[Type[errors.OdpError], str]]
+Explain = dict[int, tuple[type[errors.OdpError], str]]
 
 
-def request(transport: Transport, family: type, cmd: int, op: str, what: str,
-            dp_ifindex: int = 0, attrs: bytes = b"", missing=errors.NotFound,
-            explain: Optional[Explain] = None) -> List[Tuple[int, dict]]:
+def request(
+    transport: Transport,
+    family: type,
+    cmd: int,
+    op: str,
+    what: str,
+    dp_ifindex: int = 0,
+    attrs: bytes = b"",
+    missing=errors.NotFound,
+    explain: Explain | None = None,
+) -> list[tuple[int, dict]]:
     """Send one request and wait for its ack; the ``(dp_ifindex, attrs)`` replies.
 
     A kernel error is raised as the :mod:`errors` exception for ``op`` on

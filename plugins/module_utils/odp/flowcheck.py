@@ -7,10 +7,8 @@ each rule names the net/openvswitch/flow_netlink.c check it mirrors. The
 kernel's rules for keys and masks themselves are in :mod:`flows`.
 """
 
-
 from .errors import ValidationError
-from .flows import (DP_MAX_PORTS, ETH_P_VLAN, FRAG_LATER, L3_FOR_ETH_TYPE, L4_FOR_PROTO,
-                    is_zero)
+from .flows import DP_MAX_PORTS, ETH_P_VLAN, FRAG_LATER, L3_FOR_ETH_TYPE, L4_FOR_PROTO, is_zero
 from .keys import VLAN_CFI
 
 # parse_eth_type_from_nlattrs: EtherTypes below this are 802.3 lengths.
@@ -18,10 +16,12 @@ ETH_P_802_3_MIN = 0x0600
 # OVS_PSAMPLE_COOKIE_MAX_SIZE
 PSAMPLE_COOKIE_MAX = 16
 # Layer 3 and 4 attributes whose mask needs an exact mask on the layer below.
-MASK_NEEDS = dict((name, ("eth_type", 0xFFFF)) for name in
-                  ("ipv4", "ipv6", "arp", "mpls", "nsh", "ct_tuple4", "ct_tuple6"))
-MASK_NEEDS.update((name, ("proto", 0xFF)) for name in
-                  ("tcp", "tcp_flags", "udp", "sctp", "icmp", "icmpv6"))
+MASK_NEEDS = dict.fromkeys(
+    ("ipv4", "ipv6", "arp", "mpls", "nsh", "ct_tuple4", "ct_tuple6"), ("eth_type", 65535)
+)
+MASK_NEEDS.update(
+    (name, ("proto", 0xFF)) for name in ("tcp", "tcp_flags", "udp", "sctp", "icmp", "icmpv6")
+)
 
 
 def validate_flow(key, mask=None, actions=()):
@@ -40,14 +40,18 @@ def _validate_level(key, mask, where):
     # metadata_from_nlattrs: "Port %d exceeds max allowable %d".
     in_port = key.get("in_port")
     if in_port is not None and not 0 <= in_port < DP_MAX_PORTS:
-        raise ValidationError(where + ".in_port", in_port,
-                              "a port number is below %d" % DP_MAX_PORTS)
+        raise ValidationError(
+            where + ".in_port", in_port, "a port number is below %d" % DP_MAX_PORTS
+        )
     eth_type = key.get("eth_type")
     # parse_eth_type_from_nlattrs: "EtherType %x is less than min %x".
     if eth_type is not None and eth_type < ETH_P_802_3_MIN:
-        raise ValidationError(where + ".eth_type", eth_type,
-                              "an EtherType is at least 0x%04x (802.2 frames: leave "
-                              "eth_type out and match it exactly in the mask)" % ETH_P_802_3_MIN)
+        raise ValidationError(
+            where + ".eth_type",
+            eth_type,
+            "an EtherType is at least 0x%04x (802.2 frames: leave "
+            "eth_type out and match it exactly in the mask)" % ETH_P_802_3_MIN,
+        )
     # ovs_key_from_nlattrs: "Either Ethernet header or EtherType is required."
     if where == "key" and "eth" not in key and eth_type is None:
         raise ValidationError(where, key, "needs eth or eth_type")
@@ -78,34 +82,43 @@ def _validate_expected(key, where):
     if l3_name is None:
         return
     if l3_name not in key:
-        raise ValidationError(where, eth_type, "eth_type 0x%04x needs a %s attribute"
-                              % (eth_type, l3_name))
+        raise ValidationError(
+            where, eth_type, "eth_type 0x%04x needs a %s attribute" % (eth_type, l3_name)
+        )
     l3 = key[l3_name]
     if l3_name not in L4_FOR_PROTO or l3.get("frag", 0) == FRAG_LATER:
         return
     for name in L4_FOR_PROTO[l3_name].get(l3.get("proto", 0), ()):
         if name not in key:
-            raise ValidationError(where, l3.get("proto"), "%s proto %d needs a %s attribute"
-                                  % (l3_name, l3.get("proto"), name))
+            raise ValidationError(
+                where,
+                l3.get("proto"),
+                "%s proto %d needs a %s attribute" % (l3_name, l3.get("proto"), name),
+            )
 
 
 def _validate_vlan(key, mask, where):
     # validate_vlan_from_nlattrs: "Invalid VLAN frame", "TCI does not have
     # VLAN_CFI_MASK bit set", "Truncated VLAN header has non-zero encap".
     if "vlan" not in key or "encap" not in key:
-        raise ValidationError(where, key.get("eth_type"),
-                              "a VLAN EtherType needs vlan and encap attributes")
+        raise ValidationError(
+            where, key.get("eth_type"), "a VLAN EtherType needs vlan and encap attributes"
+        )
     tci = key["vlan"]
     if not tci & VLAN_CFI and (tci or key["encap"]):
-        raise ValidationError(where + ".vlan", tci,
-                              "a VLAN TCI has the CFI bit (0x1000) set, or is 0 with an "
-                              "empty encap (truncated header)")
+        raise ValidationError(
+            where + ".vlan",
+            tci,
+            "a VLAN TCI has the CFI bit (0x1000) set, or is 0 with an "
+            "empty encap (truncated header)",
+        )
     if tci & VLAN_CFI:
         _validate_level(key["encap"], (mask or {}).get("encap"), where + ".encap")
     # validate_vlan_mask_from_nlattrs: the TCI mask matches CFI exactly.
     if mask is not None and "vlan" in mask and not mask["vlan"] & VLAN_CFI:
-        raise ValidationError("mask.vlan", mask["vlan"],
-                              "a VLAN TCI mask includes the CFI bit (0x1000)")
+        raise ValidationError(
+            "mask.vlan", mask["vlan"], "a VLAN TCI mask includes the CFI bit (0x1000)"
+        )
 
 
 def _validate_tunnel(tunnel, where):
@@ -117,8 +130,11 @@ def _validate_tunnel(tunnel, where):
     if "ipv4_info_bridge" in tunnel:
         return
     if not tunnel.get("ipv6_dst" if has6 else "dst"):
-        raise ValidationError(where + ".dst", tunnel.get("ipv6_dst" if has6 else "dst"),
-                              "a tunnel match needs a non-zero destination address")
+        raise ValidationError(
+            where + ".dst",
+            tunnel.get("ipv6_dst" if has6 else "dst"),
+            "a tunnel match needs a non-zero destination address",
+        )
     if "ttl" not in tunnel:
         raise ValidationError(where + ".ttl", None, "a tunnel match needs a TTL")
 
@@ -130,8 +146,9 @@ def _validate_mask(key, mask, where):
         if _is_zero_mask(name, bits):
             continue
         if name not in key and name not in ("in_port", "eth_type", "tunnel", "vlan", "encap"):
-            raise ValidationError("%s.%s" % (where, name), bits,
-                                  "masks an attribute the key does not have")
+            raise ValidationError(
+                "%s.%s" % (where, name), bits, "masks an attribute the key does not have"
+            )
         need = MASK_NEEDS.get(name)
         if need is None:
             continue
@@ -142,8 +159,9 @@ def _validate_mask(key, mask, where):
             l3 = "ipv4" if "ipv4" in key else "ipv6"
             have = mask.get(l3, {}).get("proto", 0)
         if have != exact:
-            raise ValidationError("%s.%s" % (where, name), bits,
-                                  "matching %s needs an exact %s mask" % (name, below))
+            raise ValidationError(
+                "%s.%s" % (where, name), bits, "matching %s needs an exact %s mask" % (name, below)
+            )
     if "encap" in mask and "encap" in key:
         _validate_mask(key["encap"], mask["encap"], where + ".encap")
 
@@ -166,17 +184,20 @@ def _validate_actions(actions, where):
         if name == "set" and "tunnel" in value:
             tunnel = value["tunnel"]
             # validate_and_copy_set_tun -> ip_tun_from_nlattr (key rules).
-            if not (tunnel.get("dst") or tunnel.get("ipv6_dst")
-                    or "ipv4_info_bridge" in tunnel):
-                raise ValidationError(field + ".dst", tunnel.get("dst"),
-                                      "set(tunnel) needs a destination address")
+            if not (tunnel.get("dst") or tunnel.get("ipv6_dst") or "ipv4_info_bridge" in tunnel):
+                raise ValidationError(
+                    field + ".dst", tunnel.get("dst"), "set(tunnel) needs a destination address"
+                )
         if name == "psample":
             # validate_psample: the group is required, the cookie 16 bytes at most.
             if "group" not in value:
                 raise ValidationError(field + ".group", None, "a psample action needs its group")
             if len(value.get("cookie", b"")) > PSAMPLE_COOKIE_MAX:
-                raise ValidationError(field + ".cookie", value["cookie"].hex(),
-                                      "a psample cookie is %d bytes at most" % PSAMPLE_COOKIE_MAX)
+                raise ValidationError(
+                    field + ".cookie",
+                    value["cookie"].hex(),
+                    "a psample cookie is %d bytes at most" % PSAMPLE_COOKIE_MAX,
+                )
         if name == "clone":
             _validate_actions(value, field)
         if name == "sample":

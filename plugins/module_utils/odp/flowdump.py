@@ -23,12 +23,10 @@ a possibly incomplete table (a purge) refuses it (:func:`require_consistent`).
 
 import hashlib
 import struct
-from typing import Dict, Tuple
 
 from . import errors
 from .attrs import iter_attrs
 from .families import FlowFamily
-
 
 # Dumps tried before settling for a merged, unproven result.
 DUMP_ATTEMPTS = 4
@@ -44,7 +42,7 @@ class FlowDump:
     ``consistent`` (proven complete), how many dumps it took (``attempts``)
     and the ``duplicates`` the kernel returned on the way."""
 
-    __slots__ = ("datapath", "flows", "consistent", "attempts", "duplicates")
+    __slots__ = ("attempts", "consistent", "datapath", "duplicates", "flows")
 
     def __init__(self, datapath, flows, consistent, attempts, duplicates):
         self.datapath = datapath
@@ -55,7 +53,11 @@ class FlowDump:
 
     def __repr__(self):
         return "FlowDump(%r, %d flows, consistent=%r, attempts=%d)" % (
-            self.datapath, len(self.flows), self.consistent, self.attempts)
+            self.datapath,
+            len(self.flows),
+            self.consistent,
+            self.attempts,
+        )
 
 
 def flow_id(flow):
@@ -77,7 +79,7 @@ def raw_id(raw):
     return digest.digest()
 
 
-def unique_replies(raws) -> Tuple[Dict[object, bytes], int]:
+def unique_replies(raws) -> tuple[dict[object, bytes], int]:
     """``({raw_id: raw}, duplicates)`` of one dump, in dump order."""
     found = {}
     duplicates = 0
@@ -109,8 +111,7 @@ def dump_flows(client, datapath, attempts=DUMP_ATTEMPTS, confirm=False) -> FlowD
         duplicates += twice
         ok = not twice and before == dp.stats.get("flows") == len(found)
         if ok and (not confirm or passed == set(found)):
-            return FlowDump(dp.name, client.decode_flows(found.values()), True, attempt,
-                            duplicates)
+            return FlowDump(dp.name, client.decode_flows(found.values()), True, attempt, duplicates)
         passed = set(found) if ok else None
         if attempt < attempts:
             # What this dump and the ones before saw (one copy at a time).
@@ -136,7 +137,8 @@ def require_consistent(dump, purpose):
         raise InconsistentDump(
             "the flow table of datapath %s changed during each of %d dumps, so the list of its "
             "flows is not proven complete; %s needs one that is: nothing was changed, try again "
-            "when the table is quieter" % (dump.datapath, dump.attempts, purpose))
+            "when the table is quieter" % (dump.datapath, dump.attempts, purpose)
+        )
     return dump.flows
 
 

@@ -15,9 +15,6 @@ Two tests, both optional, both needed when both are given:
 
 from __future__ import annotations
 
-
-from typing import Dict, Optional
-
 from .errors import ValidationError
 from .text import format_key
 
@@ -29,10 +26,15 @@ class FlowFilter:
 
     __slots__ = ("in_port", "key_contains", "port_names")
 
-    def __init__(self, in_port: Optional[int] = None, key_contains: Optional[str] = None,
-                 port_names: Optional[Dict[int, str]] = None) -> None:
-        if in_port is not None and (isinstance(in_port, bool) or not isinstance(in_port, int)
-                                    or not 0 <= in_port <= _EXACT):
+    def __init__(
+        self,
+        in_port: int | None = None,
+        key_contains: str | None = None,
+        port_names: dict[int, str] | None = None,
+    ) -> None:
+        if in_port is not None and (
+            isinstance(in_port, bool) or not isinstance(in_port, int) or not 0 <= in_port <= _EXACT
+        ):
             raise ValidationError("in_port", in_port, "a vport number (0 to 4294967295)")
         if key_contains is not None and not isinstance(key_contains, str):
             raise ValidationError("key_contains", key_contains, "a piece of key text")
@@ -52,7 +54,7 @@ class FlowFilter:
             return self.key_contains in format_key(flow.key, flow.mask, self.port_names)
         return True
 
-    def _from_port(self, key: dict, mask: Optional[dict]) -> bool:
+    def _from_port(self, key: dict, mask: dict | None) -> bool:
         port = key.get("in_port")
         if port is None:
             return True  # no in_port in the key: any port
@@ -60,7 +62,7 @@ class FlowFilter:
         return (port ^ self.in_port) & bits == 0
 
 
-def port_number(value, port_numbers: Dict[str, int], field: str = "in_port") -> int:
+def port_number(value, port_numbers: dict[str, int], field: str = "in_port") -> int:
     """The vport number of ``value``: a vport name of ``port_numbers``, or a
     number (a flow may name a port that is not, or no longer, a vport)."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -70,5 +72,8 @@ def port_number(value, port_numbers: Dict[str, int], field: str = "in_port") -> 
         return port_numbers[text]
     if text.isdigit():
         return int(text)
-    raise ValidationError(field, value, "no such vport (the datapath has %s)"
-                          % (", ".join(sorted(port_numbers)) or "none"))
+    raise ValidationError(
+        field,
+        value,
+        "no such vport (the datapath has %s)" % (", ".join(sorted(port_numbers)) or "none"),
+    )

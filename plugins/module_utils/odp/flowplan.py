@@ -29,8 +29,10 @@ def declared_flows(entries, ports, present=True, many=True):
         first = declared.get(ident)
         if first is not None and not flow.same_actions(first[1]):
             raise errors.ValidationError(
-                where.rstrip("."), entry.get("match") or entry.get("key"),
-                "flows[%d] has the same match with other actions" % first[0])
+                where.rstrip("."),
+                entry.get("match") or entry.get("key"),
+                "flows[%d] has the same match with other actions" % first[0],
+            )
         declared.setdefault(ident, (index, flow))
     return [flow for _index, flow in declared.values()]
 
@@ -40,15 +42,18 @@ def declared_flow(entry, ports, present, where, parsed_actions=None):
     given = entry.get(source)
     # As the odp command's --key='': an empty match would take every packet.
     if given in ({}, None) or (isinstance(given, str) and not given.strip()):
-        raise errors.ValidationError(where + source, given, "empty: it would match every packet "
-                                     "of every port; a flow for all of them says key: eth()")
+        raise errors.ValidationError(
+            where + source,
+            given,
+            "empty: it would match every packet "
+            "of every port; a flow for all of them says key: eth()",
+        )
     try:
         if source == "match":
             key, mask = text.key_from_match(entry["match"], ports)
         else:
             key, mask = text.parse_key(entry["key"], ports)
-        actions = _memo_actions(entry.get("actions"), ports, parsed_actions) if present \
-            else []
+        actions = _memo_actions(entry.get("actions"), ports, parsed_actions) if present else []
         key, mask = flows.complete_key(key, mask)
         flowcheck.validate_flow(key, mask, actions)
     except errors.ValidationError as exc:
@@ -81,13 +86,17 @@ def _memo_actions(actions, ports, memo):
 def declared_actions(actions, ports):
     """``actions`` given as a list (structured) or as ovs-dpctl text."""
     if actions is None:
-        raise errors.ValidationError("actions", actions, "required with state=present "
-                                     "(an empty list drops the packets)")
+        raise errors.ValidationError(
+            "actions", actions, "required with state=present (an empty list drops the packets)"
+        )
     if isinstance(actions, list):
         return text.actions_from_list(actions, ports)
     if isinstance(actions, str) and not actions.strip():
-        raise errors.ValidationError("actions", actions, "empty: give [] or drop to drop the "
-                                     "packets, else the actions in ovs-dpctl syntax")
+        raise errors.ValidationError(
+            "actions",
+            actions,
+            "empty: give [] or drop to drop the packets, else the actions in ovs-dpctl syntax",
+        )
     if isinstance(actions, (str, int)):
         return text.parse_actions(str(actions), ports)
     raise errors.ValidationError("actions", actions, "must be a list or ovs-dpctl text")
@@ -105,7 +114,7 @@ class FlowPlan:
         return bool(self.add or self.modify or self.delete)
 
     def touched(self):
-        return set(flow.identity() for flow in self.add + self.modify + self.delete)
+        return {flow.identity() for flow in self.add + self.modify + self.delete}
 
 
 def plan_flows(current, desired, present=True, purge=False, scope=None):
@@ -117,10 +126,10 @@ def plan_flows(current, desired, present=True, purge=False, scope=None):
     desired is removed too. ``scope`` (a set of identities) limits the flows
     looked at, for undoing a partial change.
     """
-    have = dict((flow.identity(), flow) for flow in current)
+    have = {flow.identity(): flow for flow in current}
     if scope is not None:
-        have = dict((ident, flow) for ident, flow in have.items() if ident in scope)
-    want = dict((flow.identity(), flow) for flow in desired)
+        have = {ident: flow for ident, flow in have.items() if ident in scope}
+    want = {flow.identity(): flow for flow in desired}
     plan = FlowPlan()
     if not present:
         plan.delete = [have[ident] for ident in want if ident in have]
@@ -139,10 +148,9 @@ def plan_flows(current, desired, present=True, purge=False, scope=None):
 
 def expected_flows(current, plan):
     """The flows a datapath holds once ``plan`` is applied (for the diff)."""
-    gone = set(flow.identity() for flow in plan.delete)
-    modified = dict((flow.identity(), flow) for flow in plan.modify)
-    after = [modified.get(flow.identity(), flow) for flow in current
-             if flow.identity() not in gone]
+    gone = {flow.identity() for flow in plan.delete}
+    modified = {flow.identity(): flow for flow in plan.modify}
+    after = [modified.get(flow.identity(), flow) for flow in current if flow.identity() not in gone]
     return after + plan.add
 
 
@@ -176,7 +184,7 @@ class Journal:
         self.entries.extend((done, flow) for flow in flows)
 
     def identities(self):
-        return set(flow.identity() for _done, flow in self.entries)
+        return {flow.identity() for _done, flow in self.entries}
 
     def undo(self, client, datapath):
         """Undo the entries, last first: delete what was added, put the old
@@ -194,7 +202,9 @@ class Journal:
                 results = send(client, datapath, _UNDO[done], batch)
             except errors.OdpError as exc:
                 results = [exc] * len(batch)
-            refused.extend((flow, error) for flow, error in zip(batch, results) if error is not None)
+            refused.extend(
+                (flow, error) for flow, error in zip(batch, results) if error is not None
+            )
         return refused
 
 
@@ -210,8 +220,11 @@ def apply_plan(client, datapath, plan, journal, before):
         batch = getattr(plan, step)
         if not batch:
             continue
-        olds = (lambda flows: [before[flow.identity()] for flow in flows]) if step == "modify" \
+        olds = (
+            (lambda flows: [before[flow.identity()] for flow in flows])
+            if step == "modify"
             else list
+        )
         try:
             results = send(client, datapath, step, batch)
         except errors.ValidationError:
@@ -241,7 +254,7 @@ def apply_or_restore(client, datapath, before, plan, port_names=None):
     """
     with client.exclusive(datapath):
         journal = Journal()
-        old = dict((flow.identity(), flow) for flow in before)
+        old = {flow.identity(): flow for flow in before}
         try:
             refused = apply_plan(client, datapath, plan, journal, old)
         except errors.OdpError as exc:
@@ -253,25 +266,39 @@ def apply_or_restore(client, datapath, before, plan, port_names=None):
             raise error  # nothing was sent (a flow the library refused)
         undo_refused = journal.undo(client, datapath) if journal else []
         try:
-            wrong = unrestored(client.flows(datapath), old, journal.identities()) \
-                if journal else []
+            wrong = unrestored(client.flows(datapath), old, journal.identities()) if journal else []
         except errors.OdpError as exc:
             wrong = [(None, "the check after the restore failed: %s" % exc)]
-    what = ("the kernel refused the flow %s (%s)" % (flow_text(flow, port_names), error)
-            if flow is not None else "the change failed (%s)" % error)
+    what = (
+        "the kernel refused the flow %s (%s)" % (flow_text(flow, port_names), error)
+        if flow is not None
+        else "the change failed (%s)" % error
+    )
     if not wrong:
-        detail = ("nothing had been changed" if not journal else
-                  "the flow table was restored as it was before the task (%d changes undone, "
-                  "verified)" % len(journal))
+        detail = (
+            "nothing had been changed"
+            if not journal
+            else "the flow table was restored as it was before the task (%d changes undone, "
+            "verified)" % len(journal)
+        )
     else:
-        listed = "; ".join(why if f is None else "%s: %s" % (flow_text(f, port_names), why)
-                           for f, why in wrong[:MAX_LISTED])
+        listed = "; ".join(
+            why if f is None else "%s: %s" % (flow_text(f, port_names), why)
+            for f, why in wrong[:MAX_LISTED]
+        )
         more = " and %d more" % (len(wrong) - MAX_LISTED) if len(wrong) > MAX_LISTED else ""
-        reasons = "; ".join(sorted(set(str(e) for _f, e in undo_refused)))[:500]
-        detail = ("restoring the flow table failed: %d of the %d changes could not be undone "
-                  "(%s%s)%s: check the datapath's flows"
-                  % (len(wrong), len(journal), listed, more,
-                     "; the kernel said: %s" % reasons if reasons else ""))
+        reasons = "; ".join(sorted({str(e) for _f, e in undo_refused}))[:500]
+        detail = (
+            "restoring the flow table failed: %d of the %d changes could not be undone "
+            "(%s%s)%s: check the datapath's flows"
+            % (
+                len(wrong),
+                len(journal),
+                listed,
+                more,
+                "; the kernel said: %s" % reasons if reasons else "",
+            )
+        )
     failure = errors.KernelRejected("%s; %s" % (what, detail))
     failure.restored = not wrong
     failure.changed = bool(wrong)  # the datapath is as it was only when verified
@@ -282,7 +309,7 @@ def apply_or_restore(client, datapath, before, plan, port_names=None):
 def unrestored(now, before, identities):
     """``[(flow, what is wrong)]`` for the ``identities`` whose flows in
     ``now`` (a fresh dump) differ from ``before`` (identity -> flow)."""
-    current = dict((flow.identity(), flow) for flow in now)
+    current = {flow.identity(): flow for flow in now}
     wrong = []
     for ident in identities:
         old, new = before.get(ident), current.get(ident)

@@ -22,10 +22,21 @@ the way out) and were checked against Linux 6.1
 
 import struct
 import time
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from typing import Optional
 
-from .attrs import NLA_HDR, NLA_TYPE_MASK, Addr, Bytes, Flag, Int, LabelStack, Nested, Struct, \
-    Unknown
+from .attrs import (
+    NLA_HDR,
+    NLA_TYPE_MASK,
+    Addr,
+    Bytes,
+    Flag,
+    Int,
+    LabelStack,
+    Nested,
+    Struct,
+    Unknown,
+)
 from .errors import OdpError
 from .families import FlowFamily
 from .keys import FLOW_KEY, TUNNEL_KEY, TUNNEL_ORDER, VLAN_CFI
@@ -47,33 +58,48 @@ FRAG_LATER = 2
 ND_SOLICIT, ND_ADVERT = 135, 136
 
 # The layer 3 attribute the kernel expects after each EtherType (match_validate).
-L3_FOR_ETH_TYPE = {ETH_P_IP: "ipv4", ETH_P_IPV6: "ipv6", ETH_P_ARP: "arp",
-                   ETH_P_RARP: "arp", ETH_P_NSH: "nsh"}
+L3_FOR_ETH_TYPE = {
+    ETH_P_IP: "ipv4",
+    ETH_P_IPV6: "ipv6",
+    ETH_P_ARP: "arp",
+    ETH_P_RARP: "arp",
+    ETH_P_NSH: "nsh",
+}
 L3_FOR_ETH_TYPE.update((eth_type, "mpls") for eth_type in ETH_P_MPLS)
 # The layer 4 attributes it expects after each IP protocol (match_validate).
 L4_FOR_PROTO = {
-    "ipv4": {IPPROTO_TCP: ("tcp", "tcp_flags"), IPPROTO_UDP: ("udp",),
-             IPPROTO_SCTP: ("sctp",), IPPROTO_ICMP: ("icmp",)},
-    "ipv6": {IPPROTO_TCP: ("tcp", "tcp_flags"), IPPROTO_UDP: ("udp",),
-             IPPROTO_SCTP: ("sctp",), IPPROTO_ICMPV6: ("icmpv6",)},
+    "ipv4": {
+        IPPROTO_TCP: ("tcp", "tcp_flags"),
+        IPPROTO_UDP: ("udp",),
+        IPPROTO_SCTP: ("sctp",),
+        IPPROTO_ICMP: ("icmp",),
+    },
+    "ipv6": {
+        IPPROTO_TCP: ("tcp", "tcp_flags"),
+        IPPROTO_UDP: ("udp",),
+        IPPROTO_SCTP: ("sctp",),
+        IPPROTO_ICMPV6: ("icmpv6",),
+    },
 }
 
 
 # Tunnel attributes that are numbers and may be wildcarded field by field; the
 # others are flags (and tun_id, which the kernel tracks as the TUNNEL_KEY flag).
 TUNNEL_FLAG_LIKE = ("tun_id", "df", "csum", "oam", "ipv4_info_bridge")
-TUNNEL_SCALARS = {4: ("src", "dst", "tos", "ttl", "tp_src", "tp_dst"),
-                  6: ("ipv6_src", "ipv6_dst", "tos", "ttl", "tp_src", "tp_dst")}
+TUNNEL_SCALARS = {
+    4: ("src", "dst", "tos", "ttl", "tp_src", "tp_dst"),
+    6: ("ipv6_src", "ipv6_dst", "tos", "ttl", "tp_src", "tp_dst"),
+}
 # A stand-in tunnel destination: the kernel refuses a zero one even when its
 # mask wildcards it, and the masked key keeps none of it anyway.
 TUNNEL_ANY_DST = 0xFFFFFFFF
 
-_ORDER = dict((name, kind) for kind, (name, _codec) in FLOW_KEY.by_id.items())
+_ORDER = {name: kind for kind, (name, _codec) in FLOW_KEY.by_id.items()}
 
 
 # Undecoded parts of a dumped flow (Flow._lazy bits).
 _KEY, _MASK, _ACTIONS, _UNWALKED = 1, 2, 4, 8
-_FLOW_IDS = dict((name, kind) for kind, (name, _codec) in FlowFamily.attrs.by_id.items())
+_FLOW_IDS = {name: kind for kind, (name, _codec) in FlowFamily.attrs.by_id.items()}
 _STATS = struct.Struct("=QQ")
 # The maps' own decoders, skipping the Nested wrappers (one call less each).
 _DECODE_KEY = FlowFamily.attrs.lookup("key")[1].attrs.decode
@@ -82,6 +108,7 @@ _DECODE_ACTIONS = FlowFamily.attrs.lookup("actions")[1].attrs.decode_list
 
 def _stat_property(slot):
     """A field read by the first walk of a dumped flow's reply."""
+
     def get(self):
         if self._lazy & _UNWALKED:  # pylint: disable=protected-access
             self._walk()  # pylint: disable=protected-access
@@ -91,13 +118,21 @@ def _stat_property(slot):
         if self._lazy & _UNWALKED:  # pylint: disable=protected-access
             self._walk()  # pylint: disable=protected-access
         setattr(self, slot, value)
+
     return property(get, set_)
 
 
-def _walk_reply(flow, raw, key_id=_FLOW_IDS["key"], mask_id=_FLOW_IDS["mask"],
-                actions_id=_FLOW_IDS["actions"], stats_id=_FLOW_IDS["stats"],
-                used_id=_FLOW_IDS["used"], flags_id=_FLOW_IDS["tcp_flags"],
-                ufid_id=_FLOW_IDS["ufid"]):
+def _walk_reply(
+    flow,
+    raw,
+    key_id=_FLOW_IDS["key"],
+    mask_id=_FLOW_IDS["mask"],
+    actions_id=_FLOW_IDS["actions"],
+    stats_id=_FLOW_IDS["stats"],
+    used_id=_FLOW_IDS["used"],
+    flags_id=_FLOW_IDS["tcp_flags"],
+    ufid_id=_FLOW_IDS["ufid"],
+):
     """Fill ``flow``'s slots from the ``ovs_flow`` attributes ``raw``: numbers
     decoded, key, mask and actions as their payloads; the ``_lazy`` bits of
     what is left to decode. (The ids are defaults: locals, for speed.)"""
@@ -111,7 +146,7 @@ def _walk_reply(flow, raw, key_id=_FLOW_IDS["key"], mask_id=_FLOW_IDS["mask"],
         length, kind = unpack(raw, offset)
         if length < 4 or offset + length > end:
             raise OdpError("malformed flow in a dump: truncated attribute")
-        payload = raw[offset + 4:offset + length]
+        payload = raw[offset + 4 : offset + length]
         kind &= NLA_TYPE_MASK
         if kind == key_id:
             flow._key, lazy = payload, lazy | _KEY  # pylint: disable=protected-access
@@ -153,12 +188,31 @@ class Flow:
     mask shape (a megaflow dump shares a handful of masks).
     """
 
-    __slots__ = ("_key", "_mask", "_actions", "_ufid", "_packets", "_bytes", "_used",
-                 "_tcp_flags", "_identity", "_raw", "_lazy")
+    __slots__ = (
+        "_actions",
+        "_bytes",
+        "_identity",
+        "_key",
+        "_lazy",
+        "_mask",
+        "_packets",
+        "_raw",
+        "_tcp_flags",
+        "_ufid",
+        "_used",
+    )
 
-    def __init__(self, key: dict, mask: Optional[dict] = None, actions: Iterable = (),
-                 ufid: Optional[bytes] = None, packets: int = 0, bytes: int = 0,  # pylint: disable=redefined-builtin
-                 used: Optional[int] = None, tcp_flags: int = 0) -> None:
+    def __init__(
+        self,
+        key: dict,
+        mask: Optional[dict] = None,
+        actions: Iterable = (),
+        ufid: Optional[bytes] = None,
+        packets: int = 0,
+        bytes: int = 0,  # pylint: disable=redefined-builtin
+        used: Optional[int] = None,
+        tcp_flags: int = 0,
+    ) -> None:
         self._key = key
         self._mask = mask
         self._actions = actions
@@ -318,8 +372,14 @@ def _shape_identity(key, mask_raw):
             out.append((name, bool(value)))
         else:
             value = value or {}
-            out.append((name, tuple([(field, value.get(field, 0) & field_bits)
-                                     for field, field_bits in bits])))
+            out.append(
+                (
+                    name,
+                    tuple(
+                        [(field, value.get(field, 0) & field_bits) for field, field_bits in bits]
+                    ),
+                )
+            )
     return tuple(out), frozen_mask
 
 
@@ -334,8 +394,11 @@ def _shape_plan(key, mask):
             continue  # normalize drops it whatever the mask says
         entry = FLOW_KEY.by_name.get(name)
         codec = entry and entry[1]
-        if codec is None or codec.__class__ is LabelStack or not isinstance(
-                codec, (Int, Addr, Struct, Flag)):
+        if (
+            codec is None
+            or codec.__class__ is LabelStack
+            or not isinstance(codec, (Int, Addr, Struct, Flag))
+        ):
             return False
     norm_key, norm_mask = normalize(key, mask)
     fields: list = []
@@ -364,8 +427,12 @@ def _freeze(value):
     # Hot (odp_flow computes 20,000 identities at 10k flows): scalars, the
     # common case, are kept without a recursive call.
     if isinstance(value, dict):
-        return tuple([(name, _freeze(item) if isinstance(item, (dict, list)) else item)
-                      for name, item in value.items()])
+        return tuple(
+            [
+                (name, _freeze(item) if isinstance(item, (dict, list)) else item)
+                for name, item in value.items()
+            ]
+        )
     if isinstance(value, list):
         return tuple([_freeze(item) if isinstance(item, (dict, list)) else item for item in value])
     return value
@@ -385,7 +452,7 @@ def full_mask(codec, value):
         template = _FULL_MASKS[codec] = (1 << codec.bits) - 1
         return template
     if isinstance(codec, Struct):
-        mask = dict((name, (1 << codec.widths[name]) - 1) for name in codec.present(value))
+        mask = {name: (1 << codec.widths[name]) - 1 for name in codec.present(value)}
         if codec.present() == codec.names:  # every value has every field
             _FULL_MASKS[codec] = mask
         return mask.copy()
@@ -430,7 +497,7 @@ def _tunnel_family(tunnel):
 
 def _zero(codec):
     if isinstance(codec, Struct):
-        return dict((name, 0) for name in codec.present())
+        return dict.fromkeys(codec.present(), 0)
     return 0
 
 
@@ -598,31 +665,33 @@ def _masked(codec, value, bits):
         bits = bits or {}
         value = value or {}
         names = codec.present(value, bits)
-        full_bits = dict((name, bits.get(name, 0)) for name in names)
-        return (dict((name, value.get(name, 0) & full_bits[name]) for name in names),
-                full_bits)
+        full_bits = {name: bits.get(name, 0) for name in names}
+        return ({name: value.get(name, 0) & full_bits[name] for name in names}, full_bits)
     if isinstance(value, Unknown) or isinstance(bits, Unknown):
         raw_value = value.raw if isinstance(value, Unknown) else b""
         raw_bits = bits.raw if isinstance(bits, Unknown) else b""
         length = max(len(raw_value), len(raw_bits))
         raw_value, raw_bits = raw_value.ljust(length, b"\0"), raw_bits.ljust(length, b"\0")
         kind = (value or bits).kind
-        return (Unknown(kind, bytes(a & b for a, b in zip(raw_value, raw_bits))),
-                Unknown(kind, raw_bits))
+        return (
+            Unknown(kind, bytes(a & b for a, b in zip(raw_value, raw_bits))),
+            Unknown(kind, raw_bits),
+        )
     if isinstance(codec, Nested):
         return _normalize_nested(codec.attrs, value or {}, bits or {})
     if isinstance(codec, Flag):
         return (bool(value) and bool(bits)), bool(bits)
     if isinstance(codec, Bytes):
         raw_value, raw_bits = bytes(value or b""), bytes(bits or b"")
-        return bytes(a & b for a, b in zip(raw_value, raw_bits.ljust(len(raw_value), b"\0"))), \
-            raw_bits
+        return bytes(
+            a & b for a, b in zip(raw_value, raw_bits.ljust(len(raw_value), b"\0"))
+        ), raw_bits
     return (value or 0) & (bits or 0), bits or 0
 
 
 def _normalize_nested(attrs, key, mask):
     out_key, out_mask = {}, {}
-    order = dict((name, kind) for kind, (name, _codec) in attrs.by_id.items())
+    order = {name: kind for kind, (name, _codec) in attrs.by_id.items()}
     for name in sorted(set(key) | set(mask), key=lambda n: order.get(n, 1 << 16)):
         masked_value, masked_bits = _masked(attrs.lookup(name)[1], key.get(name), mask.get(name))
         if not is_zero(masked_bits):

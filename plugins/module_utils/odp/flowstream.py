@@ -19,9 +19,8 @@ on, and only a 16-byte id per flow is kept (:func:`flowdump.raw_id`), about
 
 from __future__ import annotations
 
-
+from collections.abc import Iterator
 from itertools import islice
-from typing import Iterator, Optional
 
 from .flowdump import raw_id
 from .flowfilter import FlowFilter
@@ -36,14 +35,14 @@ class StreamedDump:
     ``flow_filter``; then ``seen`` (flows in the dump, each once),
     ``matched`` (those handed on), ``duplicates`` and ``consistent``."""
 
-    def __init__(self, client, datapath, flow_filter: Optional[FlowFilter] = None) -> None:
+    def __init__(self, client, datapath, flow_filter: FlowFilter | None = None) -> None:
         self.client = client
         self.datapath = datapath if isinstance(datapath, str) else datapath.name
         self.flow_filter = flow_filter or FlowFilter()
         self.seen = 0
         self.matched = 0
         self.duplicates = 0
-        self.consistent: Optional[bool] = None  # known once iterated
+        self.consistent: bool | None = None  # known once iterated
 
     def __iter__(self) -> Iterator:
         client, keep = self.client, self.flow_filter

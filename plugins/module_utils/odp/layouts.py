@@ -70,9 +70,11 @@ class Layout:
         compiled_headers = headers.compile()
         namespace["unpack_headers"] = compiled_headers.unpack_from
         namespace["EXPECTED"] = compiled_headers.unpack_from(raw)
-        lines = ["def decode(raw):",
-                 "    if unpack_headers(raw) != EXPECTED:",
-                 "        return None"]
+        lines = [
+            "def decode(raw):",
+            "    if unpack_headers(raw) != EXPECTED:",
+            "        return None",
+        ]
         for group, var in ((native, "n"), (big, "b")):
             compiled = group.compile()
             if compiled is not None:
@@ -146,14 +148,18 @@ def struct_encoder(codec):
         else:
             items += item
             args.append("g(%r, 0)" % name)
-    namespace = {"pack": struct.Struct(codec.byteorder + items).pack,
-                 "NAMES": frozenset(codec.names), "PAD": b"\0" * (codec.size - struct.calcsize(
-                     codec.byteorder + items))}
-    source = ("def encode(value):\n"
-              "    if not value.keys() <= NAMES:\n"
-              "        raise TypeError('unknown field')\n"
-              "    g = value.get\n"
-              "    return pack(%s) + PAD\n" % ", ".join(args))
+    namespace = {
+        "pack": struct.Struct(codec.byteorder + items).pack,
+        "NAMES": frozenset(codec.names),
+        "PAD": b"\0" * (codec.size - struct.calcsize(codec.byteorder + items)),
+    }
+    source = (
+        "def encode(value):\n"
+        "    if not value.keys() <= NAMES:\n"
+        "        raise TypeError('unknown field')\n"
+        "    g = value.get\n"
+        "    return pack(%s) + PAD\n" % ", ".join(args)
+    )
     exec(source, namespace)  # pylint: disable=exec-used
     return namespace["encode"]
 
@@ -163,5 +169,7 @@ def _split_args(name, items):
     if len(items) == 1:
         return ["g(%r, 0)" % name]
     low_bits = struct.calcsize("=" + items[1])
-    return ["g(%r, 0) >> %d" % (name, low_bits * 8),
-            "g(%r, 0) & 0x%x" % (name, (1 << low_bits * 8) - 1)]
+    return [
+        "g(%r, 0) >> %d" % (name, low_bits * 8),
+        "g(%r, 0) & 0x%x" % (name, (1 << low_bits * 8) - 1),
+    ]

@@ -50,8 +50,9 @@ def lock_timeout(value=None, environ=None):
     except (TypeError, ValueError):
         seconds = -1.0
     if isinstance(value, bool) or not 0 <= seconds <= 86400:
-        raise errors.ValidationError(field, value, "seconds to wait for the datapath's lock, "
-                                     "from 0 to 86400")
+        raise errors.ValidationError(
+            field, value, "seconds to wait for the datapath's lock, from 0 to 86400"
+        )
     return seconds
 
 
@@ -65,8 +66,9 @@ def netns_id(netns=None):
     try:
         return "net-%d" % os.stat(path).st_ino
     except OSError as exc:
-        raise errors.NotFound("network namespace %s does not exist (%s)"
-                              % (netns or "of this process", exc.strerror))
+        raise errors.NotFound(
+            "network namespace %s does not exist (%s)" % (netns or "of this process", exc.strerror)
+        )
 
 
 class Locks:
@@ -129,7 +131,8 @@ class Locks:
             if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
                 raise errors.PermissionDenied(
                     "cannot lock datapath %s (%s): %s, root or CAP_NET_ADMIN is required"
-                    % (name, path, exc.strerror))
+                    % (name, path, exc.strerror)
+                )
             raise errors.OdpError("cannot lock datapath %s (%s): %s" % (name, path, exc.strerror))
         self._files[name] = fd
         return fd
@@ -146,14 +149,16 @@ class Locks:
                 break
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise errors.OdpError("cannot lock datapath %s (%s): %s"
-                                          % (name, path, exc.strerror))
+                    raise errors.OdpError(
+                        "cannot lock datapath %s (%s): %s" % (name, path, exc.strerror)
+                    )
             left = deadline - time.monotonic()
             if left <= 0:
                 raise errors.LockTimeout(
                     "datapath %s is being changed by another process (%s holds %s): waited %g s "
                     "(%s or the lock_timeout option sets how long)"
-                    % (name, holder(fd), path, self.timeout, ENV_TIMEOUT))
+                    % (name, holder(fd), path, self.timeout, ENV_TIMEOUT)
+                )
             time.sleep(min(pause, left))
             pause = min(pause * 2, _POLL_MAX)
         try:

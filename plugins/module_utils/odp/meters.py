@@ -19,9 +19,11 @@ not do, and so what this module checks first:
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import errno
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Type, cast
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Callable, cast
 
 from . import errors
 from .actions import actions_named
@@ -40,7 +42,7 @@ FLAGS = ("kbps", "pktps", "burst", "stats")
 # Ids Meters.list() asks for by default, besides those the flows name.
 SCAN_IDS = 1024
 
-Resolve = Callable[[object], Tuple[str, int]]
+Resolve = Callable[[object], tuple[str, int]]
 
 
 class Band:
@@ -51,9 +53,9 @@ class Band:
     ovs-vswitchd does for a meter without a burst.
     """
 
-    __slots__ = ("type", "rate", "burst")
+    __slots__ = ("burst", "rate", "type")
 
-    def __init__(self, rate: int, burst: Optional[int] = None, type: str = "drop") -> None:  # pylint: disable=redefined-builtin
+    def __init__(self, rate: int, burst: int | None = None, type: str = "drop") -> None:  # pylint: disable=redefined-builtin
         self.type = type
         self.rate = rate
         self.burst = burst
@@ -65,7 +67,7 @@ class Band:
 class MeterFeatures:
     """What the kernel's meters can do (OVS_METER_CMD_FEATURES)."""
 
-    __slots__ = ("max_meters", "max_bands", "band_types", "flags")
+    __slots__ = ("band_types", "flags", "max_bands", "max_meters")
 
     def __init__(self, attrs: dict) -> None:
         self.max_meters = attrs.get("max_meters", 0)
@@ -76,7 +78,10 @@ class MeterFeatures:
 
     def __repr__(self) -> str:
         return "MeterFeatures(max_meters=%d, max_bands=%d, band_types=%r)" % (
-            self.max_meters, self.max_bands, self.band_types)
+            self.max_meters,
+            self.max_bands,
+            self.band_types,
+        )
 
 
 class Meter:
@@ -88,7 +93,7 @@ class Meter:
     milliseconds when the meter last saw a packet (or was set).
     """
 
-    __slots__ = ("datapath", "id", "packets", "bytes", "used", "band_stats")
+    __slots__ = ("band_stats", "bytes", "datapath", "id", "packets", "used")
 
     def __init__(self, datapath: str, attrs: dict) -> None:
         self.datapath = datapath
@@ -97,12 +102,18 @@ class Meter:
         self.packets = stats.get("packets", 0)
         self.bytes = stats.get("bytes", 0)
         self.used = attrs.get("used")
-        self.band_stats = [dict(band.get("stats") or {"packets": 0, "bytes": 0})
-                           for _name, band in attrs.get("bands", [])]
+        self.band_stats = [
+            dict(band.get("stats") or {"packets": 0, "bytes": 0})
+            for _name, band in attrs.get("bands", [])
+        ]
 
     def __repr__(self) -> str:
         return "Meter(%r, %d, packets=%d, band_stats=%r)" % (
-            self.datapath, self.id, self.packets, self.band_stats)
+            self.datapath,
+            self.id,
+            self.packets,
+            self.band_stats,
+        )
 
 
 def _what(dp_name: str, meter_id: int) -> str:
@@ -110,14 +121,17 @@ def _what(dp_name: str, meter_id: int) -> str:
 
 
 def _missing(dp_name: str, meter_id: int) -> dict:
-    return {errno.ENODEV: (errors.NoSuchDatapath, "datapath %s" % dp_name),
-            errno.ENOENT: (errors.NotFound, _what(dp_name, meter_id))}
+    return {
+        errno.ENODEV: (errors.NoSuchDatapath, "datapath %s" % dp_name),
+        errno.ENOENT: (errors.NotFound, _what(dp_name, meter_id)),
+    }
 
 
 def check_id(meter_id: object) -> int:
     """A meter id, checked: an integer from 0 to 4294967295."""
-    return errors.check_int("meter", meter_id, 0, MAX_ID,
-                            "a meter id is an integer from 0 to %d" % MAX_ID)
+    return errors.check_int(
+        "meter", meter_id, 0, MAX_ID, "a meter id is an integer from 0 to %d" % MAX_ID
+    )
 
 
 def _band(field: str, meter_id: int, band: object) -> Band:
@@ -125,12 +139,12 @@ def _band(field: str, meter_id: int, band: object) -> Band:
     if isinstance(band, dict):
         unknown = sorted(set(band) - set(Band.__slots__))
         if unknown or "rate" not in band:
-            raise errors.ValidationError(field, band, "meter %d: a band takes rate and "
-                                         "optionally burst and type" % meter_id)
+            raise errors.ValidationError(
+                field, band, "meter %d: a band takes rate and optionally burst and type" % meter_id
+            )
         return Band(**band)
     if not isinstance(band, Band):
-        raise errors.ValidationError(field, band, "meter %d: a band is a Band or a dict"
-                                     % meter_id)
+        raise errors.ValidationError(field, band, "meter %d: a band is a Band or a dict" % meter_id)
     return band
 
 
@@ -147,54 +161,88 @@ class Meters:
     flows (for the meter ids they use).
     """
 
-    def __init__(self, transport, resolve: Resolve, flows: Optional[Callable] = None,
-                 hold: Optional[Callable] = None) -> None:
+    def __init__(
+        self,
+        transport,
+        resolve: Resolve,
+        flows: Callable | None = None,
+        hold: Callable | None = None,
+    ) -> None:
         self.transport = transport
         self._resolve = resolve
         self._flows = flows
         # The datapath's writer lock (Client.exclusive), taken by set and delete.
         self._hold = hold or (lambda _datapath: contextlib.nullcontext())
-        self._features: Optional[MeterFeatures] = None
+        self._features: MeterFeatures | None = None
 
     def features(self, datapath) -> MeterFeatures:
         """The meter features of the kernel, asked through ``datapath``."""
         dp_name, ifindex = self._resolve(datapath)
         ((_ifindex, attrs),) = request(
-            self.transport, MF, MF.CMD_FEATURES, "get the meter features of",
-            "datapath %s" % dp_name, ifindex, missing=errors.NoSuchDatapath)
+            self.transport,
+            MF,
+            MF.CMD_FEATURES,
+            "get the meter features of",
+            "datapath %s" % dp_name,
+            ifindex,
+            missing=errors.NoSuchDatapath,
+        )
         features = self._features = MeterFeatures(attrs)
         return features
 
-    def _bands(self, datapath, meter_id: int, bands: Sequence[Band]) -> List[tuple]:
+    def _bands(self, datapath, meter_id: int, bands: Sequence[Band]) -> builtins.list[tuple]:
         """The band attributes, checked against the kernel's features."""
         if not isinstance(bands, (list, tuple)) or not bands:
-            raise errors.ValidationError("bands", bands, "meter %d needs a list of one or more "
-                                         "bands" % meter_id)
+            raise errors.ValidationError(
+                "bands", bands, "meter %d needs a list of one or more bands" % meter_id
+            )
         features = self._features or self.features(datapath)
         if len(bands) > features.max_bands:
-            raise errors.ValidationError("bands", list(bands), "meter %d: the kernel takes at "
-                                         "most %d band(s)" % (meter_id, features.max_bands))
+            raise errors.ValidationError(
+                "bands",
+                list(bands),
+                "meter %d: the kernel takes at most %d band(s)" % (meter_id, features.max_bands),
+            )
         items = []
         for index, band in enumerate(bands):
             field = "bands[%d]" % index
             band = _band(field, meter_id, band)
             if band.type not in features.band_types:
-                raise errors.ValidationError(field + ".type", band.type, "meter %d: the kernel's "
-                                             "band types are %s" % (meter_id, ", ".join(
-                                                 features.band_types) or "none"))
-            rate = errors.check_int(field + ".rate", band.rate, 1, MAX_RATE,
-                                    "meter %d: a rate is an integer from 1 to %d"
-                                    % (meter_id, MAX_RATE))
+                raise errors.ValidationError(
+                    field + ".type",
+                    band.type,
+                    "meter %d: the kernel's "
+                    "band types are %s" % (meter_id, ", ".join(features.band_types) or "none"),
+                )
+            rate = errors.check_int(
+                field + ".rate",
+                band.rate,
+                1,
+                MAX_RATE,
+                "meter %d: a rate is an integer from 1 to %d" % (meter_id, MAX_RATE),
+            )
             burst = rate if band.burst is None else band.burst
-            errors.check_int(field + ".burst", burst, 1, MAX_RATE,
-                             "meter %d: a burst is an integer from 1 to %d (the 6.1 kernel "
-                             "drops every packet of a zero burst)" % (meter_id, MAX_RATE))
-            items.append(("band", {"type": MF.BAND_TYPE_IDS[band.type], "rate": rate,
-                                   "burst": burst}))
+            errors.check_int(
+                field + ".burst",
+                burst,
+                1,
+                MAX_RATE,
+                "meter %d: a burst is an integer from 1 to %d (the 6.1 kernel "
+                "drops every packet of a zero burst)" % (meter_id, MAX_RATE),
+            )
+            items.append(
+                ("band", {"type": MF.BAND_TYPE_IDS[band.type], "rate": rate, "burst": burst})
+            )
         return items
 
-    def set(self, datapath, meter_id: int, bands: Sequence[Band], unit: str = "kbps",
-            keep_stats: bool = True) -> Optional[Meter]:
+    def set(
+        self,
+        datapath,
+        meter_id: int,
+        bands: Sequence[Band],
+        unit: str = "kbps",
+        keep_stats: bool = True,
+    ) -> Meter | None:
         """Create meter ``meter_id``, or replace its bands; the meter it
         replaced (with its last counters), ``None`` when the id was free.
         ``bands`` are :class:`Band` or dicts of the same fields.
@@ -208,14 +256,14 @@ class Meters:
         with self._hold(datapath):
             return self._set(datapath, meter_id, bands, unit, keep_stats)
 
-    def _set(self, datapath, meter_id: int, bands: Sequence[Band], unit: str,
-             keep_stats: bool) -> Optional[Meter]:
+    def _set(
+        self, datapath, meter_id: int, bands: Sequence[Band], unit: str, keep_stats: bool
+    ) -> Meter | None:
         check_id(meter_id)
         if unit not in UNITS:
-            raise errors.ValidationError("unit", unit, "meter %d: must be kbps or pkts"
-                                         % meter_id)
+            raise errors.ValidationError("unit", unit, "meter %d: must be kbps or pkts" % meter_id)
         band_items = self._bands(datapath, meter_id, bands)
-        items: List[Tuple[str, object]] = [("id", meter_id)]
+        items: list[tuple[str, object]] = [("id", meter_id)]
         items += [("kbps", True)] if unit == "kbps" else []
         dp_name, ifindex = self._resolve(datapath)
         if keep_stats:
@@ -228,32 +276,53 @@ class Meters:
         except CodecError as exc:
             raise errors.ValidationError("meter", meter_id, str(exc))
         features = cast(MeterFeatures, self._features)  # read by _bands
-        explain: Dict[int, Tuple[Type[errors.OdpError], str]] = {
-            errno.EBUSY: (errors.KernelRejected, "cannot set %s: another meter holds its slot "
-                          "in the kernel's meter table (id modulo the table size, at least "
-                          "1024): choose another id" % _what(dp_name, meter_id)),
-            errno.EFBIG: (errors.KernelRejected, "cannot set %s: the datapath holds the most "
-                          "meters the kernel allows (%d)" % (_what(dp_name, meter_id),
-                                                             features.max_meters))}
-        ((_ifindex, reply),) = request(self.transport, MF, MF.CMD_SET, "set",
-                                       _what(dp_name, meter_id), ifindex, attrs,
-                                       _missing(dp_name, meter_id), explain)
+        explain: dict[int, tuple[type[errors.OdpError], str]] = {
+            errno.EBUSY: (
+                errors.KernelRejected,
+                "cannot set %s: another meter holds its slot "
+                "in the kernel's meter table (id modulo the table size, at least "
+                "1024): choose another id" % _what(dp_name, meter_id),
+            ),
+            errno.EFBIG: (
+                errors.KernelRejected,
+                "cannot set %s: the datapath holds the most "
+                "meters the kernel allows (%d)" % (_what(dp_name, meter_id), features.max_meters),
+            ),
+        }
+        ((_ifindex, reply),) = request(
+            self.transport,
+            MF,
+            MF.CMD_SET,
+            "set",
+            _what(dp_name, meter_id),
+            ifindex,
+            attrs,
+            _missing(dp_name, meter_id),
+            explain,
+        )
         return Meter(dp_name, reply) if "stats" in reply else None
 
-    def _by_id(self, cmd: int, op: str, datapath, meter_id: int) -> Tuple[str, dict]:
+    def _by_id(self, cmd: int, op: str, datapath, meter_id: int) -> tuple[str, dict]:
         """``(datapath name, reply attrs)`` of a GET or DEL of ``meter_id``."""
         check_id(meter_id)
         dp_name, ifindex = self._resolve(datapath)
-        ((_ifindex, attrs),) = request(self.transport, MF, cmd, op, _what(dp_name, meter_id),
-                                       ifindex, MF.attrs.encode([("id", meter_id)]),
-                                       _missing(dp_name, meter_id))
+        ((_ifindex, attrs),) = request(
+            self.transport,
+            MF,
+            cmd,
+            op,
+            _what(dp_name, meter_id),
+            ifindex,
+            MF.attrs.encode([("id", meter_id)]),
+            _missing(dp_name, meter_id),
+        )
         return dp_name, attrs
 
     def get(self, datapath, meter_id: int) -> Meter:
         """Meter ``meter_id``'s counters; :class:`errors.NotFound` when absent."""
         return Meter(*self._by_id(MF.CMD_GET, "get", datapath, meter_id))
 
-    def _find(self, datapath, meter_id: int) -> Optional[Meter]:
+    def _find(self, datapath, meter_id: int) -> Meter | None:
         try:
             return self.get(datapath, meter_id)
         except errors.NoSuchDatapath:
@@ -261,14 +330,14 @@ class Meters:
         except errors.NotFound:
             return None
 
-    def delete(self, datapath, meter_id: int) -> Optional[Meter]:
+    def delete(self, datapath, meter_id: int) -> Meter | None:
         """Delete meter ``meter_id``; its last counters, ``None`` when there
         was no such meter (not an error: the kernel answers the same)."""
         with self._hold(datapath):
             dp_name, attrs = self._by_id(MF.CMD_DEL, "delete", datapath, meter_id)
         return Meter(dp_name, attrs) if "stats" in attrs else None
 
-    def list(self, datapath, ids: Optional[Iterable[int]] = None) -> List[Meter]:
+    def list(self, datapath, ids: Iterable[int] | None = None) -> builtins.list[Meter]:
         """The meters among ``ids``, by id, in batched requests.
 
         The kernel has no meter dump. By default the ids are 0 to
@@ -283,22 +352,24 @@ class Meters:
                 for flow in self._flows(datapath):
                     wanted.update(meter_ids_in(flow.actions))
         else:
-            wanted = set(check_id(meter_id) for meter_id in ids)
+            wanted = {check_id(meter_id) for meter_id in ids}
         order = sorted(wanted)
         results = self.transport.transact(
-            [(MF, MF.CMD_GET, ifindex, MF.attrs.encode([("id", meter_id)]), 0)
-             for meter_id in order])
+            [
+                (MF, MF.CMD_GET, ifindex, MF.attrs.encode([("id", meter_id)]), 0)
+                for meter_id in order
+            ]
+        )
         meters = []
         for meter_id, result in zip(order, results):
             if isinstance(result, KernelError):
                 if result.errno == errno.ENOENT:
                     continue
-                raise result.to_error("get", _what(dp_name, meter_id),
-                                      _missing(dp_name, meter_id))
+                raise result.to_error("get", _what(dp_name, meter_id), _missing(dp_name, meter_id))
             meters.append(Meter(dp_name, result[0][1]))
         return meters
 
-    def flush(self, datapath, ids: Optional[Iterable[int]] = None) -> List[Meter]:
+    def flush(self, datapath, ids: Iterable[int] | None = None) -> builtins.list[Meter]:
         """Delete every meter :meth:`list` finds; their last counters."""
         found = self.list(datapath, ids)
         for meter in found:

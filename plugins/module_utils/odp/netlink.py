@@ -96,21 +96,30 @@ BATCH_MESSAGES = 1000
 BATCH_BYTES = 256 << 10
 DUMP_RETRIES = 5
 
-_MCAST_GROUP = AttrMap("mcast group", "grp_attr", [
-    (1, "name", String()),
-    (2, "id", Int("=I")),
-])
+_MCAST_GROUP = AttrMap(
+    "mcast group",
+    "grp_attr",
+    [
+        (1, "name", String()),
+        (2, "id", Int("=I")),
+    ],
+)
 # CTRL_ATTR_MCAST_GROUPS is an array: entry i is attribute i.
-_MCAST_GROUPS = AttrMap("mcast groups", "grp", [
-    (i, "grp%d" % i, Nested(_MCAST_GROUP)) for i in range(1, 65)])
-CTRL = AttrMap("ctrl", "ctrl_attr", [
-    (1, "family_id", Int("=H")),
-    (2, "family_name", String()),
-    (3, "version", Int("=I")),
-    (4, "hdrsize", Int("=I")),
-    (5, "maxattr", Int("=I")),
-    (7, "mcast_groups", Nested(_MCAST_GROUPS)),
-])
+_MCAST_GROUPS = AttrMap(
+    "mcast groups", "grp", [(i, "grp%d" % i, Nested(_MCAST_GROUP)) for i in range(1, 65)]
+)
+CTRL = AttrMap(
+    "ctrl",
+    "ctrl_attr",
+    [
+        (1, "family_id", Int("=H")),
+        (2, "family_name", String()),
+        (3, "version", Int("=I")),
+        (4, "hdrsize", Int("=I")),
+        (5, "maxattr", Int("=I")),
+        (7, "mcast_groups", Nested(_MCAST_GROUPS)),
+    ],
+)
 
 # Verbs of the ODP commands, for error messages (OVS_*_CMD_NEW/DEL/GET/SET).
 _VERBS = {1: "create", 2: "delete", 3: "get", 4: "set"}
@@ -144,8 +153,9 @@ class KernelError(Exception):
 Missing = Union[type[errors.OdpError], dict[int, tuple[type[errors.OdpError], str]]]
 
 
-def error_for(code: int, op: str, what: str, missing: Missing = errors.NotFound,
-              extack: str | None = None) -> errors.OdpError:
+def error_for(
+    code: int, op: str, what: str, missing: Missing = errors.NotFound, extack: str | None = None
+) -> errors.OdpError:
     """The errno -> exception table.
 
     ``op`` is the verb (``create``), ``what`` the object (``datapath dp0``,
@@ -160,22 +170,42 @@ def error_for(code: int, op: str, what: str, missing: Missing = errors.NotFound,
     elif isinstance(missing, dict):
         missing = errors.NotFound
     if code in (errno.EPERM, errno.EACCES):
-        cls, text = errors.PermissionDenied, (
-            "cannot %s %s: permission denied, root or CAP_NET_ADMIN is required" % (op, what))
+        cls, text = (
+            errors.PermissionDenied,
+            ("cannot %s %s: permission denied, root or CAP_NET_ADMIN is required" % (op, what)),
+        )
     elif code in (errno.ENOENT, errno.ENODEV):
         cls, text = missing, "%s does not exist" % what
     elif code == errno.EEXIST:
         cls, text = errors.AlreadyExists, "%s already exists" % what
     elif code == errno.EBUSY:
-        cls, text = errors.PortBusy, (
-            "cannot %s %s: device or resource busy (already attached to a datapath?)" % (op, what))
+        cls, text = (
+            errors.PortBusy,
+            (
+                "cannot %s %s: device or resource busy (already attached to a datapath?)"
+                % (op, what)
+            ),
+        )
     elif code in (errno.EOPNOTSUPP, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT):
-        cls, text = errors.Unsupported, (
-            "cannot %s %s: not supported by the running kernel (%s)" % (op, what, os.strerror(code)))
-    elif code in (errno.EINVAL, errno.ERANGE, errno.EMSGSIZE, errno.EFBIG, errno.E2BIG,
-                  errno.EOVERFLOW):
-        cls, text = errors.KernelRejected, (
-            "cannot %s %s: rejected by the kernel (%s)" % (op, what, os.strerror(code)))
+        cls, text = (
+            errors.Unsupported,
+            (
+                "cannot %s %s: not supported by the running kernel (%s)"
+                % (op, what, os.strerror(code))
+            ),
+        )
+    elif code in (
+        errno.EINVAL,
+        errno.ERANGE,
+        errno.EMSGSIZE,
+        errno.EFBIG,
+        errno.E2BIG,
+        errno.EOVERFLOW,
+    ):
+        cls, text = (
+            errors.KernelRejected,
+            ("cannot %s %s: rejected by the kernel (%s)" % (op, what, os.strerror(code))),
+        )
     else:
         cls, text = errors.OdpError, "cannot %s %s: %s" % (op, what, os.strerror(code))
     if extack:
@@ -192,8 +222,10 @@ def socket_error(exc, op, what):
     code = exc.errno or errno.EIO
     error = error_for(code, op, what)
     if code == errno.ENOBUFS:
-        error = errors.OdpError("cannot %s %s: the kernel dropped replies (the socket's "
-                                "receive buffer overflowed): check the result" % (op, what))
+        error = errors.OdpError(
+            "cannot %s %s: the kernel dropped replies (the socket's "
+            "receive buffer overflowed): check the result" % (op, what)
+        )
         error.errno = code
     return error
 
@@ -211,9 +243,13 @@ def parse_error(data, offset, length, flags):
     extack = None
     if flags & NLM_F_ACK_TLVS:
         # After the nlmsgerr come the request (header only when capped) and the TLVs.
-        start = offset + NLMSG_HDRLEN + 4 + (NLMSG_HDRLEN if flags & NLM_F_CAPPED
-                                             else (orig_len + 3) & ~3)
-        for kind, payload in iter_attrs(data[start:offset + length]):
+        start = (
+            offset
+            + NLMSG_HDRLEN
+            + 4
+            + (NLMSG_HDRLEN if flags & NLM_F_CAPPED else (orig_len + 3) & ~3)
+        )
+        for kind, payload in iter_attrs(data[start : offset + length]):
             if kind == NLMSGERR_ATTR_MSG:
                 extack = payload.split(b"\0", 1)[0].decode("utf-8", "replace")
     return -code, extack
@@ -249,8 +285,10 @@ def open_socket(rcvbuf=RCVBUF, netns=None, sndbuf=SNDBUF):
                 sock.setsockopt(SOL_NETLINK, option, 1)
             except OSError:
                 pass  # older kernels: plain acks still work
-        for force, plain, size in ((SO_RCVBUFFORCE, socket.SO_RCVBUF, rcvbuf),
-                                   (SO_SNDBUFFORCE, socket.SO_SNDBUF, sndbuf)):
+        for force, plain, size in (
+            (SO_RCVBUFFORCE, socket.SO_RCVBUF, rcvbuf),
+            (SO_SNDBUFFORCE, socket.SO_SNDBUF, sndbuf),
+        ):
             try:
                 sock.setsockopt(socket.SOL_SOCKET, force, size)
             except OSError:
@@ -270,6 +308,7 @@ def in_netns(netns, function, *args):
     for the creation only is enough (``os.setns`` needs Python 3.12).
     """
     import ctypes  # pylint: disable=import-outside-toplevel
+
     libc = ctypes.CDLL(None, use_errno=True)
     path = netns if "/" in netns else os.path.join("/run/netns", netns)
     try:
@@ -290,7 +329,7 @@ def in_netns(netns, function, *args):
 class FamilyInfo:
     """A resolved generic netlink family: id, version and multicast groups."""
 
-    __slots__ = ("name", "id", "version", "mcast_groups")
+    __slots__ = ("id", "mcast_groups", "name", "version")
 
     def __init__(self, name, family_id, version, mcast_groups):
         self.name = name
@@ -353,8 +392,13 @@ class Transport:
             return self._families[name]
         seq = self._next_seq()
         attrs = pack_attr(2, name.encode() + b"\0")
-        msg = (NLMSG_HDR.pack(GENL_HDRLEN + len(attrs), GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK,
-                              seq, 0) + GENL_HDR.pack(CTRL_CMD_GETFAMILY, 1, 0) + attrs)
+        msg = (
+            NLMSG_HDR.pack(
+                GENL_HDRLEN + len(attrs), GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, seq, 0
+            )
+            + GENL_HDR.pack(CTRL_CMD_GETFAMILY, 1, 0)
+            + attrs
+        )
         try:
             self.sock.send(msg)
             replies = self._collect(seq, GENL_HDRLEN)
@@ -366,12 +410,12 @@ class Transport:
             if name in _REQUIRED:
                 raise errors.KernelModuleMissing(
                     "the openvswitch kernel module is not loaded (modprobe openvswitch): "
-                    "generic netlink family %s is missing" % name)
+                    "generic netlink family %s is missing" % name
+                )
             info = None
         else:
             ctrl = CTRL.decode(bytes(replies[0]))
-            groups = dict((grp["name"], grp["id"])
-                          for grp in ctrl.get("mcast_groups", {}).values())
+            groups = {grp["name"]: grp["id"] for grp in ctrl.get("mcast_groups", {}).values()}
             info = FamilyInfo(name, ctrl["family_id"], ctrl.get("version", 1), groups)
         self._families[name] = info
         return info
@@ -379,8 +423,9 @@ class Transport:
     def _resolved(self, family):
         info = self._families.get(family.name) or self.family(family.name)
         if info is None:
-            raise errors.Unsupported("the running kernel has no %s generic netlink family"
-                                     % family.name)
+            raise errors.Unsupported(
+                "the running kernel has no %s generic netlink family" % family.name
+            )
         return info
 
     # -- framing ----------------------------------------------------------
@@ -396,15 +441,28 @@ class Transport:
         duplicate create by resetting the datapath's user features.
         """
         info = self._resolved(family)
-        return OVS_REQ.pack(OVS_HDRLEN + len(attrs), info.id, NLM_F_REQUEST | flags, seq, 0,
-                            cmd, info.version, 0, dp_ifindex) + attrs
+        return (
+            OVS_REQ.pack(
+                OVS_HDRLEN + len(attrs),
+                info.id,
+                NLM_F_REQUEST | flags,
+                seq,
+                0,
+                cmd,
+                info.version,
+                0,
+                dp_ifindex,
+            )
+            + attrs
+        )
 
     def _recv(self):
         """One datagram as bytes (copied out of the reusable buffer)."""
         size = self.sock.recv_into(self._buf, RECV_BUFSIZE, socket.MSG_TRUNC)
         if size > RECV_BUFSIZE:
-            raise errors.OdpError("a netlink reply of %d bytes exceeds the %d-byte buffer"
-                                  % (size, RECV_BUFSIZE))
+            raise errors.OdpError(
+                "a netlink reply of %d bytes exceeds the %d-byte buffer" % (size, RECV_BUFSIZE)
+            )
         return self._view[:size].tobytes()
 
     def _collect(self, seq, hdrlen):
@@ -430,8 +488,11 @@ class Transport:
                     if flags & NLM_F_DUMP_INTR:
                         raise _DumpInterrupted()
                     # A dump's NLMSG_DONE carries an int error (0 or -errno).
-                    code = -struct.unpack_from("=i", data, offset + NLMSG_HDRLEN)[0] \
-                        if length >= NLMSG_HDRLEN + 4 else 0
+                    code = (
+                        -struct.unpack_from("=i", data, offset + NLMSG_HDRLEN)[0]
+                        if length >= NLMSG_HDRLEN + 4
+                        else 0
+                    )
                     if code:
                         raise KernelError(code)
                     return replies
@@ -439,7 +500,7 @@ class Transport:
                     raise _DumpInterrupted()
                 if kind == NLMSG_OVERRUN:
                     raise KernelError(errno.ENOBUFS)
-                append(data[offset + hdrlen:offset + length])
+                append(data[offset + hdrlen : offset + length])
 
     def _decoded(self, family, raw, decode):
         if not decode:
@@ -450,8 +511,17 @@ class Transport:
 
     # -- requests ---------------------------------------------------------
 
-    def request(self, family, cmd, dp_ifindex=0, attrs=b"", flags=0, what=None,
-                missing=errors.NotFound, decode=True):
+    def request(
+        self,
+        family,
+        cmd,
+        dp_ifindex=0,
+        attrs=b"",
+        flags=0,
+        what=None,
+        missing=errors.NotFound,
+        decode=True,
+    ):
         """Send one request and wait for its ack; the list of replies.
 
         Kernel errors are raised as :mod:`errors` exceptions naming ``what``
@@ -474,11 +544,13 @@ class Transport:
         if len(data) > self.max_datagram:
             raise errors.KernelRejected(
                 "cannot send the request about %s: it is %d bytes, more than the %d bytes "
-                "the netlink socket takes in one message" % (what, len(data), self.max_datagram))
+                "the netlink socket takes in one message" % (what, len(data), self.max_datagram)
+            )
         self.sock.send(data)
 
-    def dump(self, family, cmd, dp_ifindex=0, attrs=b"", what=None,
-             missing=errors.NotFound, decode=True):
+    def dump(
+        self, family, cmd, dp_ifindex=0, attrs=b"", what=None, missing=errors.NotFound, decode=True
+    ):
         """Iterator over every reply of a dump, from one consistent snapshot.
 
         The whole dump is received before the first reply is decoded; an
@@ -495,16 +567,17 @@ class Transport:
         """The attribute bytes of every reply of a dump (what follows the
         ``ovs_header``), as :meth:`dump` receives them: one copy each, for
         decoders of their own (flow dumps)."""
-        return self._dump(family, cmd, dp_ifindex, b"", what, missing,
-                          GENL_HDRLEN + OVS_HDR.size)
+        return self._dump(family, cmd, dp_ifindex, b"", what, missing, GENL_HDRLEN + OVS_HDR.size)
 
     def _dump(self, family, cmd, dp_ifindex, attrs, what, missing, hdrlen):
         raw = None
         for _attempt in range(DUMP_RETRIES):
             seq = self._next_seq()
             try:
-                self._send(self.encode(family, cmd, dp_ifindex, attrs, NLM_F_DUMP, seq),
-                           what or family.name)
+                self._send(
+                    self.encode(family, cmd, dp_ifindex, attrs, NLM_F_DUMP, seq),
+                    what or family.name,
+                )
                 raw = self._collect(seq, hdrlen)
                 break
             except _DumpInterrupted:
@@ -515,8 +588,10 @@ class Transport:
                 if exc.errno != errno.ENOBUFS:  # replies lost: dump again
                     raise socket_error(exc, "dump", what or family.name)
         if raw is None:
-            raise errors.OdpError("dump of %s kept being interrupted (%d attempts)"
-                                  % (what or family.name, DUMP_RETRIES))
+            raise errors.OdpError(
+                "dump of %s kept being interrupted (%d attempts)"
+                % (what or family.name, DUMP_RETRIES)
+            )
         return raw
 
     @staticmethod
@@ -547,7 +622,8 @@ class Transport:
                 raise errors.KernelRejected(
                     "request %d of the transaction is %d bytes, more than the %d bytes the "
                     "netlink socket takes in one message"
-                    % (index, OVS_HDRLEN + len(attrs), self.max_datagram))
+                    % (index, OVS_HDRLEN + len(attrs), self.max_datagram)
+                )
         while start < len(messages):
             batch: list[bytes] = []
             size, seqs = 0, {}
@@ -569,16 +645,18 @@ class Transport:
                 self._collect_batch(messages, results, seqs, seq, decode)
             except OSError as exc:
                 # What the kernel did with this batch is unknown: say so.
-                raise socket_error(exc, "send requests %d to %d of" % (start, index - 1),
-                                   "a transaction of %d requests (%d sent before)"
-                                   % (len(messages), start))
+                raise socket_error(
+                    exc,
+                    "send requests %d to %d of" % (start, index - 1),
+                    "a transaction of %d requests (%d sent before)" % (len(messages), start),
+                )
             start = index
         return results
 
     def _collect_batch(self, messages, results, seqs, barrier, decode):
         """Fill ``results`` for the requests ``seqs`` (seq -> message index),
         until the ack (or error) of the ``barrier`` request."""
-        replies = dict((seq, []) for seq in seqs)
+        replies: dict[int, list] = {seq: [] for seq in seqs}
         for data, offset, length, kind, flags, seq in self._messages():
             got = replies.get(seq)
             if got is None:
@@ -590,7 +668,7 @@ class Transport:
                 if seq == barrier:
                     break
             else:
-                got.append(data[offset + GENL_HDRLEN:offset + length])
+                got.append(data[offset + GENL_HDRLEN : offset + length])
         for seq, index in seqs.items():
             if results[index] is None:
                 results[index] = self._decoded(messages[index][0], replies[seq], decode)

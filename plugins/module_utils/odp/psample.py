@@ -23,12 +23,20 @@ import errno
 import select
 import socket
 import time
-from typing import Deque, Dict, Iterable, Iterator, Optional
+from collections.abc import Iterable, Iterator
 
 from . import errors
 from .attrs import AttrMap, Bytes, Flag, Int
 from .keys import U16, U32
-from .netlink import GENL_HDR, NLMSG_HDRLEN, SOL_NETLINK, Transport, in_netns, messages_in, open_socket
+from .netlink import (
+    GENL_HDR,
+    NLMSG_HDRLEN,
+    SOL_NETLINK,
+    Transport,
+    in_netns,
+    messages_in,
+    open_socket,
+)
 from .upcalls import execute
 
 FAMILY = "psample"
@@ -41,24 +49,29 @@ RECV_BUFSIZE = 256 << 10
 U64 = Int("=Q")
 
 # PSAMPLE_ATTR_*: attribute 0 is a real one (the input ifindex).
-SAMPLE_ATTRS = AttrMap("psample", "psample_attr", [
-    (0, "in_ifindex", U16),
-    (1, "out_ifindex", U16),
-    (2, "orig_size", U32),
-    (3, "group", U32),
-    (4, "seq", U32),
-    (5, "rate", U32),
-    (6, "data", Bytes()),
-    (7, "group_refcount", U32),
-    (8, "tunnel", Bytes()),
-    (10, "out_tc", U16),
-    (11, "out_tc_occ", U64),
-    (12, "latency", U64),
-    (13, "timestamp", U64),
-    (14, "proto", U16),
-    (15, "cookie", Bytes()),
-    (16, "probability", Flag()),
-], padding=9)
+SAMPLE_ATTRS = AttrMap(
+    "psample",
+    "psample_attr",
+    [
+        (0, "in_ifindex", U16),
+        (1, "out_ifindex", U16),
+        (2, "orig_size", U32),
+        (3, "group", U32),
+        (4, "seq", U32),
+        (5, "rate", U32),
+        (6, "data", Bytes()),
+        (7, "group_refcount", U32),
+        (8, "tunnel", Bytes()),
+        (10, "out_tc", U16),
+        (11, "out_tc_occ", U64),
+        (12, "latency", U64),
+        (13, "timestamp", U64),
+        (14, "proto", U16),
+        (15, "cookie", Bytes()),
+        (16, "probability", Flag()),
+    ],
+    padding=9,
+)
 
 NO_SUPPORT = "psample is not supported by this kernel: "
 # An Ethernet frame of IEEE's local experimental ethertype: only the probe's.
@@ -80,8 +93,20 @@ class Sample:
     attributes) come when the kernel sends them.
     """
 
-    __slots__ = ("group", "seq", "in_ifindex", "out_ifindex", "packet", "orig_size", "rate",
-                 "probability", "cookie", "timestamp", "proto", "tunnel")
+    __slots__ = (
+        "cookie",
+        "group",
+        "in_ifindex",
+        "orig_size",
+        "out_ifindex",
+        "packet",
+        "probability",
+        "proto",
+        "rate",
+        "seq",
+        "timestamp",
+        "tunnel",
+    )
 
     def __init__(self, attrs: dict) -> None:
         self.group = attrs.get("group")
@@ -99,15 +124,20 @@ class Sample:
 
     def __repr__(self) -> str:
         return "Sample(group=%r, seq=%r, in_ifindex=%r, %d of %d bytes)" % (
-            self.group, self.seq, self.in_ifindex, len(self.packet), self.orig_size)
+            self.group,
+            self.seq,
+            self.in_ifindex,
+            len(self.packet),
+            self.orig_size,
+        )
 
 
-def decode_sample(body: bytes) -> Optional[Sample]:
+def decode_sample(body: bytes) -> Sample | None:
     """The :class:`Sample` of one psample message (generic netlink header
     and attributes); ``None`` for another command."""
     if len(body) < GENL_HDR.size or GENL_HDR.unpack_from(body)[0] != CMD_SAMPLE:
         return None
-    return Sample(SAMPLE_ATTRS.decode(body[GENL_HDR.size:]))
+    return Sample(SAMPLE_ATTRS.decode(body[GENL_HDR.size :]))
 
 
 class SampleListener:
@@ -120,17 +150,28 @@ class SampleListener:
     Opening raises :class:`errors.Unsupported` on a kernel without psample.
     """
 
-    def __init__(self, groups: Optional[Iterable[int]] = None, netns: Optional[str] = None,
-                 rcvbuf: int = SAMPLES_RCVBUF) -> None:
-        self.groups = None if groups is None else frozenset(
-            errors.check_int("group", group, 0, 0xFFFFFFFF, "a psample group is 0 to 4294967295")
-            for group in groups)
+    def __init__(
+        self,
+        groups: Iterable[int] | None = None,
+        netns: str | None = None,
+        rcvbuf: int = SAMPLES_RCVBUF,
+    ) -> None:
+        self.groups = (
+            None
+            if groups is None
+            else frozenset(
+                errors.check_int(
+                    "group", group, 0, 0xFFFFFFFF, "a psample group is 0 to 4294967295"
+                )
+                for group in groups
+            )
+        )
         self.netns = netns
         self.rcvbuf = rcvbuf
         self.overruns = 0
         self._sock = None
         self._family_id = None
-        self._pending: Deque[Sample] = collections.deque()
+        self._pending: collections.deque[Sample] = collections.deque()
 
     def open(self) -> SampleListener:
         """Join the ``packets`` group; returns ``self``."""
@@ -139,16 +180,19 @@ class SampleListener:
         with Transport(netns=self.netns) as transport:
             info = transport.family(FAMILY)
         if info is None or MCGROUP not in info.mcast_groups:
-            raise errors.Unsupported(NO_SUPPORT + "it has no psample generic netlink family "
-                                     "(CONFIG_PSAMPLE)")
+            raise errors.Unsupported(
+                NO_SUPPORT + "it has no psample generic netlink family (CONFIG_PSAMPLE)"
+            )
         sock = open_socket(self.rcvbuf, self.netns)
         try:
             sock.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, info.mcast_groups[MCGROUP])
         except OSError as exc:
             sock.close()
             if exc.errno in (errno.EPERM, errno.EACCES):
-                raise errors.PermissionDenied("cannot listen to psample samples: permission "
-                                              "denied, root or CAP_NET_ADMIN is required")
+                raise errors.PermissionDenied(
+                    "cannot listen to psample samples: permission "
+                    "denied, root or CAP_NET_ADMIN is required"
+                )
             raise errors.OdpError("cannot listen to psample samples: %s" % exc.strerror)
         self._sock, self._family_id = sock, info.id
         return self
@@ -172,11 +216,13 @@ class SampleListener:
 
     def _subscribed(self) -> socket.socket:
         if self._sock is None:
-            raise errors.OdpError("psample samples are not subscribed: use SampleListener as "
-                                  "a context manager or call open()")
+            raise errors.OdpError(
+                "psample samples are not subscribed: use SampleListener as "
+                "a context manager or call open()"
+            )
         return self._sock
 
-    def recv(self, timeout: Optional[float] = None) -> Optional[Sample]:
+    def recv(self, timeout: float | None = None) -> Sample | None:
         """The next :class:`Sample`; ``None`` when ``timeout`` seconds passed
         first (``None`` blocks, ``0`` polls)."""
         sock = self._subscribed()
@@ -188,7 +234,7 @@ class SampleListener:
             self._read(sock)
         return self._pending.popleft()
 
-    def iter(self, timeout: Optional[float] = None) -> Iterator[Sample]:
+    def iter(self, timeout: float | None = None) -> Iterator[Sample]:
         """The samples as they come, until none came for ``timeout`` seconds
         (forever when ``None``)."""
         while True:
@@ -211,7 +257,7 @@ class SampleListener:
         for offset, length, kind, _flags, _seq, _portid in messages_in(data):
             if kind != self._family_id:
                 continue
-            sample = decode_sample(data[offset + NLMSG_HDRLEN:offset + length])
+            sample = decode_sample(data[offset + NLMSG_HDRLEN : offset + length])
             if sample is not None and (self.groups is None or sample.group in self.groups):
                 self._pending.append(sample)
 
@@ -224,10 +270,11 @@ def check_action(transport: Transport, datapath: str, dp_ifindex: int) -> None:
     except errors.KernelRejected as exc:
         raise errors.Unsupported(
             NO_SUPPORT + "its openvswitch module refuses the psample action of datapath %s "
-            "(OVS_ACTION_ATTR_PSAMPLE, Linux 6.11+): %s" % (datapath, exc))
+            "(OVS_ACTION_ATTR_PSAMPLE, Linux 6.11+): %s" % (datapath, exc)
+        )
 
 
-def interface_names(netns: Optional[str] = None) -> Dict[int, str]:
+def interface_names(netns: str | None = None) -> dict[int, str]:
     """``{ifindex: name}`` of the network devices of ``netns`` (or the caller's)."""
     if netns is not None:
         return in_netns(netns, interface_names)

@@ -35,8 +35,9 @@ def udp_port(vport_type, port, field="port"):
     client, the modules and state documents."""
     if vport_type not in DEFAULT_PORTS:
         if port is not None:
-            raise errors.ValidationError(field, port, "only vxlan and geneve vports have a "
-                                         "UDP port, not %s" % vport_type)
+            raise errors.ValidationError(
+                field, port, "only vxlan and geneve vports have a UDP port, not %s" % vport_type
+            )
         return None
     if port is None:
         return DEFAULT_PORTS[vport_type]
@@ -45,7 +46,7 @@ def udp_port(vport_type, port, field="port"):
 
 # Vport type -> rtnetlink link kind.
 KINDS = {"vxlan": "vxlan", "geneve": "geneve", "gre": "gretap"}
-TYPES = dict((kind, vport_type) for vport_type, kind in KINDS.items())
+TYPES = {kind: vport_type for vport_type, kind in KINDS.items()}
 # The IFLA_IFALIAS prefix of the tunnel netdevs this library made (and may delete).
 MARK = "vswitch.odp tunnel"
 
@@ -54,7 +55,7 @@ class Tunnel:
     """A metadata-mode tunnel netdev: its vport ``type``, UDP ``port`` (None
     for gre) and whether this library ``owned`` it (made it, so may delete it)."""
 
-    __slots__ = ("type", "port", "owned")
+    __slots__ = ("owned", "port", "type")
 
     def __init__(self, vport_type, port, owned):
         self.type = vport_type
@@ -74,17 +75,21 @@ def iproute(netns=None):
         raise errors.Unsupported(
             "tunnel vports need pyroute2 on this kernel (it lacks the openvswitch tunnel "
             "vport modules, so tunnels are metadata-mode netdevs made over rtnetlink): "
-            "install python3-pyroute2 or 'pip install pyroute2'")
+            "install python3-pyroute2 or 'pip install pyroute2'"
+        )
     return (NetNS(netns) if netns else IPRoute()), NetlinkError
 
 
 def _link_args(vport_type, port):
     if vport_type == "vxlan":
-        return {"vxlan_port": port, "vxlan_collect_metadata": 1, "vxlan_learning": 0,
-                "vxlan_udp_zero_csum6_rx": 1}
+        return {
+            "vxlan_port": port,
+            "vxlan_collect_metadata": 1,
+            "vxlan_learning": 0,
+            "vxlan_udp_zero_csum6_rx": 1,
+        }
     if vport_type == "geneve":
-        return {"geneve_port": port, "geneve_collect_metadata": True,
-                "geneve_udp_zero_csum6_rx": 1}
+        return {"geneve_port": port, "geneve_collect_metadata": True, "geneve_udp_zero_csum6_rx": 1}
     return {"gre_collect_metadata": True}
 
 
@@ -96,13 +101,20 @@ def create(vport_type, name, port=None, netns=None, datapath=None):
     ipr, netlink_error = iproute(netns)
     try:
         try:
-            ipr.link("add", ifname=name, kind=KINDS[vport_type], mtu=TUNNEL_MTU,
-                     **_link_args(vport_type, port))
+            ipr.link(
+                "add",
+                ifname=name,
+                kind=KINDS[vport_type],
+                mtu=TUNNEL_MTU,
+                **_link_args(vport_type, port),
+            )
         except netlink_error as exc:
             if exc.code == errno.EEXIST and port is not None and not ipr.link_lookup(ifname=name):
                 # The name is free: another metadata-mode device holds the port.
-                raise errors.AlreadyExists("%s: UDP port %d is already used by another %s "
-                                           "tunnel device" % (what, port, vport_type))
+                raise errors.AlreadyExists(
+                    "%s: UDP port %d is already used by another %s "
+                    "tunnel device" % (what, port, vport_type)
+                )
             raise error_for(exc.code, "create", what, errors.NotFound, _extack(exc))
         try:
             index = ipr.link_lookup(ifname=name)[0]
@@ -193,8 +205,9 @@ def _tunnel_of(link):
     prefix = "IFLA_%s_" % ("GRE" if kind == "gretap" else kind.upper())
     if not data.get_attr(prefix + "COLLECT_METADATA"):
         return None
-    return Tunnel(TYPES[kind], data.get_attr(prefix + "PORT") if kind != "gretap" else None,
-                  _owned(link))
+    return Tunnel(
+        TYPES[kind], data.get_attr(prefix + "PORT") if kind != "gretap" else None, _owned(link)
+    )
 
 
 def _extack(exc):

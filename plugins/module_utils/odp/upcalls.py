@@ -29,13 +29,22 @@ import os
 import select
 import socket
 import time
-from typing import Any, Deque, Dict, Iterator, Optional, Union
+from collections.abc import Iterator
+from typing import Any
 
 from . import errors
 from .attrs import CodecError
 from .families import DatapathFamily, PacketFamily, VportFamily
-from .netlink import (GENL_HDR, NLMSG_ERROR, NLMSG_HDRLEN, OVS_HDR, SOL_NETLINK, Transport,
-                      messages_in, open_socket)
+from .netlink import (
+    GENL_HDR,
+    NLMSG_ERROR,
+    NLMSG_HDRLEN,
+    OVS_HDR,
+    SOL_NETLINK,
+    Transport,
+    messages_in,
+    open_socket,
+)
 
 NETLINK_ADD_MEMBERSHIP = 1
 NETLINK_NO_ENOBUFS = 5
@@ -60,14 +69,31 @@ class Upcall:
     flow's actions when the ``userspace`` action asked for them.
     """
 
-    __slots__ = ("cmd", "datapath", "in_port", "key", "packet", "userdata", "actions",
-                 "length", "hash", "mru")
+    __slots__ = (
+        "actions",
+        "cmd",
+        "datapath",
+        "hash",
+        "in_port",
+        "key",
+        "length",
+        "mru",
+        "packet",
+        "userdata",
+    )
 
-    def __init__(self, cmd: str, datapath: str, key: Dict[str, Any], packet: bytes,
-                 userdata: Optional[bytes] = None, actions: Optional[list] = None,
-                 length: Optional[int] = None,
-                 hash: Optional[int] = None,  # pylint: disable=redefined-builtin
-                 mru: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        cmd: str,
+        datapath: str,
+        key: dict[str, Any],
+        packet: bytes,
+        userdata: bytes | None = None,
+        actions: list | None = None,
+        length: int | None = None,
+        hash: int | None = None,  # pylint: disable=redefined-builtin
+        mru: int | None = None,
+    ) -> None:
         self.cmd = cmd
         self.datapath = datapath
         self.key = key
@@ -81,7 +107,11 @@ class Upcall:
 
     def __repr__(self):
         return "Upcall(%s, datapath=%r, in_port=%r, %d bytes)" % (
-            self.cmd, self.datapath, self.in_port, len(self.packet))
+            self.cmd,
+            self.datapath,
+            self.in_port,
+            len(self.packet),
+        )
 
 
 def _datapath(transport, name):
@@ -91,8 +121,9 @@ def _datapath(transport, name):
         attrs = DatapathFamily.attrs.encode([("name", name)])
     except CodecError as exc:
         raise errors.ValidationError("datapath", name, str(exc))
-    replies = transport.request(DatapathFamily, DatapathFamily.CMD_GET, 0, attrs,
-                                what=what, missing=errors.NoSuchDatapath)
+    replies = transport.request(
+        DatapathFamily, DatapathFamily.CMD_GET, 0, attrs, what=what, missing=errors.NoSuchDatapath
+    )
     return replies[0]
 
 
@@ -134,19 +165,19 @@ class Listener:
     def __init__(self, datapath: str, transport: Any = None) -> None:
         transport = getattr(transport, "transport", transport)  # a Client's
         self.datapath = datapath
-        self.dp_ifindex: Optional[int] = None
-        self.per_cpu: Optional[bool] = None  # the kernel's per-CPU upcall dispatch
-        self.portid: Optional[int] = None
+        self.dp_ifindex: int | None = None
+        self.per_cpu: bool | None = None  # the kernel's per-CPU upcall dispatch
+        self.portid: int | None = None
         self.overruns = 0  # receive-buffer overflows: upcalls lost in userspace
-        self._transport: Optional[Transport] = transport
+        self._transport: Transport | None = transport
         self._own_transport = transport is None
-        self._sock: Optional[socket.socket] = None
+        self._sock: socket.socket | None = None
         self._buf = bytearray(UPCALL_BUFSIZE)
-        self._pending: Deque[Upcall] = collections.deque()
+        self._pending: collections.deque[Upcall] = collections.deque()
         # port_no -> upcall_pids bytes before we took the vport
-        self._saved: Dict[int, bytes] = {}
-        self._packet_family: Optional[int] = None
-        self._vport_family: Optional[int] = None
+        self._saved: dict[int, bytes] = {}
+        self._packet_family: int | None = None
+        self._vport_family: int | None = None
 
     # -- subscription -------------------------------------------------------
 
@@ -176,18 +207,34 @@ class Listener:
         self.portid = self._sock.getsockname()[0]
         if self.per_cpu:
             # The kernel resets user features a SET leaves out: send them back.
-            attrs = DatapathFamily.attrs.encode([
-                ("user_features", features),
-                ("per_cpu_pids", pack_pids(*[self.portid] * (possible_cpus() or os.cpu_count() or 1)))])
-            transport.request(DatapathFamily, DatapathFamily.CMD_SET, self.dp_ifindex, attrs,
-                              what="datapath %s" % self.datapath,
-                              missing=errors.NoSuchDatapath)
+            attrs = DatapathFamily.attrs.encode(
+                [
+                    ("user_features", features),
+                    (
+                        "per_cpu_pids",
+                        pack_pids(*[self.portid] * (possible_cpus() or os.cpu_count() or 1)),
+                    ),
+                ]
+            )
+            transport.request(
+                DatapathFamily,
+                DatapathFamily.CMD_SET,
+                self.dp_ifindex,
+                attrs,
+                what="datapath %s" % self.datapath,
+                missing=errors.NoSuchDatapath,
+            )
             return
         # Join the vport group before listing, so no vport created meanwhile is missed.
-        self._sock.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
-                              vports.mcast_groups[VportFamily.mcgroup])
-        for _ifindex, vport in transport.dump(VportFamily, VportFamily.CMD_GET, self.dp_ifindex,
-                                              what="vports of datapath %s" % self.datapath):
+        self._sock.setsockopt(
+            SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, vports.mcast_groups[VportFamily.mcgroup]
+        )
+        for _ifindex, vport in transport.dump(
+            VportFamily,
+            VportFamily.CMD_GET,
+            self.dp_ifindex,
+            what="vports of datapath %s" % self.datapath,
+        ):
             self._take_vport(vport)
 
     def _take_vport(self, vport):
@@ -197,9 +244,14 @@ class Listener:
 
     def _set_vport_pids(self, port_no, pids, name):
         attrs = VportFamily.attrs.encode([("port_no", port_no), ("upcall_pids", pids)])
-        self._requests().request(VportFamily, VportFamily.CMD_SET, self.dp_ifindex, attrs,
-                                 what="vport %s of datapath %s" % (name, self.datapath),
-                                 missing=errors.NoSuchVport)
+        self._requests().request(
+            VportFamily,
+            VportFamily.CMD_SET,
+            self.dp_ifindex,
+            attrs,
+            what="vport %s of datapath %s" % (name, self.datapath),
+            missing=errors.NoSuchVport,
+        )
 
     def close(self) -> None:
         """Give the vports their previous port ids back and close the sockets."""
@@ -232,8 +284,10 @@ class Listener:
 
     def _subscribed(self) -> socket.socket:
         if self._sock is None:
-            raise errors.OdpError("the listener of datapath %s is not subscribed: use it as a "
-                                  "context manager or call open()" % self.datapath)
+            raise errors.OdpError(
+                "the listener of datapath %s is not subscribed: use it as a "
+                "context manager or call open()" % self.datapath
+            )
         return self._sock
 
     def _requests(self) -> Transport:
@@ -241,7 +295,7 @@ class Listener:
             raise errors.OdpError("the listener of datapath %s is closed" % self.datapath)
         return self._transport
 
-    def recv(self, timeout: Optional[float] = None) -> Optional[Upcall]:
+    def recv(self, timeout: float | None = None) -> Upcall | None:
         """The next :class:`Upcall`; ``None`` when ``timeout`` seconds passed first.
 
         ``timeout=None`` blocks; ``0`` polls.
@@ -272,20 +326,22 @@ class Listener:
                 return
             raise
         if size > UPCALL_BUFSIZE:
-            raise errors.OdpError("an upcall of datapath %s of %d bytes exceeds the %d-byte "
-                                  "buffer" % (self.datapath, size, UPCALL_BUFSIZE))
+            raise errors.OdpError(
+                "an upcall of datapath %s of %d bytes exceeds the %d-byte "
+                "buffer" % (self.datapath, size, UPCALL_BUFSIZE)
+            )
         data = memoryview(self._buf)[:size]
         for offset, length, kind, _flags, _seq, _pid in messages_in(data):
-            self._dispatch(kind, data[offset + NLMSG_HDRLEN:offset + length])
+            self._dispatch(kind, data[offset + NLMSG_HDRLEN : offset + length])
 
     def _dispatch(self, kind, payload):
         if kind == NLMSG_ERROR or len(payload) < GENL_HDR.size + OVS_HDR.size:
             return
         cmd = GENL_HDR.unpack_from(payload)[0]
-        body = payload[GENL_HDR.size:]
+        body = payload[GENL_HDR.size :]
         if OVS_HDR.unpack_from(body)[0] != self.dp_ifindex:
             return
-        attrs = bytes(body[OVS_HDR.size:])
+        attrs = bytes(body[OVS_HDR.size :])
         if kind == self._packet_family and cmd in _CMDS:
             self._pending.append(self._upcall(cmd, attrs))
         elif kind == self._vport_family and cmd == VportFamily.CMD_NEW:
@@ -297,13 +353,26 @@ class Listener:
 
     def _upcall(self, cmd, raw):
         attrs = PacketFamily.attrs.decode(raw)
-        return Upcall(_CMDS[cmd], self.datapath, attrs.get("key", {}), attrs.get("packet", b""),
-                      userdata=attrs.get("userdata"), actions=attrs.get("actions"),
-                      length=attrs.get("len"), hash=attrs.get("hash"), mru=attrs.get("mru"))
+        return Upcall(
+            _CMDS[cmd],
+            self.datapath,
+            attrs.get("key", {}),
+            attrs.get("packet", b""),
+            userdata=attrs.get("userdata"),
+            actions=attrs.get("actions"),
+            length=attrs.get("len"),
+            hash=attrs.get("hash"),
+            mru=attrs.get("mru"),
+        )
 
 
-def execute(datapath: Union[str, int], packet: bytes, actions: list, key: Optional[Dict[str, Any]] = None,
-            transport: Any = None) -> None:
+def execute(
+    datapath: str | int,
+    packet: bytes,
+    actions: list,
+    key: dict[str, Any] | None = None,
+    transport: Any = None,
+) -> None:
     """Run ``actions`` on ``packet`` (an Ethernet frame, ``bytes``) in ``datapath``.
 
     ``OVS_PACKET_CMD_EXECUTE`` with an ack that is read here, so a kernel
@@ -317,23 +386,33 @@ def execute(datapath: Union[str, int], packet: bytes, actions: list, key: Option
         raise errors.ValidationError("packet", packet, "must be bytes (an Ethernet frame)")
     packet = bytes(packet)
     if not ETH_HLEN <= len(packet) <= MAX_PACKET:
-        raise errors.ValidationError("packet", "%d bytes" % len(packet),
-                                     "an Ethernet frame of %d to %d bytes is needed"
-                                     % (ETH_HLEN, MAX_PACKET))
+        raise errors.ValidationError(
+            "packet",
+            "%d bytes" % len(packet),
+            "an Ethernet frame of %d to %d bytes is needed" % (ETH_HLEN, MAX_PACKET),
+        )
     if key is None:
         # The kernel extracts every header from the packet itself
         # (ovs_flow_key_extract_userspace); the key only carries metadata and an
         # Ethernet frame needs none: without in_port it enters by the local port.
         key = {}
-    attrs = (PacketFamily.attrs.encode_one("packet", packet) + _encode("key", key)
-             + _encode("actions", actions))
+    attrs = (
+        PacketFamily.attrs.encode_one("packet", packet)
+        + _encode("key", key)
+        + _encode("actions", actions)
+    )
     own = transport is None
     transport = transport or Transport()
     try:
         dp_ifindex = _datapath(transport, datapath)[0] if isinstance(datapath, str) else datapath
-        transport.request(PacketFamily, PacketFamily.CMD_EXECUTE, dp_ifindex,
-                          attrs, what="datapath %s" % datapath,
-                          missing=errors.NoSuchDatapath)
+        transport.request(
+            PacketFamily,
+            PacketFamily.CMD_EXECUTE,
+            dp_ifindex,
+            attrs,
+            what="datapath %s" % datapath,
+            missing=errors.NoSuchDatapath,
+        )
     finally:
         if own:
             transport.close()

@@ -25,11 +25,19 @@ import errno
 import select
 import socket
 import time
-from typing import Deque, Dict, Iterator, Optional, Type
+from collections.abc import Iterator
 
 from . import errors
 from .families import DatapathFamily, Family, VportFamily
-from .netlink import GENL_HDR, NLMSG_HDRLEN, OVS_HDR, SOL_NETLINK, Transport, messages_in, open_socket
+from .netlink import (
+    GENL_HDR,
+    NLMSG_HDRLEN,
+    OVS_HDR,
+    SOL_NETLINK,
+    Transport,
+    messages_in,
+    open_socket,
+)
 
 DP = DatapathFamily
 VP = VportFamily
@@ -55,12 +63,18 @@ class VportEvent:
     kernel acted by itself (a vport's network device went away).
     """
 
-    __slots__ = ("kind", "datapath", "dp_ifindex", "name", "type", "port_no", "portid")
+    __slots__ = ("datapath", "dp_ifindex", "kind", "name", "port_no", "portid", "type")
 
-    def __init__(self, kind: str, datapath: Optional[str] = None,
-                 dp_ifindex: Optional[int] = None, name: Optional[str] = None,
-                 type: Optional[str] = None, port_no: Optional[int] = None,  # pylint: disable=redefined-builtin
-                 portid: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        datapath: str | None = None,
+        dp_ifindex: int | None = None,
+        name: str | None = None,
+        type: str | None = None,
+        port_no: int | None = None,  # pylint: disable=redefined-builtin
+        portid: int | None = None,
+    ) -> None:
         self.kind = kind
         self.datapath = datapath
         self.dp_ifindex = dp_ifindex
@@ -73,11 +87,15 @@ class VportEvent:
         if self.kind == "overflow":
             return "VportEvent(overflow)"
         return "VportEvent(%s, datapath=%r, name=%r, type=%r, port_no=%r)" % (
-            self.kind, self.datapath, self.name, self.type, self.port_no)
+            self.kind,
+            self.datapath,
+            self.name,
+            self.type,
+            self.port_no,
+        )
 
 
-_NOT_OPEN = ("vport events are not subscribed: use VportEvents as a context manager or "
-             "call open()")
+_NOT_OPEN = "vport events are not subscribed: use VportEvents as a context manager or call open()"
 
 
 class VportEvents:
@@ -89,17 +107,18 @@ class VportEvents:
     the overflows.
     """
 
-    def __init__(self, datapath=None, netns: Optional[str] = None,
-                 rcvbuf: int = EVENTS_RCVBUF) -> None:
+    def __init__(
+        self, datapath=None, netns: str | None = None, rcvbuf: int = EVENTS_RCVBUF
+    ) -> None:
         self.datapath = getattr(datapath, "name", datapath)
         self.netns = netns
         self.rcvbuf = rcvbuf
         self.overruns = 0
-        self._sock: Optional[socket.socket] = None
-        self._transport: Optional[Transport] = None
-        self._names: Dict[int, str] = {}
-        self._pending: Deque[VportEvent] = collections.deque()
-        self._families: Dict[int, Type[Family]] = {}
+        self._sock: socket.socket | None = None
+        self._transport: Transport | None = None
+        self._names: dict[int, str] = {}
+        self._pending: collections.deque[VportEvent] = collections.deque()
+        self._families: dict[int, type[Family]] = {}
 
     # -- subscription -------------------------------------------------------
 
@@ -114,8 +133,9 @@ class VportEvents:
                 info = transport.family(family.name)
                 self._families[info.id] = family
                 # Joined before the datapaths are listed: nothing falls in between.
-                sock.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
-                                info.mcast_groups[family.mcgroup])
+                sock.setsockopt(
+                    SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, info.mcast_groups[family.mcgroup]
+                )
             self._learn_names()
             if self.datapath is not None and self.datapath not in self._names.values():
                 raise errors.NoSuchDatapath("datapath %s does not exist" % self.datapath)
@@ -125,8 +145,10 @@ class VportEvents:
         return self
 
     def _learn_names(self) -> None:
-        self._names = dict((ifindex, attrs["name"]) for ifindex, attrs in
-                           self._requests().dump(DP, DP.CMD_GET, what="datapaths"))
+        self._names = {
+            ifindex: attrs["name"]
+            for ifindex, attrs in self._requests().dump(DP, DP.CMD_GET, what="datapaths")
+        }
 
     def close(self) -> None:
         """Leave the groups (close the sockets); events not read are dropped."""
@@ -158,7 +180,7 @@ class VportEvents:
             raise errors.OdpError(_NOT_OPEN)
         return self._transport
 
-    def recv(self, timeout: Optional[float] = None) -> Optional[VportEvent]:
+    def recv(self, timeout: float | None = None) -> VportEvent | None:
         """The next :class:`VportEvent`; ``None`` when ``timeout`` seconds
         passed first (``None`` blocks, ``0`` polls)."""
         sock = self._subscribed()
@@ -170,7 +192,7 @@ class VportEvents:
             self._read(sock)
         return self._pending.popleft()
 
-    def iter(self, timeout: Optional[float] = None) -> Iterator[VportEvent]:
+    def iter(self, timeout: float | None = None) -> Iterator[VportEvent]:
         """The events as they come, until none came for ``timeout`` seconds
         (forever when ``None``)."""
         while True:
@@ -194,16 +216,16 @@ class VportEvents:
             return
         for offset, length, kind, _flags, _seq, portid in messages_in(data):
             family = self._families.get(kind)
-            body = data[offset + NLMSG_HDRLEN:offset + length]
+            body = data[offset + NLMSG_HDRLEN : offset + length]
             if family is not None and len(body) >= GENL_HDR.size + OVS_HDR.size:
                 event = self._event(family, body, portid)
                 if event is not None and self.datapath in (None, event.datapath):
                     self._pending.append(event)
 
-    def _event(self, family: Type[Family], body: bytes, portid: int) -> Optional[VportEvent]:
+    def _event(self, family: type[Family], body: bytes, portid: int) -> VportEvent | None:
         cmd = GENL_HDR.unpack_from(body)[0]
         dp_ifindex = OVS_HDR.unpack_from(body, GENL_HDR.size)[0]
-        attrs = family.attrs.decode(body[GENL_HDR.size + OVS_HDR.size:])
+        attrs = family.attrs.decode(body[GENL_HDR.size + OVS_HDR.size :])
         if family is DP:
             kind = _DATAPATH_KINDS.get(cmd)
             if kind is None or "name" not in attrs:
@@ -218,9 +240,15 @@ class VportEvents:
         if kind is None:
             return None
         vport_type = attrs.get("type")
-        return VportEvent(kind, self._name(dp_ifindex), dp_ifindex, attrs.get("name"),
-                          VP.TYPES.get(vport_type, "type%s" % vport_type),
-                          attrs.get("port_no"), portid)
+        return VportEvent(
+            kind,
+            self._name(dp_ifindex),
+            dp_ifindex,
+            attrs.get("name"),
+            VP.TYPES.get(vport_type, "type%s" % vport_type),
+            attrs.get("port_no"),
+            portid,
+        )
 
     def _name(self, dp_ifindex: int) -> str:
         """The name of datapath ``dp_ifindex`` (asked for once when unknown)."""
@@ -228,8 +256,12 @@ class VportEvents:
         if name is None:
             try:
                 ((_ifindex, attrs),) = self._requests().request(
-                    DP, DP.CMD_GET, dp_ifindex, what="datapath #%d" % dp_ifindex,
-                    missing=errors.NoSuchDatapath)
+                    DP,
+                    DP.CMD_GET,
+                    dp_ifindex,
+                    what="datapath #%d" % dp_ifindex,
+                    missing=errors.NoSuchDatapath,
+                )
                 name = attrs["name"]
             except errors.NotFound:
                 name = "#%d" % dp_ifindex  # gone already

@@ -23,8 +23,9 @@ def sources(library):
     found = []
     for folder, dirs, files in os.walk(library):
         dirs[:] = [d for d in dirs if os.path.isfile(os.path.join(folder, d, "__init__.py"))]
-        found += [os.path.relpath(os.path.join(folder, n), library) for n in files
-                  if n.endswith(".py")]
+        found += [
+            os.path.relpath(os.path.join(folder, n), library) for n in files if n.endswith(".py")
+        ]
     return sorted(found)
 
 

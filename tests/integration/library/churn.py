@@ -43,8 +43,9 @@ def stable_index(f):
 
 def start(datapath, port):
     """Start the churning process; returns it once it has churned a round."""
-    proc = subprocess.Popen([sys.executable, __file__, datapath, str(port)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, datapath, str(port)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline() == "churning\n"
     return proc
 
@@ -65,8 +66,8 @@ def main(datapath, port):
             batch = [flow(CHURNING + (base + i) % (1 << 24), port) for i in range(BATCH)]
             base += BATCH
             client.put_flows(dp, batch)
-            client.delete_flows(dp, batch[:BATCH // 2])
-            client.delete_flows(dp, batch[BATCH // 2:])
+            client.delete_flows(dp, batch[: BATCH // 2])
+            client.delete_flows(dp, batch[BATCH // 2 :])
             if first:
                 print("churning", flush=True)
                 first = False

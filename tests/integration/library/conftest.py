@@ -14,13 +14,11 @@ import uuid
 from collections import namedtuple
 
 import pytest
-
 from vswitch_odp import Client, errors
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-import fault_count  # noqa: E402 pylint: disable=wrong-import-position
-from fault_count import (  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
-    pytest_runtest_logreport, pytest_terminal_summary)
+import fault_count
+from fault_count import pytest_runtest_logreport, pytest_terminal_summary  # noqa: F401 pylint: disable=wrong-import-position,unused-import
 
 IN_SANDBOX = os.environ.get("ODP_SANDBOX") == "1"
 SKIP_REASON = "needs the openvswitch kernel module: run through tests/sandbox/run (make test)"
@@ -31,8 +29,14 @@ Veth = namedtuple("Veth", "host peer netns")
 
 def run(*argv, check=True):
     """Run argv (no shell), return the CompletedProcess; output captured."""
-    return subprocess.run(list(argv), check=check, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.run(
+        list(argv),
+        check=check,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _openvswitch_available():
@@ -50,13 +54,17 @@ def _openvswitch_available():
 def pytest_configure(config):
     fault_count.pytest_configure(config)
     config.addinivalue_line(
-        "markers", "kernel: needs the openvswitch kernel module (auto-applied in "
-        "tests/integration/library)")
+        "markers",
+        "kernel: needs the openvswitch kernel module (auto-applied in tests/integration/library)",
+    )
     config.addinivalue_line(
-        "markers", "fault: bad input that must be refused cleanly (issue 15): `pytest -m fault`")
+        "markers", "fault: bad input that must be refused cleanly (issue 15): `pytest -m fault`"
+    )
     config.addinivalue_line(
-        "markers", "tunnel_fallback: needs a kernel without the legacy tunnel vport "
-        "types (ODP_SANDBOX_MODPROBE_DENY=vport-vxlan,vport-geneve,vport-gre)")
+        "markers",
+        "tunnel_fallback: needs a kernel without the legacy tunnel vport "
+        "types (ODP_SANDBOX_MODPROBE_DENY=vport-vxlan,vport-geneve,vport-gre)",
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -179,20 +187,54 @@ def joined(netns):
         for number in (1, 2):
             tag = uuid.uuid4().hex[:8]
             side = Side("vh" + tag, "vp" + tag, netns())
-            run("ip", *where, "link", "add", side.host, "type", "veth", "peer", "name",
-                side.peer, "netns", side.netns)
+            run(
+                "ip",
+                *where,
+                "link",
+                "add",
+                side.host,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                side.peer,
+                "netns",
+                side.netns,
+            )
             hosts.append((where, side.host))
             run("ip", *where, "link", "set", side.host, "up")
             run("ip", "-n", side.netns, "link", "set", side.peer, "up")
-            run("ip", "-n", side.netns, "addr", "add", "%s.%d/24" % (subnet, number), "dev",
-                side.peer)
+            run(
+                "ip",
+                "-n",
+                side.netns,
+                "addr",
+                "add",
+                "%s.%d/24" % (subnet, number),
+                "dev",
+                side.peer,
+            )
             sides.append(side)
         a, b = sides
         for near, far, number in ((a, b, 2), (b, a, 1)):
-            run("ip", "-n", near.netns, "neigh", "replace", "%s.%d" % (subnet, number),
-                "lladdr", peer_mac(far), "dev", near.peer)
-        return Joined(a, b, client.create_vport(datapath, a.host).port_no,
-                      client.create_vport(datapath, b.host).port_no)
+            run(
+                "ip",
+                "-n",
+                near.netns,
+                "neigh",
+                "replace",
+                "%s.%d" % (subnet, number),
+                "lladdr",
+                peer_mac(far),
+                "dev",
+                near.peer,
+            )
+        return Joined(
+            a,
+            b,
+            client.create_vport(datapath, a.host).port_no,
+            client.create_vport(datapath, b.host).port_no,
+        )
 
     yield make
     for where, host in hosts:

@@ -16,10 +16,8 @@ import time
 import uuid
 
 import pytest
-
 from conftest import run
 from test_cli import dp, odp, pair  # noqa: F401 pylint: disable=unused-import
-
 from vswitch_odp import Client
 from vswitch_odp.text.cookie import format_cookie
 
@@ -29,8 +27,23 @@ PINGS = 20
 
 def ping(ns, address, count, interval):
     """Echo replies received of ``count`` requests sent every ``interval`` s."""
-    out = run("ip", "netns", "exec", ns, "ping", "-n", "-q", "-c", str(count), "-i",
-              str(interval), "-W", "1", address, check=False).stdout
+    out = run(
+        "ip",
+        "netns",
+        "exec",
+        ns,
+        "ping",
+        "-n",
+        "-q",
+        "-c",
+        str(count),
+        "-i",
+        str(interval),
+        "-W",
+        "1",
+        address,
+        check=False,
+    ).stdout
     return int(re.search(r"(\d+) received", out).group(1))
 
 
@@ -41,25 +54,42 @@ def port_no(datapath, name):
 
 # -- meters ----------------------------------------------------------------------
 
-def test_meter_commands_limit_icmp(pair, dp):  # noqa: F811
+
+def test_meter_commands_limit_icmp(pair, dp):
     a, b = pair
     features = odp("meter", "features", dp)[0]
     assert re.match(r"max_meters=\d+ max_bands=\d+ band_types=drop flags=", features), features
     odp("meter", "add", dp, "1", "rate=2,burst=2", "--unit=pkts")
     assert odp("meter", "list", dp)[0] == (
-        "meter=1 packets=0 bytes=0 band0.packets=0 band0.bytes=0\n")
+        "meter=1 packets=0 bytes=0 band0.packets=0 band0.bytes=0\n"
+    )
     pa, pb = port_no(dp, a.host), port_no(dp, b.host)
     # ARP both ways; ICMP from a goes through meter 1, the replies do not.
     for key, actions in ((a.host, "%d" % pb), (b.host, "%d" % pa)):
-        odp("flow", "add", dp, "--key=in_port(%s),eth(),eth_type(0x0806)" % key,
-            "--actions=" + actions)
-    odp("flow", "add", dp, "--key=in_port(%s),eth(),eth_type(0x0800),ipv4(proto=1)" % a.host,
-        "--actions=meter(1),%d" % pb)
-    odp("flow", "add", dp, "--key=in_port(%s),eth(),eth_type(0x0800),ipv4(proto=1)" % b.host,
-        "--actions=%d" % pa)
+        odp(
+            "flow",
+            "add",
+            dp,
+            "--key=in_port(%s),eth(),eth_type(0x0806)" % key,
+            "--actions=" + actions,
+        )
+    odp(
+        "flow",
+        "add",
+        dp,
+        "--key=in_port(%s),eth(),eth_type(0x0800),ipv4(proto=1)" % a.host,
+        "--actions=meter(1),%d" % pb,
+    )
+    odp(
+        "flow",
+        "add",
+        dp,
+        "--key=in_port(%s),eth(),eth_type(0x0800),ipv4(proto=1)" % b.host,
+        "--actions=%d" % pa,
+    )
     received = ping(a.netns, "10.77.0.2", PINGS, 0.1)
     line = odp("meter", "list", dp)[0]
-    counts = dict((name, int(value)) for name, value in re.findall(r"(\S+)=(\d+)", line))
+    counts = {name: int(value) for name, value in re.findall(r"(\S+)=(\d+)", line)}
     # Every request went through the meter; those the band dropped got no
     # reply. 2 s at 2 packets/s after a burst of 2: about 6 pass.
     assert counts["meter"] == 1 and counts["packets"] == PINGS, line
@@ -70,14 +100,16 @@ def test_meter_commands_limit_icmp(pair, dp):  # noqa: F811
     assert odp("meter", "list", dp)[0] == ""
 
 
-def test_meter_kernel_refusal_is_one_line(dp):  # noqa: F811
+def test_meter_kernel_refusal_is_one_line(dp):
     odp("datapath", "add", dp)
-    _out, err = odp("meter", "add", dp, "1", "rate=1", "rate=2", "rate=3", "rate=4", "rate=5",
-                    status=1)
+    _out, err = odp(
+        "meter", "add", dp, "1", "rate=1", "rate=2", "rate=3", "rate=4", "rate=5", status=1
+    )
     assert err.startswith("odp: bands: invalid value") and err.count("\n") == 1, err
 
 
 # -- conntrack limits ------------------------------------------------------------
+
 
 def test_ct_limit_commands_in_a_namespace(kernel, netns):
     ns = netns("ctl")
@@ -85,9 +117,11 @@ def test_ct_limit_commands_in_a_namespace(kernel, netns):
     assert odp("-n", ns, "ct-limit", "show")[0] == "zone=default limit=0\n"
     odp("-n", ns, "ct-limit", "set", "--default=50", "%d=2" % zone)
     assert odp("-n", ns, "ct-limit", "show")[0] == (
-        "zone=default limit=50\nzone=%d limit=2 count=0\n" % zone)
+        "zone=default limit=50\nzone=%d limit=2 count=0\n" % zone
+    )
     assert odp("-n", ns, "ct-limit", "show", zone + 1)[0] == "zone=%d limit=50 count=0\n" % (
-        zone + 1)
+        zone + 1
+    )
     # ovs-dpctl reads the same limits (through a datapath of that namespace).
     with Client(netns=ns) as client:
         client.create_datapath("odpkct")
@@ -101,13 +135,15 @@ def test_ct_limit_commands_in_a_namespace(kernel, netns):
 
 # -- datapath settings -----------------------------------------------------------
 
-def test_datapath_set_and_stats(dp):  # noqa: F811
+
+def test_datapath_set_and_stats(dp):
     odp("datapath", "add", dp)
     with Client() as client:
         features = client.get_datapath(dp).features
     odp("datapath", "set", dp, "--masks-cache-size=64")
-    (line,) = [row for row in odp("datapath", "list", "--stats")[0].splitlines()
-               if row.split()[1] == dp]
+    (line,) = [
+        row for row in odp("datapath", "list", "--stats")[0].splitlines() if row.split()[1] == dp
+    ]
     assert " user-features=%s masks-cache-size=64 " % ",".join(features) in line, line
     assert re.search(r" hit=\d+ lost=\d+ mask_hit=\d+ masks=\d+ missed=\d+$", line), line
     # ovs-dpctl reads the kernel's cache size (the peer's view).
@@ -121,6 +157,7 @@ def test_datapath_set_and_stats(dp):  # noqa: F811
 
 
 # -- streams: vport monitor, datapath listen -------------------------------------
+
 
 def _start(argv):
     return subprocess.Popen(ODP + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -162,7 +199,7 @@ def _stop(proc, number=signal.SIGTERM):
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
-def test_vport_monitor_lines_until_signalled(dp, stop):  # noqa: F811
+def test_vport_monitor_lines_until_signalled(dp, stop):
     odp("datapath", "add", dp)
     proc = _start(["vport", "monitor", dp])
     try:
@@ -171,8 +208,10 @@ def test_vport_monitor_lines_until_signalled(dp, stop):  # noqa: F811
         odp("vport", "delete", dp, "mon0")
         lines = _lines(proc, 2)
         number = re.search(r"port_no=(\d+)", lines[0]).group(1)
-        assert lines == ["created %s mon0 type=internal port_no=%s" % (dp, number),
-                         "deleted %s mon0 type=internal port_no=%s" % (dp, number)]
+        assert lines == [
+            "created %s mon0 type=internal port_no=%s" % (dp, number),
+            "deleted %s mon0 type=internal port_no=%s" % (dp, number),
+        ]
         status, err = _stop(proc, stop)
         assert status == 0 and "Traceback" not in err, err
     finally:
@@ -181,7 +220,7 @@ def test_vport_monitor_lines_until_signalled(dp, stop):  # noqa: F811
             proc.wait()
 
 
-def test_vport_monitor_reader_gone(dp):  # noqa: F811
+def test_vport_monitor_reader_gone(dp):
     odp("datapath", "add", dp)
     proc = _start(["vport", "monitor", dp])
     try:
@@ -196,30 +235,37 @@ def test_vport_monitor_reader_gone(dp):  # noqa: F811
             proc.wait()
 
 
-def test_listen_upcalls_misses_and_userspace_actions(pair, dp):  # noqa: F811
+def test_listen_upcalls_misses_and_userspace_actions(pair, dp):
     a, _b = pair
     proc = _start(["datapath", "listen", dp, "--upcalls"])
     try:
         ready = _ready(proc)
-        pid = int(re.search(r"listening on datapath %s \(userspace actions: pid=(\d+)\)" % dp,
-                            ready).group(1))
+        pid = int(
+            re.search(
+                r"listening on datapath %s \(userspace actions: pid=(\d+)\)" % dp, ready
+            ).group(1)
+        )
         # A's ARP request misses (no flows yet) ...
-        run("ip", "netns", "exec", a.netns, "ping", "-c", "1", "-W", "1", "10.77.0.2",
-            check=False)
+        run("ip", "netns", "exec", a.netns, "ping", "-c", "1", "-W", "1", "10.77.0.2", check=False)
         (miss,) = _lines(proc, 1, lambda line: "eth_type(0x0806)" in line)[:1]
         assert miss.startswith("miss vport=%s bytes=42 --key=" % a.host), miss
         # ... then a peer sends it up with two userspace actions of its own
         # (ovs-dpctl reads pid as a signed 32-bit number).
         signed = pid - (1 << 32) if pid >= 1 << 31 else pid
-        run("ovs-dpctl", "add-flow", "system@" + dp,
+        run(
+            "ovs-dpctl",
+            "add-flow",
+            "system@" + dp,
             "in_port(%d),eth(),eth_type(0x0806),arp()" % port_no(dp, a.host),
             "userspace(pid=%d,sFlow(vid=5,pcp=3,output=1234)),userspace(pid=%d,userdata(0102030405))"
-            % (signed, signed))
-        run("ip", "netns", "exec", a.netns, "ping", "-c", "1", "-W", "1", "10.77.0.2",
-            check=False)
+            % (signed, signed),
+        )
+        run("ip", "netns", "exec", a.netns, "ping", "-c", "1", "-W", "1", "10.77.0.2", check=False)
         actions = _lines(proc, 2, lambda line: line.startswith("action "))[:2]
         prefix = "action vport=%s bytes=42 " % a.host
-        assert actions[0].startswith(prefix + "cookie=sFlow(vid=5,pcp=3,output=1234) --key="), actions
+        assert actions[0].startswith(prefix + "cookie=sFlow(vid=5,pcp=3,output=1234) --key="), (
+            actions
+        )
         # ovs-dpctl pads userdata to 8 bytes; not a cookie, so hex.
         assert actions[1].startswith(prefix + "userdata=0102030405000000 --key="), actions
         status, err = _stop(proc)
@@ -230,22 +276,35 @@ def test_listen_upcalls_misses_and_userspace_actions(pair, dp):  # noqa: F811
             proc.wait()
 
 
-def test_cookies_read_as_ovs_dpctl_prints_them(dp):  # noqa: F811
+def test_cookies_read_as_ovs_dpctl_prints_them(dp):
     """The cookie layout, checked against ovs-dpctl for every form."""
     odp("datapath", "add", dp)
     odp("vport", "add", "internal", dp, "ck0")
-    spellings = ["sFlow(vid=5,pcp=3,output=1234)", "slow_path(cfm)", "slow_path(lldp)",
-                 "flow_sample(probability=300,collector_set_id=11,obs_domain_id=22,"
-                 "obs_point_id=33,output_port=1,egress)",
-                 "ipfix(output_port=1)",
-                 "controller(reason=1,dont_send=1,continuation=0,recirc_id=9,"
-                 "rule_cookie=0x1122334455667788,controller_id=4,max_len=128)"]
+    spellings = [
+        "sFlow(vid=5,pcp=3,output=1234)",
+        "slow_path(cfm)",
+        "slow_path(lldp)",
+        "flow_sample(probability=300,collector_set_id=11,obs_domain_id=22,"
+        "obs_point_id=33,output_port=1,egress)",
+        "ipfix(output_port=1)",
+        "controller(reason=1,dont_send=1,continuation=0,recirc_id=9,"
+        "rule_cookie=0x1122334455667788,controller_id=4,max_len=128)",
+    ]
     for index, spelling in enumerate(spellings):
-        run("ovs-dpctl", "add-flow", "system@" + dp,
+        run(
+            "ovs-dpctl",
+            "add-flow",
+            "system@" + dp,
             "in_port(1),eth(),eth_type(0x0800),ipv4(src=10.0.0.%d)" % (index + 1),
-            "userspace(pid=7,%s)" % spelling)
-    printed = dict(re.findall(r"ipv4\(src=10\.0\.0\.(\d+)[^)]*\).*actions:userspace\(pid=7,(.*)\)$",
-                              run("ovs-dpctl", "dump-flows", "system@" + dp).stdout, re.M))
+            "userspace(pid=7,%s)" % spelling,
+        )
+    printed = dict(
+        re.findall(
+            r"ipv4\(src=10\.0\.0\.(\d+)[^)]*\).*actions:userspace\(pid=7,(.*)\)$",
+            run("ovs-dpctl", "dump-flows", "system@" + dp).stdout,
+            re.M,
+        )
+    )
     with Client() as client:
         flows = client.flows(dp)
     assert len(flows) == len(spellings)

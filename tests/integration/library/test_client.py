@@ -11,9 +11,7 @@ import subprocess
 import uuid
 
 import pytest
-
 from conftest import unique
-
 from vswitch_odp import errors
 from vswitch_odp.client import Client
 from vswitch_odp.flows import Flow
@@ -23,13 +21,21 @@ TUNNEL_BACKING = "netdev" if "vport-vxlan" in DENIED else "ovs-vport"
 
 
 def run(*argv, check=True):
-    return subprocess.run(list(argv), check=check, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.run(
+        list(argv),
+        check=check,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def ping(ns, addr):
-    return run("ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "1", addr,
-               check=False).returncode == 0
+    return (
+        run("ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "1", addr, check=False).returncode
+        == 0
+    )
 
 
 @pytest.fixture
@@ -45,6 +51,7 @@ def datapath(client):
 
 # -- datapaths --------------------------------------------------------------
 
+
 def test_datapath_lifecycle(client):
     name = unique("dp")
     dp = client.create_datapath(name)
@@ -53,8 +60,7 @@ def test_datapath_lifecycle(client):
         # Linux 6.1 takes per-CPU dispatch: dpif-netlink's preferred mode.
         assert "dispatch_upcall_per_cpu" in dp.features and "unaligned" in dp.features
         assert dp.dispatch == "per-cpu"
-        assert set(dp.stats) == {"hit", "missed", "lost", "flows", "masks", "mask_hit",
-                                 "cache_hit"}
+        assert set(dp.stats) == {"hit", "missed", "lost", "flows", "masks", "mask_hit", "cache_hit"}
         got = client.get_datapath(name)
         assert (got.ifindex, got.features) == (dp.ifindex, dp.features)
         assert name in [d.name for d in client.datapaths()]
@@ -83,17 +89,20 @@ def test_datapath_per_vport_dispatch(client):
         client.delete_datapath(dp.name)
 
 
-@pytest.mark.parametrize("call, field", [
-    (lambda c: c.create_datapath("a/b"), "datapath"),
-    (lambda c: c.create_datapath("x" * 16), "datapath"),
-    (lambda c: c.create_datapath("dp", dispatch="sometimes"), "dispatch"),
-    (lambda c: c.create_vport("nodp", "v0", type="tap"), "type"),
-    (lambda c: c.create_vport("nodp", "v0", port=4789), "port"),
-    (lambda c: c.create_vport("nodp", "v0", type="vxlan", port=70000), "port"),
-    (lambda c: c.create_vport("nodp", "v0", port_no=0), "port_no"),
-    (lambda c: c.create_vport("nodp", "v0", upcall_pids=[-1]), "upcall_pids"),
-    (lambda c: c.put_flow("nodp", Flow({"in_port": 1}), mode="replace"), "mode"),
-])
+@pytest.mark.parametrize(
+    "call, field",
+    [
+        (lambda c: c.create_datapath("a/b"), "datapath"),
+        (lambda c: c.create_datapath("x" * 16), "datapath"),
+        (lambda c: c.create_datapath("dp", dispatch="sometimes"), "dispatch"),
+        (lambda c: c.create_vport("nodp", "v0", type="tap"), "type"),
+        (lambda c: c.create_vport("nodp", "v0", port=4789), "port"),
+        (lambda c: c.create_vport("nodp", "v0", type="vxlan", port=70000), "port"),
+        (lambda c: c.create_vport("nodp", "v0", port_no=0), "port_no"),
+        (lambda c: c.create_vport("nodp", "v0", upcall_pids=[-1]), "upcall_pids"),
+        (lambda c: c.put_flow("nodp", Flow({"in_port": 1}), mode="replace"), "mode"),
+    ],
+)
 def test_validation_before_sending(client, call, field):
     # "nodp" does not exist: a validation error proves nothing was sent.
     with pytest.raises(errors.ValidationError) as info:
@@ -103,11 +112,16 @@ def test_validation_before_sending(client, call, field):
 
 # -- vports -----------------------------------------------------------------
 
+
 def test_netdev_and_internal_vports(client, datapath, veth):
     link = veth()
     vport = client.create_vport(datapath, link.host, port_no=7, upcall_pids=[4242])
     assert (vport.name, vport.type, vport.port_no, vport.backing) == (
-        link.host, "netdev", 7, "ovs-vport")
+        link.host,
+        "netdev",
+        7,
+        "ovs-vport",
+    )
     assert vport.upcall_pids == [4242] and vport.ifindex > 0
     assert set(vport.stats) >= {"rx_packets", "tx_packets", "rx_bytes", "tx_bytes"}
     internal = client.create_vport(datapath, unique("in"), type="internal")
@@ -120,8 +134,9 @@ def test_netdev_and_internal_vports(client, datapath, veth):
     with pytest.raises(errors.AlreadyExists):
         client.create_vport(datapath, link.host)
     client.delete_vport(datapath, link.host)
-    with pytest.raises(errors.NoSuchVport,
-                       match="vport %s in datapath %s" % (link.host, datapath.name)):
+    with pytest.raises(
+        errors.NoSuchVport, match="vport %s in datapath %s" % (link.host, datapath.name)
+    ):
         client.get_vport(datapath, link.host)
     with pytest.raises(errors.NoSuchVport):
         client.find_vport(link.host)
@@ -145,13 +160,15 @@ def test_vport_errors(client, datapath, veth):
         client.set_upcall_pids(datapath, link.host, [1, 2])
 
 
-@pytest.mark.parametrize("vport_type, port, expected", [
-    ("vxlan", None, 4789), ("vxlan", 4790, 4790), ("geneve", None, 6081), ("gre", None, None)])
+@pytest.mark.parametrize(
+    "vport_type, port, expected",
+    [("vxlan", None, 4789), ("vxlan", 4790, 4790), ("geneve", None, 6081), ("gre", None, None)],
+)
 def test_tunnel_vports(client, datapath, vport_type, port, expected):
     name = unique("t" + vport_type[:2])
     vport = client.create_vport(datapath, name, type=vport_type, port=port)
     assert (vport.type, vport.port, vport.backing) == (vport_type, expected, TUNNEL_BACKING)
-    listed = dict((v.name, v) for v in client.vports(datapath))[name]
+    listed = {v.name: v for v in client.vports(datapath)}[name]
     assert (listed.type, listed.port, listed.backing) == (vport_type, expected, TUNNEL_BACKING)
     client.delete_vport(datapath, name)
     # Deleting the vport deletes the tunnel device, however it was made.
@@ -173,6 +190,7 @@ def test_tunnel_fallback_netdev_details(client, datapath):
 
 # -- flows ------------------------------------------------------------------
 
+
 def match_all(port):
     """Key and mask matching every Ethernet frame from ``port``."""
     return {"in_port": port, "eth": {}}, {"in_port": 0xFFFFFFFF, "eth": {}}
@@ -180,8 +198,10 @@ def match_all(port):
 
 def both_ways(port_a, port_b):
     """Flows port_a <-> port_b for every Ethernet frame."""
-    return [Flow(*match_all(port_a), actions=[("output", port_b)]),
-            Flow(*match_all(port_b), actions=[("output", port_a)])]
+    return [
+        Flow(*match_all(port_a), actions=[("output", port_b)]),
+        Flow(*match_all(port_b), actions=[("output", port_a)]),
+    ]
 
 
 @pytest.fixture
@@ -199,8 +219,10 @@ def test_flows_with_traffic(client, datapath, wire):
     assert not ping(a.netns, "10.99.0.2")  # no flows: misses go nowhere
     forward, backward = both_ways(1, 2)
     client.put_flow(datapath, forward, mode="create")
-    assert client.put_flows(datapath, [backward, forward], mode="create")[1].__class__ \
+    assert (
+        client.put_flows(datapath, [backward, forward], mode="create")[1].__class__
         is errors.AlreadyExists
+    )
     assert ping(a.netns, "10.99.0.2")
     flows = client.flows(datapath)
     assert len(flows) == 2 and all(f.packets > 0 for f in flows)
@@ -236,16 +258,30 @@ def test_ufid_flows(client, datapath, wire):
 
 
 def test_many_flows_batched(client, datapath):
-    flows = [Flow({"in_port": 1, "eth": {}, "eth_type": 0x0800,
-                   "ipv4": {"src": 0x0A000000 + i, "dst": 1, "proto": 0, "tos": 0, "ttl": 0,
-                            "frag": 0}},
-                  {"in_port": 0xFFFFFFFF, "eth": {}, "eth_type": 0xFFFF,
-                   "ipv4": {"src": 0xFFFFFFFF}}, [])
-             for i in range(2000)]
+    flows = [
+        Flow(
+            {
+                "in_port": 1,
+                "eth": {},
+                "eth_type": 0x0800,
+                "ipv4": {
+                    "src": 0x0A000000 + i,
+                    "dst": 1,
+                    "proto": 0,
+                    "tos": 0,
+                    "ttl": 0,
+                    "frag": 0,
+                },
+            },
+            {"in_port": 0xFFFFFFFF, "eth": {}, "eth_type": 0xFFFF, "ipv4": {"src": 0xFFFFFFFF}},
+            [],
+        )
+        for i in range(2000)
+    ]
     assert not any(client.put_flows(datapath, flows, mode="create"))
     dumped = client.flows(datapath)
     assert len(dumped) == 2000
-    assert len(set(f.key["ipv4"]["src"] for f in dumped)) == 2000
+    assert len({f.key["ipv4"]["src"] for f in dumped}) == 2000
     assert client.get_datapath(datapath.name).stats["flows"] == 2000
     assert not any(client.delete_flows(datapath, flows[:1000]))
     assert len(client.flows(datapath)) == 1000
@@ -253,11 +289,19 @@ def test_many_flows_batched(client, datapath):
 
 def test_dpctl_cross_check(client, datapath):
     name = datapath.name
-    client.put_flow(datapath, Flow({"in_port": 1, "eth": {}, "eth_type": 0x0800,
-                                    "ipv4": {"src": 0x0A630001, "dst": 0, "proto": 0,
-                                             "tos": 0, "ttl": 0, "frag": 0}},
-                                   {"in_port": 0xFFFFFFFF, "eth": {}, "eth_type": 0xFFFF,
-                                    "ipv4": {"src": 0xFFFFFFFF}}, [("output", 2)]))
+    client.put_flow(
+        datapath,
+        Flow(
+            {
+                "in_port": 1,
+                "eth": {},
+                "eth_type": 0x0800,
+                "ipv4": {"src": 0x0A630001, "dst": 0, "proto": 0, "tos": 0, "ttl": 0, "frag": 0},
+            },
+            {"in_port": 0xFFFFFFFF, "eth": {}, "eth_type": 0xFFFF, "ipv4": {"src": 0xFFFFFFFF}},
+            [("output", 2)],
+        ),
+    )
     text = run("ovs-dpctl", "dump-flows", name).stdout
     assert re.search(r"in_port\(1\).*ipv4\(src=10\.99\.0\.1.*actions:2", text), text
     client.flush_flows(datapath)
@@ -271,6 +315,7 @@ def test_dpctl_cross_check(client, datapath):
 
 # -- a VXLAN overlay between two namespaces, one datapath each --------------
 
+
 def test_vxlan_overlay(netns):
     ns1, ns2 = netns("ovl"), netns("ovl")
     u1, u2 = unique("u"), unique("u")
@@ -279,8 +324,10 @@ def test_vxlan_overlay(netns):
         run("ip", "-n", ns, "addr", "add", addr, "dev", dev)
         run("ip", "-n", ns, "link", "set", dev, "up")
         run("ip", "-n", ns, "link", "set", "lo", "up")
-    sides = ((ns1, "198.18.0.1", "198.18.0.2", "10.99.1.1/24"),
-             (ns2, "198.18.0.2", "198.18.0.1", "10.99.1.2/24"))
+    sides = (
+        (ns1, "198.18.0.1", "198.18.0.2", "10.99.1.1/24"),
+        (ns2, "198.18.0.2", "198.18.0.1", "10.99.1.2/24"),
+    )
     clients = []
     try:
         for ns, _local, remote, overlay in sides:
@@ -292,22 +339,56 @@ def test_vxlan_overlay(netns):
             run("ip", "-n", ns, "addr", "add", overlay, "dev", "ovlport")
             run("ip", "-n", ns, "link", "set", "ovlport", "up")
             remote_int = int.from_bytes(bytes(int(x) for x in remote.split(".")), "big")
-            client.put_flow(dp, Flow(
-                *match_all(host.port_no),
-                actions=[("set", {"tunnel": {"tun_id": 42, "dst": remote_int, "ttl": 64}}),
-                         ("output", tun.port_no)]))
-            client.put_flow(dp, Flow(
-                {"tunnel": {"tun_id": 42, "src": remote_int},
-                 "in_port": tun.port_no, "eth": {}},
-                {"tunnel": {"tun_id": 0xFFFFFFFFFFFFFFFF, "src": 0xFFFFFFFF},
-                 "in_port": 0xFFFFFFFF, "eth": {}},
-                [("output", host.port_no)]))
+            client.put_flow(
+                dp,
+                Flow(
+                    *match_all(host.port_no),
+                    actions=[
+                        ("set", {"tunnel": {"tun_id": 42, "dst": remote_int, "ttl": 64}}),
+                        ("output", tun.port_no),
+                    ],
+                ),
+            )
+            client.put_flow(
+                dp,
+                Flow(
+                    {
+                        "tunnel": {"tun_id": 42, "src": remote_int},
+                        "in_port": tun.port_no,
+                        "eth": {},
+                    },
+                    {
+                        "tunnel": {"tun_id": 0xFFFFFFFFFFFFFFFF, "src": 0xFFFFFFFF},
+                        "in_port": 0xFFFFFFFF,
+                        "eth": {},
+                    },
+                    [("output", host.port_no)],
+                ),
+            )
         capture = subprocess.Popen(
-            ["ip", "netns", "exec", ns2, "tcpdump", "-c", "1", "-nn", "-i", u2,
-             "udp", "port", "4789"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            [
+                "ip",
+                "netns",
+                "exec",
+                ns2,
+                "tcpdump",
+                "-c",
+                "1",
+                "-nn",
+                "-i",
+                u2,
+                "udp",
+                "port",
+                "4789",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
             assert ping(ns1, "10.99.1.2") or ping(ns1, "10.99.1.2"), [
-                (f.key, f.packets) for c in clients for f in c.flows("ovl")]
+                (f.key, f.packets) for c in clients for f in c.flows("ovl")
+            ]
             out = capture.communicate(timeout=10)[0]
         finally:
             if capture.poll() is None:

@@ -14,13 +14,11 @@ import socket
 import uuid
 
 import pytest
-
+from conftest import run
 from vswitch_odp import Client, parse_flow
 from vswitch_odp.ct_limits import ZoneLimit
 from vswitch_odp.flows import Flow
 from vswitch_odp.netlink import in_netns
-
-from conftest import run
 
 PORT = 5001
 
@@ -52,11 +50,20 @@ def test_ovs_dpctl_cross_check(limits):
     # ovs-dpctl works through a datapath (though the limits are the namespace's).
     dp = client.create_datapath("odpkct")
     client.ct_limits.set(default=7, zones={zone: 3})
-    shown = run("ip", "netns", "exec", ns, "ovs-dpctl", "ct-get-limits", dp.name,
-                "zone=%d" % zone).stdout
+    shown = run(
+        "ip", "netns", "exec", ns, "ovs-dpctl", "ct-get-limits", dp.name, "zone=%d" % zone
+    ).stdout
     assert "default limit=7" in shown and "zone=%d,limit=3,count=0" % zone in shown
-    run("ip", "netns", "exec", ns, "ovs-dpctl", "ct-set-limits", dp.name,
-        "zone=%d,limit=9" % (zone + 1))
+    run(
+        "ip",
+        "netns",
+        "exec",
+        ns,
+        "ovs-dpctl",
+        "ct-set-limits",
+        dp.name,
+        "zone=%d,limit=9" % (zone + 1),
+    )
     assert client.ct_limits.get([zone + 1]) == [ZoneLimit(zone + 1, 9)]
 
 
@@ -83,8 +90,10 @@ def test_connections_beyond_the_zone_limit_are_refused(limits, joined):
     client, ns, _zone = limits
     dp = client.create_datapath("odpkct")
     pair = joined(client, dp, "10.78.0", host_netns=ns)
-    text = ("in_port(%d),eth(),eth_type(0x0800),ipv4(proto=17),udp() actions:ct(commit),%d"
-            % (pair.port_a, pair.port_b))
+    text = "in_port(%d),eth(),eth_type(0x0800),ipv4(proto=17),udp() actions:ct(commit),%d" % (
+        pair.port_a,
+        pair.port_b,
+    )
     client.put_flow(dp, Flow(*parse_flow(text)[:3]))
     client.ct_limits.set(zones={0: 2})
     receiver = udp_socket(pair.b.netns, "10.78.0.2", PORT)
@@ -104,5 +113,5 @@ def test_connections_beyond_the_zone_limit_are_refused(limits, joined):
         assert arrived(receiver) == [b"c2"]
         assert client.ct_limits.get([0])[0].count == 3
     finally:
-        for sock in senders + [receiver]:
+        for sock in [*senders, receiver]:
             sock.close()

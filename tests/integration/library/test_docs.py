@@ -7,7 +7,6 @@ import os
 import re
 
 import pytest
-
 from vswitch_odp import Client, errors
 
 REPO = os.path.join(os.path.dirname(__file__), "..", "..", "..")
@@ -17,7 +16,9 @@ PACKAGE_README = os.path.join(REPO, "README-pypi.md")
 
 def python_examples(path):
     with open(path) as handle:
-        return [(path, source) for source in re.findall(r"```python\n(.*?)```", handle.read(), re.S)]
+        return [
+            (path, source) for source in re.findall(r"```python\n(.*?)```", handle.read(), re.S)
+        ]
 
 
 EXAMPLES = python_examples(DOC) + python_examples(PACKAGE_README)
@@ -40,9 +41,14 @@ def no_doc_datapath_left():
             pass
 
 
-@pytest.mark.parametrize("path, source", EXAMPLES,
-                         ids=[os.path.basename(path) + ":" + source.splitlines()[-2].strip()[:40]
-                              for path, source in EXAMPLES])
+@pytest.mark.parametrize(
+    "path, source",
+    EXAMPLES,
+    ids=[
+        os.path.basename(path) + ":" + source.splitlines()[-2].strip()[:40]
+        for path, source in EXAMPLES
+    ],
+)
 def test_example_runs(path, source):
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):

@@ -5,10 +5,8 @@ ovs-dpctl."""
 import re
 
 import pytest
-
-from vswitch_odp import errors
-
 from conftest import run
+from vswitch_odp import errors
 
 
 def dpctl_masks_cache(dp_name):
@@ -43,8 +41,7 @@ def test_user_features(odp):
 def test_refusals_leave_the_datapath_as_it_was(odp, in_sandbox):
     client, dp = odp
     try:
-        client.set_datapath(dp, features=["unaligned", "tc_recirc_sharing"],
-                            masks_cache_size=2048)
+        client.set_datapath(dp, features=["unaligned", "tc_recirc_sharing"], masks_cache_size=2048)
     except errors.Unsupported as exc:
         # Without CONFIG_NET_TC_SKB_EXT the kernel refuses the feature before the cache.
         assert re.search("datapath %s .*tc_recirc_sharing" % dp.name, str(exc))

@@ -3,9 +3,8 @@ adds and deletes flows (the kernel's flow dump never flags that itself)."""
 
 import collections
 
-import pytest
-
 import churn
+import pytest
 from vswitch_odp.flowdump import flow_id
 
 STABLE_FLOWS = 20000
@@ -24,7 +23,10 @@ def test_a_quiet_table_dumps_consistently_at_once(odp):
     assert client.put_flows(dp, flows) == [None] * len(flows)
     dump = client.flow_dump(dp)
     assert (dump.consistent, dump.attempts, dump.duplicates) == (True, 1, 0)
-    assert (client.flow_dump(dp, confirm=True).consistent, client.flow_dump(dp, confirm=True).attempts) == (True, 2)
+    assert (
+        client.flow_dump(dp, confirm=True).consistent,
+        client.flow_dump(dp, confirm=True).attempts,
+    ) == (True, 2)
     assert stable_count(dump.flows, len(flows)) == [1] * len(flows)
 
 
@@ -40,13 +42,14 @@ def test_every_stable_flow_once_during_churn(odp):
         churn.stop(proc)
     for dump in dumps + confirmed:
         assert stable_count(dump.flows, STABLE_FLOWS) == [1] * STABLE_FLOWS
-        assert len(set(flow_id(f) for f in dump.flows)) == len(dump.flows)
+        assert len({flow_id(f) for f in dump.flows}) == len(dump.flows)
     # Under churn the lists are merged, and say they are not proven.
     assert not all(dump.consistent for dump in dumps + confirmed)
 
 
 def test_an_inconsistent_dump_fails_a_purge(odp):
     from vswitch_odp import flowdump
+
     client, dp = odp
     port = client.create_vport(dp, "odpfd%d" % dp.ifindex, type="internal").port_no
     churn.install_stable(client, dp, 2000, port)

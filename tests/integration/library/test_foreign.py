@@ -5,11 +5,9 @@ import os
 import uuid
 
 import pytest
-
-from vswitch_odp import errors, tunnels
-
 from conftest import run
 from test_cli import odp as odp_cli
+from vswitch_odp import errors, tunnels
 
 
 def unique(prefix):
@@ -46,7 +44,12 @@ def test_vport_delete_keeps_foreign_tunnel_device(odp, foreign_vxlan):
     out, _err = odp_cli("vport", "list", dp.name)
     assert "vxlan %s %s --port=4801" % (dp.name, name) in out.splitlines()
     listed = client.get_vport(dp, name)
-    assert (listed.type, listed.port, listed.backing, listed.owned) == ("vxlan", 4801, "netdev", False)
+    assert (listed.type, listed.port, listed.backing, listed.owned) == (
+        "vxlan",
+        4801,
+        "netdev",
+        False,
+    )
     odp_cli("vport", "delete", dp.name, name)
     assert exists(name)
     assert name not in [v.name for v in client.vports(dp)]
@@ -62,7 +65,7 @@ def test_datapath_delete_keeps_foreign_and_removes_ours(odp, foreign_vxlan):
         assert tunnels.MARK in run("ip", "-d", "link", "show", ours).stdout
         client.create_vport(dp, theirs)
         client.create_vport(dp, ours)
-        owned = dict((v.name, v.owned) for v in client.vports(dp))
+        owned = {v.name: v.owned for v in client.vports(dp)}
         assert (owned[theirs], owned[ours]) == (False, True)
         odp_cli("datapath", "delete", dp.name)
         assert exists(theirs)

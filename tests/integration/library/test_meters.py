@@ -4,12 +4,10 @@ ovs-dpctl reads and writes it, and a meter limiting real traffic."""
 import re
 
 import pytest
-
+from conftest import run
 from vswitch_odp import errors, format_actions, parse_flow
 from vswitch_odp.flows import Flow
 from vswitch_odp.meters import Band
-
-from conftest import run
 
 PINGS = 20
 
@@ -28,7 +26,10 @@ def test_set_get_list_delete(odp):
     assert meters.set(dp, 2, [{"rate": 5000}]) is None
     replaced = meters.set(dp, 2, [Band(rate=6000)])
     assert (replaced.id, replaced.packets, replaced.band_stats) == (
-        2, 0, [{"packets": 0, "bytes": 0}])
+        2,
+        0,
+        [{"packets": 0, "bytes": 0}],
+    )
     assert meters.get(dp, 1).band_stats == [{"packets": 0, "bytes": 0}]
     assert [m.id for m in meters.list(dp)] == [1, 2]
     assert [m.id for m in meters.list(dp, ids=[2, 5])] == [2]
@@ -56,14 +57,22 @@ def test_meter_action_with_ovs_dpctl(odp):
     client, dp = odp
     port = client.create_vport(dp, "odpkm1", type="internal").port_no
     key, mask, actions, _ufid = parse_flow(
-        "in_port(%d),eth(),eth_type(0x0800),ipv4() actions:meter(70000),%d" % (port, port))
+        "in_port(%d),eth(),eth_type(0x0800),ipv4() actions:meter(70000),%d" % (port, port)
+    )
     client.put_flow(dp, Flow(key, mask, actions))
     dumped = run("ovs-dpctl", "dump-flows", dp.name).stdout
     assert "actions:meter(70000),%d" % port in dumped
-    run("ovs-dpctl", "add-flow", dp.name, "in_port(%d),eth(),eth_type(0x0806),arp()" % port,
-        "meter(5),%d" % port)
+    run(
+        "ovs-dpctl",
+        "add-flow",
+        dp.name,
+        "in_port(%d),eth(),eth_type(0x0806),arp()" % port,
+        "meter(5),%d" % port,
+    )
     assert sorted(format_actions(f.actions) for f in client.flows(dp)) == [
-        "meter(5),%d" % port, "meter(70000),%d" % port]
+        "meter(5),%d" % port,
+        "meter(70000),%d" % port,
+    ]
     # list() finds meters the flows use above the scanned ids.
     client.meters.set(dp, 70000, [Band(10)])
     assert [m.id for m in client.meters.list(dp)] == [70000]
@@ -71,8 +80,23 @@ def test_meter_action_with_ovs_dpctl(odp):
 
 def ping(ns, address, count, interval):
     """Echo replies received of ``count`` requests sent every ``interval`` s."""
-    out = run("ip", "netns", "exec", ns, "ping", "-n", "-q", "-c", str(count), "-i",
-              str(interval), "-W", "1", address, check=False).stdout
+    out = run(
+        "ip",
+        "netns",
+        "exec",
+        ns,
+        "ping",
+        "-n",
+        "-q",
+        "-c",
+        str(count),
+        "-i",
+        str(interval),
+        "-W",
+        "1",
+        address,
+        check=False,
+    ).stdout
     return int(re.search(r"(\d+) received", out).group(1))
 
 
@@ -80,8 +104,10 @@ def test_meter_limits_traffic(odp, joined):
     client, dp = odp
     pair = joined(client, dp, "10.77.0")
     echo = "in_port(%d),eth(),eth_type(0x0800),ipv4(proto=1) actions:%s"
-    for text in (echo % (pair.port_a, "meter(1),%d" % pair.port_b),
-                 echo % (pair.port_b, pair.port_a)):
+    for text in (
+        echo % (pair.port_a, "meter(1),%d" % pair.port_b),
+        echo % (pair.port_b, pair.port_a),
+    ):
         client.put_flow(dp, Flow(*parse_flow(text)[:3]))
     client.meters.set(dp, 1, [Band(rate=2, burst=2)], unit="pkts")
     received = ping(pair.a.netns, "10.77.0.2", PINGS, 0.1)

@@ -6,10 +6,9 @@ import re
 import socket
 import struct
 
-from vswitch_odp import Client, Flow, format_key, parse_flow
-
 from conftest import run
 from test_cli import in_netns
+from vswitch_odp import Client, Flow, format_key, parse_flow
 
 TWO = "mpls(label=1,tc=0,ttl=64,bos=0,label=2,tc=0,ttl=64,bos=1)"
 THREE = "mpls(label=5,tc=1,ttl=9,bos=0,label=6,tc=2,ttl=8,bos=0,label=7,tc=3,ttl=7,bos=1)"
@@ -21,12 +20,18 @@ def test_labels_round_trip_with_ovs_dpctl(odp):
     head = "in_port(%d),eth(),eth_type(0x8847)," % port
     key, mask, actions, _ufid = parse_flow(head + TWO + " actions:%d" % port)
     client.put_flow(dp, Flow(key, mask, actions))
-    run("ovs-dpctl", "add-flow", "system@" + dp.name, "in_port(%d),eth(src=02:00:00:00:00:01),"
-        "eth_type(0x8847),%s" % (port, THREE), str(port))
+    run(
+        "ovs-dpctl",
+        "add-flow",
+        "system@" + dp.name,
+        "in_port(%d),eth(src=02:00:00:00:00:01),eth_type(0x8847),%s" % (port, THREE),
+        str(port),
+    )
     dumped = run("ovs-dpctl", "dump-flows", "system@" + dp.name).stdout
     assert TWO in dumped and THREE in dumped, dumped
-    read = sorted(re.search(r"mpls\([^)]*\)", format_key(f.key, f.mask)).group(0)
-                  for f in client.flows(dp))
+    read = sorted(
+        re.search(r"mpls\([^)]*\)", format_key(f.key, f.mask)).group(0) for f in client.flows(dp)
+    )
     assert read == sorted([TWO, THREE])
     # The key finds the flow: every label is matched, not only the top one.
     assert client.get_flow(dp, key=key, mask=mask).key["mpls"] == key["mpls"]
@@ -49,13 +54,17 @@ def test_packets_match_every_label(kernel, netns):
             port = client.create_vport(dp, "mplsp1", type="internal").port_no
             run("ip", "-n", ns, "link", "set", "mplsp1", "up")
             key, mask, actions, _ufid = parse_flow(
-                "in_port(%d),eth(),eth_type(0x8847),%s actions:drop" % (port, TWO))
+                "in_port(%d),eth(),eth_type(0x8847),%s actions:drop" % (port, TWO)
+            )
             client.put_flow(dp, Flow(key, mask, actions or []))
             missed = client.get_datapath(dp.name).stats["missed"]
             for second in (2, 3, 2):
                 stack = struct.pack(">II", (1 << 12) | 64, (second << 12) | 0x100 | 64)
-                send_frame(ns, "mplsp1", b"\xff" * 6 + b"\x02\0\0\0\0\x01" + b"\x88\x47" + stack
-                           + bytes(46))
+                send_frame(
+                    ns,
+                    "mplsp1",
+                    b"\xff" * 6 + b"\x02\0\0\0\0\x01" + b"\x88\x47" + stack + bytes(46),
+                )
             (flow,) = client.flows(dp)
             assert flow.packets == 2, flow.packets
             assert client.get_datapath(dp.name).stats["missed"] >= missed + 1

@@ -22,7 +22,6 @@ import time
 
 import pytest
 from conftest import run, unique
-
 from vswitch_odp import Client
 from vswitch_odp.netlink import in_netns
 from vswitch_odp.state.apply import apply
@@ -34,19 +33,26 @@ sys.path.insert(0, os.path.join(REPO, "tests", "overlay"))
 import netns_fleet  # noqa: E402  pylint: disable=wrong-import-position
 
 ETH_P_TEST = 0x88B5  # IEEE 802 local experimental: no other traffic has it
-CONTROLLER = [os.path.join(REPO, ".venv", "bin", "python"), os.path.join(REPO, "tests", "overlay", "overlay_plans.py")]
+CONTROLLER = [
+    os.path.join(REPO, ".venv", "bin", "python"),
+    os.path.join(REPO, "tests", "overlay", "overlay_plans.py"),
+]
 # host index -> its networks: (name, vni, its own address or None)
-NETWORKS = {0: [("red", 100, "10.10.0.1/24"), ("blue", 200, None)],
-            1: [("red", 100, "10.10.0.2/24"), ("blue", 200, None)],
-            2: [("red", 100, None), ("blue", 200, "10.10.0.3/24")]}
+NETWORKS = {
+    0: [("red", 100, "10.10.0.1/24"), ("blue", 200, None)],
+    1: [("red", 100, "10.10.0.2/24"), ("blue", 200, None)],
+    2: [("red", 100, None), ("blue", 200, "10.10.0.3/24")],
+}
 # (host index, suffix, network, address, MAC): 10.10.0.11 is on both tenants.
-WORKLOADS = [(0, "a", "red", "10.10.0.11", "02:aa:00:00:01:01"),
-             (0, "c", "red", "10.10.0.31", "02:aa:00:00:01:03"),
-             (0, "b", "blue", "10.10.0.11", "02:bb:00:00:01:01"),
-             (1, "a", "red", "10.10.0.12", "02:aa:00:00:02:01"),
-             (1, "b", "blue", "10.10.0.22", "02:bb:00:00:02:01"),
-             (2, "a", "red", "10.10.0.13", "02:aa:00:00:03:01"),
-             (2, "b", "blue", "10.10.0.23", "02:bb:00:00:03:01")]
+WORKLOADS = [
+    (0, "a", "red", "10.10.0.11", "02:aa:00:00:01:01"),
+    (0, "c", "red", "10.10.0.31", "02:aa:00:00:01:03"),
+    (0, "b", "blue", "10.10.0.11", "02:bb:00:00:01:01"),
+    (1, "a", "red", "10.10.0.12", "02:aa:00:00:02:01"),
+    (1, "b", "blue", "10.10.0.22", "02:bb:00:00:02:01"),
+    (2, "a", "red", "10.10.0.13", "02:aa:00:00:03:01"),
+    (2, "b", "blue", "10.10.0.23", "02:bb:00:00:03:01"),
+]
 
 
 class Fleet:
@@ -62,26 +68,35 @@ class Fleet:
         """The hosts' declarations, as the role makes them; WITHOUT: (host, suffix) left out."""
         out = []
         for i, host in enumerate(self.hosts):
-            out.append({
-                "host": host["name"],
-                "underlay_ip": host["underlay_ip" if family == 4 else "underlay_ip6"],
-                "networks": [dict({"name": n, "vni": v}, **({"address": a} if a else {}))
-                             for n, v, a in NETWORKS[i]],
-                "endpoints": [{"network": net, "port": "wl-" + s, "mac": mac, "addresses": [ip]}
-                              for h, s, net, ip, mac in WORKLOADS if h == i and (h, s) not in without]})
+            out.append(
+                {
+                    "host": host["name"],
+                    "underlay_ip": host["underlay_ip" if family == 4 else "underlay_ip6"],
+                    "networks": [
+                        dict({"name": n, "vni": v}, **({"address": a} if a else {}))
+                        for n, v, a in NETWORKS[i]
+                    ],
+                    "endpoints": [
+                        {"network": net, "port": "wl-" + s, "mac": mac, "addresses": [ip]}
+                        for h, s, net, ip, mac in WORKLOADS
+                        if h == i and (h, s) not in without
+                    ],
+                }
+            )
         return out
 
     def plan(self, *fleets):
         """Each fleet's documents, {host: document}, planned on the controller in one run."""
-        done = subprocess.run(CONTROLLER, input=json.dumps(list(fleets)), capture_output=True, text=True,
-                              check=False)
+        done = subprocess.run(
+            CONTROLLER, input=json.dumps(list(fleets)), capture_output=True, text=True, check=False
+        )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 
     @staticmethod
     def apply(documents):
         """Apply in each host, as the role's module runs there; whether anything changed, per host."""
-        return dict((host, in_netns(host, _apply, document)) for host, document in documents.items())
+        return {host: in_netns(host, _apply, document) for host, document in documents.items()}
 
     def flows_text(self, index):
         return in_netns(self.ns(index), _shown)
@@ -100,18 +115,33 @@ def _shown():
 @pytest.fixture(scope="module")
 def fleet(kernel, tmp_path_factory):
     names = [unique("ovw") for _host in NETWORKS]
-    workloads = [("%s-%s" % (names[h], s), names[h], s, ip, mac) for h, s, _net, ip, mac in WORKLOADS]
+    workloads = [
+        ("%s-%s" % (names[h], s), names[h], s, ip, mac) for h, s, _net, ip, mac in WORKLOADS
+    ]
     try:
         hosts = netns_fleet.up(names, str(tmp_path_factory.mktemp("fleet")), sys.executable)
         netns_fleet.ip_batch(["netns add %s" % w[0] for w in workloads])
         for ns, host, suffix, ip, mac in workloads:
-            netns_fleet.ip_batch(["link add wl-%s type veth peer name eth0 netns %s" % (suffix, ns),
-                                  "link set wl-%s up" % suffix], netns=host)
-            netns_fleet.ip_batch(["link set lo up", "link set eth0 address %s" % mac,
-                                  "addr add %s/24 dev eth0" % ip, "link set eth0 up"], netns=ns)
+            netns_fleet.ip_batch(
+                [
+                    "link add wl-%s type veth peer name eth0 netns %s" % (suffix, ns),
+                    "link set wl-%s up" % suffix,
+                ],
+                netns=host,
+            )
+            netns_fleet.ip_batch(
+                [
+                    "link set lo up",
+                    "link set eth0 address %s" % mac,
+                    "addr add %s/24 dev eth0" % ip,
+                    "link set eth0 up",
+                ],
+                netns=ns,
+            )
         fleet = Fleet(hosts)
         fleet.ipv4, fleet.removed, fleet.ipv6 = fleet.plan(
-            fleet.members(), fleet.members(without=[(1, "a")]), fleet.members(family=6))
+            fleet.members(), fleet.members(without=[(1, "a")]), fleet.members(family=6)
+        )
         yield fleet
     finally:
         netns_fleet.ip_batch(["netns del %s" % w[0] for w in workloads], check=False)
@@ -130,6 +160,7 @@ def neighbour(ns, address):
 
 
 # The tests run in this order, each from the state the previous one left.
+
 
 def test_workloads_over_an_ipv4_underlay(fleet):
     changed = fleet.apply(fleet.ipv4)
@@ -154,14 +185,17 @@ def _packet_socket(ifname):
 
 
 def _frame(dst, src, tag):
-    return bytes.fromhex(dst.replace(":", "") + src.replace(":", "")) + struct.pack("!H", ETH_P_TEST) + \
-        tag.encode().ljust(46, b"\0")
+    return (
+        bytes.fromhex(dst.replace(":", "") + src.replace(":", ""))
+        + struct.pack("!H", ETH_P_TEST)
+        + tag.encode().ljust(46, b"\0")
+    )
 
 
 def _received(socks, seconds):
     """For each name, the tags of the test frames its socket gets within SECONDS."""
-    tags = dict((name, []) for name in socks)
-    names = dict((sock, name) for name, sock in socks.items())
+    tags = {name: [] for name in socks}
+    names = {sock: name for name, sock in socks.items()}
     deadline = time.monotonic() + seconds
     while True:
         left = deadline - time.monotonic()
@@ -177,17 +211,21 @@ def test_a_spoofed_source_mac_gets_nowhere(fleet):
     workload of the same host, of another host, and to everyone."""
     own, a2, c1 = "02:aa:00:00:01:01", "02:aa:00:00:02:01", "02:aa:00:00:01:03"
     sender = in_netns(fleet.ns(0, "a"), _packet_socket, "eth0")
-    receivers = dict((name, in_netns(fleet.ns(*name), _packet_socket, "eth0")) for name in ((0, "c"), (1, "a")))
+    receivers = {
+        name: in_netns(fleet.ns(*name), _packet_socket, "eth0") for name in ((0, "c"), (1, "a"))
+    }
     try:
         for src in (own, a2, "02:aa:00:00:02:99"):
             for dst in (a2, c1, "ff:ff:ff:ff:ff:ff"):
                 sender.send(_frame(dst, src, "%s>%s" % (src, dst)))
         got = _received(receivers, 1.0)
     finally:
-        for sock in [sender] + list(receivers.values()):
+        for sock in [sender, *list(receivers.values())]:
             sock.close()
-    assert got == {(0, "c"): ["%s>%s" % (own, c1), "%s>ff:ff:ff:ff:ff:ff" % own],
-                   (1, "a"): ["%s>%s" % (own, a2), "%s>ff:ff:ff:ff:ff:ff" % own]}
+    assert got == {
+        (0, "c"): ["%s>%s" % (own, c1), "%s>ff:ff:ff:ff:ff:ff" % own],
+        (1, "a"): ["%s>%s" % (own, a2), "%s>ff:ff:ff:ff:ff:ff" % own],
+    }
 
 
 def test_a_removed_endpoint_is_gone_from_every_host(fleet):
@@ -208,9 +246,21 @@ def test_workloads_over_an_ipv6_underlay(fleet):
     # VXLAN from h1 to h2 with VNI 200 (blue): the VNI is at bytes 4-6 of the
     # VXLAN header, after the IPv6 (40 bytes) and UDP (8) headers. Workloads
     # and hosts send IPv6 multicast of their own, on other VNIs too.
-    capture = subprocess.Popen(["tcpdump", "-nn", "-l", "-c", "1", "-i", netns_fleet.BRIDGE,
-                                "ip6 src %s and ip6 dst %s and udp dst port 4789 and ip6[52:4] = 0x0000c800"
-                                % (h1, h2)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    capture = subprocess.Popen(
+        [
+            "tcpdump",
+            "-nn",
+            "-l",
+            "-c",
+            "1",
+            "-i",
+            netns_fleet.BRIDGE,
+            "ip6 src %s and ip6 dst %s and udp dst port 4789 and ip6[52:4] = 0x0000c800" % (h1, h2),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _wait_listening(capture)
         assert ping(fleet.ns(0, "b"), "10.10.0.22")

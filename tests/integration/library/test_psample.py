@@ -9,11 +9,9 @@ import os
 import re
 
 import pytest
-
 from conftest import run
 from test_cli import dp, odp, pair  # noqa: F401 pylint: disable=unused-import
 from test_cli_kernel import _lines, _ready, _start, _stop
-
 from vswitch_odp import Client, errors
 from vswitch_odp.flows import Flow
 from vswitch_odp.psample import SampleListener
@@ -31,23 +29,64 @@ def sampled(netns):
     10.78.0.2); tc samples va's ingress to group 7 (truncated to TRUNC
     bytes) and its egress to group 8."""
     ns_a, ns_b = netns("psa"), netns("psb")
-    run("ip", "link", "add", "va", "netns", ns_a, "type", "veth", "peer", "name", "vb",
-        "netns", ns_b)
+    run(
+        "ip",
+        "link",
+        "add",
+        "va",
+        "netns",
+        ns_a,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "vb",
+        "netns",
+        ns_b,
+    )
     for ns, dev, addr in ((ns_a, "va", "10.78.0.1/24"), (ns_b, "vb", "10.78.0.2/24")):
         run("ip", "-n", ns, "addr", "add", addr, "dev", dev)
         run("ip", "-n", ns, "link", "set", dev, "up")
     tc = ["ip", "netns", "exec", ns_a, "tc"]
     run(*tc, "qdisc", "add", "dev", "va", "clsact")
     for hook, group, extra in (("ingress", 7, ["trunc", str(TRUNC)]), ("egress", 8, [])):
-        run(*tc, "filter", "add", "dev", "va", hook, "matchall", "action", "sample", "rate",
-            "1", "group", str(group), *extra)
+        run(
+            *tc,
+            "filter",
+            "add",
+            "dev",
+            "va",
+            hook,
+            "matchall",
+            "action",
+            "sample",
+            "rate",
+            "1",
+            "group",
+            str(group),
+            *extra,
+        )
     link = run("ip", "-n", ns_a, "-o", "link", "show", "dev", "va").stdout
     return ns_a, ns_b, int(link.split(":")[0])
 
 
 def ping(ns, address, count=PINGS):
-    run("ip", "netns", "exec", ns, "ping", "-n", "-q", "-c", str(count), "-i", "0.2", "-W", "1",
-        address)
+    run(
+        "ip",
+        "netns",
+        "exec",
+        ns,
+        "ping",
+        "-n",
+        "-q",
+        "-c",
+        str(count),
+        "-i",
+        "0.2",
+        "-W",
+        "1",
+        address,
+    )
 
 
 def is_icmp(sample):
@@ -64,7 +103,12 @@ def test_listener_reads_tc_samples(sampled):
     assert len(requests) == PINGS, requests
     for sample in requests:
         # The echo requests came in on va: cut to TRUNC bytes, all of them sampled.
-        assert (sample.group, sample.in_ifindex, sample.out_ifindex, sample.rate) == (7, va, None, 1)
+        assert (sample.group, sample.in_ifindex, sample.out_ifindex, sample.rate) == (
+            7,
+            va,
+            None,
+            1,
+        )
         assert (len(sample.packet), sample.orig_size) == (TRUNC, ICMP_ECHO)
         assert sample.packet[12:14] == b"\x08\x00" and sample.packet[34] == 8  # ICMP echo request
         assert sample.cookie is None and not sample.probability
@@ -99,8 +143,11 @@ def test_odp_psample_listen_lines(sampled):
         lines = _lines(proc, PINGS, lambda line: "proto=0x0800" in line)
         assert len(lines) == PINGS, lines
         for line in lines:
-            assert re.fullmatch(r"group=7 seq=\d+ in=va bytes=%d orig_bytes=%d rate=1 proto=0x0800"
-                                % (TRUNC, ICMP_ECHO), line), line
+            assert re.fullmatch(
+                r"group=7 seq=\d+ in=va bytes=%d orig_bytes=%d rate=1 proto=0x0800"
+                % (TRUNC, ICMP_ECHO),
+                line,
+            ), line
         status, err = _stop(proc)
         assert (status, err) == (0, ""), err
     finally:
@@ -132,23 +179,30 @@ PSAMPLE_FLOW = "in_port(%s),eth(),eth_type(0x0800),ipv4() actions:psample(group=
 
 
 @pytest.mark.skipif(HAS_PSAMPLE_ACTION, reason="this kernel has the psample action (6.11+)")
-def test_psample_action_refused_before_anything_is_sent(pair, dp):  # noqa: F811
+def test_psample_action_refused_before_anything_is_sent(pair, dp):
     a, b = pair
     good = "--in-port=%s --eth-type=0x0806 --output=%s" % (a.host, b.host)
     psample = "--key=in_port(%s),eth(),eth_type(0x0800),ipv4() --actions=psample(group=3),%s" % (
-        a.host, b.host)
+        a.host,
+        b.host,
+    )
     _out, err = odp("flow", "add", dp, *psample.split(), status=1)
-    assert re.fullmatch(r"odp: psample is not supported by this kernel: its openvswitch module "
-                        r"refuses the psample action of datapath %s \(OVS_ACTION_ATTR_PSAMPLE, "
-                        r"Linux 6\.11\+\): .*\n" % dp, err), err
+    assert re.fullmatch(
+        r"odp: psample is not supported by this kernel: its openvswitch module "
+        r"refuses the psample action of datapath %s \(OVS_ACTION_ATTR_PSAMPLE, "
+        r"Linux 6\.11\+\): .*\n" % dp,
+        err,
+    ), err
     # A batch with one such flow: none of it is sent.
     _out, err = odp("flow", "add", dp, "--file=-", stdin=good + "\n" + psample + "\n", status=1)
     assert "psample is not supported by this kernel" in err, err
     # Nested in a sample action, as ovs-vswitchd writes it, and through the library.
     with Client() as client:
-        ports = dict((v.name, v.port_no) for v in client.vports(dp))
-        nested = "in_port(%d),eth(),eth_type(0x0800),ipv4() actions:sample(sample=50.0%%," \
-                 "actions(psample(group=3)))" % ports[a.host]
+        ports = {v.name: v.port_no for v in client.vports(dp)}
+        nested = (
+            "in_port(%d),eth(),eth_type(0x0800),ipv4() actions:sample(sample=50.0%%,"
+            "actions(psample(group=3)))" % ports[a.host]
+        )
         key, mask, actions, _ufid = parse_flow(nested)
         with pytest.raises(errors.Unsupported, match="psample is not supported by this kernel"):
             client.put_flows(dp, [Flow(key, mask, actions)])
@@ -156,25 +210,39 @@ def test_psample_action_refused_before_anything_is_sent(pair, dp):  # noqa: F811
 
 
 @pytest.mark.skipif(not HAS_PSAMPLE_ACTION, reason="the psample action needs Linux 6.11+")
-def test_psample_action_samples_end_to_end(pair, dp):  # noqa: F811
+def test_psample_action_samples_end_to_end(pair, dp):
     a, b = pair
     with Client() as client:
-        ports = dict((v.name, v.port_no) for v in client.vports(dp))
+        ports = {v.name: v.port_no for v in client.vports(dp)}
         for src, dst in ((a.host, b.host), (b.host, a.host)):
-            client.put_flow(dp, Flow(*parse_flow(
-                "in_port(%d),eth(),eth_type(0x0806) actions:%d" % (ports[src], ports[dst]))[:3]))
+            client.put_flow(
+                dp,
+                Flow(
+                    *parse_flow(
+                        "in_port(%d),eth(),eth_type(0x0806) actions:%d" % (ports[src], ports[dst])
+                    )[:3]
+                ),
+            )
         client.put_flow(dp, Flow(*parse_flow(PSAMPLE_FLOW % (ports[a.host], ports[b.host]))[:3]))
         # The replies: as ovs-vswitchd writes it, in a sample action (all of them sampled).
-        client.put_flow(dp, Flow(*parse_flow(
-            "in_port(%d),eth(),eth_type(0x0800),ipv4() actions:sample(sample=100.0%%,"
-            "actions(psample(group=4))),%d" % (ports[b.host], ports[a.host]))[:3]))
+        client.put_flow(
+            dp,
+            Flow(
+                *parse_flow(
+                    "in_port(%d),eth(),eth_type(0x0800),ipv4() actions:sample(sample=100.0%%,"
+                    "actions(psample(group=4))),%d" % (ports[b.host], ports[a.host])
+                )[:3]
+            ),
+        )
         listed = odp("flow", "list", dp)[0]
         assert "--actions='psample(group=3,cookie=0x0102),%s'" % b.host in listed, listed
         with client.samples([3, 4]) as samples:
             ping(a.netns, "10.77.0.2")
             got = [s for s in samples.iter(timeout=1) if s.orig_size == ICMP_ECHO]
-    ifindex = dict((side, int(run("cat", "/sys/class/net/%s/ifindex" % side).stdout))
-                   for side in (a.host, b.host))
+    ifindex = {
+        side: int(run("cat", "/sys/class/net/%s/ifindex" % side).stdout)
+        for side in (a.host, b.host)
+    }
     assert sorted(s.group for s in got) == [3] * PINGS + [4] * PINGS, got
     for sample in got:
         # The datapath gives its rate as a probability: always, outside a sample action.

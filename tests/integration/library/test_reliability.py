@@ -23,36 +23,40 @@ import time
 import uuid
 
 import pytest
-
-from vswitch_odp import Client, errors, flowplan
-
 from conftest import run
 from test_cli import odp as odp_command
 from test_cli_commands import as_nobody
+from vswitch_odp import Client, errors, flowplan
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 MODULE = os.path.join(REPO, "plugins", "modules", "odp_flow.py")
 COLLECTIONS = os.path.join(REPO, ".venv", "collections")
 
-KEY = ("tunnel(tun_id=0x%x,src=192.0.2.1,dst=192.0.2.2,ttl=64,tp_dst=4789,flags(key)),"
-       "in_port(p1),eth(src=02:00:00:00:00:01,dst=02:00:00:00:00:02),eth_type(0x86dd),"
-       "ipv6(src=2001:db8::1,dst=2001:db8:%x::%x,proto=6,tclass=0,hlimit=64,frag=no),"
-       "tcp(src=1234,dst=80)")
+KEY = (
+    "tunnel(tun_id=0x%x,src=192.0.2.1,dst=192.0.2.2,ttl=64,tp_dst=4789,flags(key)),"
+    "in_port(p1),eth(src=02:00:00:00:00:01,dst=02:00:00:00:00:02),eth_type(0x86dd),"
+    "ipv6(src=2001:db8::1,dst=2001:db8:%x::%x,proto=6,tclass=0,hlimit=64,frag=no),"
+    "tcp(src=1234,dst=80)"
+)
 REFUSED = "ct(commit,helper=nosuch),p2"  # passes the library's checks; the kernel refuses it
 
 
 def actions(variant=0, groups=6):
-    return ",".join("set(tunnel(tun_id=0x%x,dst=198.51.100.%d,ttl=64,tp_dst=4789,flags(df|key))),"
-                    "push_vlan(vid=%d,pcp=0),p2,pop_vlan" % (i + variant, i, i + variant)
-                    for i in range(1, groups + 1))
+    return ",".join(
+        "set(tunnel(tun_id=0x%x,dst=198.51.100.%d,ttl=64,tp_dst=4789,flags(df|key))),"
+        "push_vlan(vid=%d,pcp=0),p2,pop_vlan" % (i + variant, i, i + variant)
+        for i in range(1, groups + 1)
+    )
 
 
 def entries(count, group=0, variant=0, refused=(), groups=6):
     """``count`` large flow entries of ``group`` (distinct keys per group);
     ``groups`` of actions (fewer where memory is short: the bench's 20,000)."""
     text = actions(variant, groups)
-    return [{"key": KEY % (i, group, i), "actions": REFUSED if i in refused else text}
-            for i in range(count)]
+    return [
+        {"key": KEY % (i, group, i), "actions": REFUSED if i in refused else text}
+        for i in range(count)
+    ]
 
 
 def declared(items, ports):
@@ -78,10 +82,11 @@ def dp(odp):
 
 def table(flows):
     """identity -> actions: what a flow table holds, whatever the spelling."""
-    return dict((flow.identity(), list(flow.actions)) for flow in flows)
+    return {flow.identity(): list(flow.actions) for flow in flows}
 
 
 # -- 1. bounded batches ---------------------------------------------------------------
+
 
 def test_the_send_buffer_is_set_and_bounds_batches(odp):
     client, _datapath = odp
@@ -168,6 +173,7 @@ def test_new_actions_for_3000_installed_large_flows(dp):
 
 # -- 2. a restore that restores ----------------------------------------------------------
 
+
 @pytest.mark.fault
 @pytest.mark.parametrize("size", [10, 1000])
 @pytest.mark.parametrize("where", ["first", "middle", "last"])
@@ -182,8 +188,9 @@ def test_a_refusal_in_any_batch_restores_the_table_byte_for_byte(dp, size, where
     current = client.flows(datapath)
     half = size // 2
     victim = {"first": 0, "middle": half // 2, "last": half - 1}[where]
-    desired = declared(entries(half, variant=100) + entries(half, group=1, refused=(victim,)),
-                       ports)
+    desired = declared(
+        entries(half, variant=100) + entries(half, group=1, refused=(victim,)), ports
+    )
     plan = flowplan.plan_flows(current, desired, purge=True)
     assert (len(plan.delete), len(plan.modify), len(plan.add)) == (size - half, half, half)
     with pytest.raises(errors.KernelRejected) as info:
@@ -231,13 +238,20 @@ def test_a_restore_never_undoes_what_another_writer_did(dp):
 
 # -- 3. two runs at once ------------------------------------------------------------------
 
+
 def module_process(tmp_path, args):
     """odp_flow started as Ansible runs it on the managed host; a Popen."""
     path = tmp_path / ("args-%s.json" % uuid.uuid4().hex[:8])
     path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(MODULE_PATH))
-    return subprocess.Popen([sys.executable, MODULE, str(path)], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, MODULE, str(path)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def result(proc):
@@ -245,8 +259,10 @@ def result(proc):
     try:
         return json.loads(out)
     except ValueError:
-        raise AssertionError("odp_flow printed no JSON (exit %s): %s %s"
-                             % (proc.returncode, out[-2000:], err[-2000:]))
+        raise AssertionError(
+            "odp_flow printed no JSON (exit %s): %s %s"
+            % (proc.returncode, out[-2000:], err[-2000:])
+        )
 
 
 # Where the module processes find ansible's module_utils: this venv's own, or,
@@ -260,8 +276,20 @@ MODULE_PATH = [COLLECTIONS]
 def modules(tmp_path_factory):
     assert os.path.isdir(COLLECTIONS), "no .venv/collections: run make setup"
     if importlib.util.find_spec("ansible") is None:
-        found = sorted(glob.glob(os.path.join(REPO, ".venv*", "lib", "python*", "site-packages",
-                                              "ansible", "module_utils", "basic.py")))
+        found = sorted(
+            glob.glob(
+                os.path.join(
+                    REPO,
+                    ".venv*",
+                    "lib",
+                    "python*",
+                    "site-packages",
+                    "ansible",
+                    "module_utils",
+                    "basic.py",
+                )
+            )
+        )
         assert found, "no venv of this repo has ansible-core: run make setup"
         payload = tmp_path_factory.mktemp("payload")
         os.symlink(os.path.dirname(os.path.dirname(found[0])), payload / "ansible")
@@ -270,12 +298,17 @@ def modules(tmp_path_factory):
 
 def text_entries(items, names):
     """Entries with the vports' real names (the module resolves them)."""
-    return [{"key": e["key"].replace("p1", names["p1"]), "actions":
-             e["actions"].replace("p2", names["p2"])} for e in items]
+    return [
+        {
+            "key": e["key"].replace("p1", names["p1"]),
+            "actions": e["actions"].replace("p2", names["p2"]),
+        }
+        for e in items
+    ]
 
 
 def vport_names(client, datapath):
-    return dict((v.port_no, v.name) for v in client.vports(datapath))
+    return {v.port_no: v.name for v in client.vports(datapath)}
 
 
 @pytest.mark.fault
@@ -301,8 +334,10 @@ def test_two_purges_at_once_one_after_the_other_never_an_empty_table(dp, modules
     names = {"p1": by_no[ports["p1"]], "p2": by_no[ports["p2"]]}
     client.put_flows(datapath, declared(entries(1000, group=9), ports))
     sets = [text_entries(entries(1000, group=group), names) for group in (1, 2)]
-    procs = [module_process(tmp_path, {"datapath": datapath.name, "flows": flows,
-                                       "purge": True}) for flows in sets]
+    procs = [
+        module_process(tmp_path, {"datapath": datapath.name, "flows": flows, "purge": True})
+        for flows in sets
+    ]
     results = [result(proc) for proc in procs]
     assert not any(r.get("failed") for r in results), results
     final = table(client.flows(datapath))
@@ -313,14 +348,21 @@ def test_two_purges_at_once_one_after_the_other_never_an_empty_table(dp, modules
 
 @pytest.mark.fault
 def test_a_writer_waits_for_the_lock_then_fails_naming_the_holder(
-        dp, modules, tmp_path, monkeypatch):
+    dp, modules, tmp_path, monkeypatch
+):
     client, datapath, ports = dp
     by_no = vport_names(client, datapath)
     names = {"p1": by_no[ports["p1"]], "p2": by_no[ports["p2"]]}
     with client.exclusive(datapath):
         start = time.monotonic()
-        proc = module_process(tmp_path, {"datapath": datapath.name, "lock_timeout": 0.5,
-                                         "flows": text_entries(entries(3), names)})
+        proc = module_process(
+            tmp_path,
+            {
+                "datapath": datapath.name,
+                "lock_timeout": 0.5,
+                "flows": text_entries(entries(3), names),
+            },
+        )
         got = result(proc)
         assert got["failed"] and not got["changed"]
         assert "pid %d" % os.getpid() in got["msg"] and datapath.name in got["msg"]
@@ -339,9 +381,16 @@ def test_a_module_run_whose_change_was_restored_reports_unchanged(dp, modules, t
     names = {"p1": by_no[ports["p1"]], "p2": by_no[ports["p2"]]}
     client.put_flows(datapath, declared(entries(300), ports))
     before = dpctl(datapath.name)
-    got = result(module_process(tmp_path, {
-        "datapath": datapath.name, "purge": True,
-        "flows": text_entries(entries(300, group=1, refused=(299,)), names)}))
+    got = result(
+        module_process(
+            tmp_path,
+            {
+                "datapath": datapath.name,
+                "purge": True,
+                "flows": text_entries(entries(300, group=1, refused=(299,)), names),
+            },
+        )
+    )
     assert got["failed"] and not got["changed"], got
     assert "restored" in got["msg"] and "verified" in got["msg"]
     assert dpctl(datapath.name) == before

@@ -8,8 +8,9 @@ import pytest
 
 
 def run(*argv):
-    return subprocess.run(list(argv), check=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True)
+    return subprocess.run(
+        list(argv), check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 def test_ipv6_loaded(in_sandbox):

@@ -31,13 +31,11 @@ import time
 import uuid
 
 import pytest
-
-from vswitch_odp import cli
-
 from conftest import peer_mac, run
 from test_cli import in_netns, odp, ping
 from test_cli_kernel import _lines, _ready
 from test_psample import HAS_PSAMPLE_ACTION
+from vswitch_odp import cli
 
 CLIENT, SERVER = "172.31.110.10", "172.31.110.20"
 ARP_ALL = "in_port(1),eth(),eth_type(0x0806),arp()", "in_port(2),eth(),eth_type(0x0806),arp()"
@@ -71,8 +69,18 @@ def arping(side, target, sender=None, wait=1.5):
     """arping -I PEER TARGET -c 1: True when the target answered within ``wait`` s."""
     sender = sender or _address(side)
     mac = bytes.fromhex(peer_mac(side).replace(":", ""))
-    arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, mac, socket.inet_aton(sender),
-                      b"\xff" * 6, socket.inet_aton(target))
+    arp = struct.pack(
+        "!HHBBH6s4s6s4s",
+        1,
+        0x0800,
+        6,
+        4,
+        1,
+        mac,
+        socket.inet_aton(sender),
+        b"\xff" * 6,
+        socket.inet_aton(target),
+    )
     with in_netns(side.netns):
         sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
         sock.bind((side.peer, 0x0806))
@@ -131,8 +139,11 @@ def flow_stats(dp):
 def relist(dp):
     """Each ``odp flow list`` line, added again to an empty table, is the same
     flow: the kernel's keys and actions (``--json``) come back unchanged."""
+
     def flows():
-        return sorted((f["key"], f["actions"]) for f in json.loads(odp("flow", "list", dp, "--json")[0]))
+        return sorted(
+            (f["key"], f["actions"]) for f in json.loads(odp("flow", "list", dp, "--json")[0])
+        )
 
     before, lines = flows(), odp("flow", "list", dp)[0].splitlines()
     run("ovs-dpctl", "del-flows", "system@" + dp)
@@ -144,8 +155,12 @@ def relist(dp):
 def test_arp_ping(dp, client_server):
     client, _server = client_server
     hw_client = peer_mac(client)
-    add_flow(dp, "in_port(1),eth(),eth_type(0x0806),arp(sip=172.31.110.10,tip=172.31.110.20,"
-             "sha=%s,tha=ff:ff:ff:ff:ff:ff)" % hw_client, "2")
+    add_flow(
+        dp,
+        "in_port(1),eth(),eth_type(0x0806),arp(sip=172.31.110.10,tip=172.31.110.20,"
+        "sha=%s,tha=ff:ff:ff:ff:ff:ff)" % hw_client,
+        "2",
+    )
     assert not arping(client, SERVER)  # half a path: the reply has no flow yet
     add_flow(dp, "in_port(2),eth(),eth_type(0x0806),arp()", "1")
     relist(dp)
@@ -169,12 +184,24 @@ def test_ct_connect_v4(dp, client_server):
     add_flow(dp, ARP_ALL[0], "2")
     add_flow(dp, ARP_ALL[1], "1")
     add_flow(dp, "ct_state(-trk),eth(),eth_type(0x0800),ipv4()", "ct(commit),recirc(0x1)")
-    add_flow(dp, "recirc_id(0x1),ct_state(+trk+new),in_port(1),eth(),eth_type(0x0800),"
-             "ipv4(src=172.31.110.10)", "2")
-    add_flow(dp, "recirc_id(0x1),ct_state(+trk+est),in_port(1),eth(),eth_type(0x0800),"
-             "ipv4(src=172.31.110.10)", "2")
-    add_flow(dp, "recirc_id(0x1),ct_state(+trk+est),in_port(2),eth(),eth_type(0x0800),"
-             "ipv4(dst=172.31.110.10)", "1")
+    add_flow(
+        dp,
+        "recirc_id(0x1),ct_state(+trk+new),in_port(1),eth(),eth_type(0x0800),"
+        "ipv4(src=172.31.110.10)",
+        "2",
+    )
+    add_flow(
+        dp,
+        "recirc_id(0x1),ct_state(+trk+est),in_port(1),eth(),eth_type(0x0800),"
+        "ipv4(src=172.31.110.10)",
+        "2",
+    )
+    add_flow(
+        dp,
+        "recirc_id(0x1),ct_state(+trk+est),in_port(2),eth(),eth_type(0x0800),"
+        "ipv4(dst=172.31.110.10)",
+        "1",
+    )
     add_flow(dp, "recirc_id(0x1),ct_state(+trk+inv),eth(),eth_type(0x0800),ipv4()", "drop")
     relist(dp)  # one flow has no in_port (issue 9)
     ping(client.netns, SERVER, count=3)
@@ -192,10 +219,14 @@ def test_nat_connect_v4(dp, client_server):
     run("ip", "-n", client.netns, "route", "add", "default", "via", SERVER)
     add_flow(dp, ARP_ALL[0], "2")
     add_flow(dp, ARP_ALL[1], "1")
-    add_flow(dp, "ct_state(-trk),in_port(1),eth(),eth_type(0x0800),ipv4(dst=192.168.0.20)",
-             "ct(commit,nat(dst=172.31.110.20)),recirc(0x1)")
-    add_flow(dp, "ct_state(-trk),in_port(2),eth(),eth_type(0x0800),ipv4()",
-             "ct(commit,nat),recirc(0x2)")
+    add_flow(
+        dp,
+        "ct_state(-trk),in_port(1),eth(),eth_type(0x0800),ipv4(dst=192.168.0.20)",
+        "ct(commit,nat(dst=172.31.110.20)),recirc(0x1)",
+    )
+    add_flow(
+        dp, "ct_state(-trk),in_port(2),eth(),eth_type(0x0800),ipv4()", "ct(commit,nat),recirc(0x2)"
+    )
     add_flow(dp, "recirc_id(0x1),ct_state(+trk-inv),in_port(1),eth(),eth_type(0x0800),ipv4()", "2")
     add_flow(dp, "recirc_id(0x2),ct_state(+trk-inv),in_port(2),eth(),eth_type(0x0800),ipv4()", "1")
     ping(client.netns, "192.168.0.20", count=3)
@@ -210,15 +241,27 @@ def test_nat_related_v4(dp, client_server):
     run("ip", "-n", server.netns, "route", "add", "192.168.0.20/32", "via", CLIENT)
     add_flow(dp, ARP_ALL[0], "2")
     add_flow(dp, ARP_ALL[1], "1")
-    add_flow(dp, "ct_state(-trk),in_port(1),eth(),eth_type(0x0800),ipv4(dst=172.31.110.20)",
-             "ct(commit,nat(src=192.168.0.20)),recirc(0x1)")
+    add_flow(
+        dp,
+        "ct_state(-trk),in_port(1),eth(),eth_type(0x0800),ipv4(dst=172.31.110.20)",
+        "ct(commit,nat(src=192.168.0.20)),recirc(0x1)",
+    )
     add_flow(dp, "recirc_id(0x1),ct_state(+trk-inv),in_port(1),eth(),eth_type(0x0800),ipv4()", "2")
-    add_flow(dp, "ct_state(-trk),in_port(2),eth(),eth_type(0x0800),ipv4()",
-             "ct(commit,nat),recirc(0x2)")
-    add_flow(dp, "recirc_id(0x2),ct_state(+rel+trk),in_port(2),eth(),eth_type(0x0800),"
-             "ipv4(src=172.31.110.20,dst=172.31.110.10,proto=1),icmp()", "1")
-    add_flow(dp, "recirc_id(0x2),ct_state(+rel+trk),in_port(2),eth(),eth_type(0x0800),"
-             "ipv4(dst=192.168.0.20,proto=1),icmp()", "drop")
+    add_flow(
+        dp, "ct_state(-trk),in_port(2),eth(),eth_type(0x0800),ipv4()", "ct(commit,nat),recirc(0x2)"
+    )
+    add_flow(
+        dp,
+        "recirc_id(0x2),ct_state(+rel+trk),in_port(2),eth(),eth_type(0x0800),"
+        "ipv4(src=172.31.110.20,dst=172.31.110.10,proto=1),icmp()",
+        "1",
+    )
+    add_flow(
+        dp,
+        "recirc_id(0x2),ct_state(+rel+trk),in_port(2),eth(),eth_type(0x0800),"
+        "ipv4(dst=192.168.0.20,proto=1),icmp()",
+        "drop",
+    )
     # echo a | nc -u -w 1 172.31.110.20 10000: the server answers port unreachable.
     with in_netns(client.netns):
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -256,8 +299,9 @@ def test_netlink_checks(dp, veth):
     unsafe = "Flow actions may not be safe on all matching packets"
     key = "--key=in_port(1),eth(),eth_type(0x800),ipv4()"
     before = _dmesg_count(unsafe)
-    _out, err = odp("flow", "add", dp, key, "--actions=" + "clone(" * 17 + "drop" + ")" * 17,
-                    status=1)
+    _out, err = odp(
+        "flow", "add", dp, key, "--actions=" + "clone(" * 17 + "drop" + ")" * 17, status=1
+    )
     assert "nest at most 16 deep" in err and err.count("\n") == 1, err
     assert _dmesg_count(unsafe) == before
     # drop with a reason, which 6.1 lacks: the kernel refuses it.
@@ -272,9 +316,12 @@ class Listen:
     once it says it is listening."""
 
     def __init__(self, dp):
-        self.proc = subprocess.Popen([sys.executable, "-m", "vswitch_odp.cli", "datapath",
-                                      "listen", dp, "--upcalls"], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "vswitch_odp.cli", "datapath", "listen", dp, "--upcalls"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         line = self.proc.stderr.readline()
         assert "listening on datapath" in line, line + self.proc.stderr.read()
         self.pid = int(re.search(r"pid=(\d+)", line).group(1))  # for userspace actions
@@ -307,7 +354,8 @@ def test_upcall_interfaces(dp, veth):
     try:
         arping(side, SERVER, wait=0)
         pattern = r"^miss vport=%s .*arp\(sip=172\.31\.110\.1,tip=172\.31\.110\.20,op=1,sha=" % (
-            side.host)
+            side.host
+        )
         got = listen.lines(pattern)
     finally:
         listen.stop()
@@ -315,10 +363,12 @@ def test_upcall_interfaces(dp, veth):
 
 
 # (vxlan device, its address, VNI, TTL, df, udp checksum, the key's flags without df)
-TUNNELS = [("1", "172.31.221.1/24", 1155332, 32, "set", "udpcsum", {"csum", "key"}),
-           ("2", "172.31.222.1/24", 1234567, 45, "set", "noudpcsum", {"key"}),
-           ("3", "172.31.223.1/24", 1020304, 23, "unset", "udpcsum", {"csum", "key"}),
-           ("4", "172.31.224.1/24", 1357986, 15, "unset", "noudpcsum", {"key"})]
+TUNNELS = [
+    ("1", "172.31.221.1/24", 1155332, 32, "set", "udpcsum", {"csum", "key"}),
+    ("2", "172.31.222.1/24", 1234567, 45, "set", "noudpcsum", {"key"}),
+    ("3", "172.31.223.1/24", 1020304, 23, "unset", "udpcsum", {"csum", "key"}),
+    ("4", "172.31.224.1/24", 1357986, 15, "unset", "noudpcsum", {"key"}),
+]
 
 
 def test_tunnel_metadata(dp, veth):
@@ -332,8 +382,28 @@ def test_tunnel_metadata(dp, veth):
     ping(side.netns, "172.31.110.2")
     for index, address, vni, ttl, df, csum, _flags in TUNNELS:
         name = "vxlan" + index
-        run("ip", "-n", side.netns, "link", "add", "dev", name, "type", "vxlan", "remote",
-            "172.31.110.2", "id", str(vni), "dstport", "4789", "ttl", str(ttl), "df", df, csum)
+        run(
+            "ip",
+            "-n",
+            side.netns,
+            "link",
+            "add",
+            "dev",
+            name,
+            "type",
+            "vxlan",
+            "remote",
+            "172.31.110.2",
+            "id",
+            str(vni),
+            "dstport",
+            "4789",
+            "ttl",
+            str(ttl),
+            "df",
+            df,
+            csum,
+        )
         run("ip", "-n", side.netns, "addr", "add", "dev", name, address)
         run("ip", "-n", side.netns, "link", "set", "dev", name, "mtu", "1450", "up")
     listen = Listen(dp)
@@ -348,16 +418,20 @@ def test_tunnel_metadata(dp, veth):
     for index, address, vni, ttl, _df, _csum, flags in TUNNELS:
         # The selftest's tunnel(tun_id=...,src=...,dst=...,ttl=...,tp_src=...,tp_dst=4789,flags(...)),
         # without its df flag: 6.1 does not report the outer header's DF bit.
-        tunnel = r"tunnel\(tun_id=%#x,src=172\.31\.110\.1,dst=172\.31\.110\.2,ttl=%d,tp_src=\d+," \
-                 r"tp_dst=4789,flags\(([a-z|]*)\)\)" % (vni, ttl)
+        tunnel = (
+            r"tunnel\(tun_id=%#x,src=172\.31\.110\.1,dst=172\.31\.110\.2,ttl=%d,tp_src=\d+,"
+            r"tp_dst=4789,flags\(([a-z|]*)\)\)" % (vni, ttl)
+        )
         arp = r"arp\(sip=172\.31\.22%s\.1,tip=172\.31\.22%s\.2,op=1,sha=" % (index, index)
         match = re.search(r"^miss vport=ovs-vxlan0 .*%s.*%s" % (tunnel, arp), text, re.M)
         assert match, text
         assert set(match.group(1).split("|")) - {"df"} == flags, match.group(0)
 
 
-@pytest.mark.skipif(not HAS_PSAMPLE_ACTION, reason="the psample action needs Linux 6.11+ "
-                    "(make test-kernel-6.12 runs it)")
+@pytest.mark.skipif(
+    not HAS_PSAMPLE_ACTION,
+    reason="the psample action needs Linux 6.11+ (make test-kernel-6.12 runs it)",
+)
 def test_psample(dp, client_server):
     client, _server = client_server
     add_flow(dp, "in_port(1),eth(),eth_type(0x0806),arp()", "psample(group=1)")
@@ -366,8 +440,11 @@ def test_psample(dp, client_server):
     unsafe = "Flow actions may not be safe on all matching packets"
     before = _dmesg_count(unsafe)
     min_key = "--key=in_port(1),eth(),eth_type(0x0800),ipv4()"
-    for actions, field in (("psample(group=1,cookie=1615141312111009080706050403020100)", "cookie"),
-                           ("psample(cookie=abcd)", "group"), ("psample()", "group")):
+    for actions, field in (
+        ("psample(group=1,cookie=1615141312111009080706050403020100)", "cookie"),
+        ("psample(cookie=abcd)", "group"),
+        ("psample()", "group"),
+    ):
         _out, err = odp("flow", "add", dp, min_key, "--actions=" + actions, status=1)
         assert "psample.%s" % field in err and err.count("\n") == 1, err
     assert _dmesg_count(unsafe) == before and odp("flow", "list", dp)[0] == ""
@@ -375,15 +452,23 @@ def test_psample(dp, client_server):
         add_flow(dp, key, actions)
     # The first 14 bytes of all traffic; and all of it through a sample()
     # action with psample and an upcall (local sampling with sFlow / IPFIX).
-    add_flow(dp, "in_port(1),eth(),eth_type(0x0800),ipv4()", "trunc(14),psample(group=1,cookie=c0ffee),2")
+    add_flow(
+        dp, "in_port(1),eth(),eth_type(0x0800),ipv4()", "trunc(14),psample(group=1,cookie=c0ffee),2"
+    )
     listen = Listen(dp)
-    samples = subprocess.Popen([sys.executable, "-m", "vswitch_odp.cli", "psample", "listen",
-                                "--packet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    samples = subprocess.Popen(
+        [sys.executable, "-m", "vswitch_odp.cli", "psample", "listen", "--packet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         assert "listening on psample" in _ready(samples)
-        add_flow(dp, "in_port(2),eth(),eth_type(0x0800),ipv4()",
-                 "sample(sample=100%%,actions(psample(group=2,cookie=eeff0c),userspace(pid=%d,"
-                 "userdata=eeff0c))),1" % listen.pid)
+        add_flow(
+            dp,
+            "in_port(2),eth(),eth_type(0x0800),ipv4()",
+            "sample(sample=100%%,actions(psample(group=2,cookie=eeff0c),userspace(pid=%d,"
+            "userdata=eeff0c))),1" % listen.pid,
+        )
         ping(client.netns, SERVER, count=1)
         upcalls = listen.lines(r"^action .*userdata=eeff0c")
         got = _lines(samples, 2, lambda line: "proto=0x0800" in line, timeout=5)
@@ -393,7 +478,14 @@ def test_psample(dp, client_server):
         samples.communicate(timeout=10)
     assert any(re.search(r"^action vport=\S+ .*userdata=eeff0c", u) for u in upcalls), upcalls
     # client -> server samples only carry the first 14 bytes of the packet.
-    assert any(re.search(r"^group=1 .* probability=100\.0% proto=0x0800 cookie=0xc0ffee "
-                         r"packet=[0-9a-f]{28}$", g) for g in got), got
-    assert any(re.search(r"^group=2 .* probability=100\.0% proto=0x0800 cookie=0xeeff0c ", g)
-               for g in got), got
+    assert any(
+        re.search(
+            r"^group=1 .* probability=100\.0% proto=0x0800 cookie=0xc0ffee "
+            r"packet=[0-9a-f]{28}$",
+            g,
+        )
+        for g in got
+    ), got
+    assert any(
+        re.search(r"^group=2 .* probability=100\.0% proto=0x0800 cookie=0xeeff0c ", g) for g in got
+    ), got

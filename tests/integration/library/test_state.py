@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 from conftest import run, unique
-
 from vswitch_odp import Client, errors
 from vswitch_odp.state import formats
 from vswitch_odp.state.apply import execute
@@ -22,15 +21,25 @@ def ip_link(name, netns=None):
     """The link as `ip -json` reports it, in the links library's terms."""
     argv = ["ip"] + (["-n", netns] if netns else []) + ["-json", "address", "show", "dev", name]
     (link,) = json.loads(run(*argv).stdout)
-    return {"mac": link["address"], "mtu": link["mtu"], "up": "UP" in link["flags"],
-            "addresses": sorted("%s/%d" % (a["local"], a["prefixlen"]) for a in link["addr_info"]
-                                if a["scope"] != "link")}
+    return {
+        "mac": link["address"],
+        "mtu": link["mtu"],
+        "up": "UP" in link["flags"],
+        "addresses": sorted(
+            "%s/%d" % (a["local"], a["prefixlen"])
+            for a in link["addr_info"]
+            if a["scope"] != "link"
+        ),
+    }
 
 
 def dumped_flows(dp):
     """The flow lines of `ovs-dpctl dump-flows` (its log lines left out)."""
-    return [line for line in run("ovs-dpctl", "dump-flows", dp).stdout.splitlines()
-            if " actions:" in line]
+    return [
+        line
+        for line in run("ovs-dpctl", "dump-flows", dp).stdout.splitlines()
+        if " actions:" in line
+    ]
 
 
 def flow_set(flows):
@@ -40,21 +49,38 @@ def flow_set(flows):
 OVERLAY = {
     "vports": {
         "VX": {"type": "vxlan", "port": 4790},
-        "RED": {"type": "internal",
-                "link": {"mac": "02:00:00:00:0a:01", "mtu": 1450, "up": True,
-                         "addresses": ["10.77.0.1/24", "fd77::1/64"]}},
+        "RED": {
+            "type": "internal",
+            "link": {
+                "mac": "02:00:00:00:0a:01",
+                "mtu": 1450,
+                "up": True,
+                "addresses": ["10.77.0.1/24", "fd77::1/64"],
+            },
+        },
         "BLUE": {"type": "internal", "port_no": 9, "link": {"up": True, "addresses": []}},
     },
     "flows": [
-        {"key": "in_port(RED),eth(dst=02:00:00:00:0a:02)",
-         "actions": "set(tunnel(tun_id=0x2a,dst=198.18.0.2,ttl=64)),VX"},
-        {"match": {"in_port": "VX", "tunnel": {"tun_id": 42, "src": "198.18.0.2"}},
-         "actions": [{"output": "RED"}]},
-        {"match": {"in_port": "BLUE", "eth": {"dst": "01:00:00:00:00:00/01:00:00:00:00:00"}},
-         "actions": [{"set": {"tunnel": {"tun_id": 7, "ipv6_dst": "2001:db8::2", "ttl": 64}}},
-                     {"output": "VX"}, {"output": "RED"}]},
-        {"match": {"in_port": "RED", "eth_type": "0x0806", "arp": {"tip": "10.77.0.9"}},
-         "actions": "userspace(pid=1)"},
+        {
+            "key": "in_port(RED),eth(dst=02:00:00:00:0a:02)",
+            "actions": "set(tunnel(tun_id=0x2a,dst=198.18.0.2,ttl=64)),VX",
+        },
+        {
+            "match": {"in_port": "VX", "tunnel": {"tun_id": 42, "src": "198.18.0.2"}},
+            "actions": [{"output": "RED"}],
+        },
+        {
+            "match": {"in_port": "BLUE", "eth": {"dst": "01:00:00:00:00:00/01:00:00:00:00:00"}},
+            "actions": [
+                {"set": {"tunnel": {"tun_id": 7, "ipv6_dst": "2001:db8::2", "ttl": 64}}},
+                {"output": "VX"},
+                {"output": "RED"},
+            ],
+        },
+        {
+            "match": {"in_port": "RED", "eth_type": "0x0806", "arp": {"tip": "10.77.0.9"}},
+            "actions": "userspace(pid=1)",
+        },
     ],
 }
 
@@ -75,14 +101,18 @@ def test_plan_from_nothing_is_exact_and_then_empty(client, datapaths):
     execute(client, result)
     after = show(client, [dp])
     # Every vport has the number the plan gave it, in the kernel too.
-    numbers = dict((v.name, v.port_no) for v in client.vports(dp))
+    numbers = {v.name: v.port_no for v in client.vports(dp)}
     assert numbers == result.ports[dp]
     assert numbers["blue" + tag] == 9
     assert not plan(after, desired), plan(after, desired).lines()
     assert not plan(show(client), desired)
     link = ip_link("red" + tag)
-    assert link == {"mac": "02:00:00:00:0a:01", "mtu": 1450, "up": True,
-                    "addresses": ["10.77.0.1/24", "fd77::1/64"]}
+    assert link == {
+        "mac": "02:00:00:00:0a:01",
+        "mtu": 1450,
+        "up": True,
+        "addresses": ["10.77.0.1/24", "fd77::1/64"],
+    }
     assert after.datapaths[dp].vports["red" + tag].link == link
 
 
@@ -94,22 +124,47 @@ def test_show_reads_what_the_client_built(client, datapaths, veth):
     client.create_vport(dp, "vx" + tag, "vxlan", port=4791)
     client.create_vport(dp, "in" + tag, "internal", port_no=7)
     client.create_vport(dp, pipe.host)
-    apply_links([LinkChange("in" + tag, None, check_link(
-        {"mac": "02:00:00:00:0b:01", "mtu": 1400, "up": True, "addresses": ["10.78.0.1/24"]},
-        "l"))])
-    entries = [{"key": "in_port(in%s),eth()" % tag, "actions": pipe.host},
-               {"key": "in_port(%s),eth(),eth_type(0x0800),ipv4(src=10.78.0.2)" % pipe.host,
-                "actions": "set(tunnel(tun_id=0x5,dst=198.18.0.9,ttl=64)),vx" + tag}]
-    ports = dict((v.name, v.port_no) for v in client.vports(dp))
+    apply_links(
+        [
+            LinkChange(
+                "in" + tag,
+                None,
+                check_link(
+                    {
+                        "mac": "02:00:00:00:0b:01",
+                        "mtu": 1400,
+                        "up": True,
+                        "addresses": ["10.78.0.1/24"],
+                    },
+                    "l",
+                ),
+            )
+        ]
+    )
+    entries = [
+        {"key": "in_port(in%s),eth()" % tag, "actions": pipe.host},
+        {
+            "key": "in_port(%s),eth(),eth_type(0x0800),ipv4(src=10.78.0.2)" % pipe.host,
+            "actions": "set(tunnel(tun_id=0x5,dst=198.18.0.9,ttl=64)),vx" + tag,
+        },
+    ]
+    ports = {v.name: v.port_no for v in client.vports(dp)}
     flows = Datapath(dp, vports={}, entries=entries).flows(ports)
     assert not any(client.put_flows(dp, flows))
 
     state = show(client, [dp]).to_dict()["datapaths"][dp]
     assert state["vports"] == {
         "vx" + tag: {"type": "vxlan", "port": 4791, "port_no": 1},
-        "in" + tag: {"type": "internal", "port_no": 7,
-                     "link": {"mac": "02:00:00:00:0b:01", "mtu": 1400, "up": True,
-                              "addresses": ["10.78.0.1/24"]}},
+        "in" + tag: {
+            "type": "internal",
+            "port_no": 7,
+            "link": {
+                "mac": "02:00:00:00:0b:01",
+                "mtu": 1400,
+                "up": True,
+                "addresses": ["10.78.0.1/24"],
+            },
+        },
         pipe.host: {"type": "netdev", "port_no": 2},
     }
     assert state["link"] == ip_link(dp)  # the local port
@@ -126,20 +181,32 @@ def test_show_of_what_ovs_dpctl_made(client, datapaths, veth):
     pipe = veth()
     run("ovs-dpctl", "add-dp", dp)
     # ovs-dpctl names a vxlan vport after its UDP port.
-    run("ovs-dpctl", "add-if", dp, "i%s,type=internal" % tag,
-        "v%s,type=vxlan,remote_ip=flow,dst_port=4792" % tag, pipe.host)
+    run(
+        "ovs-dpctl",
+        "add-if",
+        dp,
+        "i%s,type=internal" % tag,
+        "v%s,type=vxlan,remote_ip=flow,dst_port=4792" % tag,
+        pipe.host,
+    )
     for key, actions in [
-            ("in_port(1),eth(),eth_type(0x0806),arp()", "2"),
-            ("in_port(3),eth(src=02:00:00:00:00:01,dst=02:00:00:00:00:02),eth_type(0x0800),"
-             "ipv4(src=10.1.0.0/255.255.0.0,proto=6,frag=no),tcp(dst=80),tcp_flags(0/0)",
-             "set(tunnel("
-             "tun_id=0x10,dst=198.18.0.5,ttl=64,flags(key))),2"),
-            ("tunnel(tun_id=0x10,src=198.18.0.5,dst=198.18.0.1,ttl=64,flags(key)),in_port(2),"
-             "eth()",
-             "push_vlan(vid=10,pcp=0),1"),
-            ("recirc_id(0),in_port(1),eth(),eth_type(0x86dd),ipv6(dst=2001:db8::/ffff:ffff::,"
-             "frag=no)", "2,1"),
-            ("in_port(4),eth()", "0")]:  # port 4 has no vport: kept as a number
+        ("in_port(1),eth(),eth_type(0x0806),arp()", "2"),
+        (
+            "in_port(3),eth(src=02:00:00:00:00:01,dst=02:00:00:00:00:02),eth_type(0x0800),"
+            "ipv4(src=10.1.0.0/255.255.0.0,proto=6,frag=no),tcp(dst=80),tcp_flags(0/0)",
+            "set(tunnel(tun_id=0x10,dst=198.18.0.5,ttl=64,flags(key))),2",
+        ),
+        (
+            "tunnel(tun_id=0x10,src=198.18.0.5,dst=198.18.0.1,ttl=64,flags(key)),in_port(2),eth()",
+            "push_vlan(vid=10,pcp=0),1",
+        ),
+        (
+            "recirc_id(0),in_port(1),eth(),eth_type(0x86dd),ipv6(dst=2001:db8::/ffff:ffff::,"
+            "frag=no)",
+            "2,1",
+        ),
+        ("in_port(4),eth()", "0"),
+    ]:  # port 4 has no vport: kept as a number
         run("ovs-dpctl", "add-flow", dp, key, actions)
     current = show(client, [dp])
     state = current.to_dict()["datapaths"][dp]
@@ -162,8 +229,14 @@ def test_plan_takes_a_foreign_datapath_to_the_document(client, datapaths, veth):
     dp, tag = datapaths("own"), uuid.uuid4().hex[:4]
     pipe = veth()
     run("ovs-dpctl", "add-dp", dp)
-    run("ovs-dpctl", "add-if", dp, "red%s,type=internal" % tag, pipe.host,
-        "old%s,type=internal" % tag)
+    run(
+        "ovs-dpctl",
+        "add-if",
+        dp,
+        "red%s,type=internal" % tag,
+        pipe.host,
+        "old%s,type=internal" % tag,
+    )
     run("ovs-dpctl", "add-flow", dp, "in_port(3),eth()", "1")
     run("ovs-dpctl", "add-flow", dp, "in_port(1),eth()", "")  # drop
     desired = parse_document(overlay(dp, tag))
@@ -172,8 +245,9 @@ def test_plan_takes_a_foreign_datapath_to_the_document(client, datapaths, veth):
     assert "- vport %s/%s: netdev, port_no 2" % (dp, pipe.host) in lines
     assert "- vport %s/old%s: internal, port_no 3" % (dp, tag) in lines
     assert not any(line.startswith("+ vport %s/red" % dp) for line in lines)  # kept
-    assert lines.index("- flow %s: in_port(old%s),eth(), actions:red%s" % (dp, tag, tag)) \
-        < lines.index("- vport %s/old%s: internal, port_no 3" % (dp, tag))
+    assert lines.index(
+        "- flow %s: in_port(old%s),eth(), actions:red%s" % (dp, tag, tag)
+    ) < lines.index("- vport %s/old%s: internal, port_no 3" % (dp, tag))
     execute(client, result)
     assert not plan(show(client), desired)
     assert len(dumped_flows(dp)) == len(OVERLAY["flows"])
@@ -188,26 +262,34 @@ def test_replacements_in_the_kernel(client, datapaths, veth):
     after is empty and the numbers are the planned ones."""
     dp, tag = datapaths(), uuid.uuid4().hex[:4]
     pipe = veth()
-    names = dict((key, key + tag) for key in ("a", "b", "t", "x"))
-    first = {"vports": {names["a"]: {"type": "internal", "port_no": 1},
-                        names["b"]: {"type": "internal", "port_no": 2},
-                        names["t"]: {"type": "vxlan", "port": 4794, "port_no": 3},
-                        names["x"]: {"type": "internal", "port_no": 4},
-                        pipe.host: {"type": "netdev", "port_no": 5}},
-             "flows": [{"match": {"in_port": names["a"]}, "actions": [{"output": names["b"]}]}]}
-    second = {"vports": {names["a"]: {"type": "internal", "port_no": 2},
-                         names["b"]: {"type": "internal", "port_no": 1},
-                         names["t"]: {"type": "vxlan", "port": 4795},
-                         names["x"]: {"type": "geneve", "port": 6090},
-                         pipe.host: {"type": "netdev", "port_no": 8}},
-              "flows": [{"match": {"in_port": names["a"]}, "actions": [{"output": names["b"]}]}]}
+    names = {key: key + tag for key in ("a", "b", "t", "x")}
+    first = {
+        "vports": {
+            names["a"]: {"type": "internal", "port_no": 1},
+            names["b"]: {"type": "internal", "port_no": 2},
+            names["t"]: {"type": "vxlan", "port": 4794, "port_no": 3},
+            names["x"]: {"type": "internal", "port_no": 4},
+            pipe.host: {"type": "netdev", "port_no": 5},
+        },
+        "flows": [{"match": {"in_port": names["a"]}, "actions": [{"output": names["b"]}]}],
+    }
+    second = {
+        "vports": {
+            names["a"]: {"type": "internal", "port_no": 2},
+            names["b"]: {"type": "internal", "port_no": 1},
+            names["t"]: {"type": "vxlan", "port": 4795},
+            names["x"]: {"type": "geneve", "port": 6090},
+            pipe.host: {"type": "netdev", "port_no": 8},
+        },
+        "flows": [{"match": {"in_port": names["a"]}, "actions": [{"output": names["b"]}]}],
+    }
     for spec in (first, second):
         desired = parse_document({"version": 1, "datapaths": {dp: spec}})
         result = plan(show(client), desired)
         execute(client, result)
         assert not plan(show(client), desired), plan(show(client), desired).lines()
-        assert dict((v.name, v.port_no) for v in client.vports(dp)) == result.ports[dp]
-    kinds = dict((v.name, (v.type, v.port, v.port_no)) for v in client.vports(dp))
+        assert {v.name: v.port_no for v in client.vports(dp)} == result.ports[dp]
+    kinds = {v.name: (v.type, v.port, v.port_no) for v in client.vports(dp)}
     assert kinds[names["t"]] == ("vxlan", 4795, 3) and kinds[names["x"]] == ("geneve", 6090, 4)
     assert kinds[pipe.host] == ("netdev", None, 8)
     (flow,) = client.flows(dp)
@@ -218,8 +300,9 @@ def test_plan_refuses_what_another_datapath_holds(client, datapaths):
     other, dp = datapaths("oth"), datapaths()
     client.create_datapath(other)
     client.create_vport(other, "vx" + other[3:], "vxlan", port=4793)
-    desired = parse_document({"version": 1, "datapaths": {dp: {"vports": {
-        "v" + dp: {"type": "vxlan", "port": 4793}}}}})
+    desired = parse_document(
+        {"version": 1, "datapaths": {dp: {"vports": {"v" + dp: {"type": "vxlan", "port": 4793}}}}}
+    )
     with pytest.raises(errors.ValidationError) as caught:
         plan(show(client), desired)
     assert caught.value.field == "datapaths.%s.vports.v%s.port" % (dp, dp)
@@ -241,8 +324,10 @@ def test_show_in_a_network_namespace(netns, kernel):
     with Client(netns=ns) as client:
         client.create_datapath("nsdp")
         client.create_vport("nsdp", "nsport", "internal")
-        apply_links([LinkChange("nsport", None, {"mtu": 1300, "up": True,
-                                                 "addresses": ["10.79.0.1/24"]})], ns)
+        apply_links(
+            [LinkChange("nsport", None, {"mtu": 1300, "up": True, "addresses": ["10.79.0.1/24"]})],
+            ns,
+        )
         state = show(client).to_dict()["datapaths"]["nsdp"]
         assert state["vports"]["nsport"]["link"] == ip_link("nsport", ns)
         assert state["vports"]["nsport"]["link"]["mtu"] == 1300
@@ -255,8 +340,15 @@ def test_links_library_on_internal_ports(client, datapaths):
     client.create_vport(dp, port, "internal")
     (have,) = read_links([port]).values()
     assert have == ip_link(port) and have["up"] is False
-    want = check_link({"mac": "02:00:00:00:0c:01", "mtu": 1450, "up": True,
-                       "addresses": ["10.80.0.1/24", "10.80.1.1/24", "fd80::1/64"]}, "l")
+    want = check_link(
+        {
+            "mac": "02:00:00:00:0c:01",
+            "mtu": 1450,
+            "up": True,
+            "addresses": ["10.80.0.1/24", "10.80.1.1/24", "fd80::1/64"],
+        },
+        "l",
+    )
     apply_links([LinkChange(port, have, want)])
     now = read_links([port])[port]
     assert now == ip_link(port) == want
@@ -264,8 +356,10 @@ def test_links_library_on_internal_ports(client, datapaths):
     # Exact addresses: one removed, one added; the link-local one stays.
     want = dict(want, addresses=["10.80.0.1/24", "10.80.2.1/24", "fd80::1/64"])
     change = LinkChange(port, now, want)
-    assert change.commands() == ["address del 10.80.1.1/24 dev %s" % port,
-                                 "address add 10.80.2.1/24 dev %s" % port]
+    assert change.commands() == [
+        "address del 10.80.1.1/24 dev %s" % port,
+        "address add 10.80.2.1/24 dev %s" % port,
+    ]
     apply_links([change])
     assert read_links([port])[port] == ip_link(port) == want
     link_local = run("ip", "-6", "address", "show", "dev", port, "scope", "link").stdout
@@ -302,8 +396,13 @@ def test_flow_plan_of_an_unchanged_show_is_empty(client, datapaths):
     port = client.create_vport(dp, unique("m"), "internal").port_no
     key = "in_port(%d),eth(src=02:00:00:%02x:%02x:01),eth_type(0x0800),ipv4(dst=10.%d.%d.0/24)"
     actions = "set(tunnel(tun_id=%#x,dst=198.18.0.%d,ttl=64)),%d"
-    entries = [{"key": key % (port, i // 256, i % 256, i // 256, i % 256),
-                "actions": actions % (i, i % 250 + 1, port)} for i in range(2000)]
+    entries = [
+        {
+            "key": key % (port, i // 256, i % 256, i // 256, i % 256),
+            "actions": actions % (i, i % 250 + 1, port),
+        }
+        for i in range(2000)
+    ]
     flows = Datapath(dp, entries=entries).flows({dp: 0})
     assert not any(client.put_flows(dp, flows))
     current = show(client, [dp])

@@ -13,7 +13,6 @@ import uuid
 import pytest
 from conftest import run
 from test_state import dumped_flows, ip_link, overlay
-
 from vswitch_odp import Client, errors
 from vswitch_odp.state import apply as state_apply
 from vswitch_odp.state import formats
@@ -30,8 +29,9 @@ def shown(client, names):
 def dpctl_flows(dp):
     """`ovs-dpctl dump-flows` lines, sorted, statistics left out (the
     ports up count packets of their own)."""
-    return sorted(re.sub(r", packets:\d+, bytes:\d+, used:[^,]+", "", line)
-                  for line in dumped_flows(dp))
+    return sorted(
+        re.sub(r", packets:\d+, bytes:\d+, used:[^,]+", "", line) for line in dumped_flows(dp)
+    )
 
 
 def built(client, dp, tag):
@@ -47,7 +47,7 @@ def test_round_trip_changes_nothing_and_recreates_exactly(client, datapaths):
     built(client, dp, tag)
     before = shown(client, [dp])
     flows_before = dpctl_flows(dp)
-    ports_before = dict((v.name, v.port_no) for v in client.vports(dp))
+    ports_before = {v.name: v.port_no for v in client.vports(dp)}
     saved = {}
     for fmt in ["json"] + (["yaml"] if formats.have_yaml() else []):
         saved[fmt] = formats.dump(show(client, [dp]).to_dict(), fmt)
@@ -59,7 +59,7 @@ def test_round_trip_changes_nothing_and_recreates_exactly(client, datapaths):
     assert result.plan.lines()[0] == "+ datapath %s" % dp
     assert shown(client, [dp]) == before
     assert dpctl_flows(dp) == flows_before
-    assert dict((v.name, v.port_no) for v in client.vports(dp)) == ports_before
+    assert {v.name: v.port_no for v in client.vports(dp)} == ports_before
     assert ip_link("red" + tag)["mtu"] == 1450
 
 
@@ -75,14 +75,17 @@ def _changed(document, dp, tag, bad_flow=None, bad_vport=None, new_dp=None):
     spec["vports"]["red" + tag]["link"]["mtu"] = 1400
     spec["vports"]["red" + tag]["link"]["addresses"] = ["10.78.0.1/24"]
     spec["flows"] = [dict(spec["flows"][0], actions="red" + tag)]
-    spec["flows"] += [{"key": "in_port(green%s),eth(src=02:00:00:00:00:%02x)" % (tag, n),
-                       "actions": "red" + tag} for n in range(1, 50)]
+    spec["flows"] += [
+        {"key": "in_port(green%s),eth(src=02:00:00:00:00:%02x)" % (tag, n), "actions": "red" + tag}
+        for n in range(1, 50)
+    ]
     if bad_flow:
         spec["flows"].append(bad_flow)
     if new_dp:
-        document["datapaths"][new_dp] = {"vports": {"n" + tag: {"type": "geneve"}},
-                                         "flows": [{"key": "in_port(n%s),eth()" % tag,
-                                                    "actions": []}]}
+        document["datapaths"][new_dp] = {
+            "vports": {"n" + tag: {"type": "geneve"}},
+            "flows": [{"key": "in_port(n%s),eth()" % tag, "actions": []}],
+        }
     return document
 
 
@@ -105,10 +108,18 @@ def test_rollback_on_a_flow_the_kernel_refuses_in_the_last_batch(client, datapat
     names = [dp, new_dp]
     before, flows_before = shown(client, names), dpctl_flows(dp)
     foreign = shown(client, [other])
-    bad = {"key": "in_port(red%s),eth(),eth_type(0x0800),ipv4(proto=6)" % tag,
-           "actions": "ct(commit,helper=nosuch)"}
-    error = _assert_rolled_back(client, names, before, flows_before,
-                                _changed(document, dp, tag, bad_flow=bad, new_dp=new_dp), dp)
+    bad = {
+        "key": "in_port(red%s),eth(),eth_type(0x0800),ipv4(proto=6)" % tag,
+        "actions": "ct(commit,helper=nosuch)",
+    }
+    error = _assert_rolled_back(
+        client,
+        names,
+        before,
+        flows_before,
+        _changed(document, dp, tag, bad_flow=bad, new_dp=new_dp),
+        dp,
+    )
     assert "helper=nosuch" in str(error) and dp in str(error)
     assert isinstance(error.cause, errors.OdpError)
     assert not [d for d in client.datapaths() if d.name == new_dp]
@@ -129,8 +140,9 @@ def test_rollback_on_a_vport_named_like_an_existing_netdev(client, datapaths):
     run("ip", "link", "add", taken, "type", "dummy")
     try:
         before, flows_before = shown(client, [dp]), dpctl_flows(dp)
-        error = _assert_rolled_back(client, [dp], before, flows_before,
-                                    _changed(document, dp, tag, bad_vport=taken), dp)
+        error = _assert_rolled_back(
+            client, [dp], before, flows_before, _changed(document, dp, tag, bad_vport=taken), dp
+        )
         assert "vport %s/%s" % (dp, taken) in str(error)
         assert run("ip", "link", "show", taken).returncode == 0
     finally:
@@ -151,8 +163,7 @@ def test_a_failure_found_only_at_verification_rolls_back(client, datapaths, monk
         calls.append(changes)
 
     monkeypatch.setattr(state_apply, "execute", sabotaged)
-    error = _assert_rolled_back(client, [dp], before, flows_before,
-                                _changed(document, dp, tag), dp)
+    error = _assert_rolled_back(client, [dp], before, flows_before, _changed(document, dp, tag), dp)
     assert "read back differs" in str(error) and "mtu 1280 -> 1400" in str(error)
     assert len(calls) == 2
 
@@ -175,7 +186,8 @@ def test_check_mode_changes_nothing_and_predicts_the_result(client, datapaths):
     assert after["flows"] == guess["flows"]
     assert after["vports"]["red" + tag] == guess["vports"]["red" + tag]
     assert dict(after["vports"]["green" + tag]["link"], mac=None, addresses=None) == dict(
-        guess["vports"]["green" + tag]["link"], mac=None, addresses=None)
+        guess["vports"]["green" + tag]["link"], mac=None, addresses=None
+    )
     assert not apply(client, desired, check=True).changed
 
 
@@ -183,26 +195,39 @@ def test_a_rerun_after_kill_9_mid_apply_converges(client, datapaths, tmp_path):
     dp, other = datapaths(), datapaths("other")
     client.create_datapath(other)
     foreign = shown(client, [other])
-    document = {"version": 1, "datapaths": {dp: {
-        "vports": {"k" + dp[-4:]: {"type": "internal"}},
-        "flows": [{"key": "in_port(1),eth(),eth_type(0x0800),ipv4(src=10.%d.%d.%d)"
-                   % (n >> 16, (n >> 8) & 255, n & 255), "actions": "drop"}
-                  for n in range(8000)]}}}
+    document = {
+        "version": 1,
+        "datapaths": {
+            dp: {
+                "vports": {"k" + dp[-4:]: {"type": "internal"}},
+                "flows": [
+                    {
+                        "key": "in_port(1),eth(),eth_type(0x0800),ipv4(src=10.%d.%d.%d)"
+                        % (n >> 16, (n >> 8) & 255, n & 255),
+                        "actions": "drop",
+                    }
+                    for n in range(8000)
+                ],
+            }
+        },
+    }
     path = tmp_path / "big.json"
     path.write_text(json.dumps(document))
     # The apply is killed (SIGKILL, by itself: at a known point) once half
     # of its flows are sent, after the datapath and its vport were made.
-    code = ("import os, signal, sys\nfrom vswitch_odp import Client\n"
-            "from vswitch_odp.flowplan import FlowPlan\n"
-            "from vswitch_odp.state import apply as state_apply, formats\n"
-            "from vswitch_odp.state.document import parse_document\n"
-            "real = state_apply.apply_plan\n"
-            "def half(client, dp, plan, *journal):\n"
-            "    real(client, dp, FlowPlan(add=plan.add[:len(plan.add) // 2]), *journal)\n"
-            "    os.kill(os.getpid(), signal.SIGKILL)\n"
-            "state_apply.apply_plan = half\n"
-            "doc = parse_document(formats.load(open(sys.argv[1]).read()))\n"
-            "with Client() as odp:\n    state_apply.apply(odp, doc)\n")
+    code = (
+        "import os, signal, sys\nfrom vswitch_odp import Client\n"
+        "from vswitch_odp.flowplan import FlowPlan\n"
+        "from vswitch_odp.state import apply as state_apply, formats\n"
+        "from vswitch_odp.state.document import parse_document\n"
+        "real = state_apply.apply_plan\n"
+        "def half(client, dp, plan, *journal):\n"
+        "    real(client, dp, FlowPlan(add=plan.add[:len(plan.add) // 2]), *journal)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "state_apply.apply_plan = half\n"
+        "doc = parse_document(formats.load(open(sys.argv[1]).read()))\n"
+        "with Client() as odp:\n    state_apply.apply(odp, doc)\n"
+    )
     child = subprocess.run([sys.executable, "-c", code, str(path)], check=False)
     assert child.returncode == -signal.SIGKILL
     assert len(client.flows(dp)) == 4000
@@ -215,6 +240,7 @@ def test_a_rerun_after_kill_9_mid_apply_converges(client, datapaths, tmp_path):
 
 def test_odp_show_and_apply_round_trip(client, datapaths, tmp_path):
     from test_cli import odp  # pylint: disable=import-outside-toplevel
+
     dp, tag = datapaths(), uuid.uuid4().hex[:4]
     document = overlay(dp, tag)
     path = tmp_path / "s.json"
@@ -240,8 +266,12 @@ def test_odp_show_and_apply_round_trip(client, datapaths, tmp_path):
     assert "-    blue%s:" % tag in out or '-      "blue%s": {' % tag in out
     assert "- vport %s/blue%s: internal, port_no 9" % (dp, tag) in out.splitlines()
     bad = dict(changed)
-    bad["datapaths"][dp]["flows"].append({"key": "in_port(1),eth(),eth_type(0x0800),"
-                                          "ipv4(proto=6)", "actions": "ct(commit,helper=nosuch)"})
+    bad["datapaths"][dp]["flows"].append(
+        {
+            "key": "in_port(1),eth(),eth_type(0x0800),ipv4(proto=6)",
+            "actions": "ct(commit,helper=nosuch)",
+        }
+    )
     path.write_text(json.dumps(bad))
     before = odp("show", dp, "--format=json")[0]
     _out, err = odp("apply", path, status=4)
@@ -257,12 +287,19 @@ with open(DOC) as _handle:
 
 
 def test_the_apply_example_prints_what_its_comments_say(client):
-    (source,) = [block for block in re.findall(r"```python\n(.*?)```", DOC_TEXT, re.S)
-                 if "ApplyFailed" in block]
-    printed = subprocess.run([sys.executable, "-c", source], check=True, text=True,
-                             stdout=subprocess.PIPE).stdout.splitlines()
-    comments = [line.split("# ", 1)[1].strip() for line in source.splitlines()
-                if "print(" in line and "# " in line]
+    (source,) = [
+        block
+        for block in re.findall(r"```python\n(.*?)```", DOC_TEXT, re.S)
+        if "ApplyFailed" in block
+    ]
+    printed = subprocess.run(
+        [sys.executable, "-c", source], check=True, text=True, stdout=subprocess.PIPE
+    ).stdout.splitlines()
+    comments = [
+        line.split("# ", 1)[1].strip()
+        for line in source.splitlines()
+        if "print(" in line and "# " in line
+    ]
     # "True: the flow is as before" prints True.
     assert printed[:3] == [comments[0], comments[1], comments[2].split(":")[0]]
     assert "helper=nosuch" in printed[3] and "(verified)" in printed[3]
@@ -271,6 +308,7 @@ def test_the_apply_example_prints_what_its_comments_say(client):
 
 def test_the_odp_commands_of_the_doc(client, tmp_path, monkeypatch):
     from test_cli import odp  # pylint: disable=import-outside-toplevel
+
     (block,) = re.findall(r"```sh\n(.*?)```", DOC_TEXT, re.S)
     monkeypatch.chdir(tmp_path)
     try:
@@ -280,7 +318,7 @@ def test_the_odp_commands_of_the_doc(client, tmp_path, monkeypatch):
             status = re.search(r"exit status (\d)", comment)
             target = None
             if ">" in words:
-                words, target = words[:words.index(">")], words[-1]
+                words, target = words[: words.index(">")], words[-1]
             out, _err = odp(*words[1:], status=int(status.group(1)) if status else 0)
             if target:
                 (tmp_path / target).write_text(out)
@@ -297,8 +335,12 @@ def test_netdev_vports_are_checked_on_the_host_before_anything_changes(netns, ke
     run("ip", "-n", netns, "link", "add", "up0", "type", "dummy")
     run("ip", "-n", netns, "link", "set", "up0", "up")
     run("ip", "-n", netns, "route", "add", "default", "dev", "up0")
-    document = {"version": 1, "datapaths": {"hostdp": {"vports": {
-        "up0": {"type": "netdev"}, "hp1": {"type": "internal"}}}}}
+    document = {
+        "version": 1,
+        "datapaths": {
+            "hostdp": {"vports": {"up0": {"type": "netdev"}, "hp1": {"type": "internal"}}}
+        },
+    }
     with Client(netns=netns) as odp:
         with pytest.raises(errors.ValidationError) as caught:
             apply(odp, parse_document(document))

@@ -8,7 +8,6 @@ import re
 
 import pytest
 from conftest import run
-
 from vswitch_odp import Client, errors
 from vswitch_odp.state import formats
 from vswitch_odp.state.document import parse_document
@@ -20,12 +19,17 @@ DOC = os.path.join(os.path.dirname(__file__), "..", "..", "..", "docs", "state.m
 with open(DOC) as handle:
     TEXT = handle.read()
 EXAMPLES = re.findall(r"```python\n(.*?)```", TEXT, re.S)
-(FULL_EXAMPLE,) = [block for block in re.findall(r"```yaml\n(.*?)```", TEXT, re.S)
-                   if block.startswith("version: 1\n")]
+(FULL_EXAMPLE,) = [
+    block
+    for block in re.findall(r"```yaml\n(.*?)```", TEXT, re.S)
+    if block.startswith("version: 1\n")
+]
 # A Python example followed by "prints" and the indented output it prints.
 PRINTS = re.findall(r"```python\n([^`]*)```\n\nprints\n\n((?:    [^\n]*\n)+)", TEXT, re.S)
-needs_yaml = pytest.mark.skipif(not formats.have_yaml(), reason="the full example is YAML, "
-                                "and PyYAML is not installed in this venv")
+needs_yaml = pytest.mark.skipif(
+    not formats.have_yaml(),
+    reason="the full example is YAML, and PyYAML is not installed in this venv",
+)
 
 
 def test_the_doc_has_examples():
@@ -73,8 +77,9 @@ def build(client, document):
     for name, datapath in document.datapaths.items():
         client.create_datapath(name)
         for vport in datapath.vports.values():
-            client.create_vport(name, vport.name, vport.type, port=vport.port,
-                                port_no=vport.port_no)
+            client.create_vport(
+                name, vport.name, vport.type, port=vport.port, port_no=vport.port_no
+            )
         links = [(name, datapath.link)] + [(v.name, v.link) for v in datapath.vports.values()]
         apply_links([LinkChange(device, None, link) for device, link in links if link])
         assert not any(client.put_flows(name, datapath.flows()))
@@ -109,9 +114,13 @@ def test_the_errors_the_doc_quotes():
     data["datapaths"]["ovl"]["flows"][3]["match"]["eth"]["src"] = "02:xx"
     bad_type = formats.load(FULL_EXAMPLE)
     bad_type["datapaths"]["ovl"]["vports"]["red"]["type"] = "internl"
-    udp = {"version": 1, "datapaths": {"ovl": {"vports": {"ovl-vxlan": {"type": "vxlan"}}},
-                                       "edge": {"vports": {"gen": {"type": "geneve",
-                                                                   "port": 4789}}}}}
+    udp = {
+        "version": 1,
+        "datapaths": {
+            "ovl": {"vports": {"ovl-vxlan": {"type": "vxlan"}}},
+            "edge": {"vports": {"gen": {"type": "geneve", "port": 4789}}},
+        },
+    }
     raised = []
     for document in (data, bad_type, udp):
         with pytest.raises(errors.ValidationError) as caught:

@@ -12,13 +12,11 @@ import uuid
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
-
+from conftest import run
 from vswitch_odp import cli, errors, flows, text
 from vswitch_odp.client import Client
 from vswitch_odp.flows import Flow
 from vswitch_odp.text import flags
-
-from conftest import run
 
 UFID_A = "ufid:00000001-0002-0003-0004-000500060007"
 UFID_B = "ufid:00000001-0002-0003-0004-000500060008"
@@ -60,7 +58,7 @@ def datapath(kernel):
 
 
 def ports_of(client, dp):
-    return dict((v.name, v.port_no) for v in client.vports(dp))
+    return {v.name: v.port_no for v in client.vports(dp)}
 
 
 def test_list_then_add_reproduces_every_flow(datapath):
@@ -68,14 +66,22 @@ def test_list_then_add_reproduces_every_flow(datapath):
     ports = ports_of(client, dp)
     a, b = dp + "a", dp + "b"
     # The library, without and with in_port.
-    client.put_flow(dp, Flow(*text.parse_key("eth(),eth_type(0x0806),arp()", ports), [("output", 2)]))
-    client.put_flow(dp, Flow(*text.parse_key("in_port(%s),eth(),eth_type(0x0800),ipv4()" % a, ports),
-                             [("output", 2)]))
+    client.put_flow(
+        dp, Flow(*text.parse_key("eth(),eth_type(0x0806),arp()", ports), [("output", 2)])
+    )
+    client.put_flow(
+        dp,
+        Flow(
+            *text.parse_key("in_port(%s),eth(),eth_type(0x0800),ipv4()" % a, ports), [("output", 2)]
+        ),
+    )
     # ovs-dpctl, without and with in_port, without and with a UFID.
-    for key in ("eth(),eth_type(0x86dd),ipv6()",
-                UFID_A + ",eth(),eth_type(0x8847),mpls(label=5)",
-                UFID_B + ",in_port(2),eth(),eth_type(0x0800),ipv4()",
-                "in_port(1),eth(),eth_type(0x88cc)"):
+    for key in (
+        "eth(),eth_type(0x86dd),ipv6()",
+        UFID_A + ",eth(),eth_type(0x8847),mpls(label=5)",
+        UFID_B + ",in_port(2),eth(),eth_type(0x0800),ipv4()",
+        "in_port(1),eth(),eth_type(0x88cc)",
+    ):
         run("ovs-dpctl", "add-flow", "system@" + dp, key, "1")
     before = dpctl_flows(dp, ports)
     assert len(before) == 6
@@ -83,7 +89,8 @@ def test_list_then_add_reproduces_every_flow(datapath):
     # A wildcarded in_port lists as no in_port, never as the local port.
     assert "--in-port=%s " % dp not in listed and "0xffff0000" not in listed, listed
     assert sorted(w for w in listed.split() if w.startswith("--in-port=")) == sorted(
-        ["--in-port=" + a, "--in-port=" + a, "--in-port=" + b])
+        ["--in-port=" + a, "--in-port=" + a, "--in-port=" + b]
+    )
     run("ovs-dpctl", "del-flows", "system@" + dp)
     odp("flow", "add", dp, "--file=-", stdin=listed)
     after = dpctl_flows(dp, ports)
@@ -109,8 +116,9 @@ def test_ufid_text_is_ovs_dpctls(datapath):
     client, dp = datapath
     ports = ports_of(client, dp)
     # --key=ufid:... gives the UFID; the library installs by it ...
-    options = flags.flow_from_options([("key", UFID_C + ",in_port(1),eth(),eth_type(0x0800),ipv4()"),
-                                       ("output", "2")], ports)
+    options = flags.flow_from_options(
+        [("key", UFID_C + ",in_port(1),eth(),eth_type(0x0800),ipv4()"), ("output", "2")], ports
+    )
     client.put_flow(dp, Flow(*options, ufid=options.ufid))
     # ... ovs-dpctl prints that UFID as we do ...
     [(_actions, ufid)] = list(dpctl_flows(dp, ports).values())
@@ -118,7 +126,7 @@ def test_ufid_text_is_ovs_dpctls(datapath):
     assert run("ovs-dpctl", "dump-flows", "-m", "system@" + dp).stdout.startswith(UFID_C + ", ")
     # ... and a UFID ovs-dpctl gave reads back as the kernel's bytes.
     run("ovs-dpctl", "add-flow", "system@" + dp, UFID_A + ",in_port(2),eth()", "1")
-    dumped = dict((f.ufid, f) for f in client.flows(dp))
+    dumped = {f.ufid: f for f in client.flows(dp)}
     assert text.parse_ufid(UFID_A) in dumped
     flow = dumped[text.parse_ufid(UFID_A)]
     words = flags.format_flow_words(flow.key, flow.mask, flow.actions, ufid=flow.ufid)
@@ -155,7 +163,9 @@ def test_encap_nesting_limit_is_the_kernels(datapath):
     client, dp = datapath
     ports = ports_of(client, dp)
     qinq = "in_port(1),eth(),eth_type(0x88a8),vlan(vid=1),encap(eth_type(0x8100),vlan(vid=2),encap(%s))"
-    client.put_flow(dp, Flow(*text.parse_key(qinq % "eth_type(0x0800),ipv4()", ports), [("output", 2)]))
+    client.put_flow(
+        dp, Flow(*text.parse_key(qinq % "eth_type(0x0800),ipv4()", ports), [("output", 2)])
+    )
     assert len(client.flows(dp)) == 1
     with pytest.raises(errors.ValidationError, match="2 deep"):
         text.parse_key(qinq % "eth_type(0x8100),vlan(vid=3),encap(eth_type(0x0800))", ports)
@@ -169,33 +179,52 @@ def test_encap_nesting_limit_is_the_kernels(datapath):
 # Flows of the kinds ovs-vswitchd installs, written by ovs-dpctl: the
 # printed list must add back every one of them.
 DPCTL_FLOWS = [
-    ("in_port(1),eth(src=00:01:02:03:04:05,dst=10:11:12:13:14:15),eth_type(0x0800),"
-     "ipv4(src=10.0.0.1,dst=10.0.0.2,frag=no)", "2"),
-    ("in_port(1),eth(),eth_type(0x0800),ipv4(src=10.0.0.0/255.0.0.0,proto=17,frag=no),udp(dst=53)",
-     "set(ipv4(ttl=5)),2"),
-    ("in_port(2),eth(),eth_type(0x8100),vlan(vid=10,pcp=0),encap(eth_type(0x0800),ipv4(frag=no))",
-     "pop_vlan,1"),
-    ("in_port(2),eth(),eth_type(0x0806),arp(sip=10.0.0.1,tip=10.0.0.2,op=1)",
-     "push_vlan(vid=5,pcp=1),1"),
-    ("in_port(1),eth(),eth_type(0x86dd),ipv6(src=fe80::1,dst=ff02::1,proto=58,frag=no),"
-     "icmpv6(type=135,code=0),nd(target=fe80::2)", "2"),
-    ("in_port(1),skb_mark(0x5),eth(),eth_type(0x0800),ipv4(proto=6,frag=no),tcp()",
-     "ct(zone=5),recirc(1)"),
+    (
+        "in_port(1),eth(src=00:01:02:03:04:05,dst=10:11:12:13:14:15),eth_type(0x0800),"
+        "ipv4(src=10.0.0.1,dst=10.0.0.2,frag=no)",
+        "2",
+    ),
+    (
+        "in_port(1),eth(),eth_type(0x0800),ipv4(src=10.0.0.0/255.0.0.0,proto=17,frag=no),udp(dst=53)",
+        "set(ipv4(ttl=5)),2",
+    ),
+    (
+        "in_port(2),eth(),eth_type(0x8100),vlan(vid=10,pcp=0),encap(eth_type(0x0800),ipv4(frag=no))",
+        "pop_vlan,1",
+    ),
+    (
+        "in_port(2),eth(),eth_type(0x0806),arp(sip=10.0.0.1,tip=10.0.0.2,op=1)",
+        "push_vlan(vid=5,pcp=1),1",
+    ),
+    (
+        "in_port(1),eth(),eth_type(0x86dd),ipv6(src=fe80::1,dst=ff02::1,proto=58,frag=no),"
+        "icmpv6(type=135,code=0),nd(target=fe80::2)",
+        "2",
+    ),
+    (
+        "in_port(1),skb_mark(0x5),eth(),eth_type(0x0800),ipv4(proto=6,frag=no),tcp()",
+        "ct(zone=5),recirc(1)",
+    ),
     ("recirc_id(0x1),ct_state(+trk+est),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)", "2"),
-    ("tunnel(tun_id=0x2a,src=192.0.2.1,dst=192.0.2.2,ttl=64,flags(-df+csum+key)),in_port(1),eth()",
-     "2"),
-    ("in_port(1),eth(),eth_type(0x0800),ipv4(proto=1,frag=no),icmp(type=8,code=0)",
-     "set(tunnel(tun_id=0x5,dst=192.0.2.9,ttl=64,tp_dst=4789,flags(df|key))),2"),
+    (
+        "tunnel(tun_id=0x2a,src=192.0.2.1,dst=192.0.2.2,ttl=64,flags(-df+csum+key)),in_port(1),eth()",
+        "2",
+    ),
+    (
+        "in_port(1),eth(),eth_type(0x0800),ipv4(proto=1,frag=no),icmp(type=8,code=0)",
+        "set(tunnel(tun_id=0x5,dst=192.0.2.9,ttl=64,tp_dst=4789,flags(df|key))),2",
+    ),
     ("in_port(2),eth(),eth_type(0x88cc)", "sample(sample=50.0%,actions(1))"),
     ("in_port(2),eth(),eth_type(0x0800),ipv4(proto=6,frag=no),tcp(),tcp_flags(syn)", "1"),
     ("in_port(2),eth(),eth_type(0x0800),ipv4(proto=132,frag=no),sctp(dst=9)", "trunc(100),1"),
     ("in_port(2),eth(),eth_type(0x0800),ipv4(proto=17,frag=no),udp()", "recirc(2)"),
     ("in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)", "drop"),
     ("skb_priority(0x7),in_port(2),eth(dst=01:00:00:00:00:00/01:00:00:00:00:00)", "1,2"),
-    ("in_port(1),eth(),eth_type(0x0800),ipv4(dst=192.0.2.0/255.255.255.0,frag=no)",
-     "set(eth(src=02:00:00:00:00:01,dst=02:00:00:00:00:02)),2"),
-    ("in_port(2),eth(),eth_type(0x86dd),ipv6(dst=2001:db8::/ffff:ffff::,frag=no)",
-     "meter(0),1"),
+    (
+        "in_port(1),eth(),eth_type(0x0800),ipv4(dst=192.0.2.0/255.255.255.0,frag=no)",
+        "set(eth(src=02:00:00:00:00:01,dst=02:00:00:00:00:02)),2",
+    ),
+    ("in_port(2),eth(),eth_type(0x86dd),ipv6(dst=2001:db8::/ffff:ffff::,frag=no)", "meter(0),1"),
 ]
 
 

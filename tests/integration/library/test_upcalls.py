@@ -14,13 +14,11 @@ import threading
 import uuid
 
 import pytest
-
+from conftest import run
 from vswitch_odp import Client, errors
 from vswitch_odp.families import DatapathFamily, FlowFamily, VportFamily
 from vswitch_odp.netlink import NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, Transport
 from vswitch_odp.upcalls import Listener, execute
-
-from conftest import run
 
 CLONE_NEWNET = 0x40000000
 ETH_P_TEST = 0x88B5  # IEEE local experimental: nothing else in the namespace sends it
@@ -34,19 +32,27 @@ class Topology:
     def __init__(self, transport, name, features):
         self.transport = transport
         self.name = name
-        attrs = DatapathFamily.attrs.encode([("name", name), ("upcall_pid", CREATOR_PID),
-                                             ("user_features", features)])
-        reply = transport.request(DatapathFamily, DatapathFamily.CMD_NEW, 0, attrs,
-                                  NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO)
+        attrs = DatapathFamily.attrs.encode(
+            [("name", name), ("upcall_pid", CREATOR_PID), ("user_features", features)]
+        )
+        reply = transport.request(
+            DatapathFamily, DatapathFamily.CMD_NEW, 0, attrs, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO
+        )
         self.ifindex = reply[0][0]
         self.features = reply[0][1]["user_features"]
         self.ports = {}
 
     def add_vport(self, device):
-        attrs = VportFamily.attrs.encode([("name", device), ("type", 1),
-                                          ("upcall_pids", struct.pack("=I", CREATOR_PID))])
-        reply = self.transport.request(VportFamily, VportFamily.CMD_NEW, self.ifindex, attrs,
-                                       NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO)
+        attrs = VportFamily.attrs.encode(
+            [("name", device), ("type", 1), ("upcall_pids", struct.pack("=I", CREATOR_PID))]
+        )
+        reply = self.transport.request(
+            VportFamily,
+            VportFamily.CMD_NEW,
+            self.ifindex,
+            attrs,
+            NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO,
+        )
         self.ports[device] = reply[0][1]["port_no"]
         return self.ports[device]
 
@@ -84,8 +90,18 @@ def topology(transport, veth):
         made.append(topo)
         v1, v2 = veth(addr="10.9.0.1/24"), veth(addr="10.9.0.2/24")
         for near, far, address in ((v1, v2, "10.9.0.2"), (v2, v1, "10.9.0.1")):
-            run("ip", "-n", near.netns, "neigh", "replace", address, "lladdr",
-                mac_text(far), "dev", near.peer)
+            run(
+                "ip",
+                "-n",
+                near.netns,
+                "neigh",
+                "replace",
+                address,
+                "lladdr",
+                mac_text(far),
+                "dev",
+                near.peer,
+            )
         topo.add_vport(v1.host)
         if attach_second:
             topo.add_vport(v2.host)
@@ -107,8 +123,11 @@ def mac_text(veth):
 
 def ping(ns, address):
     """Start one ping (it fails: there are no flows; we only want its packet)."""
-    return subprocess.Popen(["ip", "netns", "exec", ns, "ping", "-n", "-c", "1", "-W", "1",
-                             address], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        ["ip", "netns", "exec", ns, "ping", "-n", "-c", "1", "-W", "1", address],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def wait_upcall(listener, predicate, timeout=10.0):
@@ -177,11 +196,20 @@ def test_userspace_action_upcall(topology):
     with Listener(topo.name) as listener:
         zero_ipv4 = {"src": 0, "dst": 0, "proto": 0, "tos": 0, "ttl": 0, "frag": 0}
         topo.put_flow(
-            {"in_port": topo.ports[v1.host], "eth": {"src": 0, "dst": 0}, "eth_type": 0x0800,
-             "ipv4": zero_ipv4},
-            {"in_port": 0xFFFFFFFF, "eth": {"src": 0, "dst": 0}, "eth_type": 0xFFFF,
-             "ipv4": zero_ipv4},
-            [("userspace", {"pid": listener.portid, "userdata": b"odp-test"})])
+            {
+                "in_port": topo.ports[v1.host],
+                "eth": {"src": 0, "dst": 0},
+                "eth_type": 0x0800,
+                "ipv4": zero_ipv4,
+            },
+            {
+                "in_port": 0xFFFFFFFF,
+                "eth": {"src": 0, "dst": 0},
+                "eth_type": 0xFFFF,
+                "ipv4": zero_ipv4,
+            },
+            [("userspace", {"pid": listener.portid, "userdata": b"odp-test"})],
+        )
         proc = ping(v1.netns, "10.9.0.2")
         try:
             upcall = wait_upcall(listener, lambda u: u.cmd == "action" and is_icmp_echo(u))
@@ -220,17 +248,25 @@ def packet_socket(ns, device, ethertype):
 
 def test_execute_delivers_packet(topology):
     topo, v1, v2 = topology(per_cpu=True)
-    frame = (mac(v2).to_bytes(6, "big") + bytes.fromhex("020000000abc")
-             + struct.pack(">H", ETH_P_TEST) + b"odp-execute".ljust(46, b"\0"))
+    frame = (
+        mac(v2).to_bytes(6, "big")
+        + bytes.fromhex("020000000abc")
+        + struct.pack(">H", ETH_P_TEST)
+        + b"odp-execute".ljust(46, b"\0")
+    )
     with packet_socket(v2.netns, v2.peer, ETH_P_TEST) as sock:
         sock.settimeout(5)
         # Entering by vport 1 (key metadata) and entering by the local port.
-        execute(topo.name, frame, [("output", topo.ports[v2.host])],
-                key={"in_port": topo.ports[v1.host]})
-        assert sock.recv(2048)[:len(frame)] == frame
+        execute(
+            topo.name,
+            frame,
+            [("output", topo.ports[v2.host])],
+            key={"in_port": topo.ports[v1.host]},
+        )
+        assert sock.recv(2048)[: len(frame)] == frame
         with Transport() as transport:
             execute(topo.name, frame, [("output", topo.ports[v2.host])], transport=transport)
-            assert sock.recv(2048)[:len(frame)] == frame
+            assert sock.recv(2048)[: len(frame)] == frame
             # The ack was read: the next request on this transport works.
             assert transport.request(DatapathFamily, DatapathFamily.CMD_GET, topo.ifindex)
 
@@ -265,10 +301,20 @@ def test_listener_in_a_network_namespace(kernel, netns):
             run("ip", "-n", ns, "addr", "add", "10.81.0.1/24", "dev", "nsp1")
             run("ip", "-n", ns, "link", "set", "nsp1", "up")
             with client.listen("nsdp") as listener:
-                run("ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "1", "10.81.0.2",
-                    check=False)
-                upcall = wait_upcall(listener, lambda u: u.key.get("eth_type") == 0x0806,
-                                     timeout=3)
+                run(
+                    "ip",
+                    "netns",
+                    "exec",
+                    ns,
+                    "ping",
+                    "-c",
+                    "1",
+                    "-W",
+                    "1",
+                    "10.81.0.2",
+                    check=False,
+                )
+                upcall = wait_upcall(listener, lambda u: u.key.get("eth_type") == 0x0806, timeout=3)
         finally:
             client.delete_datapath("nsdp")
         assert (upcall.cmd, upcall.key["arp"]["tip"]) == ("miss", 0x0A510002)

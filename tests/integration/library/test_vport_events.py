@@ -6,11 +6,9 @@ import time
 import uuid
 
 import pytest
-
+from conftest import run
 from vswitch_odp import errors
 from vswitch_odp.vport_events import VportEvents
-
-from conftest import run
 
 QUIET = 0.5  # seconds without an event that end a batch
 
@@ -102,5 +100,4 @@ def test_overflow_is_signalled_and_events_go_on(odp):
         assert "overflow" in [e.kind for e in got] and events.overruns >= 1
         assert len(got) < 30
         client.create_vport(dp, "odpklast", type="internal")
-        assert summary([events.recv(timeout=5)]) == [
-            ("created", dp.name, "odpklast", "internal")]
+        assert summary([events.recv(timeout=5)]) == [("created", dp.name, "odpklast", "internal")]

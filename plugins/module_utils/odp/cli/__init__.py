@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import List, Optional, cast
+from typing import cast
 
 from ..errors import OdpError, PermissionDenied
 from . import complete, output, parser
@@ -35,8 +35,9 @@ EXIT_INTERRUPTED = 130
 PACKAGE = "vswitch-odp"
 
 
-def _open_client(netns: Optional[str] = None):
+def _open_client(netns: str | None = None):
     from ..client import Client  # pylint: disable=import-outside-toplevel
+
     return Client(netns=netns)  # the client pulls in netlink: help needs neither
 
 
@@ -44,6 +45,7 @@ def version() -> str:
     """The package's version: ``vswitch_odp.__version__``, else its metadata."""
     try:
         from .. import __version__  # pylint: disable=import-outside-toplevel
+
         return __version__
     except ImportError:
         pass
@@ -58,7 +60,7 @@ def version() -> str:
         return "unknown"
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run one ``odp`` command; the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = os.environ.get("ODP_DEBUG") == "1"
@@ -83,8 +85,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     except UsageError as exc:
         return _fail(exc, EXIT_USAGE, debug)
     except PermissionDenied as exc:
-        told = exc if "CAP_NET_ADMIN" in str(exc) else PermissionDenied(
-            "%s (odp needs root or CAP_NET_ADMIN)" % exc)
+        told = (
+            exc
+            if "CAP_NET_ADMIN" in str(exc)
+            else PermissionDenied("%s (odp needs root or CAP_NET_ADMIN)" % exc)
+        )
         return _fail(told, EXIT_ERROR, debug, exc)
     except OdpError as exc:
         return _fail(exc, EXIT_ERROR, debug)
@@ -92,11 +97,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         return EXIT_INTERRUPTED
     except Exception as exc:  # pylint: disable=broad-except
         # A bug: still one line for the user, the traceback for developers.
-        return _fail(OdpError("internal error: %s: %s (ODP_DEBUG=1 shows the traceback)"
-                              % (type(exc).__name__, exc)), EXIT_ERROR, debug, exc)
+        return _fail(
+            OdpError(
+                "internal error: %s: %s (ODP_DEBUG=1 shows the traceback)"
+                % (type(exc).__name__, exc)
+            ),
+            EXIT_ERROR,
+            debug,
+            exc,
+        )
 
 
-def _fail(error: Exception, status: int, debug: bool, cause: Optional[Exception] = None) -> int:
+def _fail(error: Exception, status: int, debug: bool, cause: Exception | None = None) -> int:
     if debug:
         raise cause or error
     say(error)

@@ -16,11 +16,23 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from typing import Callable, Iterable, List, Optional, Sequence, Tuple, Union
+from collections.abc import Iterable, Sequence
+from typing import Callable
 
 from ..errors import OdpError
-from .parser import (HELP, HELP_WORD, NETNS, VERSION, VPORT_VALUED, Command, Group, Option,
-                     UsageError, resolve, value_options)
+from .parser import (
+    HELP,
+    HELP_WORD,
+    NETNS,
+    VERSION,
+    VPORT_VALUED,
+    Command,
+    Group,
+    Option,
+    UsageError,
+    resolve,
+    value_options,
+)
 
 ENTRY = "__complete"
 NETNS_DIR = "/run/netns"
@@ -35,7 +47,7 @@ def main(argv: Sequence[str], root: Group, open_client: Callable) -> int:
     return 0
 
 
-def split_line(line: str) -> List[str]:
+def split_line(line: str) -> list[str]:
     """The shell words of ``line`` up to the cursor; the last one is the word
     being completed ('' after a space). An open quote is closed."""
     for closing in ("", "'", '"'):
@@ -52,40 +64,45 @@ def split_line(line: str) -> List[str]:
 class _Names:
     """Datapath, vport, device and namespace names, looked up once."""
 
-    def __init__(self, open_client: Callable, netns: Optional[str]):
+    def __init__(self, open_client: Callable, netns: str | None):
         self.open_client = open_client
         self.netns = netns
 
-    def _client_lookup(self, lookup: Callable) -> List[str]:
+    def _client_lookup(self, lookup: Callable) -> list[str]:
         try:
             with self.open_client(self.netns) as client:
                 return list(lookup(client))
         except (OdpError, OSError, ValueError):
             return []  # no module, no such namespace, no privileges: nothing to offer
 
-    def datapaths(self) -> List[str]:
+    def datapaths(self) -> list[str]:
         return self._client_lookup(lambda client: sorted(dp.name for dp in client.datapaths()))
 
-    def vports(self, datapath: Optional[str]) -> List[str]:
+    def vports(self, datapath: str | None) -> list[str]:
         def lookup(client):
             datapaths = [client.get_datapath(datapath)] if datapath else client.datapaths()
             return sorted(name for dp in datapaths for name in _vport_names(client, dp))
+
         return self._client_lookup(lookup)
 
-    def netdevs(self) -> List[str]:
+    def netdevs(self) -> list[str]:
         if self.netns:
             return []  # another namespace's devices: /sys/class/net shows ours
         return _listdir(SYS_NET)
 
     @staticmethod
-    def namespaces() -> List[str]:
+    def namespaces() -> list[str]:
         return _listdir(NETNS_DIR)
 
-    def of(self, kinds: Optional[str], datapath: Optional[str]) -> List[str]:
+    def of(self, kinds: str | None, datapath: str | None) -> list[str]:
         found = []
         for kind in (kinds or "").split():
-            found += {"datapath": self.datapaths, "netdev": self.netdevs,
-                      "netns": self.namespaces, "vport": lambda: self.vports(datapath)}[kind]()
+            found += {
+                "datapath": self.datapaths,
+                "netdev": self.netdevs,
+                "netns": self.namespaces,
+                "vport": lambda: self.vports(datapath),
+            }[kind]()
         return found
 
 
@@ -93,18 +110,19 @@ def _vport_names(client, dp) -> Iterable[str]:
     """Names from one vport dump, without the tunnel lookup of
     ``Client.vports`` (which loads pyroute2: too slow for a keystroke)."""
     from ..families import VportFamily  # pylint: disable=import-outside-toplevel
+
     for _ifindex, attrs in client.transport.dump(VportFamily, VportFamily.CMD_GET, dp.ifindex):
         yield attrs["name"]
 
 
-def _listdir(path: str) -> List[str]:
+def _listdir(path: str) -> list[str]:
     try:
         return sorted(os.listdir(path))
     except OSError:
         return []
 
 
-def _option_words(options: Iterable[Option]) -> List[str]:
+def _option_words(options: Iterable[Option]) -> list[str]:
     words = []
     for option in options:
         words.append("--%s%s" % (option.name, "" if option.switch else "="))
@@ -113,10 +131,10 @@ def _option_words(options: Iterable[Option]) -> List[str]:
 
 def _walk(root: Group, words: Sequence[str]):
     """``(node, path, positionals, netns)`` after ``words``."""
-    node: Union[Group, Command] = root
-    path: Tuple[str, ...] = ()
-    positionals: List[str] = []
-    netns: Optional[str] = None
+    node: Group | Command = root
+    path: tuple[str, ...] = ()
+    positionals: list[str] = []
+    netns: str | None = None
     words = list(words)
     takes_value = value_options(root)
     while words:
@@ -152,23 +170,23 @@ def _takes_value(node, name: str, anywhere: frozenset) -> bool:
     or, before the command words, as any command's option of that name."""
     if isinstance(node, Group):
         return name in anywhere
-    options = [o for o in node.options + [NETNS] if o.name == name]
+    options = [o for o in [*node.options, NETNS] if o.name == name]
     if options:
         return not options[0].switch
     return any(flow_name == name for flow_name, _m, _h, _s in node.flow_options())
 
 
-def _options_of(node, path) -> List[str]:
+def _options_of(node, path) -> list[str]:
     if isinstance(node, Group):
         options = ([VERSION] if not path else []) + [NETNS, HELP]
         if node.default is not None:
             options = node.default.options + options
         return _option_words(options)
     flow = node.shown_flow_options("key") + node.shown_flow_options("action")
-    return _option_words(node.options + [NETNS, HELP]) + ["--%s=" % o[0] for o in flow]
+    return _option_words([*node.options, NETNS, HELP]) + ["--%s=" % o[0] for o in flow]
 
 
-def _value_words(node, name: str, value: str, positionals, names: _Names) -> List[str]:
+def _value_words(node, name: str, value: str, positionals, names: _Names) -> list[str]:
     """Candidates for ``--name=value``."""
     datapath = positionals[0] if positionals else None
     if name == NETNS.name:
@@ -177,14 +195,14 @@ def _value_words(node, name: str, value: str, positionals, names: _Names) -> Lis
         found = names.vports(datapath) if datapath else []
         if name == "output" and "," in value:
             # --output=a,b,c: complete the last vport of the list.
-            head = value[:value.rindex(",") + 1]
+            head = value[: value.rindex(",") + 1]
             found = [head + vport for vport in found]
     else:
         return []
     return ["--%s=%s" % (name, item) for item in found]
 
 
-def candidates(root: Group, line: str, open_client: Callable, breaks: str = "") -> List[str]:
+def candidates(root: Group, line: str, open_client: Callable, breaks: str = "") -> list[str]:
     words = split_line(line)[1:]  # the first word is odp itself
     if not words:
         return []
@@ -202,10 +220,9 @@ def candidates(root: Group, line: str, open_client: Callable, breaks: str = "") 
     elif isinstance(node, Group):
         found = sorted(node.children) + ([HELP_WORD] if not path else [])
     elif len(positionals) < len(node.values):
-        found = names.of(node.values[len(positionals)],
-                         positionals[0] if positionals else None)
+        found = names.of(node.values[len(positionals)], positionals[0] if positionals else None)
     else:
         found = []
-    matching = sorted(set(word for word in found if word.startswith(current)))
+    matching = sorted({word for word in found if word.startswith(current)})
     cut = max(current.rfind(char) for char in breaks) + 1 if breaks else 0
     return [word[cut:] for word in matching]

@@ -15,21 +15,26 @@ LIMIT_EXPECTED = "a connection limit, 0 (unlimited) to %d" % ct_limits.MAX_LIMIT
 
 
 def zone(text: str) -> int:
-    return integer("<zone>", text, 0, ct_limits.MAX_ZONE,
-                   "a conntrack zone, 0 to %d" % ct_limits.MAX_ZONE)
+    return integer(
+        "<zone>", text, 0, ct_limits.MAX_ZONE, "a conntrack zone, 0 to %d" % ct_limits.MAX_ZONE
+    )
 
 
 def ct_limit_set(client, args) -> None:
     default = args.get("default")
-    default = None if default is None else integer("--default", default, 0,
-                                                   ct_limits.MAX_LIMIT, LIMIT_EXPECTED)
+    default = (
+        None
+        if default is None
+        else integer("--default", default, 0, ct_limits.MAX_LIMIT, LIMIT_EXPECTED)
+    )
     zones = {}
     for word in args.positionals:
         number, eq, limit = word.partition("=")
         if not eq:
             raise UsageError("<zone>=<limit>: invalid value %r: expected ZONE=LIMIT" % word)
-        zones[zone(number)] = integer("zone %s limit" % number, limit, 0, ct_limits.MAX_LIMIT,
-                                      LIMIT_EXPECTED)
+        zones[zone(number)] = integer(
+            "zone %s limit" % number, limit, 0, ct_limits.MAX_LIMIT, LIMIT_EXPECTED
+        )
     if default is None and not zones:
         raise UsageError("odp ct-limit set: give --default=N and/or ZONE=LIMIT words")
     client.ct_limits.set(default=default, zones=zones or None)
@@ -45,7 +50,7 @@ def ct_limit_show(client, args) -> None:
     zones = [zone(word) for word in args.positionals] if args.positionals else None
     found = client.ct_limits.get(zones)
     if args.get("json"):
-        emit_json([dict(zone=e.zone, limit=e.limit, count=e.count) for e in found])
+        emit_json([{"zone": e.zone, "limit": e.limit, "count": e.count} for e in found])
         return
     for entry in found:
         emit(limit_line(entry))

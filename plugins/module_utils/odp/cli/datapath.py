@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
-from ..errors import NoSuchDatapath
 from ..dp_settings import MAX_MASKS_CACHE
+from ..errors import NoSuchDatapath
 from .output import emit, emit_json
 from .parser import UsageError
 from .values import integer, words
@@ -33,9 +33,19 @@ def by_ifindex(client, args) -> None:
 def datapath_list(client, args) -> None:
     datapaths = client.datapaths()
     if args.get("json"):
-        emit_json([dict(name=dp.name, ifindex=dp.ifindex, features=dp.features, stats=dp.stats,
-                        masks_cache_size=dp.masks_cache_size, dispatch=dp.dispatch)
-                   for dp in datapaths])
+        emit_json(
+            [
+                {
+                    "name": dp.name,
+                    "ifindex": dp.ifindex,
+                    "features": dp.features,
+                    "stats": dp.stats,
+                    "masks_cache_size": dp.masks_cache_size,
+                    "dispatch": dp.dispatch,
+                }
+                for dp in datapaths
+            ]
+        )
         return
     for dp in datapaths:
         emit("%s: %s%s" % (dp.ifindex, dp.name, settings_words(dp) if args.get("stats") else ""))
@@ -59,8 +69,13 @@ def datapath_set(client, args) -> None:
     if features is not None:
         features = [] if features == "none" else words(features)
     if size is not None:
-        size = integer("--masks-cache-size", size, 0, MAX_MASKS_CACHE,
-                       "0 or a power of two up to %d" % MAX_MASKS_CACHE)
+        size = integer(
+            "--masks-cache-size",
+            size,
+            0,
+            MAX_MASKS_CACHE,
+            "0 or a power of two up to %d" % MAX_MASKS_CACHE,
+        )
     client.set_datapath(args.positionals[0], features=features, masks_cache_size=size)
 
 

@@ -14,16 +14,17 @@ import re
 import shlex
 import stat
 import sys
-from typing import Dict, Iterator, List, Optional, Tuple, cast
+from collections.abc import Iterator
+from typing import Optional, cast
 
-from ..text import flags as flow_options
-from ..text import format_actions, format_key, format_ufid, parse_ufid
 from ..errors import NoSuchDatapath, NoSuchFlow, OdpError
-from ..flowfilter import FlowFilter, port_number
 from ..flowcheck import validate_flow
+from ..flowfilter import FlowFilter, port_number
 from ..flows import Flow, complete_key, monotonic_ms, used_seconds
 from ..flowstream import StreamedDump
 from ..netlink import error_for
+from ..text import flags as flow_options
+from ..text import format_actions, format_key, format_ufid, parse_ufid
 from .output import emit, emit_json, emit_lines, json_array_lines, quote, say
 from .parser import PROG, UsageError, command_name, parse_flow_line
 from .progress import Progress
@@ -33,21 +34,22 @@ _SHELL_BLANKS = re.compile("[ \t\r\n]+")  # shlex's whitespace
 # Flows per transaction of flow add --file: memory stays bounded, and one
 # put_flows call is big enough to batch well.
 BATCH = 1000
-FlowId = Tuple[Optional[dict], Optional[dict], Optional[bytes]]  # key, mask, UFID
+FlowId = tuple[Optional[dict], Optional[dict], Optional[bytes]]  # key, mask, UFID
 
 
 # -- vports, UFIDs and the printed forms ---------------------------------------
 
-def ports(client, datapath: str) -> Dict[str, int]:
+
+def ports(client, datapath: str) -> dict[str, int]:
     """Vport name -> port number, for the options that name vports."""
-    return dict((v.name, v.port_no) for v in client.vports(datapath))
+    return {v.name: v.port_no for v in client.vports(datapath)}
 
 
-def port_names(client, datapath: str) -> Dict[int, str]:
+def port_names(client, datapath: str) -> dict[int, str]:
     return _inverse(ports(client, datapath))
 
 
-def flow_words(key, mask, actions, names, ufid=None, keep_actions=True) -> List[str]:
+def flow_words(key, mask, actions, names, ufid=None, keep_actions=True) -> list[str]:
     """The ``flow add`` options of a flow, ``--ufid`` first when given."""
     words = [] if key is None else flow_options.format_flow_words(key, mask, actions, names)
     if not keep_actions:
@@ -75,8 +77,10 @@ def told(error: OdpError, verb: str, datapath: str, key, mask, ufid, names) -> O
     if verb == "add" and isinstance(error, NoSuchFlow):
         # A flow NEW fails with ENOENT when a flow with another mask already
         # matches the new key: the kernel refuses overlapping flows.
-        return OdpError("%s: a flow with another mask already matches this key (the kernel "
-                        "refuses overlapping flows; delete that one first)" % what)
+        return OdpError(
+            "%s: a flow with another mask already matches this key (the kernel "
+            "refuses overlapping flows; delete that one first)" % what
+        )
     return error_for(cast(int, error.errno), verb, what, NoSuchFlow, error.extack)
 
 
@@ -86,20 +90,27 @@ def _listing(flow, names, args, now_ms, with_ufid) -> str:
         # A comment, so that the line still reads back into ``flow add``.
         used = used_seconds(flow.used, now_ms)
         line += "  # packets:%d bytes:%d used:%s" % (
-            flow.packets, flow.bytes, "never" if used is None else "%.3fs" % used)
+            flow.packets,
+            flow.bytes,
+            "never" if used is None else "%.3fs" % used,
+        )
     return line
 
 
 def _flow_json(flow, names, now_ms) -> dict:
-    return dict(
-        options=flow_line(flow.key, flow.mask, flow.actions, names),
-        key=format_key(flow.key, flow.mask, names),
-        actions=format_actions(flow.actions, names),
-        ufid=None if flow.ufid is None else format_ufid(flow.ufid),
-        packets=flow.packets, bytes=flow.bytes, used=used_seconds(flow.used, now_ms))
+    return {
+        "options": flow_line(flow.key, flow.mask, flow.actions, names),
+        "key": format_key(flow.key, flow.mask, names),
+        "actions": format_actions(flow.actions, names),
+        "ufid": None if flow.ufid is None else format_ufid(flow.ufid),
+        "packets": flow.packets,
+        "bytes": flow.bytes,
+        "used": used_seconds(flow.used, now_ms),
+    }
 
 
 # -- the commands ---------------------------------------------------------------
+
 
 def flow_list(client, args) -> None:
     """Stream the flows of one dump (:class:`flowstream.StreamedDump`): a
@@ -108,8 +119,11 @@ def flow_list(client, args) -> None:
     vports = ports(client, datapath)
     names = _inverse(vports)
     in_port = args.get("in-port")
-    keep = FlowFilter(None if in_port is None else port_number(in_port, vports, "--in-port"),
-                      args.get("filter"), names)
+    keep = FlowFilter(
+        None if in_port is None else port_number(in_port, vports, "--in-port"),
+        args.get("filter"),
+        names,
+    )
     dump = StreamedDump(client, datapath, keep)
     now_ms = monotonic_ms()
     if args.get("json"):
@@ -118,20 +132,27 @@ def flow_list(client, args) -> None:
         with_ufid = args.get("ufid")
         emit_lines(_listing(flow, names, args, now_ms, with_ufid) for flow in dump)
     if not dump.consistent:
-        say("the flow table of datapath %s changed during the listing (%d flows listed, %d "
+        say(
+            "the flow table of datapath %s changed during the listing (%d flows listed, %d "
             "returned twice and dropped): flows added or deleted meanwhile may be missing; "
-            "list again for a complete one" % (datapath, dump.seen, dump.duplicates))
+            "list again for a complete one" % (datapath, dump.seen, dump.duplicates)
+        )
 
 
-def _identify(args, vports: Dict[str, int]) -> FlowId:
+def _identify(args, vports: dict[str, int]) -> FlowId:
     """``(key, mask, ufid)`` of the one flow a command names."""
     if not args.flow:
         ufid = _ufid_of(args.get("ufid"), None)
         if ufid is None:
-            flush = ("; %s flow flush DATAPATH deletes every flow" % PROG
-                     if args.path[-1] == "delete" else "")
-            raise UsageError("%s: which flow? Give its key options, --key or --ufid%s"
-                             % (command_name(args.path), flush))
+            flush = (
+                "; %s flow flush DATAPATH deletes every flow" % PROG
+                if args.path[-1] == "delete"
+                else ""
+            )
+            raise UsageError(
+                "%s: which flow? Give its key options, --key or --ufid%s"
+                % (command_name(args.path), flush)
+            )
         return None, None, ufid
     options = flow_options.flow_from_options(args.flow, vports, with_actions=False)
     return options.key, options.mask, _ufid_of(args.get("ufid"), options.ufid)
@@ -169,23 +190,23 @@ def flow_flush(client, args) -> None:
     client.flush_flows(args.positionals[0])
 
 
-def _inverse(vports: Dict[str, int]) -> Dict[int, str]:
-    return dict((number, name) for name, number in vports.items())
+def _inverse(vports: dict[str, int]) -> dict[int, str]:
+    return {number: name for name, number in vports.items()}
 
 
-def _ufid_of(given: Optional[str], in_key: Optional[bytes]) -> Optional[bytes]:
+def _ufid_of(given: str | None, in_key: bytes | None) -> bytes | None:
     """The UFID of ``--ufid`` or of a ``--key=ufid:UUID,...`` (one, or the same)."""
     ufid = parse_ufid(given, "--ufid") if given else None
     if ufid is not None and in_key is not None and ufid != in_key:
-        raise UsageError("--ufid=%s and --key=%s,... name two flows"
-                         % (format_ufid(ufid), format_ufid(in_key)))
+        raise UsageError(
+            "--ufid=%s and --key=%s,... name two flows" % (format_ufid(ufid), format_ufid(in_key))
+        )
     return in_key if ufid is None else ufid
 
 
-def _flow_of(items, ufid: Optional[str], vports: Dict[str, int]) -> Flow:
+def _flow_of(items, ufid: str | None, vports: dict[str, int]) -> Flow:
     options = flow_options.flow_from_options(items, vports)
-    return Flow(options.key, options.mask, options.actions,
-                ufid=_ufid_of(ufid, options.ufid))
+    return Flow(options.key, options.mask, options.actions, ufid=_ufid_of(ufid, options.ufid))
 
 
 def flow_add(client, args) -> None:
@@ -205,7 +226,7 @@ def flow_add(client, args) -> None:
     source = FlowFile(path, args)
     sender = _FileSender(client, datapath, path, names)
     progress = Progress(sys.stderr, source.size) if _terminal(sys.stderr) else None
-    seen: Dict[int, int] = {}  # the hash of each flow's match -> its line
+    seen: dict[int, int] = {}  # the hash of each flow's match -> its line
     try:
         for number, items, ufid in source:
             try:
@@ -225,9 +246,10 @@ def flow_add(client, args) -> None:
     except (OdpError, UsageError) as exc:
         # Refused before it was sent: the flows of the lines before it go in.
         sender.send()
-        raise type(exc)("%s; stopped there: the %s before it %s applied, none from that line "
-                        "on" % (exc, flows_count(sender.applied),
-                                "was" if sender.applied == 1 else "were"))
+        raise type(exc)(
+            "%s; stopped there: the %s before it %s applied, none from that line "
+            "on" % (exc, flows_count(sender.applied), "was" if sender.applied == 1 else "were")
+        )
     finally:
         if progress is not None:
             progress.finish(sender.applied, source.done)
@@ -247,9 +269,9 @@ class _FileSender:
     """The flows of a file, sent :data:`BATCH` at a time; the first refusal
     stops the file, told with its line and what was applied."""
 
-    def __init__(self, client, datapath: str, path: str, names: Dict[int, str]) -> None:
+    def __init__(self, client, datapath: str, path: str, names: dict[int, str]) -> None:
         self.client, self.datapath, self.path, self.names = client, datapath, path, names
-        self.batch: List[Tuple[int, Flow]] = []
+        self.batch: list[tuple[int, Flow]] = []
         self.applied = 0
 
     def add(self, number: int, flow: Flow) -> None:
@@ -264,27 +286,34 @@ class _FileSender:
         try:
             results = self.client.put_flows(self.datapath, [flow for _number, flow in batch])
         except OdpError as exc:
-            raise OdpError("%s:%d-%d: %s; nothing of these lines was sent: the %s before them "
-                           "applied" % (self.path, batch[0][0], batch[-1][0], exc,
-                                        flows_count(self.applied)))
+            raise OdpError(
+                "%s:%d-%d: %s; nothing of these lines was sent: the %s before them "
+                "applied" % (self.path, batch[0][0], batch[-1][0], exc, flows_count(self.applied))
+            )
         for index, error in enumerate(results):
             if error is None:
                 continue
             number, flow = batch[index]
-            after = results[index + 1:]
+            after = results[index + 1 :]
             more = sum(1 for later in after if later is None)
             self.applied += index + more
             error = told(error, "add", self.datapath, flow.key, flow.mask, flow.ufid, self.names)
-            sent_with = ("; the kernel had lines %d-%d in the same batch, and applied %d of "
-                         "those %d" % (batch[index + 1][0], batch[-1][0], more, len(after))
-                         if after else "")
-            raise OdpError("%s:%d: %s; stopped there: %s applied, those of the lines before "
-                           "it%s; no later line was sent"
-                           % (self.path, number, error, flows_count(self.applied), sent_with))
+            sent_with = (
+                "; the kernel had lines %d-%d in the same batch, and applied %d of "
+                "those %d" % (batch[index + 1][0], batch[-1][0], more, len(after))
+                if after
+                else ""
+            )
+            raise OdpError(
+                "%s:%d: %s; stopped there: %s applied, those of the lines before "
+                "it%s; no later line was sent"
+                % (self.path, number, error, flows_count(self.applied), sent_with)
+            )
         self.applied += len(batch)
 
 
 # -- flow files -------------------------------------------------------------------
+
 
 class FlowFile:
     """The flows of file ``path`` (``-``: stdin) as ``(line number, flow
@@ -297,7 +326,7 @@ class FlowFile:
     def __init__(self, path: str, args) -> None:
         self.path, self.args = path, args
         self.done = 0
-        self.size: Optional[int] = None
+        self.size: int | None = None
         self.handle = self._open()
 
     def _open(self):
@@ -325,7 +354,7 @@ class FlowFile:
             handle.close()
             raise
 
-    def __iter__(self) -> Iterator[Tuple[int, list, Optional[str]]]:
+    def __iter__(self) -> Iterator[tuple[int, list, str | None]]:
         path, args = self.path, self.args
         try:
             for number, raw in enumerate(self.handle, 1):
@@ -334,7 +363,7 @@ class FlowFile:
                 try:
                     words = shell_words(line)
                     if words:
-                        yield (number,) + parse_flow_line(args.command, args.path, words)
+                        yield (number, *parse_flow_line(args.command, args.path, words))
                 except (ValueError, UsageError) as exc:
                     raise UsageError("%s:%d: %s" % (path, number, exc))
         except OSError as exc:
@@ -344,7 +373,7 @@ class FlowFile:
                 self.handle.close()
 
 
-def read_flow_file(path: str, args) -> Iterator[Tuple[int, list, Optional[str]]]:
+def read_flow_file(path: str, args) -> Iterator[tuple[int, list, str | None]]:
     """``(line number, flow options, ufid)`` of each flow of ``path``, streamed
     (:class:`FlowFile`)."""
     return iter(FlowFile(path, args))
@@ -355,7 +384,7 @@ def _encoded(text_stream) -> Iterator[bytes]:
     return (line.encode("utf-8") for line in text_stream)
 
 
-def shell_words(line: str) -> List[str]:
+def shell_words(line: str) -> list[str]:
     """``shlex.split(line, comments=True)``; a line without quotes or
     backslashes is split without shlex, whose tokenizer is most of the cost
     of reading a large file."""
@@ -380,9 +409,13 @@ def _text_line(path: str, number: int, raw: bytes) -> str:
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise OdpError("%s:%d: not UTF-8 text (byte 0x%02x at column %d): not a flow file?"
-                       % (path, number, raw[exc.start], exc.start + 1))
+        raise OdpError(
+            "%s:%d: not UTF-8 text (byte 0x%02x at column %d): not a flow file?"
+            % (path, number, raw[exc.start], exc.start + 1)
+        )
     if "\0" in line:
-        raise OdpError("%s:%d: a NUL byte at column %d: binary data, not a flow file"
-                       % (path, number, line.index("\0") + 1))
+        raise OdpError(
+            "%s:%d: a NUL byte at column %d: binary data, not a flow file"
+            % (path, number, line.index("\0") + 1)
+        )
     return line

@@ -14,7 +14,8 @@ from typing import IO, cast
 
 from ..errors import OdpError
 from ..text.cookie import format_cookie
-from .flow import flow_line, port_names as _port_names
+from .flow import flow_line
+from .flow import port_names as _port_names
 from .output import emit, say
 from .parser import UsageError
 from .signals import until_signalled
@@ -24,15 +25,24 @@ from .signals import until_signalled
 TCPDUMP = ["tcpdump", "-n", "-l", "-r", "-"]
 PCAP_HEADER = struct.Struct("=IHHiIII")
 PCAP_RECORD = struct.Struct("=IIII")
-PCAP_MAGIC_NSEC = 0xa1b23c4d
+PCAP_MAGIC_NSEC = 0xA1B23C4D
 PCAP_SNAPLEN = 65535
 LINKTYPE_ETHERNET = 1
-ZERO_METADATA = ("recirc_id", "dp_hash", "skb_priority", "skb_mark", "ct_state", "ct_zone",
-                 "ct_mark", "ct_label")
+ZERO_METADATA = (
+    "recirc_id",
+    "dp_hash",
+    "skb_priority",
+    "skb_mark",
+    "ct_state",
+    "ct_zone",
+    "ct_mark",
+    "ct_label",
+)
 
 
 def datapath_listen(client, args):
     from ..upcalls import Listener  # pylint: disable=import-outside-toplevel
+
     datapath = args.positionals[0]
     mode = _mode(args)
     names = _port_names(client, datapath)
@@ -41,15 +51,15 @@ def datapath_listen(client, args):
         with until_signalled(), Listener(datapath, transport=client.transport) as listener:
             tcpdump = _start_tcpdump() if mode == "tcpdump" else None
             # Subscribed: a peer may send packets (and install userspace actions) now.
-            say("listening on datapath %s (userspace actions: pid=%s)"
-                % (datapath, listener.portid))
+            say(
+                "listening on datapath %s (userspace actions: pid=%s)" % (datapath, listener.portid)
+            )
             for upcall in listener:
                 if mode == "upcalls":
                     emit(upcall_line(upcall, _names_for(client, datapath, names, upcall)))
                 elif mode == "keys":
                     if upcall.cmd == "miss":
-                        emit(flow_line(_miss_key(upcall.key), None, (), names,
-                                       keep_actions=False))
+                        emit(flow_line(_miss_key(upcall.key), None, (), names, keep_actions=False))
                 elif tcpdump is not None and tcpdump.stdin is not None:
                     _write_pcap_record(tcpdump.stdin, upcall.packet)
     finally:
@@ -59,8 +69,9 @@ def datapath_listen(client, args):
 
 def _mode(args) -> str:
     if args.get("keys") and args.get("upcalls"):
-        raise UsageError("odp datapath listen: --keys and --upcalls do not mix (--upcalls "
-                         "lines carry the key)")
+        raise UsageError(
+            "odp datapath listen: --keys and --upcalls do not mix (--upcalls lines carry the key)"
+        )
     return "upcalls" if args.get("upcalls") else "keys" if args.get("keys") else "tcpdump"
 
 
@@ -90,8 +101,7 @@ def _miss_key(key):
     """A miss's key without the metadata the kernel reports as zero when
     there is none: noise for a reader, and a flow that matched ``ct_label(0)``
     exactly would need conntrack labels, which not every kernel has."""
-    return dict((name, value) for name, value in key.items()
-                if name not in ZERO_METADATA or value)
+    return {name: value for name, value in key.items() if name not in ZERO_METADATA or value}
 
 
 def _start_tcpdump():
@@ -108,7 +118,7 @@ def _start_tcpdump():
 
 
 def _write_pcap_record(pipe, packet):
-    seconds, nanoseconds = divmod(time.time_ns(), 10 ** 9)
+    seconds, nanoseconds = divmod(time.time_ns(), 10**9)
     pipe.write(PCAP_RECORD.pack(seconds, nanoseconds, len(packet), len(packet)) + packet)
     pipe.flush()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import List, Optional, cast
+from typing import cast
 
 from .parser import COMMON_OPTIONS, PROG, VERSION, Command, Group, option_spelling
 
@@ -23,30 +23,48 @@ DESCRIPTION = (
     "Options are written --name=value or --name value, anywhere after the command words; -- "
     "ends them. go-odp's -name=value and --switch=false are taken too.",
     "odp needs root, or CAP_NET_ADMIN, to change the datapath; listing it needs no "
-    "privileges. The openvswitch kernel module must be loaded, or loadable.")
+    "privileges. The openvswitch kernel module must be loaded, or loadable.",
+)
 FLOWS = (
     "A flow is a key, which matches packets, and a list of actions. Key options match one "
     "field each; fields that no option names are wildcards. Numbers take /MASK (or &MASK) for "
     "a masked match. --key and --actions take the ovs-dpctl syntax instead, for everything "
-    "the options do not cover. With no action option, the flow drops what it matches.")
-EXIT_STATUS = [("0", "success"),
-               ("1", "an error from the datapath, or a bad value, with a one-line message"),
-               ("2", "a command line that does not parse"),
-               ("3", "odp apply: changed, and the result verified (--check: changes to make)"),
-               ("4", "odp apply: failed, and rolled back: the datapaths are as they were"),
-               ("5", "odp apply: failed, and the rollback failed too: check the datapaths"),
-               ("130", "interrupted (SIGINT)"),
-               ("141", "the reader of the output went away (odp flow list dp0 | head), "
-                       "as for a process killed by SIGPIPE")]
+    "the options do not cover. With no action option, the flow drops what it matches."
+)
+EXIT_STATUS = [
+    ("0", "success"),
+    ("1", "an error from the datapath, or a bad value, with a one-line message"),
+    ("2", "a command line that does not parse"),
+    ("3", "odp apply: changed, and the result verified (--check: changes to make)"),
+    ("4", "odp apply: failed, and rolled back: the datapaths are as they were"),
+    ("5", "odp apply: failed, and the rollback failed too: check the datapaths"),
+    ("130", "interrupted (SIGINT)"),
+    (
+        "141",
+        "the reader of the output went away (odp flow list dp0 | head), "
+        "as for a process killed by SIGPIPE",
+    ),
+]
 EXAMPLES = [
-    ("A datapath joining two network devices:",
-     ["odp datapath add dp0", "odp vport add netdev dp0 veth-a",
-      "odp vport add netdev dp0 veth-b", "odp flow add dp0 --in-port=veth-a --output=veth-b",
-      "odp flow add dp0 --in-port=veth-b --output=veth-a", "odp flow list --stats dp0"]),
-    ("Save the datapaths as a state document, and make them so again later:",
-     ["odp show > state.yml", "odp apply --check state.yml", "odp apply state.yml"]),
-    ("Save a flow table and restore it, in one batch:",
-     ["odp flow list dp0 > flows", "odp flow flush dp0", "odp flow add dp0 --file=flows"]),
+    (
+        "A datapath joining two network devices:",
+        [
+            "odp datapath add dp0",
+            "odp vport add netdev dp0 veth-a",
+            "odp vport add netdev dp0 veth-b",
+            "odp flow add dp0 --in-port=veth-a --output=veth-b",
+            "odp flow add dp0 --in-port=veth-b --output=veth-a",
+            "odp flow list --stats dp0",
+        ],
+    ),
+    (
+        "Save the datapaths as a state document, and make them so again later:",
+        ["odp show > state.yml", "odp apply --check state.yml", "odp apply state.yml"],
+    ),
+    (
+        "Save a flow table and restore it, in one batch:",
+        ["odp flow list dp0 > flows", "odp flow flush dp0", "odp flow add dp0 --file=flows"],
+    ),
     ("The datapaths of a network namespace:", ["odp -n ns1 datapath"]),
 ]
 
@@ -70,7 +88,7 @@ def _usage(words: str) -> str:
     return _bold(" ".join(head)) + (" " + _text(" ".join(rest)) if rest else "")
 
 
-def _item(term: str, text: str) -> List[str]:
+def _item(term: str, text: str) -> list[str]:
     return [".TP", term, _text(text)]
 
 
@@ -80,19 +98,25 @@ def _option(spelling: str) -> str:
     return _bold(name) + ("=\\fI%s\\fR" % _text(metavar) if eq else "")
 
 
-def render(root: Group, version: Optional[str] = None) -> str:
+def render(root: Group, version: str | None = None) -> str:
     """The man page, as roff (man macros)."""
     if version is None:
         from . import version as installed  # pylint: disable=import-outside-toplevel
+
         version = installed()
-    lines = ['.TH ODP 1 "" "%s" "User Commands"' % _text("vswitch-odp " + version),
-             ".SH NAME", "odp \\- control the Open vSwitch kernel datapath",
-             ".SH SYNOPSIS",
-             "%s [\\fB\\-n\\fR \\fINETNS\\fR] \\fICOMMAND\\fR [\\fIARGUMENTS\\fR] "
-             "[\\fIOPTIONS\\fR]" % _bold(PROG),
-             ".br", "%s \\fBhelp\\fR [\\fICOMMAND\\fR]" % _bold(PROG),
-             ".br", "%s \\fB\\-\\-version\\fR" % _bold(PROG),
-             ".SH DESCRIPTION"]
+    lines = [
+        '.TH ODP 1 "" "%s" "User Commands"' % _text("vswitch-odp " + version),
+        ".SH NAME",
+        "odp \\- control the Open vSwitch kernel datapath",
+        ".SH SYNOPSIS",
+        "%s [\\fB\\-n\\fR \\fINETNS\\fR] \\fICOMMAND\\fR [\\fIARGUMENTS\\fR] "
+        "[\\fIOPTIONS\\fR]" % _bold(PROG),
+        ".br",
+        "%s \\fBhelp\\fR [\\fICOMMAND\\fR]" % _bold(PROG),
+        ".br",
+        "%s \\fB\\-\\-version\\fR" % _bold(PROG),
+        ".SH DESCRIPTION",
+    ]
     for paragraph in DESCRIPTION:
         lines += [".PP", _text(paragraph)]
     lines += [".SH COMMANDS"]
@@ -104,7 +128,7 @@ def render(root: Group, version: Optional[str] = None) -> str:
         for option in command.options:
             lines += [".RS", ".TP", _option(option_spelling(option)), _text(option.help), ".RE"]
     lines += [".SH OPTIONS", "Every command takes:"]
-    for option in [VERSION] + list(COMMON_OPTIONS):
+    for option in [VERSION, *list(COMMON_OPTIONS)]:
         short, _comma, long = option_spelling(option).rpartition(", ")
         term = (_bold(short) + ", " if short else "") + _option(long)
         lines += _item(term, option.help)
@@ -120,19 +144,21 @@ def render(root: Group, version: Optional[str] = None) -> str:
     lines += [".SH ENVIRONMENT"]
     lines += _item(_bold("ODP_DEBUG=1"), "show the traceback of an error, for developers")
     lines += [".SH FILES"]
-    lines += _item(_bold("/run/netns/NETNS"), "the network namespaces that -n names, as "
-                   "ip netns add makes them")
+    lines += _item(
+        _bold("/run/netns/NETNS"),
+        "the network namespaces that -n names, as ip netns add makes them",
+    )
     lines += [".SH EXAMPLES"]
     for text, commands in EXAMPLES:
         lines += [".PP", _text(text), ".PP", ".nf", ".RS"] + [_text(c) for c in commands]
         lines += [".RE", ".fi"]
-    lines += [".SH SEE ALSO", "\\fBovs\\-dpctl\\fR(8), \\fBip\\-netns\\fR(8), "
-              "\\fBtcpdump\\fR(8)"]
+    lines += [".SH SEE ALSO", "\\fBovs\\-dpctl\\fR(8), \\fBip\\-netns\\fR(8), \\fBtcpdump\\fR(8)"]
     return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     from .commands import COMMANDS  # pylint: disable=import-outside-toplevel
+
     sys.stdout.write(render(COMMANDS))
     return 0
 

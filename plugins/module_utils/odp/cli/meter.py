@@ -26,9 +26,17 @@ def band(text: str) -> meters.Band:
     fields = pairs("<band>", text, BAND_FIELDS)
     if "rate" not in fields:
         raise UsageError("<band>: invalid value %r: a band needs rate=N" % text)
-    numbers = dict((name, integer("<band> " + name, fields[name], 0, meters.MAX_RATE,
-                                  "an integer, 0 to %d" % meters.MAX_RATE))
-                   for name in ("rate", "burst") if name in fields)
+    numbers = {
+        name: integer(
+            "<band> " + name,
+            fields[name],
+            0,
+            meters.MAX_RATE,
+            "an integer, 0 to %d" % meters.MAX_RATE,
+        )
+        for name in ("rate", "burst")
+        if name in fields
+    }
     return meters.Band(numbers["rate"], numbers.get("burst"), fields.get("type", "drop"))
 
 
@@ -44,16 +52,28 @@ def meter_add(client, args) -> None:
 def meter_line(meter: meters.Meter) -> str:
     words = ["meter=%d" % meter.id, "packets=%d" % meter.packets, "bytes=%d" % meter.bytes]
     for index, stats in enumerate(meter.band_stats):
-        words += ["band%d.packets=%d" % (index, stats.get("packets", 0)),
-                  "band%d.bytes=%d" % (index, stats.get("bytes", 0))]
+        words += [
+            "band%d.packets=%d" % (index, stats.get("packets", 0)),
+            "band%d.bytes=%d" % (index, stats.get("bytes", 0)),
+        ]
     return " ".join(words)
 
 
 def meter_list(client, args) -> None:
     found = client.meters.list(args.positionals[0])
     if args.get("json"):
-        emit_json([dict(id=m.id, packets=m.packets, bytes=m.bytes, used=m.used,
-                        band_stats=m.band_stats) for m in found])
+        emit_json(
+            [
+                {
+                    "id": m.id,
+                    "packets": m.packets,
+                    "bytes": m.bytes,
+                    "used": m.used,
+                    "band_stats": m.band_stats,
+                }
+                for m in found
+            ]
+        )
         return
     for meter in found:
         emit(meter_line(meter))
@@ -66,9 +86,21 @@ def meter_delete(client, args) -> None:
 def meter_features(client, args) -> None:
     features = client.meters.features(args.positionals[0])
     if args.get("json"):
-        emit_json(dict(max_meters=features.max_meters, max_bands=features.max_bands,
-                       band_types=features.band_types, flags=features.flags))
+        emit_json(
+            {
+                "max_meters": features.max_meters,
+                "max_bands": features.max_bands,
+                "band_types": features.band_types,
+                "flags": features.flags,
+            }
+        )
         return
-    emit("max_meters=%d max_bands=%d band_types=%s flags=%s" % (
-        features.max_meters, features.max_bands, ",".join(features.band_types) or "none",
-        ",".join(features.flags)))
+    emit(
+        "max_meters=%d max_bands=%d band_types=%s flags=%s"
+        % (
+            features.max_meters,
+            features.max_bands,
+            ",".join(features.band_types) or "none",
+            ",".join(features.flags),
+        )
+    )

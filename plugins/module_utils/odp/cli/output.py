@@ -9,7 +9,7 @@ import os
 import shlex
 import signal
 import sys
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 PROG = "odp"
 # A reader that went away (``odp flow list dp0 | head``): the status a

@@ -17,11 +17,13 @@ from __future__ import annotations
 import argparse
 import functools
 import textwrap
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union, cast
+from collections.abc import Sequence
+from typing import Callable, cast
 
 from ..text import flags as flow_options
 from ..text.lex import closest
 from .output import PROG
+
 WIDTH = 80
 HELP_POSITION = 30
 HELP_WORD = "help"
@@ -42,8 +44,14 @@ class Option:
     ``"netns"``, ``"file"`` or None.
     """
 
-    def __init__(self, name: str, help_text: str, metavar: Optional[str] = None,
-                 short: Optional[str] = None, values: Optional[str] = None):
+    def __init__(
+        self,
+        name: str,
+        help_text: str,
+        metavar: str | None = None,
+        short: str | None = None,
+        values: str | None = None,
+    ):
         self.name = name
         self.help = help_text
         self.metavar = metavar
@@ -59,8 +67,13 @@ class Option:
         return "[--%s%s]" % (self.name, "" if self.switch else "=%s" % self.metavar)
 
 
-NETNS = Option("netns", "work in network namespace NETNS (a name under /run/netns, "
-               "as ip -n)", "NETNS", short="n", values="netns")
+NETNS = Option(
+    "netns",
+    "work in network namespace NETNS (a name under /run/netns, as ip -n)",
+    "NETNS",
+    short="n",
+    values="netns",
+)
 HELP = Option("help", "show this help", short="h")
 VERSION = Option("version", "print the version", short="V")
 COMMON_OPTIONS = (NETNS, HELP)
@@ -68,16 +81,26 @@ COMMON_OPTIONS = (NETNS, HELP)
 # Flow options: (name, METAVAR, help, "key" or "action"), from the flag dialect.
 KEY_TEXT_HELP = "the whole key in ovs-dpctl syntax, instead of key options"
 FLOW_OPTIONS = (
-    [(flag.name, flow_options.METAVARS[flag.kind], flag.help, "key")
-     for flag in flow_options.KEY_FLAGS]
+    [
+        (flag.name, flow_options.METAVARS[flag.kind], flag.help, "key")
+        for flag in flow_options.KEY_FLAGS
+    ]
     + [(flow_options.TEXT_KEY, "TEXT", KEY_TEXT_HELP, "key")]
     # A set action takes no mask: its metavar stops before "[/MASK]".
-    + [(flag.name, flow_options.METAVARS[flag.kind].split("[")[0], flag.help, "action")
-       for flag in flow_options.SET_TUNNEL_FLAGS]
-    + [(flow_options.OUTPUT, "VPORT[,VPORT...]", "output to these vports, after any set",
-        "action"),
-       (flow_options.TEXT_ACTIONS, "TEXT", "the whole action list in ovs-dpctl syntax",
-        "action")])
+    + [
+        (flag.name, flow_options.METAVARS[flag.kind].split("[")[0], flag.help, "action")
+        for flag in flow_options.SET_TUNNEL_FLAGS
+    ]
+    + [
+        (
+            flow_options.OUTPUT,
+            "VPORT[,VPORT...]",
+            "output to these vports, after any set",
+            "action",
+        ),
+        (flow_options.TEXT_ACTIONS, "TEXT", "the whole action list in ovs-dpctl syntax", "action"),
+    ]
+)
 VPORT_VALUED = ("in-port", flow_options.OUTPUT)
 FLOW_KEY = "key"  # Command.flow: key options only (actions are refused)
 FLOW_FULL = "flow"  # Command.flow: key and action options
@@ -93,9 +116,17 @@ class Command:
     ``<datapath>`` takes datapath names.
     """
 
-    def __init__(self, args: str, descr: str, handler: Callable, options: Sequence[Option] = (),
-                 nargs: Optional[Tuple[int, int]] = None, flow: Optional[str] = None,
-                 usage: Sequence[str] = (), values: Optional[Sequence[Optional[str]]] = None):
+    def __init__(
+        self,
+        args: str,
+        descr: str,
+        handler: Callable,
+        options: Sequence[Option] = (),
+        nargs: tuple[int, int] | None = None,
+        flow: str | None = None,
+        usage: Sequence[str] = (),
+        values: Sequence[str | None] | None = None,
+    ):
         self.args = args
         self.descr = descr
         self.handler = handler
@@ -104,13 +135,16 @@ class Command:
         self.usage = list(usage)  # more usage lines, after the first
         words = [w for w in args.split() if w.startswith(("<", "["))]
         self.nargs = nargs or (len([w for w in words if not w.startswith("[")]), len(words))
-        self.values = list(values) if values is not None else [
-            "datapath" if w.strip("[]") == "<datapath>" else None for w in words]
+        self.values = (
+            list(values)
+            if values is not None
+            else ["datapath" if w.strip("[]") == "<datapath>" else None for w in words]
+        )
 
-    def all_options(self) -> List[Option]:
+    def all_options(self) -> list[Option]:
         return self.options + list(COMMON_OPTIONS)
 
-    def flow_options(self) -> List[Tuple[str, str, str, str]]:
+    def flow_options(self) -> list[tuple[str, str, str, str]]:
         """Every flow option this command takes.
 
         A key-only command takes the action options too, so that it can say
@@ -118,9 +152,12 @@ class Command:
         """
         return list(FLOW_OPTIONS) if self.flow else []
 
-    def shown_flow_options(self, section: str) -> List[Tuple[str, str, str, str]]:
-        return [o for o in self.flow_options() if o[3] == section
-                and (section == "key" or self.flow == FLOW_FULL)]
+    def shown_flow_options(self, section: str) -> list[tuple[str, str, str, str]]:
+        return [
+            o
+            for o in self.flow_options()
+            if o[3] == section and (section == "key" or self.flow == FLOW_FULL)
+        ]
 
     def usage_line(self, path: Sequence[str]) -> str:
         words = [PROG] + list(path) + ([self.args] if self.args else [])
@@ -130,26 +167,25 @@ class Command:
 class Group:
     """Named subcommands; ``default`` runs when no word follows."""
 
-    def __init__(self, children: Dict[str, Union[Group, Command]],
-                 default: Optional[Command] = None):
+    def __init__(self, children: dict[str, Group | Command], default: Command | None = None):
         self.children = children
         self.default = default
 
-    def leaves(self, path: Tuple[str, ...] = ()):
+    def leaves(self, path: tuple[str, ...] = ()):
         """``(path, command)`` of every command under this group, in order."""
         if self.default is not None:
             yield path, self.default
         for name in sorted(self.children):
             child = self.children[name]
             if isinstance(child, Group):
-                yield from child.leaves(path + (name,))
+                yield from child.leaves((*path, name))
             else:
-                yield path + (name,), child
+                yield (*path, name), child
 
 
 def command_name(path: Sequence[str]) -> str:
     """``odp flow add``: the command ``path`` names, as messages say it."""
-    return " ".join((PROG,) + tuple(path))
+    return " ".join((PROG, *tuple(path)))
 
 
 def resolve(word: str, names, path: Sequence[str]) -> str:
@@ -162,8 +198,9 @@ def resolve(word: str, names, path: Sequence[str]) -> str:
     if not matches:
         guess = closest(word, names)
         hint = ' (did you mean "%s"?)' % guess if guess else ""
-        raise UsageError('unknown command "%s %s"%s; one of: %s'
-                         % (where, word, hint, ", ".join(sorted(names))))
+        raise UsageError(
+            'unknown command "%s %s"%s; one of: %s' % (where, word, hint, ", ".join(sorted(names)))
+        )
     if len(matches) > 1:
         raise UsageError('ambiguous command "%s %s": %s' % (where, word, ", ".join(matches)))
     return matches[0]
@@ -174,8 +211,14 @@ class Args:
     ``flow`` (the flow options, ``[(name, text)]`` in command-line order) and
     ``netns``; ``command`` and ``path`` say which command runs."""
 
-    def __init__(self, command: Command, path: Tuple[str, ...], positionals: List[str],
-                 options: dict, flow: List[Tuple[str, str]]):
+    def __init__(
+        self,
+        command: Command,
+        path: tuple[str, ...],
+        positionals: list[str],
+        options: dict,
+        flow: list[tuple[str, str]],
+    ):
         self.command = command
         self.path = path
         self.positionals = positionals
@@ -187,7 +230,7 @@ class Args:
         return default if value is None else value
 
     @property
-    def netns(self) -> Optional[str]:
+    def netns(self) -> str | None:
         return self.options.get("netns")
 
 
@@ -195,7 +238,7 @@ class Request:
     """What the command line asks: ``help`` (of ``path``), ``version``, or
     ``run`` (``args.command`` with ``args``)."""
 
-    def __init__(self, kind: str, path: Tuple[str, ...] = (), args: Optional[Args] = None):
+    def __init__(self, kind: str, path: tuple[str, ...] = (), args: Args | None = None):
         self.kind = kind
         self.path = path
         self.args = args
@@ -203,10 +246,11 @@ class Request:
 
 # -- the words --------------------------------------------------------------
 
+
 def value_options(root: Group) -> frozenset:
     """Long and short names of every option that takes a value: what an
     option met before the command words consumes."""
-    names = set(name for name, _m, _h, _s in FLOW_OPTIONS) | {NETNS.name, NETNS.short}
+    names = {name for name, _m, _h, _s in FLOW_OPTIONS} | {NETNS.name, NETNS.short}
     for _path, command in root.leaves():
         names.update(o.name for o in command.options if not o.switch)
     return frozenset(names)
@@ -219,8 +263,8 @@ def _is_option(token: str) -> bool:
 def parse_command_line(argv: Sequence[str], root: Group) -> Request:
     """The :class:`Request` of ``argv`` (the words after ``odp``)."""
     tokens = list(argv)
-    node: Union[Group, Command] = root
-    path: Tuple[str, ...] = ()
+    node: Group | Command = root
+    path: tuple[str, ...] = ()
     held = []  # options before the command's last word (``odp -n ns1 vport``)
     takes_value = value_options(root)
     while isinstance(node, Group):
@@ -230,14 +274,17 @@ def parse_command_line(argv: Sequence[str], root: Group) -> Request:
             if "=" not in token and token.lstrip("-") in takes_value and tokens:
                 held.append(tokens.pop(0))
         if any(t in ("-h", "--help") for t in held) or tokens[:1] == [HELP_WORD]:
-            return Request("help", _help_path(node, path, tokens[1:] if tokens[:1] == [HELP_WORD]
-                                              else tokens))
+            return Request(
+                "help", _help_path(node, path, tokens[1:] if tokens[:1] == [HELP_WORD] else tokens)
+            )
         if not path and any(t in ("-V", "--version") for t in held):
             return Request("version")
         if not tokens:
             if node.default is None:
-                raise UsageError('"%s" needs a subcommand: %s' % (
-                    command_name(path), ", ".join(sorted(node.children))))
+                raise UsageError(
+                    '"%s" needs a subcommand: %s'
+                    % (command_name(path), ", ".join(sorted(node.children)))
+                )
             node = node.default
             break
         name = resolve(tokens.pop(0), node.children, path)
@@ -261,17 +308,18 @@ def _help_path(node, path, words):
 
 
 def _before_end(tokens):
-    return tokens[:tokens.index("--")] if "--" in tokens else tokens
+    return tokens[: tokens.index("--")] if "--" in tokens else tokens
 
 
-def find(root: Group, path: Sequence[str]) -> Union[Group, Command]:
-    node: Union[Group, Command] = root
+def find(root: Group, path: Sequence[str]) -> Group | Command:
+    node: Group | Command = root
     for name in path:
         node = cast(Group, node).children[name]  # every node above a leaf is a Group
     return node
 
 
 # -- one command's options ----------------------------------------------------
+
 
 class _FlowOption(argparse.Action):
     """Appends ``(name, value)`` to ``flow``: flow options keep their order."""
@@ -286,12 +334,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 @functools.cache
-def build_parser(command: Command, path: Tuple[str, ...]) -> argparse.ArgumentParser:
+def build_parser(command: Command, path: tuple[str, ...]) -> argparse.ArgumentParser:
     """The argparse parser of one command: its options, the common ones
     and its flow options (positionals are counted by :func:`parse_leaf`).
     Built once: ``flow add --file`` parses every line with it."""
     parser = _Parser(prog=command_name(path), add_help=False, allow_abbrev=False)
-    for option in command.options + [NETNS]:
+    for option in [*command.options, NETNS]:
         names = ["--" + option.name] + (["-" + option.short] if option.short else [])
         if option.switch:
             parser.add_argument(*names, dest=option.name, action="store_true")
@@ -304,9 +352,9 @@ def build_parser(command: Command, path: Tuple[str, ...]) -> argparse.ArgumentPa
 
 
 @functools.cache
-def _long_options(command: Command) -> Dict[str, Optional[Option]]:
+def _long_options(command: Command) -> dict[str, Option | None]:
     """Long option name -> Option (None for a flow option, which takes a value)."""
-    names: Dict[str, Optional[Option]] = dict((o.name, o) for o in command.options + [NETNS])
+    names: dict[str, Option | None] = {o.name: o for o in [*command.options, NETNS]}
     names.update((name, None) for name, _m, _h, _s in command.flow_options())
     return names
 
@@ -318,7 +366,7 @@ def _unknown_option(command, path, token):
     return UsageError('unknown option %s for "%s"%s' % (token.partition("=")[0], where, hint))
 
 
-def normalize(command: Command, path: Sequence[str], tokens: Sequence[str]) -> List[str]:
+def normalize(command: Command, path: Sequence[str], tokens: Sequence[str]) -> list[str]:
     """``tokens`` as argparse reads them unambiguously: every option long and
     joined to its value (``--name=value``), go-odp's single dash and
     ``--switch=BOOL`` rewritten; ``--`` and what follows kept as they are.
@@ -326,13 +374,13 @@ def normalize(command: Command, path: Sequence[str], tokens: Sequence[str]) -> L
     Unknown options are refused here, with the likely intended one.
     """
     longs = _long_options(command)
-    shorts = dict((o.short, o) for o in command.options + [NETNS] if o.short)
+    shorts = {o.short: o for o in [*command.options, NETNS] if o.short}
     out: list[str] = []
     tokens = list(tokens)
     while tokens:
         token = tokens.pop(0)
         if token == "--":
-            return out + [token] + tokens
+            return [*out, token, *tokens]
         if not _is_option(token):
             out.append(token)
             continue
@@ -351,8 +399,9 @@ def normalize(command: Command, path: Sequence[str], tokens: Sequence[str]) -> L
             if not has_value or value in GO_TRUE:
                 out.append("--" + name)
             elif value not in GO_FALSE:
-                raise UsageError("option --%s takes no value (or true or false, as in go-odp)"
-                                 % name)
+                raise UsageError(
+                    "option --%s takes no value (or true or false, as in go-odp)" % name
+                )
             continue
         if not has_value:
             if not tokens:
@@ -368,18 +417,21 @@ def parse_leaf(command: Command, path: Sequence[str], tokens: Sequence[str]) -> 
     end = tokens.index("--") if "--" in tokens else len(tokens)
     namespace = argparse.Namespace(flow=[])
     build_parser(command, tuple(path)).parse_args(tokens[:end], namespace)
-    positionals = list(namespace.positionals) + tokens[end + 1:]
+    positionals = list(namespace.positionals) + tokens[end + 1 :]
     low, high = command.nargs
     if not low <= len(positionals) <= high:
         where = command_name(path)
-        raise UsageError("%s: %s arguments; usage: %s %s" % (
-            where, "too many" if len(positionals) > high else "missing", where, command.args))
-    options = dict((o.name, getattr(namespace, o.name)) for o in command.options + [NETNS])
+        raise UsageError(
+            "%s: %s arguments; usage: %s %s"
+            % (where, "too many" if len(positionals) > high else "missing", where, command.args)
+        )
+    options = {o.name: getattr(namespace, o.name) for o in [*command.options, NETNS]}
     return Args(command, tuple(path), positionals, options, list(namespace.flow))
 
 
-def parse_flow_line(command: Command, path: Sequence[str],
-                    words: Sequence[str]) -> Tuple[List[Tuple[str, str]], Optional[str]]:
+def parse_flow_line(
+    command: Command, path: Sequence[str], words: Sequence[str]
+) -> tuple[list[tuple[str, str]], str | None]:
     """``(flow options, ufid)`` of one line of a flow file, read as
     ``command`` reads its flow options, ``--ufid`` included. Nothing else
     goes on a line, so argparse is not needed: this is the hot path of a
@@ -399,17 +451,23 @@ def parse_flow_line(command: Command, path: Sequence[str],
 
 # -- help ---------------------------------------------------------------------
 
-def _wrap(text: str, indent: int, first: int = 0) -> List[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=" " * first,
-                         subsequent_indent=" " * indent, break_on_hyphens=False,
-                         break_long_words=False)
+
+def _wrap(text: str, indent: int, first: int = 0) -> list[str]:
+    return textwrap.wrap(
+        text,
+        WIDTH,
+        initial_indent=" " * first,
+        subsequent_indent=" " * indent,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
 
 
-def _option_lines(spelling: str, text: str) -> List[str]:
+def _option_lines(spelling: str, text: str) -> list[str]:
     """``  --name=X   help``, the help wrapped in its column (80 columns)."""
     head = "  " + spelling
     if len(head) + 2 > HELP_POSITION:
-        return [head] + _wrap(text, HELP_POSITION, HELP_POSITION)
+        return [head, *_wrap(text, HELP_POSITION, HELP_POSITION)]
     return _wrap(head.ljust(HELP_POSITION) + text, HELP_POSITION)
 
 
@@ -422,16 +480,17 @@ def command_help(command: Command, path: Sequence[str]) -> str:
     lines = _wrap("Usage: " + command.usage_line(path), 11)
     for usage in command.usage:
         lines += _wrap(usage, 11, 7)
-    lines += [""] + _wrap(command.descr[0].upper() + command.descr[1:] + ".", 0)
+    lines += ["", *_wrap(command.descr[0].upper() + command.descr[1:] + ".", 0)]
     lines += ["", "Options:"]
     for option in command.all_options():
         lines += _option_lines(option_spelling(option), option.help)
-    for section, title in (("key", "Flow key options (each matches one field; omitted fields "
-                                   "are wildcards):"),
-                           ("action", "Action options (none: the flow drops what it matches):")):
+    for section, title in (
+        ("key", "Flow key options (each matches one field; omitted fields are wildcards):"),
+        ("action", "Action options (none: the flow drops what it matches):"),
+    ):
         shown = command.shown_flow_options(section)
         if shown:
-            lines += [""] + _wrap(title, 0)
+            lines += ["", *_wrap(title, 0)]
             for name, metavar, text, _section in shown:
                 lines += _option_lines("--%s=%s" % (name, metavar), text)
     lines += ["", SHORTEN_HINT]
@@ -448,8 +507,11 @@ def group_help(root: Group, path: Sequence[str]) -> str:
     lines += ["", "Options of every command:"]
     for option in ([VERSION] if not path else []) + list(COMMON_OPTIONS):
         lines += _option_lines(option_spelling(option), option.help)
-    lines += ["", SHORTEN_HINT, '"%s COMMAND --help" shows the options of a command.'
-              % command_name(path)]
+    lines += [
+        "",
+        SHORTEN_HINT,
+        '"%s COMMAND --help" shows the options of a command.' % command_name(path),
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -5,14 +5,13 @@
 from __future__ import annotations
 
 import time
-from typing import Callable, Optional, TextIO
+from typing import Callable, TextIO
 
 # Redrawn at most this often: a terminal is slow to write to.
 INTERVAL = 0.5
 
 
-def format_progress(sent: int, seconds: float, done: int = 0,
-                    total: Optional[int] = None) -> str:
+def format_progress(sent: int, seconds: float, done: int = 0, total: int | None = None) -> str:
     """``12,000 flows sent, 6,000 flows/s, 0:05 left``: the flows sent, the
     rate, and the time left from the bytes of the file ``done`` of ``total``
     (none for stdin, or before a rate is known)."""
@@ -39,8 +38,9 @@ def format_duration(seconds: float) -> str:
 class Progress:
     """Redraws :func:`format_progress` on ``stream`` (a terminal) in place."""
 
-    def __init__(self, stream: TextIO, total: Optional[int],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, stream: TextIO, total: int | None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.stream = stream
         self.total = total
         self.clock = clock

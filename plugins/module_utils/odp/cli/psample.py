@@ -10,15 +10,13 @@ place: nothing sampled after it is missed.
 
 from __future__ import annotations
 
-from typing import Dict, Optional
-
 from ..text.options import PERCENT
 from .output import emit, say
 from .signals import until_signalled
 from .values import integer
 
 
-def sample_line(sample, names: Dict[int, str], packet: bool = False) -> str:
+def sample_line(sample, names: dict[int, str], packet: bool = False) -> str:
     words = ["group=%d" % sample.group, "seq=%d" % sample.seq]
     for label, ifindex in (("in", sample.in_ifindex), ("out", sample.out_ifindex)):
         if ifindex is not None:
@@ -37,25 +35,41 @@ def sample_line(sample, names: Dict[int, str], packet: bool = False) -> str:
     return " ".join(words)
 
 
-def _names_for(netns: Optional[str], names: Dict[int, str], sample) -> Dict[int, str]:
+def _names_for(netns: str | None, names: dict[int, str], sample) -> dict[int, str]:
     """``names``, listed again when a sample names a device listed after them."""
     from ..psample import interface_names  # pylint: disable=import-outside-toplevel
-    if any(index is not None and index not in names
-           for index in (sample.in_ifindex, sample.out_ifindex)):
+
+    if any(
+        index is not None and index not in names
+        for index in (sample.in_ifindex, sample.out_ifindex)
+    ):
         names.update(interface_names(netns))
     return names
 
 
 def psample_listen(client, args) -> None:
     from ..psample import interface_names  # pylint: disable=import-outside-toplevel
-    groups = [integer("group", text, 0, 0xFFFFFFFF, "a psample group, 0 to 4294967295")
-              for text in args.positionals] or None
+
+    groups = [
+        integer("group", text, 0, 0xFFFFFFFF, "a psample group, 0 to 4294967295")
+        for text in args.positionals
+    ] or None
     with until_signalled():
         with client.samples(groups) as samples:
             names = interface_names(client.netns)
-            say("listening on psample %s" % (
-                "group%s %s" % ("s" if len(groups) > 1 else "", ",".join(map(str, groups)))
-                if groups else "groups, every one"))
+            say(
+                "listening on psample %s"
+                % (
+                    "group%s %s" % ("s" if len(groups) > 1 else "", ",".join(map(str, groups)))
+                    if groups
+                    else "groups, every one"
+                )
+            )
             for sample in samples:
-                emit(sample_line(sample, _names_for(client.netns, names, sample),
-                                 packet=bool(args.get("packet"))))
+                emit(
+                    sample_line(
+                        sample,
+                        _names_for(client.netns, names, sample),
+                        packet=bool(args.get("packet")),
+                    )
+                )

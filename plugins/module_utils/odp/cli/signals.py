@@ -21,8 +21,9 @@ def _raise_stop(_signum, _frame):
 def until_signalled():
     """Run the body until SIGINT or SIGTERM, which end it quietly; both
     count even when the shell started us with SIGINT ignored (``... &``)."""
-    previous = dict((number, signal.signal(number, _raise_stop))
-                    for number in (signal.SIGINT, signal.SIGTERM))
+    previous = {
+        number: signal.signal(number, _raise_stop) for number in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         yield
     except Stop:

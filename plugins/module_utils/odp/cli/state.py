@@ -17,7 +17,6 @@ then applies it; its exit status says what happened:
 from __future__ import annotations
 
 import difflib
-from typing import List
 
 from ..errors import ApplyFailed
 from ..state import formats
@@ -58,8 +57,13 @@ def state_apply(client, args) -> int:
             emit(line)
 
     try:
-        result = apply(client, desired, check=bool(args.get("check")), planned=planned,
-                       force=bool(args.get("force")))
+        result = apply(
+            client,
+            desired,
+            check=bool(args.get("check")),
+            planned=planned,
+            force=bool(args.get("force")),
+        )
     except ApplyFailed as exc:
         say(exc)
         return EXIT_ROLLED_BACK if exc.restored else EXIT_ROLLBACK_FAILED
@@ -70,18 +74,20 @@ def state_apply(client, args) -> int:
     return EXIT_CHANGED if result.changed else EXIT_NO_CHANGES
 
 
-def diff_lines(before: Document, after: Document) -> List[str]:
+def diff_lines(before: Document, after: Document) -> list[str]:
     """A unified diff of each owned datapath's document, before and after."""
     fmt = "yaml" if formats.have_yaml() else "json"
     lines = []
     for name in sorted(set(before.datapaths) | set(after.datapaths)):
         old, new = (_text(document, name, fmt) for document in (before, after))
-        lines += [line.rstrip("\n") for line in difflib.unified_diff(
-            old, new, "%s (before)" % name, "%s (after)" % name)]
+        lines += [
+            line.rstrip("\n")
+            for line in difflib.unified_diff(old, new, "%s (before)" % name, "%s (after)" % name)
+        ]
     return lines
 
 
-def _text(document: Document, name: str, fmt: str) -> List[str]:
+def _text(document: Document, name: str, fmt: str) -> list[str]:
     datapath = document.datapaths.get(name)
     if datapath is None:
         return []

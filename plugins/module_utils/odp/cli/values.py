@@ -5,7 +5,7 @@ refused as usage errors (exit status 2) before anything is sent."""
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence
+from collections.abc import Sequence
 
 from .parser import UsageError
 
@@ -18,18 +18,20 @@ def integer(what: str, text: str, low: int, high: int, expected: str) -> int:
     return int(text)
 
 
-def pairs(what: str, text: str, names: Sequence[str]) -> Dict[str, str]:
+def pairs(what: str, text: str, names: Sequence[str]) -> dict[str, str]:
     """``a=1,b=2`` as ``{"a": "1", "b": "2"}``; only ``names``, each once."""
-    out: Dict[str, str] = {}
+    out: dict[str, str] = {}
     for item in text.split(","):
         name, eq, value = item.partition("=")
         if not eq or name not in names or name in out or not value:
-            raise UsageError("%s: invalid value %r: expected %s" % (
-                what, text, ",".join("%s=..." % n for n in names)))
+            raise UsageError(
+                "%s: invalid value %r: expected %s"
+                % (what, text, ",".join("%s=..." % n for n in names))
+            )
         out[name] = value
     return out
 
 
-def words(text: str) -> List[str]:
+def words(text: str) -> list[str]:
     """``a,b`` as ``["a", "b"]``; the empty text is the empty list."""
     return [word for word in text.split(",") if word] if text else []

@@ -13,8 +13,18 @@ def vport_list(client, args) -> None:
     names = args.positionals or [dp.name for dp in client.datapaths()]
     vports = [vport for name in names for vport in client.vports(name)]
     if args.get("json"):
-        emit_json([dict(datapath=v.datapath, name=v.name, type=v.type, port_no=v.port_no,
-                        port=v.port) for v in vports])
+        emit_json(
+            [
+                {
+                    "datapath": v.datapath,
+                    "name": v.name,
+                    "type": v.type,
+                    "port_no": v.port_no,
+                    "port": v.port,
+                }
+                for v in vports
+            ]
+        )
         return
     for vport in vports:
         emit(vport_line(vport))
@@ -30,6 +40,7 @@ def vport_line(vport) -> str:
 
 def vport_add(vport_type: str):
     """The ``vport add <vport_type>`` handler."""
+
     def add(client, args):
         datapath, name = args.positionals
         port = args.get("port")
@@ -38,6 +49,7 @@ def vport_add(vport_type: str):
             refuse_cutoff(name, datapath, args.netns)
         # The client applies the default ports (vxlan 4789, geneve 6081).
         client.create_vport(datapath, name, vport_type, port=port)
+
     return add
 
 
@@ -47,8 +59,10 @@ def refuse_cutoff(name: str, datapath: str, netns) -> None:
     try:
         reason = cutoff.cutoff_reason(name, netns=netns)
     except errors.Unsupported as exc:
-        raise errors.OdpError("cannot check that attaching %s leaves the host reachable (%s); "
-                              "use --force to attach it without the check" % (name, exc))
+        raise errors.OdpError(
+            "cannot check that attaching %s leaves the host reachable (%s); "
+            "use --force to attach it without the check" % (name, exc)
+        )
     if reason:
         raise errors.OdpError(cutoff.refusal(name, datapath, reason, "use --force"))
 

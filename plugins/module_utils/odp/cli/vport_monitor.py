@@ -18,14 +18,21 @@ def event_line(event) -> str:
     if event.kind == "overflow":
         return "overflow"
     return "%s %s %s type=%s port_no=%s" % (
-        event.kind, event.datapath, event.name, event.type, event.port_no)
+        event.kind,
+        event.datapath,
+        event.name,
+        event.type,
+        event.port_no,
+    )
 
 
 def vport_monitor(client, args) -> None:
     datapath = args.positionals[0] if args.positionals else None
     with until_signalled():
         with client.vport_events(datapath) as events:
-            say("monitoring vport events of %s" % (
-                "datapath %s" % datapath if datapath else "every datapath"))
+            say(
+                "monitoring vport events of %s"
+                % ("datapath %s" % datapath if datapath else "every datapath")
+            )
             for event in events:
                 emit(event_line(event))

@@ -22,7 +22,8 @@ from what the kernel has.
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Dict, Iterable, Iterator, List, Optional
+from collections.abc import Iterable, Iterator
+from typing import Callable
 
 from .. import errors
 from ..cutoff import cutoff_reason, refusal
@@ -68,9 +69,13 @@ def _held(client, names: Iterable[str], check: bool) -> Iterator[None]:
         yield
 
 
-def apply(client, desired: Document, check: bool = False,
-          planned: Optional[Callable[[Plan], None]] = None, force: bool = False
-          ) -> ApplyResult:
+def apply(
+    client,
+    desired: Document,
+    check: bool = False,
+    planned: Callable[[Plan], None] | None = None,
+    force: bool = False,
+) -> ApplyResult:
     """Make the datapaths ``desired`` owns exactly as it declares them.
 
     With ``check``, only plan: nothing is sent. ``planned`` is called with
@@ -91,17 +96,21 @@ def apply(client, desired: Document, check: bool = False,
         if planned is not None:
             planned(changes)
         if check or not changes:
-            return ApplyResult(changes, checkpoint,
-                               predicted(checkpoint, desired, changes) if changes else checkpoint,
-                               check)
+            return ApplyResult(
+                changes,
+                checkpoint,
+                predicted(checkpoint, desired, changes) if changes else checkpoint,
+                check,
+            )
         try:
             execute(client, changes)
             after = show_owned(client, names)
             left = plan(after, desired)
             if left:
-                raise errors.OdpError("the state read back differs from the document: %s"
-                                      % "; ".join(left.lines()[:3] + (
-                                          ["..."] if len(left.lines()) > 3 else [])))
+                raise errors.OdpError(
+                    "the state read back differs from the document: %s"
+                    % "; ".join(left.lines()[:3] + (["..."] if len(left.lines()) > 3 else []))
+                )
         except errors.OdpError as exc:
             raise _rolled_back(client, checkpoint, names, exc)
         return ApplyResult(changes, checkpoint, after, check)
@@ -116,17 +125,25 @@ def _current(client, names: Iterable[str]) -> Document:
     current = show(client, [dp.name for dp in everything if dp.name in mine], "apply")
     for dp in everything:
         if dp.name not in mine:
-            vports = dict((vport.name, Vport(
-                vport.name, vport.type, vport.port if vport.type in DEFAULT_PORTS else None,
-                vport.port_no)) for vport in client.vports(dp) if vport.port_no != LOCAL_PORT)
+            vports = {
+                vport.name: Vport(
+                    vport.name,
+                    vport.type,
+                    vport.port if vport.type in DEFAULT_PORTS else None,
+                    vport.port_no,
+                )
+                for vport in client.vports(dp)
+                if vport.port_no != LOCAL_PORT
+            }
             current.datapaths[dp.name] = Datapath.read(dp.name, None, vports, [])
     return current
 
 
 def owned(document: Document, names: Iterable[str]) -> Document:
     """The datapaths of ``document`` among ``names``."""
-    return Document(dict((name, document.datapaths[name]) for name in names
-                         if name in document.datapaths))
+    return Document(
+        {name: document.datapaths[name] for name in names if name in document.datapaths}
+    )
 
 
 def show_owned(client, names: Iterable[str]) -> Document:
@@ -139,8 +156,13 @@ def check_host(client, changes: Plan, force: bool = False) -> None:
     """What only the host can say about the netdev vports to attach: their
     device exists, and (unless ``force``) is not the one the host is
     reached through (:func:`cutoff.cutoff_reason`)."""
-    attached = [change for change in changes.changes if isinstance(change, VportChange)
-                and change.op == "create" and change.vport.type == "netdev"]
+    attached = [
+        change
+        for change in changes.changes
+        if isinstance(change, VportChange)
+        and change.op == "create"
+        and change.vport.type == "netdev"
+    ]
     if not attached:
         return
     found = read_links([change.vport.name for change in attached], client.netns)
@@ -148,8 +170,12 @@ def check_host(client, changes: Plan, force: bool = False) -> None:
         name = change.vport.name
         where = join(join(join("datapaths", change.datapath), "vports"), name)
         if name not in found:
-            raise DocumentError(where, name, "a netdev vport attaches an existing network "
-                                "device, and there is no device %s" % name)
+            raise DocumentError(
+                where,
+                name,
+                "a netdev vport attaches an existing network "
+                "device, and there is no device %s" % name,
+            )
         reason = None if force else cutoff_reason(name, netns=client.netns)
         if reason is not None:
             override = "apply with force (odp apply --force)"
@@ -163,7 +189,7 @@ def execute(client, changes: Plan) -> None:
     """Make the changes in order; the first failure is raised, naming what it
     was about (``vport ovl/red: ...``)."""
     links: list[LinkStep] = []  # consecutive link changes: one rtnetlink socket
-    for change in changes.changes + [None]:
+    for change in [*changes.changes, None]:
         if links and not isinstance(change, LinkStep):
             _attempt(links[0], apply_links, [step.change for step in links], client.netns)
             links = []
@@ -194,8 +220,9 @@ def _make(client, change: Change) -> None:
     elif isinstance(change, VportChange):
         vport = change.vport
         if change.op == "create":
-            client.create_vport(change.datapath, vport.name, vport.type, port=vport.port,
-                                port_no=vport.port_no)
+            client.create_vport(
+                change.datapath, vport.name, vport.type, port=vport.port, port_no=vport.port_no
+            )
         else:
             client.delete_vport(change.datapath, vport.name)
     elif isinstance(change, FlowChange):
@@ -203,8 +230,9 @@ def _make(client, change: Change) -> None:
         refused = apply_plan(client, change.datapath, change.flows, Journal(), change.old)
         if refused is not None:
             flow, error = refused
-            error.args = ("the kernel refused the flow %s: %s"
-                          % (flow_text(flow, change.port_names), error),)
+            error.args = (
+                "the kernel refused the flow %s: %s" % (flow_text(flow, change.port_names), error),
+            )
             raise error
     else:
         raise AssertionError("unknown change %r" % change)
@@ -213,8 +241,9 @@ def _make(client, change: Change) -> None:
 # ---------------------------------------------------------------- rolling back
 
 
-def _rolled_back(client, checkpoint: Document, names: List[str], cause: errors.OdpError
-                 ) -> errors.ApplyFailed:
+def _rolled_back(
+    client, checkpoint: Document, names: list[str], cause: errors.OdpError
+) -> errors.ApplyFailed:
     """Put ``checkpoint`` back; the error to raise, saying whether it was."""
     target = Document(dict(checkpoint.datapaths))
     for name in names:
@@ -231,8 +260,10 @@ def _rolled_back(client, checkpoint: Document, names: List[str], cause: errors.O
     if problem is None:
         detail = "rolled back: the owned datapaths are as they were before (verified)"
     else:
-        detail = "ROLLBACK FAILED (%s): the owned datapaths are neither as before nor as " \
-                 "the document says; apply again, or apply the state shown before" % problem
+        detail = (
+            "ROLLBACK FAILED (%s): the owned datapaths are neither as before nor as "
+            "the document says; apply again, or apply the state shown before" % problem
+        )
     return errors.ApplyFailed("%s; %s" % (cause, detail), cause, problem is None)
 
 
@@ -252,18 +283,24 @@ def predicted(current: Document, desired: Document, changes: Plan) -> Document:
         vports = {}
         for vport in want.vports.values():
             old = have.vports.get(vport.name) if have is not None else None
-            kept = old is not None and old.type == vport.type and old.port_no == ports[
-                vport.name]
-            vports[vport.name] = Vport(vport.name, vport.type, vport.port, ports[vport.name],
-                                       _link_after(old.link if kept and old else None,
-                                                   vport.link))
+            kept = old is not None and old.type == vport.type and old.port_no == ports[vport.name]
+            vports[vport.name] = Vport(
+                vport.name,
+                vport.type,
+                vport.port,
+                ports[vport.name],
+                _link_after(old.link if kept and old else None, vport.link),
+            )
         link = _link_after(have.link if have is not None else None, want.link)
         after.datapaths[name] = Datapath.read(name, link, vports, want.flows(ports))
     return after
 
 
-def _link_after(have: Optional[Dict], want: Optional[Dict]) -> Optional[Dict]:
+def _link_after(have: dict | None, want: dict | None) -> dict | None:
     if want is None:
         return have
-    return dict((field, value) for field, value in LinkChange("", have, want).after().items()
-                if value is not None)
+    return {
+        field: value
+        for field, value in LinkChange("", have, want).after().items()
+        if value is not None
+    }

@@ -5,7 +5,8 @@ checks: ``datapaths.ovl.vports.red.port_no: invalid value 0: ...``."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from .. import errors
 from ..names import check_ifname
@@ -44,7 +45,7 @@ def join(where: str, name: Any) -> str:
     return "%s.%s" % (where, name) if where else str(name)
 
 
-def mapping(value: Any, where: str, what: str, allowed: Optional[Iterable[str]] = None) -> dict:
+def mapping(value: Any, where: str, what: str, allowed: Iterable[str] | None = None) -> dict:
     """``value`` as a mapping (empty when None); with ``allowed``, its keys
     must be among them."""
     if value is None:
@@ -55,8 +56,12 @@ def mapping(value: Any, where: str, what: str, allowed: Optional[Iterable[str]] 
         allowed = tuple(allowed)
         for key in value:
             if key not in allowed:
-                raise DocumentError(join(where, key), value[key], "unknown setting%s; one of: %s"
-                                    % (did_you_mean(key, allowed), ", ".join(allowed)))
+                raise DocumentError(
+                    join(where, key),
+                    value[key],
+                    "unknown setting%s; one of: %s"
+                    % (did_you_mean(key, allowed), ", ".join(allowed)),
+                )
     return value
 
 
@@ -84,8 +89,9 @@ def boolean(value: Any, where: str) -> bool:
 def choice(value: Any, where: str, choices: Iterable[str]) -> str:
     choices = tuple(choices)
     if value not in choices:
-        raise DocumentError(where, value, "must be one of %s%s"
-                            % (", ".join(choices), did_you_mean(value, choices)))
+        raise DocumentError(
+            where, value, "must be one of %s%s" % (", ".join(choices), did_you_mean(value, choices))
+        )
     return value
 
 

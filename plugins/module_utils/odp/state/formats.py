@@ -11,13 +11,15 @@ both, not the last one winning silently.
 from __future__ import annotations
 
 import json
-from typing import Any, Union
+from typing import Any
 
 from .checks import DocumentError
 
 FORMATS = ("yaml", "json")
-YAML_HINT = ("YAML needs PyYAML: 'apt install python3-yaml' (Debian, Ubuntu) or "
-             "'pip install pyyaml'; JSON works without it")
+YAML_HINT = (
+    "YAML needs PyYAML: 'apt install python3-yaml' (Debian, Ubuntu) or "
+    "'pip install pyyaml'; JSON works without it"
+)
 # Long flow keys stay on one line each.
 YAML_WIDTH = 1 << 16
 
@@ -31,7 +33,7 @@ def have_yaml() -> bool:
     return yaml is not None
 
 
-def load(text: Union[str, bytes], source: str = "document") -> Any:
+def load(text: str | bytes, source: str = "document") -> Any:
     """The data of a YAML or JSON document (``source`` names it in errors)."""
     if isinstance(text, bytes):
         if b"\0" in text:
@@ -43,8 +45,7 @@ def load(text: Union[str, bytes], source: str = "document") -> Any:
     if "\0" in text:
         raise DocumentError(source, "binary data", "not a text file")
     if not text.strip():
-        raise DocumentError(source, text, "empty: a state document has version and "
-                            "datapaths")
+        raise DocumentError(source, text, "empty: a state document has version and datapaths")
     if yaml is None or text.lstrip().startswith(("{", "[")):
         try:
             return json.loads(text, object_pairs_hook=_unique_pairs)
@@ -52,8 +53,11 @@ def load(text: Union[str, bytes], source: str = "document") -> Any:
             raise DocumentError(source, exc.key, "given twice in one mapping")
         except json.JSONDecodeError as exc:
             if yaml is None:
-                raise DocumentError(source, "line %d, column %d" % (exc.lineno, exc.colno),
-                                    "not JSON (%s); %s" % (exc.msg, YAML_HINT))
+                raise DocumentError(
+                    source,
+                    "line %d, column %d" % (exc.lineno, exc.colno),
+                    "not JSON (%s); %s" % (exc.msg, YAML_HINT),
+                )
             # Not JSON, but it may be YAML: {version: 1, ...}
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # nosec B506 - a SafeLoader
@@ -75,8 +79,14 @@ def dump(data: Any, fmt: str = "yaml") -> str:
         raise DocumentError("format", fmt, "must be yaml or json")
     if yaml is None:
         raise DocumentError("format", fmt, YAML_HINT)
-    return yaml.dump(data, Dumper=_DUMPER, sort_keys=False, default_flow_style=False,
-                     width=YAML_WIDTH, allow_unicode=True)
+    return yaml.dump(
+        data,
+        Dumper=_DUMPER,
+        sort_keys=False,
+        default_flow_style=False,
+        width=YAML_WIDTH,
+        allow_unicode=True,
+    )
 
 
 class _TwiceGiven(Exception):
@@ -110,7 +120,6 @@ if yaml is not None:
                 key = self.construct_object(key_node, deep=deep)
                 if key in seen:
                     mark = key_node.start_mark
-                    raise _TwiceGiven(key, "line %d, column %d" % (mark.line + 1,
-                                                                   mark.column + 1))
+                    raise _TwiceGiven(key, "line %d, column %d" % (mark.line + 1, mark.column + 1))
                 seen.add(key)
             return _SAFE_LOADER.construct_mapping(self, node, deep=deep)

@@ -22,12 +22,13 @@ import errno
 import ipaddress
 import os
 import socket
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from .. import errors
 from ..netlink import error_for
-from ..tunnels import _extack, iproute
 from ..text.scalar import parse_mac
+from ..tunnels import _extack, iproute
 from .checks import DocumentError, boolean, integer, join, mapping, sequence
 
 FIELDS = ("mac", "mtu", "up", "addresses")
@@ -37,7 +38,7 @@ MTU_MIN, MTU_MAX = 68, 65535
 IFF_UP = 0x1
 RT_SCOPE_LINK = 253
 
-Link = Dict[str, Any]
+Link = dict[str, Any]
 
 
 def check_link(value: Any, where: str) -> Link:
@@ -53,8 +54,12 @@ def check_link(value: Any, where: str) -> Link:
         link["up"] = boolean(value["up"], join(where, "up"))
     if "addresses" in value:
         field = join(where, "addresses")
-        texts = [check_address(text, join(field, index)) for index, text in
-                 enumerate(sequence(value["addresses"], field, "addresses in CIDR form"))]
+        texts = [
+            check_address(text, join(field, index))
+            for index, text in enumerate(
+                sequence(value["addresses"], field, "addresses in CIDR form")
+            )
+        ]
         link["addresses"] = sorted(set(texts))
     return link
 
@@ -62,8 +67,12 @@ def check_link(value: Any, where: str) -> Link:
 def check_mac(value: Any, where: str) -> str:
     """A unicast, non-zero MAC address as lower-case text."""
     if isinstance(value, int) and not isinstance(value, bool):
-        raise DocumentError(where, value, "a MAC address is text: quote it in YAML "
-                            "(\"02:00:00:00:00:01\"), or it may read as a number")
+        raise DocumentError(
+            where,
+            value,
+            "a MAC address is text: quote it in YAML "
+            '("02:00:00:00:00:01"), or it may read as a number',
+        )
     if not isinstance(value, str):
         raise DocumentError(where, value, "expected a MAC address such as 02:00:00:00:00:01")
     try:
@@ -84,16 +93,16 @@ def check_address(value: Any, where: str) -> str:
     except ValueError:
         raise DocumentError(where, value, "not an address in CIDR form, e.g. 10.0.0.1/24")
     if iface.version == 6 and iface.ip.is_link_local:
-        raise DocumentError(where, value, "link-local IPv6 addresses are the kernel's "
-                            "and are not managed")
+        raise DocumentError(
+            where, value, "link-local IPv6 addresses are the kernel's and are not managed"
+        )
     return str(iface)
 
 
 # ---------------------------------------------------------------- reading
 
 
-def read_links(names: Optional[Iterable[str]] = None, netns: Optional[str] = None
-               ) -> Dict[str, Link]:
+def read_links(names: Iterable[str] | None = None, netns: str | None = None) -> dict[str, Link]:
     """``{name: link}`` of the devices named (every device when None) that
     exist, with all four settings; two rtnetlink dumps in all."""
     wanted = None if names is None else set(names)
@@ -108,12 +117,18 @@ def read_links(names: Optional[Iterable[str]] = None, netns: Optional[str] = Non
                 name = msg.get_attr("IFLA_IFNAME")
                 if wanted is None or name in wanted:
                     by_index[msg["index"]] = found[name] = {
-                        "mac": msg.get_attr("IFLA_ADDRESS"), "mtu": msg.get_attr("IFLA_MTU"),
-                        "up": bool(msg["flags"] & IFF_UP), "addresses": []}
+                        "mac": msg.get_attr("IFLA_ADDRESS"),
+                        "mtu": msg.get_attr("IFLA_MTU"),
+                        "up": bool(msg["flags"] & IFF_UP),
+                        "addresses": [],
+                    }
             for msg in ipr.get_addr():
                 link = by_index.get(msg["index"])
-                if link is None or msg["scope"] == RT_SCOPE_LINK \
-                        or msg["family"] not in (socket.AF_INET, socket.AF_INET6):
+                if (
+                    link is None
+                    or msg["scope"] == RT_SCOPE_LINK
+                    or msg["family"] not in (socket.AF_INET, socket.AF_INET6)
+                ):
                     continue
                 local = msg.get_attr("IFA_LOCAL") or msg.get_attr("IFA_ADDRESS")
                 link["addresses"].append("%s/%d" % (local, msg["prefixlen"]))
@@ -133,12 +148,15 @@ class LinkChange:
     """What takes device ``name`` from link ``have`` (None: unknown, a device
     about to be made) to the wanted link ``want`` (only its settings count)."""
 
-    def __init__(self, name: str, have: Optional[Link], want: Link) -> None:
+    def __init__(self, name: str, have: Link | None, want: Link) -> None:
         self.name = name
         self.have = have
         self.want = want
-        self.settings = [(field, want[field]) for field in SETTINGS
-                         if field in want and (have is None or have.get(field) != want[field])]
+        self.settings = [
+            (field, want[field])
+            for field in SETTINGS
+            if field in want and (have is None or have.get(field) != want[field])
+        ]
         current = set(have.get("addresses") or ()) if have else set()
         if "addresses" in want:
             self.delete = sorted(current - set(want["addresses"]))
@@ -152,11 +170,11 @@ class LinkChange:
     def after(self) -> Link:
         """The link once changed: the wanted settings over the current ones."""
         have = self.have or dict.fromkeys(FIELDS)
-        after = dict((field, self.want.get(field, have.get(field))) for field in FIELDS)
+        after = {field: self.want.get(field, have.get(field)) for field in FIELDS}
         after["addresses"] = list(after["addresses"] or [])
         return after
 
-    def commands(self) -> List[str]:
+    def commands(self) -> list[str]:
         """The change as the ``ip -batch`` lines that would make it."""
         words = []
         for field, value in self.settings:
@@ -174,7 +192,7 @@ class LinkChange:
         parts = []
         for field, value in self.settings:
             old = None if self.have is None else self.have.get(field)
-            shown = (("up" if value else "down") if field == "up" else "%s %s" % (field, value))
+            shown = ("up" if value else "down") if field == "up" else "%s %s" % (field, value)
             if old is not None and field != "up":
                 shown = "%s %s -> %s" % (field, old, value)
             parts.append(shown)
@@ -183,7 +201,7 @@ class LinkChange:
         return ", ".join(parts)
 
 
-def apply_links(changes: Sequence[LinkChange], netns: Optional[str] = None) -> None:
+def apply_links(changes: Sequence[LinkChange], netns: str | None = None) -> None:
     """Make the changes in order, on one rtnetlink socket: for each device its
     settings, then the addresses removed, then those added. The first refusal
     is raised, naming the device."""
@@ -218,17 +236,23 @@ def _apply(ipr, netlink_error, change: LinkChange) -> None:
             ipr.link("set", index=index, **args)
         # Bringing a device down drops its IPv6 addresses (unless the sysctl
         # keep_addr_on_down says otherwise): the ones to keep are put back.
-        again = [address for address in change.want.get("addresses", ())
-                 if settings.get("up") is False and ":" in address and address not in change.add]
-        for verb, op, addresses, done in (("del", "delete", change.delete, errno.EADDRNOTAVAIL),
-                                          ("add", "add", change.add, None),
-                                          ("add", "add", again, errno.EEXIST)):
+        again = [
+            address
+            for address in change.want.get("addresses", ())
+            if settings.get("up") is False and ":" in address and address not in change.add
+        ]
+        for verb, op, addresses, done in (
+            ("del", "delete", change.delete, errno.EADDRNOTAVAIL),
+            ("add", "add", change.add, None),
+            ("add", "add", again, errno.EEXIST),
+        ):
             for address in addresses:
                 what = "address %s of network device %s" % (address, change.name)
                 iface = ipaddress.ip_interface(address)
                 try:
-                    ipr.addr(verb, index=index, address=str(iface.ip),
-                             prefixlen=iface.network.prefixlen)
+                    ipr.addr(
+                        verb, index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen
+                    )
                 except netlink_error as exc:
                     if exc.code != done:
                         raise
@@ -239,5 +263,6 @@ def _apply(ipr, netlink_error, change: LinkChange) -> None:
 def _error(exc, op: str, what: str) -> errors.OdpError:
     # pyroute2 puts the kernel's extended ACK where it has one, else strerror.
     extack = _extack(exc)
-    return error_for(exc.code, op, what, errors.NotFound,
-                     None if extack == os.strerror(exc.code) else extack)
+    return error_for(
+        exc.code, op, what, errors.NotFound, None if extack == os.strerror(exc.code) else extack
+    )

@@ -24,17 +24,18 @@ their names or UDP ports is an error, before anything is changed.
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional, Set, Tuple, cast
+from collections.abc import Iterable
+from typing import cast
 
-from ..text import format_actions, format_key
 from ..flowplan import FlowPlan, flow_text, plan_flows
 from ..flows import Flow
+from ..text import format_actions, format_key
 from .checks import DocumentError, join
 from .document import LOCAL_PORT, Datapath, Document, Vport, assign_port_numbers
 from .links import LinkChange
 
-Resource = Tuple
-Counts = Tuple[int, int, int]
+Resource = tuple
+Counts = tuple[int, int, int]
 
 
 class Change:
@@ -45,7 +46,7 @@ class Change:
     op = ""
     datapath = ""
 
-    def lines(self) -> List[str]:
+    def lines(self) -> list[str]:
         raise NotImplementedError
 
     def counts(self) -> Counts:
@@ -58,18 +59,23 @@ class DatapathChange(Change):
 
     kind = "datapath"
 
-    def __init__(self, op: str, name: str, current: Optional[Datapath] = None) -> None:
+    def __init__(self, op: str, name: str, current: Datapath | None = None) -> None:
         self.op = op
         self.datapath = name
         self.current = current
 
-    def lines(self) -> List[str]:
+    def lines(self) -> list[str]:
         if self.op == "create":
             return ["+ datapath %s" % self.datapath]
         current = cast(Datapath, self.current)  # what a removal removes
-        return ["- datapath %s (with its %s and %s)"
-                % (self.datapath, _count(len(current.vports), "vport"),
-                   _count(len(current.flows()), "flow"))]
+        return [
+            "- datapath %s (with its %s and %s)"
+            % (
+                self.datapath,
+                _count(len(current.vports), "vport"),
+                _count(len(current.flows()), "flow"),
+            )
+        ]
 
 
 def _count(number: int, noun: str) -> str:
@@ -88,7 +94,7 @@ class VportChange(Change):
         self.vport = vport
         self.note = note
 
-    def lines(self) -> List[str]:
+    def lines(self) -> list[str]:
         sign = "+" if self.op == "create" else "-"
         line = "%s vport %s/%s: %s" % (sign, self.datapath, self.vport.name, self.vport.describe())
         return [line + (" (%s)" % self.note if self.note else "")]
@@ -104,7 +110,7 @@ class LinkStep(Change):
         self.datapath = datapath
         self.change = change
 
-    def lines(self) -> List[str]:
+    def lines(self) -> list[str]:
         return ["~ link %s/%s: %s" % (self.datapath, self.change.name, self.change.text())]
 
 
@@ -117,22 +123,35 @@ class FlowChange(Change):
     kind = "flows"
     op = "modify"
 
-    def __init__(self, datapath: str, flows: FlowPlan, port_names: Dict[int, str],
-                 old_names: Dict[int, str], old: Dict[tuple, Flow]) -> None:
+    def __init__(
+        self,
+        datapath: str,
+        flows: FlowPlan,
+        port_names: dict[int, str],
+        old_names: dict[int, str],
+        old: dict[tuple, Flow],
+    ) -> None:
         self.datapath = datapath
         self.flows = flows
         self.port_names = port_names
         self.old_names = old_names
         self.old = old
 
-    def lines(self) -> List[str]:
+    def lines(self) -> list[str]:
         names, old_names, dp = self.port_names, self.old_names, self.datapath
-        removed = sorted("- flow %s: %s" % (dp, flow_text(flow, old_names))
-                         for flow in self.flows.delete)
-        modified = sorted("~ flow %s: %s, actions:%s -> %s" % (
-            dp, format_key(flow.key, flow.mask, names),
-            format_actions(self.old[flow.identity()].actions, old_names),
-            format_actions(flow.actions, names)) for flow in self.flows.modify)
+        removed = sorted(
+            "- flow %s: %s" % (dp, flow_text(flow, old_names)) for flow in self.flows.delete
+        )
+        modified = sorted(
+            "~ flow %s: %s, actions:%s -> %s"
+            % (
+                dp,
+                format_key(flow.key, flow.mask, names),
+                format_actions(self.old[flow.identity()].actions, old_names),
+                format_actions(flow.actions, names),
+            )
+            for flow in self.flows.modify
+        )
         added = sorted("+ flow %s: %s" % (dp, flow_text(flow, names)) for flow in self.flows.add)
         return removed + modified + added
 
@@ -144,17 +163,17 @@ class Plan:
     """The changes in order, and the vport numbers of each datapath once
     they are made (``ports``: datapath -> vport name -> number)."""
 
-    def __init__(self, changes: Iterable[Change], ports: Dict[str, Dict[str, int]]) -> None:
+    def __init__(self, changes: Iterable[Change], ports: dict[str, dict[str, int]]) -> None:
         self.changes = list(changes)
         self.ports = ports
 
     def __bool__(self) -> bool:
         return bool(self.changes)
 
-    def lines(self) -> List[str]:
+    def lines(self) -> list[str]:
         return [line for change in self.changes for line in change.lines()]
 
-    def counts(self) -> Dict[str, int]:
+    def counts(self) -> dict[str, int]:
         added = modified = removed = 0
         for change in self.changes:
             counts = change.counts()
@@ -167,7 +186,8 @@ class Plan:
         if not self.changes:
             return "no changes"
         return "Plan: {added} to add, {modified} to change, {removed} to remove.".format(
-            **self.counts())
+            **self.counts()
+        )
 
 
 # ---------------------------------------------------------------- planning
@@ -198,8 +218,8 @@ class _Steps:
     (``Resource`` tuples) moves ahead of every creation."""
 
     def __init__(self):
-        self.needed: Set[Resource] = set()
-        self.creations: Dict[str, List[Change]] = {"datapath": [], "vport": []}
+        self.needed: set[Resource] = set()
+        self.creations: dict[str, list[Change]] = {"datapath": [], "vport": []}
         self.links = []
         self.flows = []
         self.removals = []  # (change, resources freed)
@@ -211,29 +231,38 @@ class _Steps:
     def remove(self, change: Change, resources: Iterable[Resource]) -> None:
         self.removals.append((change, set(resources)))
 
-    def ordered(self) -> List[Change]:
+    def ordered(self) -> list[Change]:
         early = [change for change, freed in self.removals if freed & self.needed]
         late = [change for change, freed in self.removals if not freed & self.needed]
 
         def by_kind(changes, kind):
             return [change for change in changes if change.kind == kind]
 
-        return (by_kind(early, "vport") + by_kind(early, "datapath")
-                + self.creations["datapath"] + self.creations["vport"] + self.links
-                + self.flows
-                + by_kind(late, "vport") + by_kind(late, "datapath"))
+        return (
+            by_kind(early, "vport")
+            + by_kind(early, "datapath")
+            + self.creations["datapath"]
+            + self.creations["vport"]
+            + self.links
+            + self.flows
+            + by_kind(late, "vport")
+            + by_kind(late, "datapath")
+        )
 
 
-def _plan_datapath(steps: _Steps, want: Datapath, have: Optional[Datapath]) -> Dict[str, int]:
+def _plan_datapath(steps: _Steps, want: Datapath, have: Datapath | None) -> dict[str, int]:
     """Plan one owned datapath's vports, links and flows; its vport numbers."""
     name = want.name
     have_vports, have_ports = {}, {}
     if have is not None:
         # Numbered as the kernel has them (a document written by hand may not say).
         have_ports = have.ports()
-        have_vports = dict((vport.name, Vport(vport.name, vport.type, vport.port,
-                                              have_ports[vport.name], vport.link))
-                           for vport in have.vports.values())
+        have_vports = {
+            vport.name: Vport(
+                vport.name, vport.type, vport.port, have_ports[vport.name], vport.link
+            )
+            for vport in have.vports.values()
+        }
     numbers, replaced = _numbers(want, have_vports)
     for vport in want.vports.values():
         old = have_vports.get(vport.name)
@@ -241,16 +270,23 @@ def _plan_datapath(steps: _Steps, want: Datapath, have: Optional[Datapath]) -> D
         if old is not None and vport.name not in replaced:
             continue
         if old is not None:
-            steps.remove(VportChange("remove", name, old, "replaced: %s" % replaced[vport.name]),
-                         _held_by_vport(name, old))
-        steps.create(VportChange("create", name, new, "replacement" if old else ""),
-                     _held_by_vport(name, new))
+            steps.remove(
+                VportChange("remove", name, old, "replaced: %s" % replaced[vport.name]),
+                _held_by_vport(name, old),
+            )
+        steps.create(
+            VportChange("create", name, new, "replacement" if old else ""),
+            _held_by_vport(name, new),
+        )
     for vport_name, old in have_vports.items():
         if vport_name not in want.vports:
             steps.remove(VportChange("remove", name, old), _held_by_vport(name, old))
 
-    kept = dict((vport_name, have_vports[vport_name]) for vport_name in want.vports
-                if vport_name in have_vports and vport_name not in replaced)
+    kept = {
+        vport_name: have_vports[vport_name]
+        for vport_name in want.vports
+        if vport_name in have_vports and vport_name not in replaced
+    }
     if want.link is not None:
         _link(steps, name, name, have.link if have is not None else None, want.link)
     for vport in want.vports.values():
@@ -263,20 +299,19 @@ def _plan_datapath(steps: _Steps, want: Datapath, have: Optional[Datapath]) -> D
     current = have.flows() if have is not None else []
     flows = plan_flows(current, want.flows(ports), purge=True)
     if flows:
-        modified = set(flow.identity() for flow in flows.modify)
-        before = dict((flow.identity(), flow) for flow in current
-                      if flow.identity() in modified)
-        steps.flows.append(FlowChange(name, flows, _names(ports),
-                                      _names(have_ports), before))
+        modified = {flow.identity() for flow in flows.modify}
+        before = {flow.identity(): flow for flow in current if flow.identity() in modified}
+        steps.flows.append(FlowChange(name, flows, _names(ports), _names(have_ports), before))
     return ports
 
 
-def _names(ports: Dict[str, int]) -> Dict[int, str]:
-    return dict((number, name) for name, number in ports.items())
+def _names(ports: dict[str, int]) -> dict[int, str]:
+    return {number: name for name, number in ports.items()}
 
 
-def _numbers(want: Datapath, have_vports: Dict[str, Vport]) -> Tuple[Dict[str, int],
-                                                                     Dict[str, str]]:
+def _numbers(
+    want: Datapath, have_vports: dict[str, Vport]
+) -> tuple[dict[str, int], dict[str, str]]:
     """The vport numbers once planned, and the vports replaced (name -> why).
 
     A vport keeps its number unless it asks for another, or another asks for
@@ -284,8 +319,9 @@ def _numbers(want: Datapath, have_vports: Dict[str, Vport]) -> Tuple[Dict[str, i
     for, else the lowest one free of every number in use now (a vport
     removed later still holds its number when vports are created).
     """
-    asked = dict((vport.port_no, vport.name) for vport in want.vports.values()
-                 if vport.port_no is not None)
+    asked = {
+        vport.port_no: vport.name for vport in want.vports.values() if vport.port_no is not None
+    }
     replaced = {}
     chosen = {}
     where = join(join("datapaths", want.name), "vports")
@@ -308,9 +344,11 @@ def _numbers(want: Datapath, have_vports: Dict[str, Vport]) -> Tuple[Dict[str, i
             replaced[vport.name] = ", ".join(why)
         if vport.port_no is None and old.port_no not in asked:
             chosen[vport.name] = old.port_no
-    pending = [Vport(vport.name, vport.type, vport.port, chosen.get(vport.name, vport.port_no))
-               for vport in want.vports.values()]
-    taken = set(vport.port_no for vport in have_vports.values() if vport.port_no is not None)
+    pending = [
+        Vport(vport.name, vport.type, vport.port, chosen.get(vport.name, vport.port_no))
+        for vport in want.vports.values()
+    ]
+    taken = {vport.port_no for vport in have_vports.values() if vport.port_no is not None}
     return assign_port_numbers(pending, taken, where), replaced
 
 
@@ -321,13 +359,20 @@ def _check_replaceable(old: Vport, new: Vport, where: str) -> None:
     if old.type == new.type or "netdev" not in (old.type, new.type):
         return
     if old.type == "netdev":
-        reason = ("vport %s is a netdev vport now: detaching it leaves its device, which "
-                  "then holds the name a %s vport needs" % (old.name, new.type))
+        reason = (
+            "vport %s is a netdev vport now: detaching it leaves its device, which "
+            "then holds the name a %s vport needs" % (old.name, new.type)
+        )
     else:
-        reason = ("vport %s is a %s vport now: removing it deletes its device, so there is "
-                  "no device left to attach as a netdev vport" % (old.name, old.type))
-    raise DocumentError(join(where, "type"), new.type, reason + "; rename the vport, or "
-                        "remove it in a first document")
+        reason = (
+            "vport %s is a %s vport now: removing it deletes its device, so there is "
+            "no device left to attach as a netdev vport" % (old.name, old.type)
+        )
+    raise DocumentError(
+        join(where, "type"),
+        new.type,
+        reason + "; rename the vport, or remove it in a first document",
+    )
 
 
 def _link(steps: _Steps, datapath: str, device: str, have, want) -> None:
@@ -336,7 +381,7 @@ def _link(steps: _Steps, datapath: str, device: str, have, want) -> None:
         steps.links.append(LinkStep(datapath, change))
 
 
-def _held_by_vport(datapath: str, vport: Vport) -> List[Resource]:
+def _held_by_vport(datapath: str, vport: Vport) -> list[Resource]:
     """What a vport holds that another cannot have at the same time."""
     held = [("name", vport.name), ("port_no", datapath, vport.port_no)]
     if vport.port is not None:
@@ -346,7 +391,7 @@ def _held_by_vport(datapath: str, vport: Vport) -> List[Resource]:
     return held
 
 
-def _held_by_datapath(datapath: Datapath) -> List[Resource]:
+def _held_by_datapath(datapath: Datapath) -> list[Resource]:
     held = [("name", datapath.name)]
     for vport in datapath.vports.values():
         held += _held_by_vport(datapath.name, vport)
@@ -372,15 +417,18 @@ def _check_unowned(current: Document, desired: Document) -> None:
             field = join(join(where, "vports"), vport.name)
             _refuse(held, ("name", vport.name), field, vport.name, "the name")
             if vport.port is not None:
-                _refuse(held, ("udp", vport.port), join(field, "port"), vport.port,
-                        "the UDP port")
+                _refuse(held, ("udp", vport.port), join(field, "port"), vport.port, "the UDP port")
             if vport.type == "gre":
-                _refuse(held, ("gre",), join(field, "type"), vport.type,
-                        "the GRE device (one per host)")
+                _refuse(
+                    held, ("gre",), join(field, "type"), vport.type, "the GRE device (one per host)"
+                )
 
 
 def _refuse(held, resource, where, value, what) -> None:
     owner = held.get(resource)
     if owner is not None:
-        raise DocumentError(where, value, "%s is taken by datapath %s, which this document "
-                            "does not own" % (what, owner))
+        raise DocumentError(
+            where,
+            value,
+            "%s is taken by datapath %s, which this document does not own" % (what, owner),
+        )

@@ -12,7 +12,7 @@ is written out.
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from ..flowdump import require_consistent
 from ..tunnels import DEFAULT_PORTS
@@ -20,8 +20,7 @@ from .document import LOCAL_PORT, Datapath, Document, Vport
 from .links import read_links
 
 
-def show(client, names: Optional[Iterable[str]] = None, complete_for: Optional[str] = None
-         ) -> Document:
+def show(client, names: Iterable[str] | None = None, complete_for: str | None = None) -> Document:
     """The datapaths ``names`` (default: every datapath of the client's
     network namespace) as they are; :class:`errors.NoSuchDatapath` for a
     name that does not exist.
@@ -42,8 +41,12 @@ def show(client, names: Optional[Iterable[str]] = None, complete_for: Optional[s
 
     read = [(dp, client.vports(dp), flows_of(dp)) for dp in datapaths]
     devices = [dp.name for dp in datapaths]
-    devices += [vport.name for _dp, vports, _flows in read for vport in vports
-                if vport.type == "internal" and vport.port_no != LOCAL_PORT]
+    devices += [
+        vport.name
+        for _dp, vports, _flows in read
+        for vport in vports
+        if vport.type == "internal" and vport.port_no != LOCAL_PORT
+    ]
     links = read_links(devices, client.netns)
     document = Document()
     for dp, vports, flows in read:
@@ -52,8 +55,11 @@ def show(client, names: Optional[Iterable[str]] = None, complete_for: Optional[s
             if vport.port_no == LOCAL_PORT:
                 continue
             declared[vport.name] = Vport(
-                vport.name, vport.type, vport.port if vport.type in DEFAULT_PORTS else None,
-                vport.port_no, links.get(vport.name) if vport.type == "internal" else None)
-        document.datapaths[dp.name] = Datapath.read(dp.name, links.get(dp.name), declared,
-                                                    flows)
+                vport.name,
+                vport.type,
+                vport.port if vport.type in DEFAULT_PORTS else None,
+                vport.port_no,
+                links.get(vport.name) if vport.type == "internal" else None,
+            )
+        document.datapaths[dp.name] = Datapath.read(dp.name, links.get(dp.name), declared, flows)
     return document

@@ -26,7 +26,16 @@ from .flow import format_flow, format_ufid, parse_flow, parse_ufid
 from .key import ethernet_by_default, format_key, format_match, key_from_match, parse_key
 
 __all__ = [
-    "parse_key", "format_key", "parse_actions", "format_actions", "parse_flow", "format_flow",
-    "key_from_match", "actions_from_list", "format_match", "ethernet_by_default",
-    "parse_ufid", "format_ufid",
+    "actions_from_list",
+    "ethernet_by_default",
+    "format_actions",
+    "format_flow",
+    "format_key",
+    "format_match",
+    "format_ufid",
+    "key_from_match",
+    "parse_actions",
+    "parse_flow",
+    "parse_key",
+    "parse_ufid",
 ]

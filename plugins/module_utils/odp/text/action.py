@@ -23,7 +23,8 @@ Conventions (where ovs-dpctl is ambiguous or lossy):
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..actions import ACTIONS, HASH_ALGS
 from ..attrs import Flag, Nested, Unknown
@@ -34,8 +35,7 @@ from .context import Ctx
 from .key import MPLS_FIELDS, VLAN, attr_text, is_exact, key_text_items, parse_key_items
 from .lex import call, did_you_mean, items_of, split
 from .nsh import Nsh
-from .options import (FLAG, NAME, NAT, PERCENT, CtMasked, HexData, Number, Option, Options,
-                      exclusive)
+from .options import FLAG, NAME, NAT, PERCENT, CtMasked, HexData, Number, Option, Options, exclusive
 from .scalar import format_value, hex_bytes, pack, parse_number, parse_value, unpack
 
 _PREFIX = ACTIONS.unknown_prefix  # action<id>(hex): an action by number
@@ -176,8 +176,10 @@ class _PushVlan(_Action):
         items = items_of(args, field)
         tpid = [text for option, text in items if option == "tpid"]
         tci, _mask = VLAN.parse_items([(o, t) for o, t in items if o != "tpid"], field)
-        return name, {"tpid": parse_number(tpid[0], field + ".tpid", 16) if tpid else 0x8100,
-                      "tci": tci}
+        return name, {
+            "tpid": parse_number(tpid[0], field + ".tpid", 16) if tpid else 0x8100,
+            "tci": tci,
+        }
 
     def format(self, name, value, ctx):
         tpid = "tpid=0x%x," % value["tpid"] if value["tpid"] != 0x8100 else ""
@@ -189,11 +191,12 @@ class _PushMpls(_Action):
 
     def parse(self, name, args, field, ctx):
         items = items_of(args, field)
-        extra = dict((o, t) for o, t in items if o in ("eth_type", "tun_flags"))
+        extra = {o: t for o, t in items if o in ("eth_type", "tun_flags")}
         if "eth_type" not in extra:
             raise ValidationError(field, args, "eth_type= is required")
-        lse, _mask = pack(MPLS_FIELDS, [(o, t) for o, t in items if o not in extra], field,
-                          maskable=False)
+        lse, _mask = pack(
+            MPLS_FIELDS, [(o, t) for o, t in items if o not in extra], field, maskable=False
+        )
         value = {"lse": lse, "eth_type": parse_number(extra["eth_type"], field + ".eth_type", 16)}
         if name == "add_mpls":
             value["tun_flags"] = parse_number(extra.get("tun_flags", 0), field + ".tun_flags", 16)
@@ -223,7 +226,7 @@ class _PopMpls(_Action):
 class _Hash(_Action):
     """``hash(l4(basis))``, ``hash(sym_l4(basis))`` or ``hash(alg<N>(basis))``."""
 
-    _NUMBERS = dict((alg, number) for number, alg in HASH_ALGS.items())
+    _NUMBERS = {alg: number for number, alg in HASH_ALGS.items()}
 
     def parse(self, name, args, field, ctx):
         alg: str | None
@@ -272,46 +275,57 @@ class _Raw(_Action):
 ACTION_LIST = _ActionList()
 _SPELLED = {
     "output": _Output(),
-    "userspace": Options([
-        Option("pid", "pid", "=", Number(32)),
-        Option("userdata", "userdata", "()", HexData()),
-        Option("actions", "actions", "flag", FLAG),
-        Option("tunnel_out_port", "tunnel_out_port", "=", Number(32, "port")),
-    ]),
+    "userspace": Options(
+        [
+            Option("pid", "pid", "=", Number(32)),
+            Option("userdata", "userdata", "()", HexData()),
+            Option("actions", "actions", "flag", FLAG),
+            Option("tunnel_out_port", "tunnel_out_port", "=", Number(32, "port")),
+        ]
+    ),
     "set": _Set(),
     "push_vlan": _PushVlan(),
-    "sample": Options([
-        Option("sample", "probability", "=", PERCENT),
-        Option("actions", "actions", "()", ACTION_LIST),
-    ]),
+    "sample": Options(
+        [
+            Option("sample", "probability", "=", PERCENT),
+            Option("actions", "actions", "()", ACTION_LIST),
+        ]
+    ),
     "hash": _Hash(),
     "push_mpls": _PushMpls(),
     "pop_mpls": _PopMpls(),
     "set_masked": _SetMasked(),
-    "ct": Options([
-        Option("commit", "commit", "flag", FLAG),
-        Option("force_commit", "force_commit", "flag", FLAG),
-        Option("zone", "zone", "=", Number(16)),
-        Option("mark", "mark", "=", CtMasked(32, always_mask=True)),
-        Option("label", "label", "=", CtMasked(128, always_mask=False)),
-        Option("helper", "helper", "=", NAME),
-        Option("timeout", "timeout", "=", NAME),
-        Option("eventmask", "eventmask", "=", Number(32, "hex")),
-        Option("nat", "nat", "self", NAT),
-    ], check=exclusive("commit", "force_commit")),
+    "ct": Options(
+        [
+            Option("commit", "commit", "flag", FLAG),
+            Option("force_commit", "force_commit", "flag", FLAG),
+            Option("zone", "zone", "=", Number(16)),
+            Option("mark", "mark", "=", CtMasked(32, always_mask=True)),
+            Option("label", "label", "=", CtMasked(128, always_mask=False)),
+            Option("helper", "helper", "=", NAME),
+            Option("timeout", "timeout", "=", NAME),
+            Option("eventmask", "eventmask", "=", Number(32, "hex")),
+            Option("nat", "nat", "self", NAT),
+        ],
+        check=exclusive("commit", "force_commit"),
+    ),
     "push_nsh": _PushNsh(),
-    "check_pkt_len": Options([
-        Option("size", "size", "=", Number(16)),
-        Option("gt", "gt", "()", ACTION_LIST),
-        Option("le", "le", "()", ACTION_LIST),
-    ]),
+    "check_pkt_len": Options(
+        [
+            Option("size", "size", "=", Number(16)),
+            Option("gt", "gt", "()", ACTION_LIST),
+            Option("le", "le", "()", ACTION_LIST),
+        ]
+    ),
     "add_mpls": _PushMpls(),
     "dec_ttl": Options([Option("le_1", "le_1", "()", ACTION_LIST)]),
     "drop": _Drop(),
-    "psample": Options([
-        Option("group", "group", "=", Number(32)),
-        Option("cookie", "cookie", "=", HexData("0x")),
-    ]),
+    "psample": Options(
+        [
+            Option("group", "group", "=", Number(32)),
+            Option("cookie", "cookie", "=", HexData("0x")),
+        ]
+    ),
 }
 
 
@@ -326,8 +340,10 @@ def _derived(name, codec):
     return _Number(syntax.kind, syntax.bits)
 
 
-ACTION_SYNTAX = dict((name, _SPELLED.get(name) or _derived(name, codec))
-                     for name, codec in ACTIONS.by_id.values())
+# Values of several classes (_Action, Options) that share only format/parse.
+ACTION_SYNTAX: dict[str, Any] = {
+    name: _SPELLED.get(name) or _derived(name, codec) for name, codec in ACTIONS.by_id.values()
+}
 
 
 def action_syntax(name: str):
@@ -340,6 +356,7 @@ def action_syntax(name: str):
 
 # --------------------------------------------------------------------------
 # Action lists.
+
 
 def parse_action(name, args, field, ctx):
     """One action item -> ``(name, value)``."""
@@ -404,6 +421,7 @@ def format_action_list(actions, ctx):
 
 # --------------------------------------------------------------------------
 # Public API.
+
 
 def parse_actions(text: str, ports: dict | None = None) -> list:
     """ovs-dpctl action text -> list of ``(name, value)``."""

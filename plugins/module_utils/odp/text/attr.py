@@ -14,7 +14,14 @@ from __future__ import annotations
 from ..attrs import Addr, CodecError, Int, Struct, Unknown
 from ..errors import ValidationError
 from .lex import did_you_mean, items_of
-from .scalar import format_flags, format_masked, hex_bytes, parse_flags, parse_hex_bytes, parse_masked
+from .scalar import (
+    format_flags,
+    format_masked,
+    hex_bytes,
+    parse_flags,
+    parse_hex_bytes,
+    parse_masked,
+)
 
 
 class Syntax:
@@ -86,19 +93,21 @@ class Fields(Syntax):
     ovs-dpctl's where they differ from the struct's, ``kinds`` overrides the
     codec's field kinds."""
 
-    def __init__(self, codec: Struct, order=None, aliases=None, kinds=None,
-                 always_printed: bool = False):
+    def __init__(
+        self, codec: Struct, order=None, aliases=None, kinds=None, always_printed: bool = False
+    ):
         self.codec = codec
         self.always_printed = always_printed
         names = order or codec.names
         kinds = kinds or {}
         aliases = aliases or {}
         # (field, printed name, kind, bits), in print order.
-        self.fields = [(f, aliases.get(f, f), kinds.get(f, codec.kinds[f]), codec.widths[f])
-                       for f in names]
+        self.fields = [
+            (f, aliases.get(f, f), kinds.get(f, codec.kinds[f]), codec.widths[f]) for f in names
+        ]
         # Field name or alias -> (field, kind, bits), built once (the Ansible
         # module parses thousands of matches in one task).
-        self.lookup = dict((alias, (f, kind, bits)) for f, alias, kind, bits in self.fields)
+        self.lookup = {alias: (f, kind, bits) for f, alias, kind, bits in self.fields}
         self.lookup.update((f, (f, kind, bits)) for f, _a, kind, bits in self.fields)
 
     def parse(self, args, field, ctx, maskable=True):
@@ -111,8 +120,12 @@ class Fields(Syntax):
         for name, text in items:
             sub = "%s.%s" % (field, name)
             if name not in self.lookup:
-                raise ValidationError(sub, text, "unknown field" + did_you_mean(
-                    name, [alias for _f, alias, _k, _b in self.fields]))
+                raise ValidationError(
+                    sub,
+                    text,
+                    "unknown field"
+                    + did_you_mean(name, [alias for _f, alias, _k, _b in self.fields]),
+                )
             real, kind, bits = self.lookup[name]
             if real in seen:
                 raise ValidationError(sub, text, "field given twice")
@@ -126,8 +139,9 @@ class Fields(Syntax):
             field_mask = None if mask is None else mask.get(name, 0)
             if field_mask == 0 and not ctx.verbose:
                 continue
-            parts.append("%s=%s" % (alias, format_masked(kind, bits, value.get(name, 0),
-                                                         field_mask, ctx)))
+            parts.append(
+                "%s=%s" % (alias, format_masked(kind, bits, value.get(name, 0), field_mask, ctx))
+            )
         return ",".join(parts)
 
     def zero_mask(self, value):
@@ -141,14 +155,17 @@ def derived(name, codec):
     if isinstance(codec, (Int, Addr)):
         return Masked(codec.kind, codec.bits)
     # A new nested or opaque attribute: say where its syntax goes, at import.
-    raise TypeError("%s: a %s has no derived text syntax; spell it in the registry"
-                    % (name, type(codec).__name__))
+    raise TypeError(
+        "%s: a %s has no derived text syntax; spell it in the registry"
+        % (name, type(codec).__name__)
+    )
 
 
 # --------------------------------------------------------------------------
 # Attributes by number: ``<prefix><id>(hex[/hex])``, byte for byte. Those the
 # schema does not know stay :class:`Unknown`; ovs-dpctl prints some it does
 # not know this way too.
+
 
 def parse_raw(attrs, number: int, args, field: str):
     """``(value, mask)`` of the hex bytes of attribute ``number`` of ``attrs``."""
@@ -168,7 +185,7 @@ def parse_raw(attrs, number: int, args, field: str):
 
 def raw_number(name: str, prefix: str):
     """The id in ``<prefix><id>``, or None."""
-    number = name[len(prefix):] if name.startswith(prefix) else ""
+    number = name[len(prefix) :] if name.startswith(prefix) else ""
     return int(number) if number.isascii() and number.isdigit() else None
 
 

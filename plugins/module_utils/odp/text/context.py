@@ -24,8 +24,9 @@ class Ctx:
     """``ports`` maps vport names to numbers (parsing), ``port_names`` numbers
     to names (printing); ``verbose`` prints every field, as ``dump-flows -m``."""
 
-    def __init__(self, ports: dict | None = None, port_names: dict | None = None,
-                 verbose: bool = False):
+    def __init__(
+        self, ports: dict | None = None, port_names: dict | None = None, verbose: bool = False
+    ):
         self.ports = ports
         self.port_names = port_names
         self.verbose = verbose

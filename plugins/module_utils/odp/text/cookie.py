@@ -22,7 +22,7 @@ and callers print it as hex.
 from __future__ import annotations
 
 import struct
-from typing import Callable, Dict, Optional
+from typing import Callable
 
 COOKIE_SIZE = 48
 HEADER = struct.Struct("=HH16s4x")
@@ -36,7 +36,7 @@ SLOW_PATH_REASONS = ("cfm", "bfd", "lacp", "stp", "lldp", "action", "match")
 DIRECTIONS = {1: ",ingress", 2: ",egress"}
 
 
-def _port(number: int, names: Optional[Dict[int, str]]) -> str:
+def _port(number: int, names: dict[int, str] | None) -> str:
     return (names or {}).get(number, str(number))
 
 
@@ -55,9 +55,18 @@ def _slow_path(body: bytes, _names) -> str:
 
 def _flow_sample(body: bytes, names) -> str:
     probability, collector, domain, point, output, direction = FLOW_SAMPLE.unpack_from(body)
-    return ("flow_sample(probability=%d,collector_set_id=%d,obs_domain_id=%d,obs_point_id=%d,"
-            "output_port=%s%s)" % (probability, collector, domain, point, _port(output, names),
-                                   DIRECTIONS.get(direction, "")))
+    return (
+        "flow_sample(probability=%d,collector_set_id=%d,obs_domain_id=%d,obs_point_id=%d,"
+        "output_port=%s%s)"
+        % (
+            probability,
+            collector,
+            domain,
+            point,
+            _port(output, names),
+            DIRECTIONS.get(direction, ""),
+        )
+    )
 
 
 def _ipfix(body: bytes, names) -> str:
@@ -66,18 +75,33 @@ def _ipfix(body: bytes, names) -> str:
 
 def _controller(body: bytes, _names) -> str:
     dont_send, continuation, reason, recirc_id, rule_cookie, controller_id, max_len = (
-        CONTROLLER.unpack_from(body))
-    return ("controller(reason=%d,dont_send=%d,continuation=%d,recirc_id=%d,rule_cookie=0x%x,"
-            "controller_id=%d,max_len=%d)" % (reason, dont_send, continuation, recirc_id,
-                                              struct.unpack("!Q", rule_cookie)[0],
-                                              controller_id, max_len))
+        CONTROLLER.unpack_from(body)
+    )
+    return (
+        "controller(reason=%d,dont_send=%d,continuation=%d,recirc_id=%d,rule_cookie=0x%x,"
+        "controller_id=%d,max_len=%d)"
+        % (
+            reason,
+            dont_send,
+            continuation,
+            recirc_id,
+            struct.unpack("!Q", rule_cookie)[0],
+            controller_id,
+            max_len,
+        )
+    )
 
 
-_BY_TYPE: Dict[int, Callable] = {1: _sflow, 2: _slow_path, 3: _flow_sample, 4: _ipfix,
-                                 5: _controller}
+_BY_TYPE: dict[int, Callable] = {
+    1: _sflow,
+    2: _slow_path,
+    3: _flow_sample,
+    4: _ipfix,
+    5: _controller,
+}
 
 
-def format_cookie(userdata: bytes, names: Optional[Dict[int, str]] = None) -> Optional[str]:
+def format_cookie(userdata: bytes, names: dict[int, str] | None = None) -> str | None:
     """``userdata`` as ovs-dpctl prints an ovs-vswitchd cookie
     (``sFlow(vid=5,pcp=3,output=1234)``), ports by name when ``names``
     (port number -> vport name) has them; ``None`` when it is no cookie."""
@@ -85,4 +109,4 @@ def format_cookie(userdata: bytes, names: Optional[Dict[int, str]] = None) -> Op
         return None
     cookie_type = HEADER.unpack_from(userdata)[0]
     formatter = _BY_TYPE.get(cookie_type)
-    return None if formatter is None else formatter(userdata[HEADER.size:], names)
+    return None if formatter is None else formatter(userdata[HEADER.size :], names)

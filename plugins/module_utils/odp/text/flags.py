@@ -35,8 +35,15 @@ _HEX_GROUP = "[0-9A-Fa-f]{1,2}"
 _MAC_MASK_RE = re.compile(r"^(%s):(%s)$" % (":".join([_HEX_GROUP] * 6), ":".join([_HEX_GROUP] * 6)))
 
 # How ``--help`` shows each kind of value.
-METAVARS = {"port": "VPORT", "mac": "MAC[:MASK]", "ipv4": "ADDR[/MASK]", "ipv6": "ADDR[/LEN]",
-            "int": "N[/MASK]", "tunid": "HEX", "bool": "BOOL"}
+METAVARS = {
+    "port": "VPORT",
+    "mac": "MAC[:MASK]",
+    "ipv4": "ADDR[/MASK]",
+    "ipv6": "ADDR[/LEN]",
+    "int": "N[/MASK]",
+    "tunid": "HEX",
+    "bool": "BOOL",
+}
 # The scalar kind (.scalar.KINDS) each kind of flag reads and prints with.
 _SCALARS = {"int": "int", "tunid": "hexdigits"}
 
@@ -47,8 +54,15 @@ class FieldFlag:
     attribute, None for a plain attribute); ``kind`` is one of
     :data:`METAVARS`, ``scalar`` the scalar kind of its values."""
 
-    def __init__(self, name: str, attr: str, field: str | None, kind: str, help_text: str,
-                 scalar: str | None = None):
+    def __init__(
+        self,
+        name: str,
+        attr: str,
+        field: str | None,
+        kind: str,
+        help_text: str,
+        scalar: str | None = None,
+    ):
         self.name = name
         self.attr = attr
         self.field = field
@@ -84,7 +98,13 @@ _TUNNEL_FIELDS = [
 
 KEY_FLAGS = [
     FieldFlag("in-port", "in_port", None, "port", "vport the packet came in on"),
-    FieldFlag("eth-src", "eth", "src", "mac", "Ethernet source; MAC:MASK is 12 groups, MAC&MASK, MAC/MASK too"),
+    FieldFlag(
+        "eth-src",
+        "eth",
+        "src",
+        "mac",
+        "Ethernet source; MAC:MASK is 12 groups, MAC&MASK, MAC/MASK too",
+    ),
     FieldFlag("eth-dst", "eth", "dst", "mac", "Ethernet destination"),
     FieldFlag("eth-type", "eth_type", None, "int", "Ethertype, e.g. 0x0800", scalar="ethertype"),
     FieldFlag("ipv4-src", "ipv4", "src", "ipv4", "IPv4 source (/MASK or /LEN)"),
@@ -101,16 +121,20 @@ KEY_FLAGS = [
     FieldFlag("icmp-type", "icmp", "type", "int", "ICMP type"),
     FieldFlag("icmp-code", "icmp", "code", "int", "ICMP code"),
     FieldFlag("skb-mark", "skb_mark", None, "int", "packet mark"),
-] + [FieldFlag("tunnel-" + suffix, "tunnel", field, kind, help_text)
-     for suffix, field, kind, help_text in _TUNNEL_FIELDS]
+] + [
+    FieldFlag("tunnel-" + suffix, "tunnel", field, kind, help_text)
+    for suffix, field, kind, help_text in _TUNNEL_FIELDS
+]
 
-SET_TUNNEL_FLAGS = [FieldFlag("set-tunnel-" + suffix, "tunnel", field, kind, "set " + help_text)
-                    for suffix, field, kind, help_text in _TUNNEL_FIELDS]
+SET_TUNNEL_FLAGS = [
+    FieldFlag("set-tunnel-" + suffix, "tunnel", field, kind, "set " + help_text)
+    for suffix, field, kind, help_text in _TUNNEL_FIELDS
+]
 
-KEY_FLAG_NAMES = dict((f.name, f) for f in KEY_FLAGS)
-SET_TUNNEL_FLAG_NAMES = dict((f.name, f) for f in SET_TUNNEL_FLAGS)
-_KEY_FLAG_BY_FIELD = dict(((f.attr, f.field), f) for f in KEY_FLAGS)
-_SET_TUNNEL_BY_FIELD = dict((f.field, f) for f in SET_TUNNEL_FLAGS)
+KEY_FLAG_NAMES = {f.name: f for f in KEY_FLAGS}
+SET_TUNNEL_FLAG_NAMES = {f.name: f for f in SET_TUNNEL_FLAGS}
+_KEY_FLAG_BY_FIELD = {(f.attr, f.field): f for f in KEY_FLAGS}
+_SET_TUNNEL_BY_FIELD = {f.field: f for f in SET_TUNNEL_FLAGS}
 
 # What a layer 3 or 4 field implies, as ovs-ofctl's "tcp" implies "ip,nw_proto=6":
 # the EtherType for each layer 3 header, the IP protocol for each layer 4 one.
@@ -121,8 +145,9 @@ IP_PROTOS = {"tcp": 6, "udp": 17, "icmp": 1}
 TEXT_KEY = "key"
 TEXT_ACTIONS = "actions"
 OUTPUT = "output"
-FLOW_OPTION_NAMES = frozenset(list(KEY_FLAG_NAMES) + list(SET_TUNNEL_FLAG_NAMES)
-                              + [TEXT_KEY, TEXT_ACTIONS, OUTPUT])
+FLOW_OPTION_NAMES = frozenset(
+    list(KEY_FLAG_NAMES) + list(SET_TUNNEL_FLAG_NAMES) + [TEXT_KEY, TEXT_ACTIONS, OUTPUT]
+)
 
 
 class FlowOptions(tuple):
@@ -171,8 +196,10 @@ def parse_field(flag: FieldFlag, text: str, ports: dict | None = None):
     if flag.kind in ("bool", "port"):
         return parse_value(flag.scalar, flag.bits, text, option, Ctx(ports)), None
     value, mask = _split_mask(flag, text)
-    return (parse_value(flag.scalar, flag.bits, value, option),
-            None if mask is None else parse_mask(flag.scalar, flag.bits, mask, option))
+    return (
+        parse_value(flag.scalar, flag.bits, value, option),
+        None if mask is None else parse_mask(flag.scalar, flag.bits, mask, option),
+    )
 
 
 def format_field(flag: FieldFlag, value, mask=None, port_names: dict | None = None) -> str:
@@ -277,9 +304,14 @@ def _key_words(key, mask, port_names):
     for attr, value in (mask if mask is not None else key).items():
         attr_value = key.get(attr)
         if isinstance(value, dict):
-            items = [(field, attr_value.get(field) if attr_value else None,
-                      field_mask if mask is not None else True)
-                     for field, field_mask in value.items()]
+            items = [
+                (
+                    field,
+                    attr_value.get(field) if attr_value else None,
+                    field_mask if mask is not None else True,
+                )
+                for field, field_mask in value.items()
+            ]
         elif mask is not None and is_wildcard(attr, value):
             continue  # matches as if absent: in_port under 0xffff0000 is no in_port
         else:
@@ -290,8 +322,11 @@ def _key_words(key, mask, port_names):
             flag = _KEY_FLAG_BY_FIELD.get((attr, field))
             if flag is None:
                 return None
-            words.append(format_field(flag, field_value or 0, None if field_mask is True else field_mask,
-                                      port_names))
+            words.append(
+                format_field(
+                    flag, field_value or 0, None if field_mask is True else field_mask, port_names
+                )
+            )
     return sorted(words, key=_flag_position)
 
 
@@ -303,10 +338,16 @@ def _action_words(actions, port_names):
     for index, (name, value) in enumerate(actions):
         if name == "output" and isinstance(value, int):
             outputs.append(format_value("port", value, ctx))
-        elif (name == "set" and index == 0 and list(value) == ["tunnel"]
-              and all(field in _SET_TUNNEL_BY_FIELD for field in value["tunnel"])):
-            words.extend(format_field(_SET_TUNNEL_BY_FIELD[field], item)
-                         for field, item in value["tunnel"].items())
+        elif (
+            name == "set"
+            and index == 0
+            and list(value) == ["tunnel"]
+            and all(field in _SET_TUNNEL_BY_FIELD for field in value["tunnel"])
+        ):
+            words.extend(
+                format_field(_SET_TUNNEL_BY_FIELD[field], item)
+                for field, item in value["tunnel"].items()
+            )
         else:
             return None
     words.sort(key=_flag_position)
@@ -315,7 +356,7 @@ def _action_words(actions, port_names):
     return words or None
 
 
-_FLAG_POSITION = dict((flag.name, index) for index, flag in enumerate(KEY_FLAGS + SET_TUNNEL_FLAGS))
+_FLAG_POSITION = {flag.name: index for index, flag in enumerate(KEY_FLAGS + SET_TUNNEL_FLAGS)}
 
 
 def _flag_position(word):
@@ -327,14 +368,21 @@ def _text_option(option, parse, text, ports):
     """``parse(text, ports)`` with errors naming the option they came from;
     an empty text is refused: it would match every packet, or drop them all."""
     if not text.strip():
-        raise _invalid(option, text, "empty: give the whole %s in ovs-dpctl syntax%s" % (
-            option, " (drop drops)" if option == TEXT_ACTIONS else ""))
+        raise _invalid(
+            option,
+            text,
+            "empty: give the whole %s in ovs-dpctl syntax%s"
+            % (option, " (drop drops)" if option == TEXT_ACTIONS else ""),
+        )
     try:
         return parse(text, ports)
     except ValidationError as exc:
         field = exc.field
-        field = "--" + field if field == option or field.startswith(option + "[") else \
-            "--%s: %s" % (option, field)
+        field = (
+            "--" + field
+            if field == option or field.startswith(option + "[")
+            else "--%s: %s" % (option, field)
+        )
         raise ValidationError(field, exc.value, exc.reason)
 
 
@@ -345,6 +393,7 @@ def flow_from_options(options, ports: dict | None = None, with_actions: bool = T
     ``--key=``/``--actions=`` (ovs-dpctl text) stand for the whole key or
     the whole action list, so they do not mix with the flags of that half.
     """
+
     def named(*names):
         return [(n, t) for n, t in options if n in names]
 
@@ -375,12 +424,14 @@ def _one_form(texts, flags):
     if len(texts) > 1:
         raise ValidationError("--" + texts[1][0], texts[1][1], "given more than once")
     if texts and flags:
-        raise ValidationError("--" + texts[0][0], texts[0][1],
-                              "cannot be combined with --" + flags[0][0])
+        raise ValidationError(
+            "--" + texts[0][0], texts[0][1], "cannot be combined with --" + flags[0][0]
+        )
 
 
-def format_flow_words(key, mask, actions, port_names: dict | None = None,
-                      ufid: bytes | None = None) -> list:
+def format_flow_words(
+    key, mask, actions, port_names: dict | None = None, ufid: bytes | None = None
+) -> list:
     """The options that recreate a flow: flags where they say it all,
     ``--key=``/``--actions=`` in ovs-dpctl text otherwise; with ``ufid``,
     the key is ``--key=ufid:UUID,...``."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import struct
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..errors import ValidationError
 from .action import format_actions, parse_action_text
@@ -17,8 +17,10 @@ from .lex import split
 from .scalar import format_flags
 
 UFID_PREFIX = "ufid:"
-_UFID_RE = re.compile(r"^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?"
-                      r"[0-9A-Fa-f]{12}$")
+_UFID_RE = re.compile(
+    r"^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?"
+    r"[0-9A-Fa-f]{12}$"
+)
 _STAT_PREFIXES = ("packets:", "bytes:", "used:", "flags:", "dp:", "offloaded:", "dp-extra-info:")
 
 
@@ -27,7 +29,13 @@ def format_ufid(ufid: bytes) -> str:
     32-bit words written as a UUID."""
     words = struct.unpack("=4I", bytes(ufid))
     return UFID_PREFIX + "%08x-%04x-%04x-%04x-%04x%08x" % (
-        words[0], words[1] >> 16, words[1] & 0xFFFF, words[2] >> 16, words[2] & 0xFFFF, words[3])
+        words[0],
+        words[1] >> 16,
+        words[1] & 0xFFFF,
+        words[2] >> 16,
+        words[2] & 0xFFFF,
+        words[3],
+    )
 
 
 def parse_ufid(text: str, field: str = "ufid") -> bytes:
@@ -36,10 +44,11 @@ def parse_ufid(text: str, field: str = "ufid") -> bytes:
         raise ValidationError(field, text, "expected a UUID")
     digits = text.strip()
     if digits.startswith(UFID_PREFIX):
-        digits = digits[len(UFID_PREFIX):]
+        digits = digits[len(UFID_PREFIX) :]
     if not _UFID_RE.match(digits):
-        raise ValidationError(field, text, "expected a UUID such as "
-                                           "00000001-0002-0003-0004-000500060007")
+        raise ValidationError(
+            field, text, "expected a UUID such as 00000001-0002-0003-0004-000500060007"
+        )
     number = int(digits.replace("-", ""), 16)
     return struct.pack("=4I", *[(number >> (96 - 32 * i)) & 0xFFFFFFFF for i in range(4)])
 
@@ -78,9 +87,13 @@ def _split_flow(text):
         if depth:
             continue
         if text.startswith("actions:", index) and (index == 0 or text[index - 1] in ", \t"):
-            return text[:index].rstrip(", \t"), text[index + len("actions:"):].strip()
-        if char in " \t" and text[index - 1] not in ", \t" and not text[index:].lstrip().startswith(
-                _STAT_PREFIXES + ("actions:",)) and not _lone_ufid(text[:index]):
+            return text[:index].rstrip(", \t"), text[index + len("actions:") :].strip()
+        if (
+            char in " \t"
+            and text[index - 1] not in ", \t"
+            and not text[index:].lstrip().startswith((*_STAT_PREFIXES, "actions:"))
+            and not _lone_ufid(text[:index])
+        ):
             return text[:index], text[index:].strip()
     raise ValidationError("flow", text, "no actions (expected 'KEY actions:ACTIONS')")
 
@@ -91,9 +104,15 @@ def _lone_ufid(head):
     return head.startswith(UFID_PREFIX) and "," not in head
 
 
-def format_flow(key: dict, mask: dict | None, actions: Iterable, port_names: dict | None = None,
-                stats: dict | None = None, ufid: bytes | None = None,
-                verbose: bool = False) -> str:
+def format_flow(
+    key: dict,
+    mask: dict | None,
+    actions: Iterable,
+    port_names: dict | None = None,
+    stats: dict | None = None,
+    ufid: bytes | None = None,
+    verbose: bool = False,
+) -> str:
     """The ovs-dpctl dump line of a flow; ``stats`` is a dict of packets, bytes,
     used (ms ago, or None) and tcp_flags."""
     parts = []
@@ -102,10 +121,16 @@ def format_flow(key: dict, mask: dict | None, actions: Iterable, port_names: dic
     parts.append(format_key(key, mask, port_names, verbose))
     if stats is not None:
         used = stats.get("used")
-        parts.append("packets:%d, bytes:%d, used:%s" % (
-            stats.get("packets", 0), stats.get("bytes", 0),
-            "never" if used is None else "%.3fs" % (used / 1000.0)))
+        parts.append(
+            "packets:%d, bytes:%d, used:%s"
+            % (
+                stats.get("packets", 0),
+                stats.get("bytes", 0),
+                "never" if used is None else "%.3fs" % (used / 1000.0),
+            )
+        )
         if stats.get("tcp_flags"):
-            parts.append("flags:" + format_flags(stats["tcp_flags"], None, TCP_FLAGS,
-                                                 TCP_FLAGS_EXACT))
+            parts.append(
+                "flags:" + format_flags(stats["tcp_flags"], None, TCP_FLAGS, TCP_FLAGS_EXACT)
+            )
     return ", ".join(parts) + ", actions:" + format_actions(actions, port_names)

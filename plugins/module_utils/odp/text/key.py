@@ -16,7 +16,7 @@ from __future__ import annotations
 from ..attrs import Struct, Unknown
 from ..errors import ValidationError
 from ..keys import CT_STATE_FLAGS, FLOW_KEY
-from .attr import FlagSet, Fields, Masked, Syntax, derived, format_raw, parse_raw, raw_number
+from .attr import Fields, FlagSet, Masked, Syntax, derived, format_raw, parse_raw, raw_number
 from .context import Ctx
 from .lex import call, did_you_mean, items_of, options, split
 from .nsh import Nsh
@@ -24,10 +24,23 @@ from .scalar import format_masked, full, pack, unpack
 from .tunnel import Tunnel
 
 VLAN_FIELDS = (("vid", 0, 12, "int"), ("pcp", 13, 3, "int"), ("cfi", 12, 1, "int"))
-MPLS_FIELDS = (("label", 12, 20, "int"), ("tc", 9, 3, "int"), ("ttl", 0, 8, "int"),
-               ("bos", 8, 1, "int"))
-TCP_FLAGS = ((0x001, "fin"), (0x002, "syn"), (0x004, "rst"), (0x008, "psh"), (0x010, "ack"),
-             (0x020, "urg"), (0x040, "ece"), (0x080, "cwr"), (0x100, "ns"))
+MPLS_FIELDS = (
+    ("label", 12, 20, "int"),
+    ("tc", 9, 3, "int"),
+    ("ttl", 0, 8, "int"),
+    ("bos", 8, 1, "int"),
+)
+TCP_FLAGS = (
+    (0x001, "fin"),
+    (0x002, "syn"),
+    (0x004, "rst"),
+    (0x008, "psh"),
+    (0x010, "ack"),
+    (0x020, "urg"),
+    (0x040, "ece"),
+    (0x080, "cwr"),
+    (0x100, "ns"),
+)
 TCP_FLAGS_EXACT = 0x0FFF  # ovs-dpctl treats the 12 flag bits as exact
 _PREFIX = FLOW_KEY.unknown_prefix  # key<id>(hex): an attribute by number
 
@@ -46,8 +59,11 @@ class InPort(Masked):
             return value, full(32)
         if not mask & 0xFFFF:
             return None
-        raise ValidationError(field, args, "in_port is matched exactly or not at all: no mask, "
-                                           "or 0xffff0000 for any port")
+        raise ValidationError(
+            field,
+            args,
+            "in_port is matched exactly or not at all: no mask, or 0xffff0000 for any port",
+        )
 
     def format(self, value, mask, ctx):
         if mask is None or self.is_exact(mask):
@@ -78,6 +94,7 @@ class Vlan(Syntax):
             if name == "cfi":
                 return (sub_value, sub_mask) != (1, 1)
             return always or ctx.verbose or sub_value or sub_mask
+
         return ",".join(unpack(VLAN_FIELDS, value, mask, show))
 
 
@@ -94,8 +111,9 @@ class Mpls(Syntax):
             groups[-1].append((name, text))
         names = FLOW_KEY.by_name["mpls"][1].names
         if len(groups) > len(names):
-            raise ValidationError(field, args, "the kernel matches at most %d label stack "
-                                  "entries" % len(names))
+            raise ValidationError(
+                field, args, "the kernel matches at most %d label stack entries" % len(names)
+            )
         value, mask = {}, {}
         for name, items in zip(names, groups):
             value[name], mask[name] = pack(MPLS_FIELDS, items, field)
@@ -103,9 +121,12 @@ class Mpls(Syntax):
 
     def format(self, value, mask, ctx):
         names = FLOW_KEY.by_name["mpls"][1].present(value, mask)
-        return ",".join(",".join(unpack(MPLS_FIELDS, value.get(name, 0),
-                                        None if mask is None else mask.get(name, 0)))
-                        for name in names)
+        return ",".join(
+            ",".join(
+                unpack(MPLS_FIELDS, value.get(name, 0), None if mask is None else mask.get(name, 0))
+            )
+            for name in names
+        )
 
     def zero_mask(self, value):
         return dict.fromkeys(FLOW_KEY.by_name["mpls"][1].present(value), 0)
@@ -175,16 +196,20 @@ _SPELLED = {
     "tcp_flags": FlagSet(TCP_FLAGS, 16, TCP_FLAGS_EXACT),
     "mpls": Mpls(),
     "ct_state": FlagSet(CT_STATE_FLAGS, 32, full(32), verbose_kind="hex"),
-    "ct_tuple4": Fields(FLOW_KEY.by_name["ct_tuple4"][1],
-                        order=("src", "dst", "proto", "tp_src", "tp_dst")),
-    "ct_tuple6": Fields(FLOW_KEY.by_name["ct_tuple6"][1],
-                        order=("src", "dst", "proto", "tp_src", "tp_dst"),
-                        aliases={"tp_src": "src_port", "tp_dst": "dst_port"}),
+    "ct_tuple4": Fields(
+        FLOW_KEY.by_name["ct_tuple4"][1], order=("src", "dst", "proto", "tp_src", "tp_dst")
+    ),
+    "ct_tuple6": Fields(
+        FLOW_KEY.by_name["ct_tuple6"][1],
+        order=("src", "dst", "proto", "tp_src", "tp_dst"),
+        aliases={"tp_src": "src_port", "tp_dst": "dst_port"},
+    ),
     "nsh": Nsh(),
     "ipv6_exthdrs": PrintedRaw("ipv6_exthdrs"),
 }
-KEY_SYNTAX = dict((name, _SPELLED.get(name) or derived(name, codec))
-                  for name, codec in FLOW_KEY.by_id.values())
+KEY_SYNTAX = {
+    name: _SPELLED.get(name) or derived(name, codec) for name, codec in FLOW_KEY.by_id.values()
+}
 
 
 def key_syntax(name: str) -> Syntax | None:
@@ -205,6 +230,7 @@ def printed_name(name: str, syntax: Syntax) -> str:
 # --------------------------------------------------------------------------
 # A key: its attributes in order.
 
+
 def key_text_items(text, path):
     """``name(args)`` items of a key text; ``path`` prefixes the field names."""
     where = path.rstrip(".") or "key"
@@ -213,8 +239,11 @@ def key_text_items(text, path):
         name, args = call(item, where)
         if args is None:
             if key_syntax(name) is None:
-                raise ValidationError(path + name, item, "unknown key attribute" + did_you_mean(
-                    name, FLOW_KEY.by_name))
+                raise ValidationError(
+                    path + name,
+                    item,
+                    "unknown key attribute" + did_you_mean(name, FLOW_KEY.by_name),
+                )
             raise ValidationError(path + name, item, "expected %s(...)" % name)
         items.append((name, args))
     return items
@@ -228,8 +257,9 @@ def parse_key_items(items, path, ctx):
         field = path + written
         syntax = key_syntax(written)
         if syntax is None:
-            raise ValidationError(field, args, "unknown key attribute" +
-                                  did_you_mean(written, FLOW_KEY.by_name))
+            raise ValidationError(
+                field, args, "unknown key attribute" + did_you_mean(written, FLOW_KEY.by_name)
+            )
         name = written
         if written not in KEY_SYNTAX and isinstance(syntax, Raw) and syntax.codec is not None:
             name = FLOW_KEY.by_id[syntax.number][0]  # key<id> of an attribute we know
@@ -270,8 +300,10 @@ def _printed_attrs(key, mask, ctx):
 
 
 def format_key_items(key, mask, ctx):
-    return ",".join(attr_text(name, value, attr_mask, ctx, syntax)
-                    for name, syntax, value, attr_mask in _printed_attrs(key, mask, ctx))
+    return ",".join(
+        attr_text(name, value, attr_mask, ctx, syntax)
+        for name, syntax, value, attr_mask in _printed_attrs(key, mask, ctx)
+    )
 
 
 def attr_text(name, value, mask, ctx, syntax=None):
@@ -299,6 +331,7 @@ def is_wildcard(name: str, mask) -> bool:
 # --------------------------------------------------------------------------
 # Public API.
 
+
 def parse_key(text: str, ports: dict | None = None) -> tuple[dict, dict]:
     """ovs-dpctl key text -> ``(key, mask)``."""
     if not isinstance(text, str):
@@ -306,8 +339,9 @@ def parse_key(text: str, ports: dict | None = None) -> tuple[dict, dict]:
     return parse_key_items(key_text_items(text, ""), "", Ctx(ports))
 
 
-def format_key(key: dict, mask: dict | None = None, port_names: dict | None = None,
-               verbose: bool = False) -> str:
+def format_key(
+    key: dict, mask: dict | None = None, port_names: dict | None = None, verbose: bool = False
+) -> str:
     """``(key, mask)`` -> ovs-dpctl key text (``verbose``: as ``dump-flows -m``)."""
     return format_key_items(key, mask, Ctx(port_names=port_names, verbose=verbose))
 
@@ -335,8 +369,8 @@ def ethernet_by_default(key: dict, mask: dict):
     if "eth" in key or "packet_type" in key:
         return key, mask
     zero = {"src": 0, "dst": 0}
-    key = dict([("eth", dict(zero))] + list(key.items()))
-    mask = dict([("eth", dict(zero))] + list(mask.items()))
+    key = dict([("eth", dict(zero)), *list(key.items())])
+    mask = dict([("eth", dict(zero)), *list(mask.items())])
     return key, mask
 
 

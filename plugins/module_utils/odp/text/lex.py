@@ -55,8 +55,8 @@ def call(item: str, field: str):
     for match in _PARENS.finditer(item, paren):
         depth += 1 if match.group() == "(" else -1
         if depth == 0 and match.start() != last:
-            raise ValidationError(field, item, "trailing text after %r" % item[:match.start() + 1])
-    return name, item[paren + 1:-1]
+            raise ValidationError(field, item, "trailing text after %r" % item[: match.start() + 1])
+    return name, item[paren + 1 : -1]
 
 
 def options(text: str, field: str) -> list:
@@ -95,6 +95,7 @@ def quote(value) -> str:
 # --------------------------------------------------------------------------
 # Did you mean: fewest edits first (a swap of neighbours is one edit), so that
 # ``dts`` gives ``dst`` rather than ``tos``, which difflib ranks the same.
+
 
 def closest(name: str, choices) -> str | None:
     """The choice ``name`` most likely misspells, or None."""

@@ -42,12 +42,17 @@ class Nsh(Syntax):
                 key["md2"] = parse_hex_bytes(text, field + ".md2")
                 mask["md2"] = b"\xff" * len(key["md2"])
             else:
-                raise ValidationError("%s.%s" % (field, name), text, "unknown field" + did_you_mean(
-                    name, _BASE_NAMES + _MD1_NAMES + ("spi", "si", "md2")))
+                raise ValidationError(
+                    "%s.%s" % (field, name),
+                    text,
+                    "unknown field"
+                    + did_you_mean(name, _BASE_NAMES + _MD1_NAMES + ("spi", "si", "md2")),
+                )
         if base or spi_si:
             key["base"], mask["base"] = _BASE.parse_items(base, field, None, self.maskable)
-            key["base"]["spi_si"], mask["base"]["spi_si"] = pack(SPI_SI_FIELDS, spi_si, field,
-                                                                 maskable=self.maskable)
+            key["base"]["spi_si"], mask["base"]["spi_si"] = pack(
+                SPI_SI_FIELDS, spi_si, field, maskable=self.maskable
+            )
         if md1:
             key["md1"], mask["md1"] = _MD1.parse_items(md1, field, None, self.maskable)
         return key, mask
@@ -59,11 +64,17 @@ class Nsh(Syntax):
             for name in _BASE_NAMES:
                 field_mask = None if base_mask is None else base_mask.get(name, 0)
                 if field_mask != 0 or ctx.verbose:
-                    parts.append("%s=%s" % (name, format_masked(_BASE.codec.kinds[name], 8,
-                                                                base[name], field_mask, ctx)))
+                    parts.append(
+                        "%s=%s"
+                        % (
+                            name,
+                            format_masked(_BASE.codec.kinds[name], 8, base[name], field_mask, ctx),
+                        )
+                    )
             spi_mask = None if base_mask is None else base_mask.get("spi_si", 0)
-            parts += unpack(SPI_SI_FIELDS, base.get("spi_si", 0), spi_mask,
-                            lambda _n, _v, m: m or ctx.verbose)
+            parts += unpack(
+                SPI_SI_FIELDS, base.get("spi_si", 0), spi_mask, lambda _n, _v, m: m or ctx.verbose
+            )
         if "md1" in value:
             md1_mask = None if mask is None else mask.get("md1", {})
             parts.append(_MD1.format(value["md1"], md1_mask, ctx))

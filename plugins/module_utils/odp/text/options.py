@@ -13,13 +13,24 @@ import re
 from ..attrs import Unknown
 from ..errors import ValidationError
 from .lex import did_you_mean, items_of
-from .scalar import (c_hex, format_value, full, hex_bytes, ntop6, parse_hex_bytes, parse_ip,
-                     parse_masked, parse_number, parse_value)
+from .scalar import (
+    c_hex,
+    format_value,
+    full,
+    hex_bytes,
+    ntop6,
+    parse_hex_bytes,
+    parse_ip,
+    parse_masked,
+    parse_number,
+    parse_value,
+)
 
 _UINT32_MAX = 0xFFFFFFFF
 _PERCENT_RE = re.compile(r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)%?$")
 _NAT_RANGE_RE = re.compile(
-    r"^(?:(\[[^\]]*\]|[^:\-\[]+)(?:-(\[[^\]]*\]|[^:\-\[]+))?)?(?::([0-9]+)(?:-([0-9]+))?)?$")
+    r"^(?:(\[[^\]]*\]|[^:\-\[]+)(?:-(\[[^\]]*\]|[^:\-\[]+))?)?(?::([0-9]+)(?:-([0-9]+))?)?$"
+)
 
 
 class Option:
@@ -50,7 +61,7 @@ class Options:
     def __init__(self, table, check=None):
         self.table = table
         self.check = check
-        self.by_name = dict((o.printed, o) for o in table)
+        self.by_name = {o.printed: o for o in table}
         self.by_name.update((o.attr, o) for o in table)
 
     def parse(self, name, args, field, ctx):
@@ -59,8 +70,12 @@ class Options:
             sub = "%s.%s" % (field, option_name)
             option = self.by_name.get(option_name)
             if option is None:
-                raise ValidationError(sub, text, "unknown %s option%s" % (
-                    name, did_you_mean(option_name, [o.printed for o in self.table])))
+                raise ValidationError(
+                    sub,
+                    text,
+                    "unknown %s option%s"
+                    % (name, did_you_mean(option_name, [o.printed for o in self.table])),
+                )
             if option.attr in result:
                 raise ValidationError(sub, text, "option given twice")
             result[option.attr] = option.value.parse(text, sub, ctx)
@@ -70,23 +85,29 @@ class Options:
 
     def format(self, name, value, ctx):
         parts = [o.format(value[o.attr], ctx) for o in self.table if o.attr in value]
-        known = set(o.attr for o in self.table)
-        parts += ["%s(%s)" % (attr, hex_bytes(v.raw)) for attr, v in value.items()
-                  if attr not in known and isinstance(v, Unknown)]
+        known = {o.attr for o in self.table}
+        parts += [
+            "%s(%s)" % (attr, hex_bytes(v.raw))
+            for attr, v in value.items()
+            if attr not in known and isinstance(v, Unknown)
+        ]
         inner = ",".join(parts)
         return "%s(%s)" % (name, inner) if inner or name != "ct" else "ct"
 
 
 def exclusive(first: str, second: str):
     """A check refusing two options together."""
+
     def check(result, field, args):
         if first in result and second in result:
             raise ValidationError(field, args, "%s and %s exclude each other" % (first, second))
+
     return check
 
 
 # --------------------------------------------------------------------------
 # Option values.
+
 
 class Number:
     def __init__(self, bits: int, kind: str = "int"):
@@ -196,8 +217,11 @@ class _Nat:
                 FLAG.parse(text, sub)
                 result[name] = True
             else:
-                raise ValidationError(sub, text, "unknown nat option" +
-                                      did_you_mean(name, ("src", "dst") + self._FLAGS))
+                raise ValidationError(
+                    sub,
+                    text,
+                    "unknown nat option" + did_you_mean(name, ("src", "dst", *self._FLAGS)),
+                )
         return result
 
     def format(self, value, _ctx):
@@ -226,8 +250,9 @@ def _parse_range(text, field):
     if not str(text).strip() or not match:
         raise ValidationError(field, text, "expected ip[-ip][:port[-port]]")
     result: dict[str, object] = {}
-    version = 6 if match.group(1) and (match.group(1).startswith("[") or ":" in match.group(1)) \
-        else 4
+    version = (
+        6 if match.group(1) and (match.group(1).startswith("[") or ":" in match.group(1)) else 4
+    )
     for name, group in (("ip_min", 1), ("ip_max", 2)):
         if match.group(group):
             result[name] = (version, parse_ip(match.group(group), field, version))

@@ -82,8 +82,12 @@ def parse_ip(text: str, field: str, version: int) -> int:
         text = text[1:-1]
     if "%" in text:
         # ipaddress takes fe80::1%eth0 and int() drops the scope without a word.
-        raise ValidationError(field, text, "an address with a scope id (%...) cannot be matched "
-                                           "or set: a flow sees the address alone")
+        raise ValidationError(
+            field,
+            text,
+            "an address with a scope id (%...) cannot be matched "
+            "or set: a flow sees the address alone",
+        )
     if version == 4:
         number = _dotted_quad(text)
         if number is not None:
@@ -105,8 +109,11 @@ def _dotted_quad(text: str):
         return None
     number = 0
     for part in parts:
-        if not (part.isascii() and part.isdigit()) or len(part) > 3 or (
-                len(part) > 1 and part[0] == "0"):
+        if (
+            not (part.isascii() and part.isdigit())
+            or len(part) > 3
+            or (len(part) > 1 and part[0] == "0")
+        ):
             return None
         octet = int(part)
         if octet > 255:
@@ -142,9 +149,12 @@ def _parse_port(text, field, bits, ctx):
     hint = did_you_mean(text, ports)
     if not hint:
         names = sorted(ports)
-        hint = " (vports: %s%s)" % (", ".join(names[:_LISTED_PORTS]),
-                                    ", ..." if len(names) > _LISTED_PORTS else "") \
-            if names else " (the datapath has no vports)"
+        hint = (
+            " (vports: %s%s)"
+            % (", ".join(names[:_LISTED_PORTS]), ", ..." if len(names) > _LISTED_PORTS else "")
+            if names
+            else " (the datapath has no vports)"
+        )
     raise ValidationError(field, text, "no such vport in this datapath" + hint)
 
 
@@ -165,14 +175,17 @@ def _parse_bool(text, field, _bits, _ctx):
 def _parse_hex_digits(text, field, bits, _ctx):
     match = _HEX_DIGITS_RE.match(text)
     if not match or len(match.group(1)) > bits // 4:
-        raise ValidationError(field, text, "expected up to %d hex digits, e.g. %s"
-                              % (bits // 4, "5".zfill(bits // 4)))
+        raise ValidationError(
+            field, text, "expected up to %d hex digits, e.g. %s" % (bits // 4, "5".zfill(bits // 4))
+        )
     return int(match.group(1), 16)
 
 
 def _number_kind(fmt):
-    return (lambda text, field, bits, _ctx: parse_number(text, field, bits),
-            lambda number, _bits, _ctx: fmt(number))
+    return (
+        lambda text, field, bits, _ctx: parse_number(text, field, bits),
+        lambda number, _bits, _ctx: fmt(number),
+    )
 
 
 KINDS = {
@@ -183,16 +196,22 @@ KINDS = {
     "hexdigits": (_parse_hex_digits, lambda number, bits, _ctx: "%0*x" % (bits // 4, number)),
     "frag": (_parse_frag, lambda number, _bits, _ctx: FRAG_TYPES.get(number, str(number))),
     "port": (_parse_port, _format_port),
-    "mac": (_parse_mac, lambda number, _bits, _ctx: ":".join(
-        "%02x" % b for b in number.to_bytes(6, "big"))),
-    "ipv4": (lambda text, field, _bits, _ctx: parse_ip(text, field, 4),
-             lambda number, _bits, _ctx: str(ipaddress.IPv4Address(number))),
-    "ipv6": (lambda text, field, _bits, _ctx: parse_ip(text, field, 6),
-             lambda number, _bits, _ctx: ntop6(number)),
+    "mac": (
+        _parse_mac,
+        lambda number, _bits, _ctx: ":".join("%02x" % b for b in number.to_bytes(6, "big")),
+    ),
+    "ipv4": (
+        lambda text, field, _bits, _ctx: parse_ip(text, field, 4),
+        lambda number, _bits, _ctx: str(ipaddress.IPv4Address(number)),
+    ),
+    "ipv6": (
+        lambda text, field, _bits, _ctx: parse_ip(text, field, 6),
+        lambda number, _bits, _ctx: ntop6(number),
+    ),
     "bool": (_parse_bool, lambda value, _bits, _ctx: "true" if value else "false"),
 }
 # Kinds whose mask is written like the value; other masks are numbers.
-_MASK_AS_VALUE = ADDRESS_KINDS + ("hexdigits",)
+_MASK_AS_VALUE = (*ADDRESS_KINDS, "hexdigits")
 
 
 def parse_value(kind: str, bits: int, text, field: str, ctx=None):
@@ -252,10 +271,11 @@ def format_masked(kind: str, bits: int, value, mask, ctx=None) -> str:
 # --------------------------------------------------------------------------
 # Flag sets: ct_state, tcp_flags, tunnel flags. ``names`` is ((bit, name), ...).
 
+
 def parse_flags(text, names, bits: int, exact: int, field: str):
     """``a|b`` (exact: mask ``exact``), ``+a-b`` (masked) or a number ``0x21/0x21``."""
     text = str(text).strip()
-    by_name = dict((name, bit) for bit, name in names)
+    by_name = {name: bit for bit, name in names}
     if not text or text[0] in "0123456789":
         return parse_masked("hex", bits, text, field)
     if text[0] in "+-":
@@ -304,19 +324,23 @@ def format_flags(value: int, mask, names, exact: int) -> str:
 # --------------------------------------------------------------------------
 # Sub-fields packed into one integer: ((name, shift, bits, kind), ...).
 
+
 def pack(subfields, items, field: str, defaults=(), maskable: bool = True):
     """Items ``name=value[/mask]`` into one ``(value, mask)`` integer pair."""
-    spec = dict((name, (shift, bits, kind)) for name, shift, bits, kind in subfields)
+    spec = {name: (shift, bits, kind) for name, shift, bits, kind in subfields}
     value = mask = 0
     given = dict(defaults)
     for name, text in items:
         if name not in spec:
-            raise ValidationError("%s.%s" % (field, name), text,
-                                  "unknown field" + did_you_mean(name, spec))
+            raise ValidationError(
+                "%s.%s" % (field, name), text, "unknown field" + did_you_mean(name, spec)
+            )
         given[name] = text
     for name, text in given.items():
         shift, bits, kind = spec[name]
-        sub_value, sub_mask = parse_masked(kind, bits, text, "%s.%s" % (field, name), None, maskable)
+        sub_value, sub_mask = parse_masked(
+            kind, bits, text, "%s.%s" % (field, name), None, maskable
+        )
         value |= sub_value << shift
         mask |= sub_mask << shift
     return value, mask
@@ -339,6 +363,7 @@ def unpack(subfields, value: int, mask, show=None) -> list:
 
 # --------------------------------------------------------------------------
 # Opaque bytes.
+
 
 def hex_bytes(data: bytes, sep: str = " ") -> str:
     return sep.join("%02x" % b for b in data)

@@ -19,13 +19,21 @@ from ..errors import ValidationError
 from ..keys import TUNNEL_FLAGS, TUNNEL_KEY, TUNNEL_ORDER
 from .attr import Syntax, format_raw, parse_raw, raw_number
 from .lex import did_you_mean, items_of, split
-from .scalar import (format_masked, full, hex_bytes, pack, parse_flags, parse_hex_bytes,
-                     parse_masked, unpack)
+from .scalar import (
+    format_masked,
+    full,
+    hex_bytes,
+    pack,
+    parse_flags,
+    parse_hex_bytes,
+    parse_masked,
+    unpack,
+)
 
 GBP_FIELDS = (("id", 0, 16, "int"), ("flags", 16, 8, "hex"))
 # The bits of flags(...): the tunnel flags, and ovs's "key" (tun_id present).
-_FLAG_BITS = [(1 << i, name) for i, name in enumerate(TUNNEL_FLAGS + ("key",))]
-_FLAG_WORDS = TUNNEL_FLAGS[:2] + ("key",) + TUNNEL_FLAGS[2:]  # ovs-dpctl's order
+_FLAG_BITS = [(1 << i, name) for i, name in enumerate((*TUNNEL_FLAGS, "key"))]
+_FLAG_WORDS = (*TUNNEL_FLAGS[:2], "key", *TUNNEL_FLAGS[2:])  # ovs-dpctl's order
 
 
 class Tunnel(Syntax):
@@ -43,8 +51,14 @@ class Tunnel(Syntax):
             if entry is None or name in TUNNEL_FLAGS:
                 number = raw_number(name, TUNNEL_KEY.unknown_prefix)
                 if number is None:
-                    raise ValidationError(sub, text, "unknown tunnel field" + did_you_mean(
-                        name, [n for n in TUNNEL_ORDER if n not in TUNNEL_FLAGS] + ["flags"]))
+                    raise ValidationError(
+                        sub,
+                        text,
+                        "unknown tunnel field"
+                        + did_you_mean(
+                            name, [n for n in TUNNEL_ORDER if n not in TUNNEL_FLAGS] + ["flags"]
+                        ),
+                    )
                 known = TUNNEL_KEY.by_id.get(number)
                 name = known[0] if known else name
                 key[name], mask[name] = parse_raw(TUNNEL_KEY, number, text, sub)
@@ -81,14 +95,18 @@ class Tunnel(Syntax):
                 parts.append("geneve(%s)" % _format_geneve(attr_value, field_mask))
             elif name == "vxlan":
                 gbp_mask = None if field_mask is None else field_mask.get("gbp", 0)
-                parts.append("vxlan(gbp(%s))" % ",".join(
-                    unpack(GBP_FIELDS, attr_value.get("gbp", 0), gbp_mask)))
+                parts.append(
+                    "vxlan(gbp(%s))"
+                    % ",".join(unpack(GBP_FIELDS, attr_value.get("gbp", 0), gbp_mask))
+                )
             elif isinstance(attr_value, bytes):
                 parts.append("%s(%s)" % (name, hex_bytes(attr_value, "")))
             else:
                 codec = TUNNEL_KEY.by_name[name][1]
-                parts.append("%s=%s" % (name, format_masked(codec.kind, codec.bits, attr_value,
-                                                            field_mask, ctx)))
+                parts.append(
+                    "%s=%s"
+                    % (name, format_masked(codec.kind, codec.bits, attr_value, field_mask, ctx))
+                )
         flags = _format_flags(value, mask)
         return ",".join(parts + ([flags] if flags else []))
 
@@ -97,8 +115,9 @@ class Tunnel(Syntax):
 
 
 def _ordered(attrs):
-    return dict(sorted(attrs.items(), key=lambda kv: (TUNNEL_ORDER.get(kv[0], len(TUNNEL_ORDER)),
-                                                      kv[0])))
+    return dict(
+        sorted(attrs.items(), key=lambda kv: (TUNNEL_ORDER.get(kv[0], len(TUNNEL_ORDER)), kv[0]))
+    )
 
 
 def _parse_flags(text, key, mask, field):
@@ -117,8 +136,11 @@ def _parse_flags(text, key, mask, field):
 def _format_flags(value, mask):
     has_key = "tun_id" in value and (mask is None or "tun_id" in mask)
     # ovs-dpctl's exact form: df, csum and oam all matched (ipv4_info_bridge is ours).
-    exact = all(mask.get(f) for f in TUNNEL_FLAGS[:3]) and not mask.get(TUNNEL_FLAGS[3]) \
-        if mask is not None else True
+    exact = (
+        all(mask.get(f) for f in TUNNEL_FLAGS[:3]) and not mask.get(TUNNEL_FLAGS[3])
+        if mask is not None
+        else True
+    )
     if exact:
         words = [n for n in _FLAG_WORDS if (has_key if n == "key" else value.get(n))]
         if words or mask is None:
@@ -152,12 +174,15 @@ def _parse_geneve(text, field):
                 raise ValidationError(sub, part, "expected %s=" % name)
             head.append(parse_masked("hex", bits, ptext, "%s.%s" % (sub, name)))
         length = head[2][0]
-        data = parse_masked("hex", length * 8, parts[3], sub + ".data") \
-            if len(parts) == 4 else (0, 0)
-        value += struct.pack(">HBB", head[0][0], head[1][0], length // 4) + \
-            data[0].to_bytes(length, "big")
-        mask += struct.pack(">HBB", head[0][1], head[1][1], head[2][1] // 4 if head[2][1] != 31
-                            else 0x1F) + data[1].to_bytes(length, "big")
+        data = (
+            parse_masked("hex", length * 8, parts[3], sub + ".data") if len(parts) == 4 else (0, 0)
+        )
+        value += struct.pack(">HBB", head[0][0], head[1][0], length // 4) + data[0].to_bytes(
+            length, "big"
+        )
+        mask += struct.pack(
+            ">HBB", head[0][1], head[1][1], head[2][1] // 4 if head[2][1] != 31 else 0x1F
+        ) + data[1].to_bytes(length, "big")
     return value, mask
 
 
@@ -168,15 +193,22 @@ def _format_geneve(value, mask):
         length = (length & 0x1F) * 4
         parts = []
         mask_fields = struct.unpack_from(">HBB", mask, offset) if mask else (0xFFFF, 0xFF, 0x1F)
-        for name, number, bits, sub_mask in (("class", cls, 16, mask_fields[0]),
-                                             ("type", typ, 8, mask_fields[1]),
-                                             ("len", length, 5, 31)):
-            parts.append("%s=%s" % (name, format_masked("hex" if name != "len" else "int",
-                                                        bits, number, sub_mask)))
+        for name, number, bits, sub_mask in (
+            ("class", cls, 16, mask_fields[0]),
+            ("type", typ, 8, mask_fields[1]),
+            ("len", length, 5, 31),
+        ):
+            parts.append(
+                "%s=%s"
+                % (name, format_masked("hex" if name != "len" else "int", bits, number, sub_mask))
+            )
         if length:
-            data = int.from_bytes(value[offset + 4:offset + 4 + length], "big")
-            data_mask = int.from_bytes(mask[offset + 4:offset + 4 + length], "big") if mask \
+            data = int.from_bytes(value[offset + 4 : offset + 4 + length], "big")
+            data_mask = (
+                int.from_bytes(mask[offset + 4 : offset + 4 + length], "big")
+                if mask
                 else full(length * 8)
+            )
             parts.append(format_masked("hex", length * 8, data, data_mask))
         opts.append("{%s}" % ",".join(parts))
         offset += 4 + length

@@ -25,8 +25,8 @@ def address(text):
 class Host:
     def __init__(self, plan):
         self.plan = plan
-        self.ports = dict((v["name"], n) for n, v in enumerate(plan["vports"], start=1))
-        self.names = dict((n, name) for name, n in self.ports.items())
+        self.ports = {v["name"]: n for n, v in enumerate(plan["vports"], start=1)}
+        self.names = {n: name for name, n in self.ports.items()}
         self.vxlan = next(v["name"] for v in plan["vports"] if v["type"] == "vxlan")
         self.flows = flowplan.declared_flows(plan["flows"], self.ports)
         assert len(self.flows) == len(plan["flows"]), "two flows of the plan have one match"
@@ -50,7 +50,9 @@ def overlapping(flow_a, flow_b):
         a, b = flow_a.key[attr], flow_b.key[attr]
         ma, mb = flow_a.mask[attr], flow_b.mask[attr]
         if isinstance(a, dict):
-            if any((a.get(f, 0) ^ b.get(f, 0)) & ma.get(f, 0) & mb.get(f, 0) for f in set(a) | set(b)):
+            if any(
+                (a.get(f, 0) ^ b.get(f, 0)) & ma.get(f, 0) & mb.get(f, 0) for f in set(a) | set(b)
+            ):
                 return False
         elif (a ^ b) & ma & mb:
             return False
@@ -61,16 +63,19 @@ class Fabric:
     """Every host's datapath; ``send`` returns what reached which port."""
 
     def __init__(self, plans):
-        self.hosts = dict((host, Host(plan)) for host, plan in plans.items())
-        self.by_underlay = dict((address(h.plan["underlay_ip"]), name) for name, h in self.hosts.items())
+        self.hosts = {host: Host(plan) for host, plan in plans.items()}
+        self.by_underlay = {address(h.plan["underlay_ip"]): name for name, h in self.hosts.items()}
         self.encapsulations = []  # (from host, to host, VNI) of the last send
 
     def send(self, host, port, src, dst, tunnel=None):
         """A frame SRC -> DST entering HOST's PORT; the (host, port) it left by, sorted."""
         self.encapsulations = []
         out = []
-        packet = {"recirc_id": 0, "in_port": self.hosts[host].ports[port],
-                  "eth": {"src": mac(src), "dst": mac(dst)}}
+        packet = {
+            "recirc_id": 0,
+            "in_port": self.hosts[host].ports[port],
+            "eth": {"src": mac(src), "dst": mac(dst)},
+        }
         if tunnel:
             packet["tunnel"] = tunnel
         self._process(host, packet, out, depth=0)
@@ -109,8 +114,15 @@ class Fabric:
         assert peer is not None, "%s encapsulates towards an unknown underlay %#x" % (host, dst)
         self.encapsulations.append((host, peer, tunnel["tun_id"]))
         src = address(me.plan["underlay_ip"])
-        outer = {"tun_id": tunnel["tun_id"], "ipv6_src" if six else "src": src,
-                 "ipv6_dst" if six else "dst": dst}
-        arriving = {"recirc_id": 0, "in_port": self.hosts[peer].ports[self.hosts[peer].vxlan],
-                    "eth": dict(packet["eth"]), "tunnel": outer}
+        outer = {
+            "tun_id": tunnel["tun_id"],
+            "ipv6_src" if six else "src": src,
+            "ipv6_dst" if six else "dst": dst,
+        }
+        arriving = {
+            "recirc_id": 0,
+            "in_port": self.hosts[peer].ports[self.hosts[peer].vxlan],
+            "eth": dict(packet["eth"]),
+            "tunnel": outer,
+        }
         self._process(peer, arriving, out, depth + 1)

@@ -3,17 +3,22 @@
 import pytest
 
 pytest.importorskip("ansible")
-from ansible.errors import AnsibleFilterError  # noqa: E402
-
-from ansible_collections.vswitch.odp.plugins.filter.vxlan_overlay import vxlan_overlay_plan as plan_filter  # noqa: E402
-from ansible_collections.vswitch.odp.plugins.filter.vxlan_overlay_document import (  # noqa: E402
-    vxlan_overlay_document as document)
-from vswitch_odp.state.document import parse_document  # noqa: E402
+from ansible.errors import AnsibleFilterError
+from ansible_collections.vswitch.odp.plugins.filter.vxlan_overlay import (
+    vxlan_overlay_plan as plan_filter,
+)
+from ansible_collections.vswitch.odp.plugins.filter.vxlan_overlay_document import (
+    vxlan_overlay_document as document,
+)
+from vswitch_odp.state.document import parse_document
 
 
 def member(host, ip, *networks):
-    return {"host": host, "underlay_ip": ip,
-            "networks": [{"name": n, "vni": v, "address": a} for n, v, a in networks]}
+    return {
+        "host": host,
+        "underlay_ip": ip,
+        "networks": [{"name": n, "vni": v, "address": a} for n, v, a in networks],
+    }
 
 
 H1 = member("h1", "198.18.0.1", ("red", 100, "10.10.0.1/24"), ("green", 300, "10.30.0.1/24"))
@@ -27,8 +32,10 @@ def test_the_document_owns_the_plans_datapath_with_every_vport_link_and_flow():
     dp = doc["datapaths"]["ovl"]
     assert dp["vports"]["ovl-vxlan"] == {"type": "vxlan", "port": 4790}
     red = next(link for link in plan["links"] if link["name"] == "red")
-    assert dp["vports"]["red"] == {"type": "internal", "link": {
-        "mac": red["mac"], "mtu": 1400, "addresses": ["10.10.0.1/24"], "up": True}}
+    assert dp["vports"]["red"] == {
+        "type": "internal",
+        "link": {"mac": red["mac"], "mtu": 1400, "addresses": ["10.10.0.1/24"], "up": True},
+    }
     assert sorted(dp["vports"]) == sorted(v["name"] for v in plan["vports"])
     assert dp["flows"] == plan["flows"] and dp["flows"]
     # A valid document, as odp_state and `odp apply` read it.
@@ -44,6 +51,8 @@ def test_the_document_copies_the_plans_flows():
 
 def test_a_link_of_no_internal_vport_is_a_plan_bug_reported_as_such():
     plan = plan_filter(H1, [H1, H2], "ovl", "ovl-vxlan")
-    plan["links"].append({"name": "ovl-vxlan", "mac": "02:00:00:00:00:01", "mtu": 1450, "addresses": []})
+    plan["links"].append(
+        {"name": "ovl-vxlan", "mac": "02:00:00:00:00:01", "mtu": 1450, "addresses": []}
+    )
     with pytest.raises(AnsibleFilterError, match="link ovl-vxlan names no internal vport"):
         document(plan)

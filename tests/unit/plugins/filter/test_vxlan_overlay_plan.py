@@ -12,14 +12,12 @@ import re
 import pytest
 
 pytest.importorskip("ansible")
-import yaml  # noqa: E402 (installed with ansible)
-from ansible.errors import AnsibleFilterError  # noqa: E402
-
-from ansible_collections.vswitch.odp.plugins.filter import vxlan_overlay as plan_mod  # noqa: E402
-from ansible_collections.vswitch.odp.plugins.plugin_utils.overlay_declarations import default_mac  # noqa: E402
-
-from overlay.overlay_plans import plan_all as plans  # noqa: E402
-from overlay_fabric import Fabric, address, overlapping  # noqa: E402
+import yaml
+from ansible.errors import AnsibleFilterError
+from ansible_collections.vswitch.odp.plugins.filter import vxlan_overlay as plan_mod
+from ansible_collections.vswitch.odp.plugins.plugin_utils.overlay_declarations import default_mac
+from overlay.overlay_plans import plan_all as plans
+from overlay_fabric import Fabric, address, overlapping
 
 
 def member(host, ip, *networks, endpoints=()):
@@ -46,6 +44,7 @@ def plan(me, members, **kw):
 # ---------------------------------------------------------------------------
 # Hosts' own ports only: the inventories of before workloads, unchanged.
 
+
 def test_full_mesh_flows():
     p = plan(H1, [H1, H2, H3, BLUE4])
     assert p["peers"] == {"red": ["h2", "h3"], "green": ["h3"]}
@@ -54,14 +53,22 @@ def test_full_mesh_flows():
     # red: 2 peers x (unicast + decap) + 1 flood; green: 1 x 2 + 1
     assert len(p["flows"]) == 5 + 3
     mac2 = default_mac(100, "h2")
-    flows = dict((f["key"], f["actions"]) for f in p["flows"])
-    assert flows["recirc_id(0),in_port(red),eth(dst=%s)" % mac2] == \
-        "set(tunnel(tun_id=0x64,dst=198.18.0.2,ttl=64)),ovl-vxlan"
-    assert flows["recirc_id(0),tunnel(tun_id=0x64,src=198.18.0.3,dst=198.18.0.1),in_port(ovl-vxlan),eth()"] \
+    flows = {f["key"]: f["actions"] for f in p["flows"]}
+    assert (
+        flows["recirc_id(0),in_port(red),eth(dst=%s)" % mac2]
+        == "set(tunnel(tun_id=0x64,dst=198.18.0.2,ttl=64)),ovl-vxlan"
+    )
+    assert (
+        flows[
+            "recirc_id(0),tunnel(tun_id=0x64,src=198.18.0.3,dst=198.18.0.1),in_port(ovl-vxlan),eth()"
+        ]
         == "red"
+    )
     flood = flows["recirc_id(0),in_port(red),eth(dst=01:00:00:00:00:00/01:00:00:00:00:00)"]
-    assert flood == ("set(tunnel(tun_id=0x64,dst=198.18.0.2,ttl=64)),ovl-vxlan,"
-                     "set(tunnel(tun_id=0x64,dst=198.18.0.3,ttl=64)),ovl-vxlan")
+    assert flood == (
+        "set(tunnel(tun_id=0x64,dst=198.18.0.2,ttl=64)),ovl-vxlan,"
+        "set(tunnel(tun_id=0x64,dst=198.18.0.3,ttl=64)),ovl-vxlan"
+    )
 
 
 def test_isolation_same_subnet_other_vni():
@@ -69,13 +76,18 @@ def test_isolation_same_subnet_other_vni():
     p = plan(BLUE4, [H1, H2, H3, BLUE4])
     assert p["peers"] == {"blue": []}
     assert p["flows"] == []
-    assert all("0x64" not in f["key"] + f["actions"] for f in plan(H2, [H1, H2, H3, BLUE4])["flows"]
-               if "blue" in f["key"])
+    assert all(
+        "0x64" not in f["key"] + f["actions"]
+        for f in plan(H2, [H1, H2, H3, BLUE4])["flows"]
+        if "blue" in f["key"]
+    )
 
 
 def test_peer_limit_and_departure():
     assert plan(H1, [H1, H2])["peers"] == {"red": ["h2"], "green": []}
-    green = [f for f in plan(H1, [H1, H2])["flows"] if "green" in f["key"] or f["actions"] == "green"]
+    green = [
+        f for f in plan(H1, [H1, H2])["flows"] if "green" in f["key"] or f["actions"] == "green"
+    ]
     assert green == []
 
 
@@ -102,21 +114,44 @@ def test_host_ports_forward_across_the_mesh():
 # blue for their workloads only (no address there); h3 has no workload on red
 # (one stage there, two on blue); h4 declares red and has nothing on it.
 
-A1, A1B, A2, B1, B2, B3 = ("02:aa:00:00:01:01", "02:aa:00:00:01:02", "02:aa:00:00:02:01",
-                           "02:bb:00:00:01:01", "02:bb:00:00:02:01", "02:bb:00:00:03:01")
+A1, A1B, A2, B1, B2, B3 = (
+    "02:aa:00:00:01:01",
+    "02:aa:00:00:01:02",
+    "02:aa:00:00:02:01",
+    "02:bb:00:00:01:01",
+    "02:bb:00:00:02:01",
+    "02:bb:00:00:03:01",
+)
 
 
 def fleet(family=4):
-    ip = ("198.18.0.%d" if family == 4 else "2001:db8::%d")
+    ip = "198.18.0.%d" if family == 4 else "2001:db8::%d"
     return [
-        member("h1", ip % 1, ("red", 100, "10.10.0.1/24"), ("blue", 200, None), endpoints=[
-            ep("red", "tap-a1", A1, name="vm-a1", addresses=["10.10.0.11"]),
-            ep("blue", "tap-b1", B1, addresses=["10.10.0.11/24"]),
-            ep("red", "veth-a1b", A1B)]),
-        member("h2", ip % 2, ("red", 100, "10.10.0.2/24"), ("blue", 200, "10.10.0.2/24"), endpoints=[
-            ep("red", "tap-a2", A2), ep("blue", "tap-b2", B2)]),
-        member("h3", ip % 3, ("red", 100, "10.10.0.3/24"), ("blue", 200, None), endpoints=[
-            ep("blue", "tap-b3", B3)]),
+        member(
+            "h1",
+            ip % 1,
+            ("red", 100, "10.10.0.1/24"),
+            ("blue", 200, None),
+            endpoints=[
+                ep("red", "tap-a1", A1, name="vm-a1", addresses=["10.10.0.11"]),
+                ep("blue", "tap-b1", B1, addresses=["10.10.0.11/24"]),
+                ep("red", "veth-a1b", A1B),
+            ],
+        ),
+        member(
+            "h2",
+            ip % 2,
+            ("red", 100, "10.10.0.2/24"),
+            ("blue", 200, "10.10.0.2/24"),
+            endpoints=[ep("red", "tap-a2", A2), ep("blue", "tap-b2", B2)],
+        ),
+        member(
+            "h3",
+            ip % 3,
+            ("red", 100, "10.10.0.3/24"),
+            ("blue", 200, None),
+            endpoints=[ep("blue", "tap-b3", B3)],
+        ),
         member("h4", ip % 4, ("red", 100, None)),
     ]
 
@@ -127,8 +162,14 @@ def host_mac(vni, host):
 
 RED1, RED2, RED3 = (host_mac(100, h) for h in ("h1", "h2", "h3"))
 BLUE2 = host_mac(200, "h2")
-RED_PORTS = [("h1", "red"), ("h1", "tap-a1"), ("h1", "veth-a1b"), ("h2", "red"), ("h2", "tap-a2"),
-             ("h3", "red")]
+RED_PORTS = [
+    ("h1", "red"),
+    ("h1", "tap-a1"),
+    ("h1", "veth-a1b"),
+    ("h2", "red"),
+    ("h2", "tap-a2"),
+    ("h3", "red"),
+]
 BLUE_PORTS = [("h1", "tap-b1"), ("h2", "blue"), ("h2", "tap-b2"), ("h3", "tap-b3")]
 
 
@@ -139,10 +180,13 @@ def fabric(request):
 
 def test_vports_and_links_of_a_workload_host():
     p = plans(fleet())["h1"]
-    assert p["vports"] == [{"name": "ovl-vxlan", "type": "vxlan", "port": 4789},
-                           {"name": "red", "type": "internal"},
-                           {"name": "tap-a1", "type": "netdev"}, {"name": "veth-a1b", "type": "netdev"},
-                           {"name": "tap-b1", "type": "netdev"}]
+    assert p["vports"] == [
+        {"name": "ovl-vxlan", "type": "vxlan", "port": 4789},
+        {"name": "red", "type": "internal"},
+        {"name": "tap-a1", "type": "netdev"},
+        {"name": "veth-a1b", "type": "netdev"},
+        {"name": "tap-b1", "type": "netdev"},
+    ]
     # No address on blue: no port of the host's own there, and no link settings.
     assert [link["name"] for link in p["links"]] == ["red"]
     assert p["peers"] == {"red": ["h2", "h3"], "blue": ["h2", "h3"]}  # h4 has no port on red
@@ -177,9 +221,13 @@ def test_broadcast_from_a_local_port_reaches_every_other_port_once(fabric):
         assert got == [p for p in RED_PORTS if p != (host, port)], (host, port)
         # One copy per remote host with a port on red, never re-sent by a receiver.
         assert sorted(fabric.encapsulations) == sorted(
-            (host, h, 100) for h in ("h1", "h2", "h3") if h != host)
-    assert fabric.send("h1", "tap-b1", B1, "33:33:00:00:00:01") == [("h2", "blue"), ("h2", "tap-b2"),
-                                                                    ("h3", "tap-b3")]
+            (host, h, 100) for h in ("h1", "h2", "h3") if h != host
+        )
+    assert fabric.send("h1", "tap-b1", B1, "33:33:00:00:00:01") == [
+        ("h2", "blue"),
+        ("h2", "tap-b2"),
+        ("h3", "tap-b3"),
+    ]
 
 
 def test_from_the_tunnel_local_ports_only(fabric):
@@ -187,9 +235,16 @@ def test_from_the_tunnel_local_ports_only(fabric):
     h2 = fabric.hosts["h2"].plan["underlay_ip"]
     h1 = fabric.hosts["h1"].plan["underlay_ip"]
     six = ":" in h1
-    tunnel = {"tun_id": 100, "ipv6_src" if six else "src": address(h2), "ipv6_dst" if six else "dst": address(h1)}
-    assert fabric.send("h1", "ovl-vxlan", A2, "ff:ff:ff:ff:ff:ff", tunnel) == \
-        [("h1", "red"), ("h1", "tap-a1"), ("h1", "veth-a1b")]
+    tunnel = {
+        "tun_id": 100,
+        "ipv6_src" if six else "src": address(h2),
+        "ipv6_dst" if six else "dst": address(h1),
+    }
+    assert fabric.send("h1", "ovl-vxlan", A2, "ff:ff:ff:ff:ff:ff", tunnel) == [
+        ("h1", "red"),
+        ("h1", "tap-a1"),
+        ("h1", "veth-a1b"),
+    ]
     assert fabric.encapsulations == []
     # Unicast to a third host's MAC arriving here: dropped, not relayed.
     assert fabric.send("h1", "ovl-vxlan", A2, RED3, tunnel) == []
@@ -224,7 +279,7 @@ def test_no_two_flows_of_a_host_overlap():
     for family in (4, 6):
         for host, h in Fabric(plans(fleet(family))).hosts.items():
             for i, a in enumerate(h.flows):
-                for b in h.flows[i + 1:]:
+                for b in h.flows[i + 1 :]:
                     assert not overlapping(a, b), (host, a, b)
 
 
@@ -240,7 +295,8 @@ def test_an_endpoint_removed_disappears_from_every_host():
     fabric = Fabric(plans(after))
     assert fabric.send("h1", "tap-a1", A1, A2) == []
     assert fabric.send("h1", "tap-a1", A1, "ff:ff:ff:ff:ff:ff") == [
-        p for p in RED_PORTS if p[1] not in ("tap-a1", "tap-a2")]
+        p for p in RED_PORTS if p[1] not in ("tap-a1", "tap-a2")
+    ]
 
 
 def test_ipv6_underlay_tunnels():
@@ -273,7 +329,9 @@ def flow_count(members, host):
             theirs = [n for n in m["networks"] if n["name"] == name]
             if m["host"] == host or not theirs:
                 continue
-            r = (1 if "address" in theirs[0] else 0) + sum(1 for e in m["endpoints"] if e["network"] == name)
+            r = (1 if "address" in theirs[0] else 0) + sum(
+                1 for e in m["endpoints"] if e["network"] == name
+            )
             remote += r
             peers += 1 if r else 0
         if endpoints and peers:
@@ -296,24 +354,48 @@ def test_flow_count_formula():
 # ---------------------------------------------------------------------------
 # Validation: before any host changes, naming the host, the field and the value.
 
-@pytest.mark.parametrize("bad, message", [
-    (member("h9", "198.18.0.9", ("red", 0, "10.10.0.9/24")), "vxlan_overlay_networks[0].vni=0"),
-    (member("h9", "198.18.0.9", ("red", 1 << 24, "10.10.0.9/24")), "must be an integer from 1"),
-    (member("h9", "198.18.0.9", ("a-name-far-too-long", 7, "10.10.0.9/24")), ".name="),
-    (member("h9", "198.18.0.9", ("drop", 7, "10.10.0.9/24")), "reads as a port number or an action"),
-    (member("h9", "198.18.0.9", ("red", 100, "10.10.0.9")), "needs a prefix length"),
-    (member("h9", "198.18.0.9", ("red", 100, "10.10.0.300/24")), "address='10.10.0.300/24'"),
-    (member("h9", "", ("red", 100, "10.10.0.9/24")), "vxlan_overlay_underlay_ip=''"),
-    (member("h9", "fe80::9", ("red", 100, "10.10.0.9/24")), "vxlan_overlay_underlay_ip='fe80::9'"),
-    (member("h9", "198.18.0.9", ("red", 101, "10.10.0.9/24")), "h2 declares this network with vni 100"),
-    (member("h9", "198.18.0.9", ("pink", 100, "10.10.0.9/24")), "h2 uses this vni for network red"),
-    (member("h9", "198.18.0.9", ("red", 100, "10.10.0.2/24")), "also used by h2"),
-    (member("h9", "198.18.0.2", ("red", 100, "10.10.0.9/24")), "also the underlay address of h2"),
-    (member("h9", "198.18.0.9", ("red", 100, "10.10.0.9/24"), ("red", 100, "10.10.0.8/24")), "declared twice"),
-    (member("h9", "198.18.0.9", ("ovl", 900, "10.10.0.9/24")), "collides"),
-    (member("h9", "2001:db8::9", ("red", 100, "10.10.0.9/24")),
-     "vxlan_overlay_underlay_ip='2001:db8::9': network red: h2 reaches it over IPv4"),
-])
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (member("h9", "198.18.0.9", ("red", 0, "10.10.0.9/24")), "vxlan_overlay_networks[0].vni=0"),
+        (member("h9", "198.18.0.9", ("red", 1 << 24, "10.10.0.9/24")), "must be an integer from 1"),
+        (member("h9", "198.18.0.9", ("a-name-far-too-long", 7, "10.10.0.9/24")), ".name="),
+        (
+            member("h9", "198.18.0.9", ("drop", 7, "10.10.0.9/24")),
+            "reads as a port number or an action",
+        ),
+        (member("h9", "198.18.0.9", ("red", 100, "10.10.0.9")), "needs a prefix length"),
+        (member("h9", "198.18.0.9", ("red", 100, "10.10.0.300/24")), "address='10.10.0.300/24'"),
+        (member("h9", "", ("red", 100, "10.10.0.9/24")), "vxlan_overlay_underlay_ip=''"),
+        (
+            member("h9", "fe80::9", ("red", 100, "10.10.0.9/24")),
+            "vxlan_overlay_underlay_ip='fe80::9'",
+        ),
+        (
+            member("h9", "198.18.0.9", ("red", 101, "10.10.0.9/24")),
+            "h2 declares this network with vni 100",
+        ),
+        (
+            member("h9", "198.18.0.9", ("pink", 100, "10.10.0.9/24")),
+            "h2 uses this vni for network red",
+        ),
+        (member("h9", "198.18.0.9", ("red", 100, "10.10.0.2/24")), "also used by h2"),
+        (
+            member("h9", "198.18.0.2", ("red", 100, "10.10.0.9/24")),
+            "also the underlay address of h2",
+        ),
+        (
+            member("h9", "198.18.0.9", ("red", 100, "10.10.0.9/24"), ("red", 100, "10.10.0.8/24")),
+            "declared twice",
+        ),
+        (member("h9", "198.18.0.9", ("ovl", 900, "10.10.0.9/24")), "collides"),
+        (
+            member("h9", "2001:db8::9", ("red", 100, "10.10.0.9/24")),
+            "vxlan_overlay_underlay_ip='2001:db8::9': network red: h2 reaches it over IPv4",
+        ),
+    ],
+)
 def test_bad_input_names_host_field_and_value(bad, message):
     with pytest.raises(AnsibleFilterError) as exc:
         plan(bad, [bad, H2])
@@ -332,38 +414,91 @@ RED9 = ("red", 100, "10.10.0.9/24")
 H2W = member("h2", "198.18.0.2", ("red", 100, "10.10.0.2/24"), endpoints=[ep("red", "tap-a2", A2)])
 
 
-@pytest.mark.parametrize("endpoints, networks, message", [
-    ([ep("red", "tap1", A2)], [RED9], "vxlan_overlay_endpoints[0].mac='02:aa:00:00:02:01': is also used "
-     "on network red by h2"),
-    ([ep("red", "tap1", A1), ep("red", "tap2", A1)], [RED9],
-     "vxlan_overlay_endpoints[1].mac='02:aa:00:00:01:01': is also used on network red by h9"),
-    ([ep("red", "tap1", RED2)], [RED9], "vxlan_overlay_endpoints[0].mac='%s': is also used on network "
-     "red by h2" % RED2),
-    ([ep("red", "tap1", host_mac(100, "h9"))], [RED9], "is also used on network red by h9"),
-    ([ep("blue", "tap1", A1)], [RED9], "vxlan_overlay_endpoints[0].network='blue': is not one of this "
-     "host's vxlan_overlay_networks (red)"),
-    ([ep("red", "tap1", A1), ep("green", "tap1", B1)], [RED9, ("green", 300, None)],
-     "vxlan_overlay_endpoints[1].port='tap1': is already the port of vxlan_overlay_endpoints[0] "
-     "(network red): a port is on one network only"),
-    ([ep("red", "tap1", "01:00:5e:00:00:01")], [RED9], "vxlan_overlay_endpoints[0].mac='01:00:5e:00:00:01': "
-     "must be a unicast, non-zero MAC"),
-    ([ep("red", "tap1", "00:00:00:00:00:00")], [RED9], "mac='00:00:00:00:00:00': must be a unicast, non-zero"),
-    ([ep("red", "tap1", "02:00:00:00:00:0g")], [RED9], "mac='02:00:00:00:00:0g'"),
-    ([{"network": "red", "port": "tap1"}], [RED9], "vxlan_overlay_endpoints[0].mac=None: is required"),
-    ([ep("red", "tap1", A1, prot="x")], [RED9], "vxlan_overlay_endpoints[0].prot='x': unknown"),
-    ([ep("red", "red", A1)], [RED9], "vxlan_overlay_endpoints[0].port='red': is the name of a network's port"),
-    ([ep("red", "ovl-vxlan", A1)], [RED9], "port='ovl-vxlan': collides"),
-    ([ep("red", "17", A1)], [RED9], "port='17': reads as a port number or an action"),
-    ([ep("red", "pop_vlan", A1)], [RED9], "port='pop_vlan': reads as a port number or an action"),
-    ([ep("red", "tap 1", A1)], [RED9], "port='tap 1'"),
-    ([ep("red", "tap1", A1, addresses=["10.10.0.2"])], [RED9],
-     "vxlan_overlay_endpoints[0].addresses[0]='10.10.0.2': is also used on network red by h2"),
-    ([ep("red", "tap1", A1, addresses=["10.10.0.x"])], [RED9], "addresses[0]='10.10.0.x': must be an IP"),
-    ([ep("red", "tap1", A1, addresses="10.10.0.5")], [RED9], "addresses='10.10.0.5': must be a list"),
-    ([ep("red", "tap1", A1, name=5)], [RED9], "vxlan_overlay_endpoints[0].name=5: must be text"),
-    ("tap1", [RED9], "vxlan_overlay_endpoints='tap1': must be a list"),
-    ([], [("red", 100, None)], None),
-])
+@pytest.mark.parametrize(
+    "endpoints, networks, message",
+    [
+        (
+            [ep("red", "tap1", A2)],
+            [RED9],
+            "vxlan_overlay_endpoints[0].mac='02:aa:00:00:02:01': is also used on network red by h2",
+        ),
+        (
+            [ep("red", "tap1", A1), ep("red", "tap2", A1)],
+            [RED9],
+            "vxlan_overlay_endpoints[1].mac='02:aa:00:00:01:01': is also used on network red by h9",
+        ),
+        (
+            [ep("red", "tap1", RED2)],
+            [RED9],
+            "vxlan_overlay_endpoints[0].mac='%s': is also used on network red by h2" % RED2,
+        ),
+        ([ep("red", "tap1", host_mac(100, "h9"))], [RED9], "is also used on network red by h9"),
+        (
+            [ep("blue", "tap1", A1)],
+            [RED9],
+            "vxlan_overlay_endpoints[0].network='blue': is not one of this "
+            "host's vxlan_overlay_networks (red)",
+        ),
+        (
+            [ep("red", "tap1", A1), ep("green", "tap1", B1)],
+            [RED9, ("green", 300, None)],
+            "vxlan_overlay_endpoints[1].port='tap1': is already the port of vxlan_overlay_endpoints[0] "
+            "(network red): a port is on one network only",
+        ),
+        (
+            [ep("red", "tap1", "01:00:5e:00:00:01")],
+            [RED9],
+            "vxlan_overlay_endpoints[0].mac='01:00:5e:00:00:01': must be a unicast, non-zero MAC",
+        ),
+        (
+            [ep("red", "tap1", "00:00:00:00:00:00")],
+            [RED9],
+            "mac='00:00:00:00:00:00': must be a unicast, non-zero",
+        ),
+        ([ep("red", "tap1", "02:00:00:00:00:0g")], [RED9], "mac='02:00:00:00:00:0g'"),
+        (
+            [{"network": "red", "port": "tap1"}],
+            [RED9],
+            "vxlan_overlay_endpoints[0].mac=None: is required",
+        ),
+        ([ep("red", "tap1", A1, prot="x")], [RED9], "vxlan_overlay_endpoints[0].prot='x': unknown"),
+        (
+            [ep("red", "red", A1)],
+            [RED9],
+            "vxlan_overlay_endpoints[0].port='red': is the name of a network's port",
+        ),
+        ([ep("red", "ovl-vxlan", A1)], [RED9], "port='ovl-vxlan': collides"),
+        ([ep("red", "17", A1)], [RED9], "port='17': reads as a port number or an action"),
+        (
+            [ep("red", "pop_vlan", A1)],
+            [RED9],
+            "port='pop_vlan': reads as a port number or an action",
+        ),
+        ([ep("red", "tap 1", A1)], [RED9], "port='tap 1'"),
+        (
+            [ep("red", "tap1", A1, addresses=["10.10.0.2"])],
+            [RED9],
+            "vxlan_overlay_endpoints[0].addresses[0]='10.10.0.2': is also used on network red by h2",
+        ),
+        (
+            [ep("red", "tap1", A1, addresses=["10.10.0.x"])],
+            [RED9],
+            "addresses[0]='10.10.0.x': must be an IP",
+        ),
+        (
+            [ep("red", "tap1", A1, addresses="10.10.0.5")],
+            [RED9],
+            "addresses='10.10.0.5': must be a list",
+        ),
+        (
+            [ep("red", "tap1", A1, name=5)],
+            [RED9],
+            "vxlan_overlay_endpoints[0].name=5: must be text",
+        ),
+        ("tap1", [RED9], "vxlan_overlay_endpoints='tap1': must be a list"),
+        ([], [("red", 100, None)], None),
+    ],
+)
 def test_bad_endpoints_name_host_field_and_value(endpoints, networks, message):
     bad = member("h9", "198.18.0.9", *networks)
     bad["endpoints"] = endpoints
@@ -388,21 +523,30 @@ def test_a_bad_declaration_fails_every_host():
 def test_mac_needs_an_address():
     bad = member("h9", "198.18.0.9", ("red", 100, None))
     bad["networks"][0]["mac"] = "02:00:00:00:00:09"
-    with pytest.raises(AnsibleFilterError,
-                       match=r"vxlan_overlay_networks\[0\].mac='02:00:00:00:00:09': needs an address"):
+    with pytest.raises(
+        AnsibleFilterError,
+        match=r"vxlan_overlay_networks\[0\].mac='02:00:00:00:00:09': needs an address",
+    ):
         plan(bad, [bad])
 
 
 # ---------------------------------------------------------------------------
 # The inventories of docs/examples, planned as the role plans them.
 
+
 def example_members(name, default_underlay="192.0.2.99"):
     path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "docs", "examples", name)
     with open(path) as f:
         hosts = yaml.safe_load(f)["overlay"]["hosts"]
-    return [{"host": host, "underlay_ip": v.get("vxlan_overlay_underlay_ip", default_underlay),
-             "networks": v.get("vxlan_overlay_networks", []), "endpoints": v.get("vxlan_overlay_endpoints", [])}
-            for host, v in hosts.items()]
+    return [
+        {
+            "host": host,
+            "underlay_ip": v.get("vxlan_overlay_underlay_ip", default_underlay),
+            "networks": v.get("vxlan_overlay_networks", []),
+            "endpoints": v.get("vxlan_overlay_endpoints", []),
+        }
+        for host, v in hosts.items()
+    ]
 
 
 def test_example_inventory_without_workloads():
@@ -415,9 +559,17 @@ def test_example_inventory_without_workloads():
 def test_example_inventory_with_workloads():
     members = example_members("workloads.yml")
     fabric = Fabric(plans(members))
-    web1, db1, web2, db2 = "52:54:00:6b:3c:58", "52:54:00:1f:0a:02", "02:42:0a:64:00:0c", "02:42:0a:64:00:0d"
+    web1, db1, web2, db2 = (
+        "52:54:00:6b:3c:58",
+        "52:54:00:1f:0a:02",
+        "02:42:0a:64:00:0c",
+        "02:42:0a:64:00:0d",
+    )
     assert fabric.send("hv1.example.net", "vnet3", web1, web2) == [("hv2.example.net", "veth-web2")]
     assert fabric.send("hv3.example.net", "veth-db2", db2, db1) == [("hv1.example.net", "vnet4")]
     assert fabric.send("hv1.example.net", "vnet3", web1, "ff:ff:ff:ff:ff:ff") == [
-        ("hv1.example.net", "tenant-a"), ("hv2.example.net", "tenant-a"), ("hv2.example.net", "veth-web2")]
+        ("hv1.example.net", "tenant-a"),
+        ("hv2.example.net", "tenant-a"),
+        ("hv2.example.net", "veth-web2"),
+    ]
     assert fabric.send("hv1.example.net", "vnet3", web1, db1) == []

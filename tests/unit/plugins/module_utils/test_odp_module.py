@@ -18,20 +18,24 @@ pytest.importorskip("ansible")
 
 # The module_utils import the library as part of the collection
 # (ansible_collections.vswitch.odp: tests/unit/conftest.py).
-from ansible_collections.vswitch.odp.plugins.module_utils import odp_module as om  # noqa: E402
-from ansible_collections.vswitch.odp.plugins.module_utils.odp import (  # noqa: E402
-    cutoff, errors, flowplan, netlink)
-from ansible_collections.vswitch.odp.plugins.module_utils.odp.flows import Flow  # noqa: E402
+from ansible_collections.vswitch.odp.plugins.module_utils import odp_module as om
+from ansible_collections.vswitch.odp.plugins.module_utils.odp import (
+    cutoff,
+    errors,
+    flowplan,
+    netlink,
+)
+from ansible_collections.vswitch.odp.plugins.module_utils.odp.flows import Flow
 
 PORTS = {"p1": 1, "p2": 2, "p3": 3}
-NAMES = dict((number, name) for name, number in PORTS.items())
+NAMES = {number: name for name, number in PORTS.items()}
 
 
 class FakeClient:
     """The flow operations of client.Client on a dict, with refusals on demand."""
 
     def __init__(self, flows=(), refuse=lambda flow: False):
-        self.table = dict((flow.identity(), flow) for flow in flows)
+        self.table = {flow.identity(): flow for flow in flows}
         self.refuse = refuse
         self.sent = []
         self.locked = 0
@@ -64,8 +68,9 @@ class FakeClient:
         results = []
         for flow in flows:
             self.sent.append(("delete", flow))
-            results.append(None if self.table.pop(flow.identity(), None) else
-                           errors.NoSuchFlow("no such flow"))
+            results.append(
+                None if self.table.pop(flow.identity(), None) else errors.NoSuchFlow("no such flow")
+            )
         return results
 
     def lines(self):
@@ -100,8 +105,9 @@ def test_a_match_without_eth_is_another_flow():
 
 
 def test_masked_values_compare_equal():
-    a = one(match={"in_port": "p1", "eth_type": 0x0800, "ipv4": {"dst": "10.1.2.3/16"}},
-            actions="p2")
+    a = one(
+        match={"in_port": "p1", "eth_type": 0x0800, "ipv4": {"dst": "10.1.2.3/16"}}, actions="p2"
+    )
     b = one(key="in_port(1),eth(),eth_type(0x0800),ipv4(dst=10.1.0.0/255.255.0.0)", actions="p2")
     assert a.identity() == b.identity()
     # The text without eth() is a layer 3 packet: another flow.
@@ -163,7 +169,9 @@ def test_other_actions_modify_the_installed_flow():
 def test_purge_removes_what_is_not_declared():
     current = declared(ARP_P1, {"match": {"in_port": "p2"}, "actions": "p1"})
     plan = flowplan.plan_flows(current, declared(ARP_P1), purge=True)
-    assert [flowplan.flow_text(f, NAMES) for f in plan.delete] == [flowplan.flow_text(current[1], NAMES)]
+    assert [flowplan.flow_text(f, NAMES) for f in plan.delete] == [
+        flowplan.flow_text(current[1], NAMES)
+    ]
     assert not flowplan.plan_flows(current, declared(ARP_P1))
 
 
@@ -199,9 +207,11 @@ def test_a_refused_flow_restores_the_table():
     current = declared(ARP_P1, {"match": {"in_port": "p2"}, "actions": "p1"})
     client = FakeClient(current, refuse=lambda flow: flow.key.get("in_port") == 3)
     before = client.lines()
-    desired = declared(dict(ARP_P1, actions="p3"),
-                       {"match": {"in_port": "p1", "eth_type": 0x86dd}, "actions": "p2"},
-                       {"match": {"in_port": "p3"}, "actions": []})
+    desired = declared(
+        dict(ARP_P1, actions="p3"),
+        {"match": {"in_port": "p1", "eth_type": 0x86DD}, "actions": "p2"},
+        {"match": {"in_port": "p3"}, "actions": []},
+    )
     plan = flowplan.plan_flows(current, desired, purge=True)
     with pytest.raises(errors.KernelRejected) as info:
         flowplan.apply_or_restore(client, "dp", current, plan, NAMES)
@@ -212,17 +222,28 @@ def test_a_refused_flow_restores_the_table():
 def test_a_failed_restore_says_so():
     current = declared(ARP_P1)
     client = FakeClient(current, refuse=lambda flow: flow.key.get("in_port") in (1, 3))
-    plan = flowplan.plan_flows(current, declared({"match": {"in_port": "p3"}, "actions": []}),
-                               purge=True)
+    plan = flowplan.plan_flows(
+        current, declared({"match": {"in_port": "p3"}, "actions": []}), purge=True
+    )
     with pytest.raises(errors.KernelRejected) as info:
         flowplan.apply_or_restore(client, "dp", current, plan, NAMES)
     assert "restoring the flow table failed" in str(info.value)
 
 
 def numbered(count, port="p1", actions="p2"):
-    return declared(*[{"match": {"in_port": port, "eth_type": 0x0800,
-                                 "ipv4": {"dst": "10.0.%d.%d" % (i >> 8, i & 255)}},
-                       "actions": actions} for i in range(count)])
+    return declared(
+        *[
+            {
+                "match": {
+                    "in_port": port,
+                    "eth_type": 0x0800,
+                    "ipv4": {"dst": "10.0.%d.%d" % (i >> 8, i & 255)},
+                },
+                "actions": actions,
+            }
+            for i in range(count)
+        ]
+    )
 
 
 @pytest.mark.fault
@@ -232,9 +253,15 @@ def test_the_journal_undoes_exactly_what_was_done(step, where):
     """Purge 30 flows (10 kept with new actions, 20 replaced by 20 others),
     one refusal at the first, a middle or the last flow of a step."""
     old = numbered(30)
-    desired = numbered(10, actions="p3") + declared(*[
-        {"match": {"in_port": "p2", "eth_type": 0x0800, "ipv4": {"dst": "10.9.0.%d" % i}},
-         "actions": "p1"} for i in range(20)])
+    desired = numbered(10, actions="p3") + declared(
+        *[
+            {
+                "match": {"in_port": "p2", "eth_type": 0x0800, "ipv4": {"dst": "10.9.0.%d" % i}},
+                "actions": "p1",
+            }
+            for i in range(20)
+        ]
+    )
     plan = flowplan.plan_flows(old, desired, purge=True)
     batch = getattr(plan, step)
     victim = batch[{"first": 0, "middle": len(batch) // 2, "last": -1}[where]].identity()
@@ -245,8 +272,9 @@ def test_the_journal_undoes_exactly_what_was_done(step, where):
     def delete_flows(datapath, flows):
         if step == "delete" and any(f.identity() == victim for f in flows):
             results = deletes(datapath, [f for f in flows if f.identity() != victim])
-            results.insert([f.identity() for f in flows].index(victim),
-                           errors.KernelRejected("refused"))
+            results.insert(
+                [f.identity() for f in flows].index(victim), errors.KernelRejected("refused")
+            )
             return results
         return deletes(datapath, flows)
 
@@ -262,7 +290,7 @@ def test_the_journal_undoes_exactly_what_was_done(step, where):
         flowplan.apply_or_restore(client, "dp", old, plan, NAMES)
     assert info.value.restored and "restored" in str(info.value) and "verified" in str(info.value)
     # As before, plus the other writer's flow: the restore did not undo it.
-    assert client.lines() == sorted(before + [flowplan.flow_text(foreign, NAMES)])
+    assert client.lines() == sorted([*before, flowplan.flow_text(foreign, NAMES)])
     assert client.locked == 1
     # Only flows this run changed were sent back: the refused one only once, refused.
     sent = [flow.identity() for _mode, flow in client.sent]
@@ -305,7 +333,7 @@ def test_a_step_that_fails_halfway_is_undone_whole():
     def put_flows(datapath, flows, mode="upsert"):
         if mode == "create" and failures:
             failures.pop()
-            puts(datapath, flows[:len(flows) // 2], mode)
+            puts(datapath, flows[: len(flows) // 2], mode)
             raise errors.OdpError("cannot send requests 3 to 5 of a transaction: lost replies")
         return puts(datapath, flows, mode)
 
@@ -340,15 +368,21 @@ def test_a_failed_transaction_is_undone_from_the_journal():
 
 
 def module(check_mode=False, diff=False):
-    return SimpleNamespace(check_mode=check_mode, _diff=diff, result={"changed": False},
-                           _diff_before={}, _diff_after={})
+    return SimpleNamespace(
+        check_mode=check_mode,
+        _diff=diff,
+        result={"changed": False},
+        _diff_before={},
+        _diff_after={},
+    )
 
 
 @pytest.mark.parametrize("check_mode", [False, True])
 def test_converge_applies_unless_check_mode(check_mode):
     fake, calls = module(check_mode, diff=True), []
-    out = om.OdpModule.converge(fake, {"state": "absent"}, {"state": "present"},
-                                lambda: calls.append(1) or "made")
+    out = om.OdpModule.converge(
+        fake, {"state": "absent"}, {"state": "present"}, lambda: calls.append(1) or "made"
+    )
     assert fake.result["changed"]
     assert calls == ([] if check_mode else [1])
     assert out == (None if check_mode else "made")
@@ -357,8 +391,13 @@ def test_converge_applies_unless_check_mode(check_mode):
 
 def test_converge_unchanged_and_lazy_diff():
     fake = module()
-    om.OdpModule.converge(fake, lambda: pytest.fail("diff computed"), None,
-                          lambda: pytest.fail("applied"), changed=False)
+    om.OdpModule.converge(
+        fake,
+        lambda: pytest.fail("diff computed"),
+        None,
+        lambda: pytest.fail("applied"),
+        changed=False,
+    )
     assert not fake.result["changed"]
 
 
@@ -368,6 +407,7 @@ def refuse(changed=None):
         if changed is not None:
             error.changed = changed
         raise error
+
     return apply
 
 
@@ -387,6 +427,7 @@ def test_error_messages_say_what_to_do():
 def _family_lookup_error(code, family="ovs_datapath"):
     """The error the library raises when the kernel answers ``code`` to the
     lookup of ``family``: the real message path of netlink.Transport."""
+
     class Socket:
         def send(self, _data):
             return None
@@ -430,5 +471,6 @@ def test_established_ssh_sockets_from_proc(tmp_path):
         "  sl  local_address rem_address   st\n"
         "   0: %s:0016 090200C0:C350 01 0\n"
         "   1: 00000000:0016 00000000:0000 0A 0\n"
-        "   2: 0200000A:0050 090200C0:C351 01 0\n" % local)
+        "   2: 0200000A:0050 090200C0:C351 01 0\n" % local
+    )
     assert cutoff._established_local(str(table), socket.AF_INET, {22}) == {"198.18.0.1"}

@@ -11,7 +11,6 @@ import os
 import re
 
 import pytest
-
 import vswitch_odp
 from vswitch_odp import text, upcalls
 
@@ -29,7 +28,7 @@ def public_api_section():
 def named_in_docs():
     """The dotted names of the section: ``vswitch_odp.errors``, ``state.plan.plan``."""
     names = re.findall(r"`((?:vswitch_odp|state)\.[a-z_.A-Z]+)`", public_api_section())
-    return sorted(set(n if n.startswith("vswitch_odp.") else "vswitch_odp." + n for n in names))
+    return sorted({n if n.startswith("vswitch_odp.") else "vswitch_odp." + n for n in names})
 
 
 @pytest.mark.parametrize("dotted", named_in_docs())
@@ -43,8 +42,11 @@ def test_what_the_docs_call_public_exists(dotted):
 
 
 def test_the_docs_name_the_exports():
-    assert set(named_in_docs()) >= {"vswitch_odp.errors", "vswitch_odp.upcalls.Listener",
-                                    "vswitch_odp.flowplan"}
+    assert set(named_in_docs()) >= {
+        "vswitch_odp.errors",
+        "vswitch_odp.upcalls.Listener",
+        "vswitch_odp.flowplan",
+    }
     for name in ("Client", "Flow"):
         assert "`%s`" % name in public_api_section() and name in vswitch_odp.__all__
 
@@ -62,28 +64,41 @@ def typed_callables():
     the exceptions, the text syntax's entry points, Listener."""
     out = []
     for cls in (vswitch_odp.Client, vswitch_odp.Flow, upcalls.Listener):
-        out += [("%s.%s" % (cls.__name__, name), member)
-                for name, member in vars(cls).items()
-                if inspect.isfunction(member) and (not name.startswith("_") or name == "__init__")]
-        out += [("%s.%s" % (cls.__name__, name), member.__func__)
-                for name, member in vars(cls).items()
-                if isinstance(member, (classmethod, staticmethod)) and not name.startswith("_")]
+        out += [
+            ("%s.%s" % (cls.__name__, name), member)
+            for name, member in vars(cls).items()
+            if inspect.isfunction(member) and (not name.startswith("_") or name == "__init__")
+        ]
+        out += [
+            ("%s.%s" % (cls.__name__, name), member.__func__)
+            for name, member in vars(cls).items()
+            if isinstance(member, (classmethod, staticmethod)) and not name.startswith("_")
+        ]
     for name in vswitch_odp.errors.__dict__:
         value = getattr(vswitch_odp.errors, name)
         if inspect.isclass(value) and "__init__" in vars(value):
             out.append((name + ".__init__", value.__init__))
         elif inspect.isfunction(value) and not name.startswith("_"):
             out.append((name, value))
-    out += [(name, getattr(text, name)) for name in text.__all__
-            if name.startswith(("parse_", "format_"))]
+    out += [
+        (name, getattr(text, name))
+        for name in text.__all__
+        if name.startswith(("parse_", "format_"))
+    ]
     return out
 
 
-@pytest.mark.parametrize("name, function", typed_callables(), ids=[n for n, _f in typed_callables()])
+@pytest.mark.parametrize(
+    "name, function", typed_callables(), ids=[n for n, _f in typed_callables()]
+)
 def test_the_public_api_is_annotated(name, function):
     signature = inspect.signature(function)
-    bare = [p.name for p in signature.parameters.values()
-            if p.name not in ("self", "cls") and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-            and p.annotation is p.empty]
+    bare = [
+        p.name
+        for p in signature.parameters.values()
+        if p.name not in ("self", "cls")
+        and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        and p.annotation is p.empty
+    ]
     assert bare == [], "%s: parameters without a type" % name
     assert signature.return_annotation is not signature.empty, "%s: no return type" % name

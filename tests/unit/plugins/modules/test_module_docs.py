@@ -13,8 +13,13 @@ yaml = pytest.importorskip("yaml")
 parser = pytest.importorskip("antsibull_docs_parser.parser")
 dom = pytest.importorskip("antsibull_docs_parser.dom")
 
-MODULES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..",
-                                        "plugins", "modules", "*.py")))
+MODULES = sorted(
+    glob.glob(
+        os.path.join(
+            os.path.dirname(__file__), "..", "..", "..", "..", "plugins", "modules", "*.py"
+        )
+    )
+)
 
 
 def documentation(path):

@@ -22,8 +22,13 @@ def test_the_zipapp_runs_the_command(tmp_path):
     assert "vswitch_odp/cli/__init__.py" in names and "vswitch_odp/cli/parser.py" in names
     assert not any("__pycache__" in name for name in names)
     # -I: no site-packages, no current directory: only the zip's modules.
-    proc = subprocess.run([sys.executable, "-I", str(app), "help", "flow"], cwd=str(tmp_path),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-I", str(app), "help", "flow"],
+        cwd=str(tmp_path),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert (proc.returncode, proc.stderr) == (0, "") and "odp flow flush <datapath>" in proc.stdout
 
 

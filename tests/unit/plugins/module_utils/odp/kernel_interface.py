@@ -45,18 +45,20 @@ class FakeTransport:
 
     def transact(self, messages, decode=True):
         assert decode
-        return [self._answer(family, cmd, ifindex, attrs)
-                for family, cmd, ifindex, attrs, _flags in messages]
+        return [
+            self._answer(family, cmd, ifindex, attrs)
+            for family, cmd, ifindex, attrs, _flags in messages
+        ]
 
-    def request(self, family, cmd, dp_ifindex=0, attrs=b"", flags=0, what=None,
-                missing=None, decode=True):
+    def request(
+        self, family, cmd, dp_ifindex=0, attrs=b"", flags=0, what=None, missing=None, decode=True
+    ):
         (result,) = self.transact([(family, cmd, dp_ifindex, attrs, flags)], decode)
         if isinstance(result, KernelError):
             raise result.to_error(verb(family, cmd), what or family.name, missing)
         return result
 
-    def dump(self, family, cmd, dp_ifindex=0, attrs=b"", what=None, missing=None,
-             decode=True):
+    def dump(self, family, cmd, dp_ifindex=0, attrs=b"", what=None, missing=None, decode=True):
         self.sent.append((family.name, "dump", dp_ifindex, attrs))
         return iter(self.dumps.get(family.name, []))
 

@@ -4,13 +4,11 @@ requests and replies of the real kernel (data/kernel_interface.json)."""
 import errno
 
 import pytest
-
+from kernel_interface import FakeTransport, reply_bytes, request_bytes
 from vswitch_odp import errors
 from vswitch_odp.ct_limits import CtLimits, ZoneLimit
 from vswitch_odp.families import CtLimitFamily as CT
 from vswitch_odp.netlink import KernelError
-
-from kernel_interface import FakeTransport, reply_bytes, request_bytes
 
 SET = ("ovs_ct_limit", CT.CMD_SET)
 GET = ("ovs_ct_limit", CT.CMD_GET)
@@ -55,21 +53,24 @@ def test_delete_sends_what_the_kernel_took():
     assert transport.sent[0][3] == request_bytes("ct_limit_del")
 
 
-@pytest.mark.parametrize("call, field", [
-    (lambda ops: ops.set(zones={70000: 1}), "zone"),
-    (lambda ops: ops.set(zones={-1: 1}), "zone"),
-    (lambda ops: ops.set(zones={True: 1}), "zone"),
-    (lambda ops: ops.set(zones={"1": 1}), "zone"),
-    (lambda ops: ops.set(zones={1: -1}), "zones[1]"),
-    (lambda ops: ops.set(zones={1: 1 << 32}), "zones[1]"),
-    (lambda ops: ops.set(default="10"), "default"),
-    (lambda ops: ops.set(zones=[1, 2]), "zones"),
-    (lambda ops: ops.set(), "zones"),
-    (lambda ops: ops.delete(), "zones"),
-    (lambda ops: ops.delete(5), "zones"),
-    (lambda ops: ops.delete([65536]), "zone"),
-    (lambda ops: ops.get([1.5]), "zone"),
-])
+@pytest.mark.parametrize(
+    "call, field",
+    [
+        (lambda ops: ops.set(zones={70000: 1}), "zone"),
+        (lambda ops: ops.set(zones={-1: 1}), "zone"),
+        (lambda ops: ops.set(zones={True: 1}), "zone"),
+        (lambda ops: ops.set(zones={"1": 1}), "zone"),
+        (lambda ops: ops.set(zones={1: -1}), "zones[1]"),
+        (lambda ops: ops.set(zones={1: 1 << 32}), "zones[1]"),
+        (lambda ops: ops.set(default="10"), "default"),
+        (lambda ops: ops.set(zones=[1, 2]), "zones"),
+        (lambda ops: ops.set(), "zones"),
+        (lambda ops: ops.delete(), "zones"),
+        (lambda ops: ops.delete(5), "zones"),
+        (lambda ops: ops.delete([65536]), "zone"),
+        (lambda ops: ops.get([1.5]), "zone"),
+    ],
+)
 def test_bad_input_is_refused_before_sending(call, field):
     ops, transport = limits({})
     with pytest.raises(errors.ValidationError) as caught:

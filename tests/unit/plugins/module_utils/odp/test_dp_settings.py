@@ -2,13 +2,11 @@
 requests and replies of the real kernel (data/kernel_interface.json)."""
 
 import pytest
-
+from kernel_interface import FakeTransport, reply_bytes, request_bytes
 from vswitch_odp import errors
 from vswitch_odp.client import Datapath
 from vswitch_odp.dp_settings import feature_bits, set_datapath
 from vswitch_odp.families import DatapathFamily as DP
-
-from kernel_interface import FakeTransport, reply_bytes, request_bytes
 
 SET = ("ovs_datapath", DP.CMD_SET)
 
@@ -48,15 +46,18 @@ def test_feature_bits():
     assert feature_bits([]) == 0
 
 
-@pytest.mark.parametrize("features, size, field", [
-    ("unaligned", None, "features"),
-    (["unaligned", "fast"], None, "features"),
-    (None, 300, "masks_cache_size"),
-    (None, -1, "masks_cache_size"),
-    (None, 8192, "masks_cache_size"),
-    (None, True, "masks_cache_size"),
-    (None, "256", "masks_cache_size"),
-])
+@pytest.mark.parametrize(
+    "features, size, field",
+    [
+        ("unaligned", None, "features"),
+        (["unaligned", "fast"], None, "features"),
+        (None, 300, "masks_cache_size"),
+        (None, -1, "masks_cache_size"),
+        (None, 8192, "masks_cache_size"),
+        (None, True, "masks_cache_size"),
+        (None, "256", "masks_cache_size"),
+    ],
+)
 def test_bad_input_is_refused_before_sending(features, size, field):
     transport = FakeTransport({})
     with pytest.raises(errors.ValidationError) as caught:

@@ -4,7 +4,6 @@ count mean retry; a table that never holds still gives a merged, unproven list."
 from types import SimpleNamespace
 
 import pytest
-
 from vswitch_odp import errors, flowdump
 from vswitch_odp.client import Client
 from vswitch_odp.families import FlowFamily
@@ -12,25 +11,32 @@ from vswitch_odp.flows import Flow
 
 
 def flow(n, ufid=None):
-    return Flow({"in_port": 1, "eth": {"src": n, "dst": 0}},
-                {"in_port": 0xFFFFFFFF, "eth": {"src": 0xFFFFFFFFFFFF, "dst": 0}},
-                [("output", 2)], ufid=ufid)
+    return Flow(
+        {"in_port": 1, "eth": {"src": n, "dst": 0}},
+        {"in_port": 0xFFFFFFFF, "eth": {"src": 0xFFFFFFFFFFFF, "dst": 0}},
+        [("output", 2)],
+        ufid=ufid,
+    )
 
 
 def raw(f):
     """The kernel's dump reply for ``f``, with counters that differ each time."""
     items = ([("ufid", f.ufid)] if f.ufid else []) + [
-        ("key", f.key), ("mask", f.mask), ("actions", f.actions)]
+        ("key", f.key),
+        ("mask", f.mask),
+        ("actions", f.actions),
+    ]
     raw.calls += 1
-    return FlowFamily.attrs.encode(items + [("used", raw.calls)])
+    return FlowFamily.attrs.encode([*items, ("used", raw.calls)])
 
 
 raw.calls = 0
 
 
 def same(got, want):
-    return [(f.key, f.mask, f.actions, f.ufid) for f in got] == \
-        [(f.key, f.mask, f.actions, f.ufid) for f in want]
+    return [(f.key, f.mask, f.actions, f.ufid) for f in got] == [
+        (f.key, f.mask, f.actions, f.ufid) for f in want
+    ]
 
 
 class ScriptedClient:
@@ -39,7 +45,7 @@ class ScriptedClient:
 
     def __init__(self, dumps, counts, installed=()):
         self.dumps, self.counts = list(dumps), list(counts)
-        self.installed = dict((flowdump.flow_id(f), f) for f in installed)
+        self.installed = {flowdump.flow_id(f): f for f in installed}
         self.reads = 0
         self.lookups = []
 
@@ -90,8 +96,11 @@ def test_a_table_that_never_holds_still_is_merged_and_says_so():
     assert not dump.consistent and dump.attempts == 2
     assert same(dump.flows, [a, b, skipped])
     assert client.lookups == [gone.identity(), b"s" * 16]
-    with pytest.raises(flowdump.InconsistentDump, match=r"datapath dp0 changed during each of 2 "
-                       r"dumps.*purge: true needs one that is: nothing was changed"):
+    with pytest.raises(
+        flowdump.InconsistentDump,
+        match=r"datapath dp0 changed during each of 2 "
+        r"dumps.*purge: true needs one that is: nothing was changed",
+    ):
         flowdump.require_consistent(dump, "purge: true")
 
 

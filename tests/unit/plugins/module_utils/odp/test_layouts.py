@@ -4,7 +4,6 @@ import json
 import os
 
 import pytest
-
 from vswitch_odp import attrs
 from vswitch_odp.actions import ACTIONS
 from vswitch_odp.attrs import AttrMap, Struct, pack_attr
@@ -14,8 +13,15 @@ DATA = os.path.join(os.path.dirname(__file__), "data", "kernel_flows.json")
 with open(DATA) as handle:
     KERNEL = json.load(handle)["flows"]
 
-DUMPED = sorted(set(part[name] for record in KERNEL for part in record.get("dump", [])
-                    for name in ("key", "mask") if part.get(name)))
+DUMPED = sorted(
+    {
+        part[name]
+        for record in KERNEL
+        for part in record.get("dump", [])
+        for name in ("key", "mask")
+        if part.get(name)
+    }
+)
 
 
 def fresh_key_map():
@@ -59,8 +65,13 @@ def test_each_decode_returns_new_objects():
 
 
 def test_struct_with_byte_fields_and_padding():
-    arp = {"sip": 0x0A000001, "tip": 0x0A000002, "op": 1, "sha": 0x020000000001,
-           "tha": 0x0000FFFFFFFF}
+    arp = {
+        "sip": 0x0A000001,
+        "tip": 0x0A000002,
+        "op": 1,
+        "sha": 0x020000000001,
+        "tha": 0x0000FFFFFFFF,
+    }
     keys = fresh_key_map()
     raw = FLOW_KEY.encode([("arp", arp), ("ct_label", (1 << 127) | 5)])
     for _decode in range(3):

@@ -6,7 +6,6 @@ import json
 import os
 
 import pytest
-
 from vswitch_odp import flows
 from vswitch_odp.attrs import pack_attr
 from vswitch_odp.errors import OdpError
@@ -18,7 +17,7 @@ with open(DATA) as handle:
     KERNEL = json.load(handle)["flows"]
 
 FIELDS = ("key", "mask", "actions", "ufid", "packets", "bytes", "used", "tcp_flags")
-IDS = dict((name, kind) for kind, (name, _codec) in FlowFamily.attrs.by_id.items())
+IDS = {name: kind for kind, (name, _codec) in FlowFamily.attrs.by_id.items()}
 UFID = bytes(range(16))
 
 
@@ -32,8 +31,9 @@ def reply(part, stats=True):
         if part.get(name) is not None:
             raw += pack_attr(IDS[name], bytes.fromhex(part[name]))
     if stats:
-        raw += FlowFamily.attrs.encode([("stats", {"packets": 7, "bytes": 4242}),
-                                        ("used", 123456), ("tcp_flags", 0x12)])
+        raw += FlowFamily.attrs.encode(
+            [("stats", {"packets": 7, "bytes": 4242}), ("used", 123456), ("tcp_flags", 0x12)]
+        )
     return raw
 
 
@@ -45,10 +45,16 @@ def eager(raw):
     """Every field as the general decoder gives it."""
     attrs = FlowFamily.attrs.decode(raw)
     stats = attrs.get("stats") or {}
-    return {"key": attrs.get("key", {}), "mask": attrs.get("mask"),
-            "actions": attrs.get("actions", []), "ufid": attrs.get("ufid"),
-            "packets": stats.get("packets", 0), "bytes": stats.get("bytes", 0),
-            "used": attrs.get("used"), "tcp_flags": attrs.get("tcp_flags", 0)}
+    return {
+        "key": attrs.get("key", {}),
+        "mask": attrs.get("mask"),
+        "actions": attrs.get("actions", []),
+        "ufid": attrs.get("ufid"),
+        "packets": stats.get("packets", 0),
+        "bytes": stats.get("bytes", 0),
+        "used": attrs.get("used"),
+        "tcp_flags": attrs.get("tcp_flags", 0),
+    }
 
 
 def decode_all(flow):
@@ -63,7 +69,7 @@ def test_captured_dumps_cover_keys_masks_and_actions():
 
 
 @pytest.mark.parametrize("index", range(len(REPLIES)))
-@pytest.mark.parametrize("order", [FIELDS, tuple(reversed(FIELDS)), ("used",) + FIELDS])
+@pytest.mark.parametrize("order", [FIELDS, tuple(reversed(FIELDS)), ("used", *FIELDS)])
 def test_lazy_fields_equal_eager_ones(index, order):
     raw = REPLIES[index]
     expected = eager(raw)
@@ -88,13 +94,18 @@ def test_identity_from_mask_bytes_equals_general_identity(index):
 
 def test_identity_plan_masks_each_flows_own_values():
     """Flows of one mask shape with other values: each identity is its own."""
-    part = next(p for record in KERNEL for p in record.get("dump", [])
-                if "eth" in (eager(reply(p))["mask"] or {}))
+    part = next(
+        p
+        for record in KERNEL
+        for p in record.get("dump", [])
+        if "eth" in (eager(reply(p))["mask"] or {})
+    )
     base = eager(reply(part))
     for src in (0x020000000001, 0x020000000002, 0x0A0000000003):
         key = dict(base["key"], eth=dict(base["key"]["eth"], src=src))
-        raw = FlowFamily.attrs.encode([("key", key), ("mask", base["mask"]),
-                                       ("actions", base["actions"])])
+        raw = FlowFamily.attrs.encode(
+            [("key", key), ("mask", base["mask"]), ("actions", base["actions"])]
+        )
         assert Flow.from_reply(raw).identity() == flows.identity(key, base["mask"])
 
 
@@ -110,7 +121,10 @@ def test_decoded_values_are_each_flows_own():
     later = Flow.from_reply(raw)
     for flow in (second, later):
         assert (flow.key, flow.mask, flow.actions) == (
-            expected["key"], expected["mask"], expected["actions"])
+            expected["key"],
+            expected["mask"],
+            expected["actions"],
+        )
 
 
 def test_setting_a_field_before_decoding_keeps_the_others():
@@ -121,7 +135,11 @@ def test_setting_a_field_before_decoding_keeps_the_others():
     flow.packets = 1
     assert flow.actions == [("output", 5)] and flow.packets == 1
     assert (flow.key, flow.mask, flow.ufid, flow.bytes) == (
-        expected["key"], expected["mask"], expected["ufid"], expected["bytes"])
+        expected["key"],
+        expected["mask"],
+        expected["ufid"],
+        expected["bytes"],
+    )
 
 
 def test_malformed_reply_is_an_odp_error_on_first_use():

@@ -6,7 +6,6 @@ import os
 import time
 
 import pytest
-
 from vswitch_odp import errors
 from vswitch_odp.lock import DEFAULT_TIMEOUT, Locks, lock_timeout, netns_id
 

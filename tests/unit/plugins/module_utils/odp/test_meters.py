@@ -6,14 +6,12 @@ import contextlib
 import errno
 
 import pytest
-
+from kernel_interface import FakeTransport, reply_bytes, request_bytes
 from vswitch_odp import errors
 from vswitch_odp.families import MeterFamily as MF
 from vswitch_odp.flows import Flow
 from vswitch_odp.meters import SCAN_IDS, Band, Meter, MeterFeatures, Meters, meter_ids_in
 from vswitch_odp.netlink import KernelError
-
-from kernel_interface import FakeTransport, reply_bytes, request_bytes
 
 DP_NAME, DP_IFINDEX = "capif", 2
 FEATURES = ("ovs_meter", MF.CMD_FEATURES)
@@ -74,22 +72,25 @@ def test_burst_defaults_to_the_rate():
     assert band == {"type": 1, "rate": 300, "burst": 300}
 
 
-@pytest.mark.parametrize("meter_id, bands, unit, field", [
-    (-1, [Band(1)], "kbps", "meter"),
-    (1 << 32, [Band(1)], "kbps", "meter"),
-    (True, [Band(1)], "kbps", "meter"),
-    ("1", [Band(1)], "kbps", "meter"),
-    (1, [Band(1)], "bps", "unit"),
-    (1, [], "kbps", "bands"),
-    (1, Band(1), "kbps", "bands"),
-    (1, [Band(1), Band(2)], "kbps", "bands"),       # the kernel takes one band
-    (1, [Band(0)], "kbps", "bands[0].rate"),
-    (1, [Band(1 << 32)], "kbps", "bands[0].rate"),
-    (1, [Band(5, burst=0)], "kbps", "bands[0].burst"),
-    (1, [Band(5, type="remark")], "kbps", "bands[0].type"),
-    (1, [{"rat": 5}], "kbps", "bands[0]"),
-    (1, ["fast"], "kbps", "bands[0]"),
-])
+@pytest.mark.parametrize(
+    "meter_id, bands, unit, field",
+    [
+        (-1, [Band(1)], "kbps", "meter"),
+        (1 << 32, [Band(1)], "kbps", "meter"),
+        (True, [Band(1)], "kbps", "meter"),
+        ("1", [Band(1)], "kbps", "meter"),
+        (1, [Band(1)], "bps", "unit"),
+        (1, [], "kbps", "bands"),
+        (1, Band(1), "kbps", "bands"),
+        (1, [Band(1), Band(2)], "kbps", "bands"),  # the kernel takes one band
+        (1, [Band(0)], "kbps", "bands[0].rate"),
+        (1, [Band(1 << 32)], "kbps", "bands[0].rate"),
+        (1, [Band(5, burst=0)], "kbps", "bands[0].burst"),
+        (1, [Band(5, type="remark")], "kbps", "bands[0].type"),
+        (1, [{"rat": 5}], "kbps", "bands[0]"),
+        (1, ["fast"], "kbps", "bands[0]"),
+    ],
+)
 def test_bad_input_is_refused_before_sending(meter_id, bands, unit, field):
     ops, transport = meters({})
     with pytest.raises(errors.ValidationError) as caught:
@@ -98,12 +99,15 @@ def test_bad_input_is_refused_before_sending(meter_id, bands, unit, field):
     assert set(transport.sent_commands()) <= {FEATURES}
 
 
-@pytest.mark.parametrize("code, cls, text", [
-    (errno.EBUSY, errors.KernelRejected, "another meter holds its slot"),
-    (errno.EFBIG, errors.KernelRejected, "the most meters the kernel allows (200000)"),
-    (errno.ENODEV, errors.NoSuchDatapath, "datapath capif does not exist"),
-    (errno.EPERM, errors.PermissionDenied, "cannot set meter 9 of datapath capif"),
-])
+@pytest.mark.parametrize(
+    "code, cls, text",
+    [
+        (errno.EBUSY, errors.KernelRejected, "another meter holds its slot"),
+        (errno.EFBIG, errors.KernelRejected, "the most meters the kernel allows (200000)"),
+        (errno.ENODEV, errors.NoSuchDatapath, "datapath capif does not exist"),
+        (errno.EPERM, errors.PermissionDenied, "cannot set meter 9 of datapath capif"),
+    ],
+)
 def test_kernel_refusals_name_the_meter(code, cls, text):
     ops, _transport = meters({SET: KernelError(code), GET: KernelError(errno.ENOENT)})
     with pytest.raises(cls) as caught:
@@ -119,17 +123,26 @@ def test_get_of_a_missing_meter():
 
 
 def test_delete_returns_the_last_counters_or_none():
-    ops, _transport = meters({DEL: lambda ifindex, attrs: (
-        "meter_del" if MF.attrs.decode(attrs)["id"] == 7 else "meter_del_absent")})
+    ops, _transport = meters(
+        {
+            DEL: lambda ifindex, attrs: (
+                "meter_del" if MF.attrs.decode(attrs)["id"] == 7 else "meter_del_absent"
+            )
+        }
+    )
     assert ops.delete(DP_NAME, 7).packets == 5
     assert ops.delete(DP_NAME, 8) is None
 
 
 def test_meter_ids_in_nested_actions():
-    actions = [("meter", 1), ("clone", [("meter", 2), ("output", 1)]),
-               ("sample", {"probability": 5, "actions": [("meter", 3)]}),
-               ("check_pkt_len", {"size": 100, "gt": [("meter", 4)], "le": []}),
-               ("dec_ttl", {"le_1": [("meter", 5)]}), ("output", 2)]
+    actions = [
+        ("meter", 1),
+        ("clone", [("meter", 2), ("output", 1)]),
+        ("sample", {"probability": 5, "actions": [("meter", 3)]}),
+        ("check_pkt_len", {"size": 100, "gt": [("meter", 4)], "le": []}),
+        ("dec_ttl", {"le_1": [("meter", 5)]}),
+        ("output", 2),
+    ]
     assert list(meter_ids_in(actions)) == [1, 2, 3, 4, 5]
 
 
@@ -137,15 +150,15 @@ def test_list_asks_for_the_scanned_ids_and_those_flows_use():
     present = {5, 70000}
 
     def get(_ifindex, attrs):
-        return "meter_get" if MF.attrs.decode(attrs)["id"] in present else KernelError(
-            errno.ENOENT)
+        return "meter_get" if MF.attrs.decode(attrs)["id"] in present else KernelError(errno.ENOENT)
 
     flow = Flow({"in_port": 1}, None, [("meter", 70000), ("output", 2)])
     ops, transport = meters({GET: get}, flows=[flow])
     found = ops.list(DP_NAME)
-    asked = [MF.attrs.decode(attrs)["id"] for _n, cmd, _i, attrs in transport.sent
-             if cmd == MF.CMD_GET]
-    assert asked == list(range(SCAN_IDS)) + [70000]
+    asked = [
+        MF.attrs.decode(attrs)["id"] for _n, cmd, _i, attrs in transport.sent if cmd == MF.CMD_GET
+    ]
+    assert asked == [*list(range(SCAN_IDS)), 70000]
     assert len(found) == 2  # the captured reply says meter 7 each time: only the count matters
     assert ops.list(DP_NAME, ids=[3]) == []
 
@@ -159,8 +172,14 @@ def test_list_reports_other_errors():
 def test_set_and_delete_hold_the_datapaths_lock():
     """Meters change a datapath: they are written under its lock, and the
     requests go out while it is held."""
-    transport = FakeTransport({FEATURES: "meter_features", SET: "meter_set_new",
-                               GET: KernelError(errno.ENOENT), DEL: "meter_del"})
+    transport = FakeTransport(
+        {
+            FEATURES: "meter_features",
+            SET: "meter_set_new",
+            GET: KernelError(errno.ENOENT),
+            DEL: "meter_del",
+        }
+    )
     held = []
 
     @contextlib.contextmanager
@@ -172,5 +191,9 @@ def test_set_and_delete_hold_the_datapaths_lock():
     ops = Meters(transport, lambda dp: (DP_NAME, DP_IFINDEX), lambda dp: [], hold)
     ops.set(DP_NAME, 7, [Band(rate=1, burst=1)], unit="pkts")
     ops.delete(DP_NAME, 7)
-    assert held == [("take", DP_NAME, 0), ("drop", DP_NAME, 3),
-                    ("take", DP_NAME, 3), ("drop", DP_NAME, 4)]
+    assert held == [
+        ("take", DP_NAME, 0),
+        ("drop", DP_NAME, 3),
+        ("take", DP_NAME, 3),
+        ("drop", DP_NAME, 4),
+    ]

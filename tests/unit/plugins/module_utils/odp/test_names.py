@@ -1,7 +1,6 @@
 """The one device-name rule (names.check_ifname) and where it is used."""
 
 import pytest
-
 from vswitch_odp import errors
 from vswitch_odp.names import IFNAME_MAX, check_ifname
 from vswitch_odp.state.checks import ifname
@@ -12,8 +11,9 @@ def test_kernel_names_pass(name):
     assert check_ifname("vport", name) == name
 
 
-@pytest.mark.parametrize("name", ["", "x" * (IFNAME_MAX + 1), "a/b", "a:b", "a b", "a\tb", ".",
-                                  "..", None, 7])
+@pytest.mark.parametrize(
+    "name", ["", "x" * (IFNAME_MAX + 1), "a/b", "a:b", "a b", "a\tb", ".", "..", None, 7]
+)
 def test_other_names_are_refused_naming_the_field(name):
     with pytest.raises(errors.ValidationError) as caught:
         check_ifname("vports[2].name", name)

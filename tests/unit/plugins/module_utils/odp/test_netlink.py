@@ -9,14 +9,25 @@ import socket
 import struct
 
 import pytest
-
 from vswitch_odp import errors, netlink
 from vswitch_odp.attrs import pack_attr
 from vswitch_odp.families import DatapathFamily as DP
 from vswitch_odp.families import FlowFamily as FL
-from vswitch_odp.netlink import (NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP,
-                                 NLM_F_DUMP_INTR, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE,
-                                 NLMSG_ERROR, NLMSG_HDR, OVS_REQ, KernelError, error_for)
+from vswitch_odp.netlink import (
+    NLM_F_ACK,
+    NLM_F_ACK_TLVS,
+    NLM_F_CAPPED,
+    NLM_F_DUMP,
+    NLM_F_DUMP_INTR,
+    NLM_F_MULTI,
+    NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+    NLMSG_HDR,
+    OVS_REQ,
+    KernelError,
+    error_for,
+)
 
 FAMILY_ID = 0x1C
 
@@ -29,8 +40,7 @@ class FakeTransport(netlink.Transport):
         self.portid = 1234
         self.netns = None
         self._seq = 0
-        self._families = dict((f.name, netlink.FamilyInfo(f.name, FAMILY_ID, 2, {}))
-                              for f in (DP, FL))
+        self._families = {f.name: netlink.FamilyInfo(f.name, FAMILY_ID, 2, {}) for f in (DP, FL)}
         self._buf = bytearray(netlink.RECV_BUFSIZE)
         self._view = memoryview(self._buf)
         self.max_datagram = 1 << 20
@@ -42,8 +52,11 @@ class FakeTransport(netlink.Transport):
         out, offset = [], 0
         while offset < len(data):
             length, kind, flags, seq, _pid, cmd, _ver, _res, ifindex = OVS_REQ.unpack_from(
-                data, offset)
-            out.append((kind, flags, seq, cmd, ifindex, data[offset + OVS_REQ.size:offset + length]))
+                data, offset
+            )
+            out.append(
+                (kind, flags, seq, cmd, ifindex, data[offset + OVS_REQ.size : offset + length])
+            )
             offset += (length + 3) & ~3
         return out
 
@@ -77,8 +90,13 @@ def test_request_framing_and_reply(transport):
     replies = transport.request(DP, DP.CMD_GET, 0, DP.attrs.encode([("name", "dp0")]))
     assert replies == [(7, {"name": "dp0"})]
     ((kind, flags, seq, cmd, ifindex, attrs),) = transport.sent()
-    assert (kind, flags, seq, cmd, ifindex) == (FAMILY_ID, NLM_F_REQUEST | NLM_F_ACK, 1,
-                                                DP.CMD_GET, 0)
+    assert (kind, flags, seq, cmd, ifindex) == (
+        FAMILY_ID,
+        NLM_F_REQUEST | NLM_F_ACK,
+        1,
+        DP.CMD_GET,
+        0,
+    )
     assert DP.attrs.decode(attrs) == {"name": "dp0"}
 
 
@@ -99,11 +117,15 @@ def test_stale_replies_are_skipped(transport):
 
 
 def test_dump_restarts_on_interrupt(transport):
-    first = [reply(1, DP.attrs.encode([("name", "old")]), NLM_F_MULTI),
-             reply(1, DP.attrs.encode([("name", "x")]), NLM_F_MULTI | NLM_F_DUMP_INTR)]
+    first = [
+        reply(1, DP.attrs.encode([("name", "old")]), NLM_F_MULTI),
+        reply(1, DP.attrs.encode([("name", "x")]), NLM_F_MULTI | NLM_F_DUMP_INTR),
+    ]
     transport.kernel.send(b"".join(first))
-    transport.kernel.send(reply(2, DP.attrs.encode([("name", "a")]), NLM_F_MULTI)
-                          + reply(2, DP.attrs.encode([("name", "b")]), NLM_F_MULTI))
+    transport.kernel.send(
+        reply(2, DP.attrs.encode([("name", "a")]), NLM_F_MULTI)
+        + reply(2, DP.attrs.encode([("name", "b")]), NLM_F_MULTI)
+    )
     transport.kernel.send(done(2))
     names = [attrs["name"] for _ifindex, attrs in transport.dump(DP, DP.CMD_GET)]
     assert names == ["a", "b"]  # nothing of the interrupted dump
@@ -142,7 +164,7 @@ def test_transact_bounds_each_batch_by_bytes(transport):
     # 9 per datagram (9 * 1,024 header and attributes), never over the bound.
     transport.batch_bytes = 10000
     messages = [(FL, FL.CMD_NEW, 3, b"\0" * 1000, 0)] * 100
-    for last in list(range(9, 100, 9)) + [100]:
+    for last in [*list(range(9, 100, 9)), 100]:
         transport.kernel.send(ack(last))
     results = transport.transact(messages)
     assert results == [[]] * 100
@@ -182,14 +204,23 @@ def test_socket_errors_become_library_errors(transport, monkeypatch):
         list(transport.dump(FL, FL.CMD_GET, 3, what="flows of datapath dp0"))
 
 
-@pytest.mark.parametrize("code, cls", [
-    (errno.EPERM, errors.PermissionDenied), (errno.EACCES, errors.PermissionDenied),
-    (errno.ENOENT, errors.NoSuchVport), (errno.ENODEV, errors.NoSuchVport),
-    (errno.EEXIST, errors.AlreadyExists), (errno.EBUSY, errors.PortBusy),
-    (errno.EOPNOTSUPP, errors.Unsupported), (errno.EAFNOSUPPORT, errors.Unsupported),
-    (errno.EINVAL, errors.KernelRejected), (errno.ERANGE, errors.KernelRejected),
-    (errno.EMSGSIZE, errors.KernelRejected), (errno.ENOMEM, errors.OdpError),
-])
+@pytest.mark.parametrize(
+    "code, cls",
+    [
+        (errno.EPERM, errors.PermissionDenied),
+        (errno.EACCES, errors.PermissionDenied),
+        (errno.ENOENT, errors.NoSuchVport),
+        (errno.ENODEV, errors.NoSuchVport),
+        (errno.EEXIST, errors.AlreadyExists),
+        (errno.EBUSY, errors.PortBusy),
+        (errno.EOPNOTSUPP, errors.Unsupported),
+        (errno.EAFNOSUPPORT, errors.Unsupported),
+        (errno.EINVAL, errors.KernelRejected),
+        (errno.ERANGE, errors.KernelRejected),
+        (errno.EMSGSIZE, errors.KernelRejected),
+        (errno.ENOMEM, errors.OdpError),
+    ],
+)
 def test_errno_table(code, cls):
     err = error_for(code, "create", "vport v0 in datapath dp0", errors.NoSuchVport)
     # The exact class: ENOMEM must stay the base OdpError, not any subclass.
@@ -199,8 +230,10 @@ def test_errno_table(code, cls):
 
 
 def test_errno_table_per_errno_objects():
-    missing = {errno.ENODEV: (errors.NoSuchDatapath, "datapath dp0"),
-               errno.ENOENT: (errors.NoSuchFlow, "flow f in datapath dp0")}
+    missing = {
+        errno.ENODEV: (errors.NoSuchDatapath, "datapath dp0"),
+        errno.ENOENT: (errors.NoSuchFlow, "flow f in datapath dp0"),
+    }
     assert str(error_for(errno.ENODEV, "get", "flow f", missing)) == "datapath dp0 does not exist"
     assert isinstance(error_for(errno.ENOENT, "get", "flow f", missing), errors.NoSuchFlow)
 

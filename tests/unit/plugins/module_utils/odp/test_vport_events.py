@@ -6,12 +6,10 @@ deleted."""
 import errno
 
 import pytest
-
+from kernel_interface import CAPTURED, FakeTransport
 from vswitch_odp import errors
 from vswitch_odp.families import DatapathFamily, VportFamily
 from vswitch_odp.vport_events import VportEvents
-
-from kernel_interface import CAPTURED, FakeTransport
 
 EVENTS = CAPTURED["events"]
 DP_IFINDEX = CAPTURED["dp_ifindex"]
@@ -35,8 +33,10 @@ class FakeSocket:
 def subscribed(datapath=None, dumps=None):
     """VportEvents as open() leaves it, without the kernel."""
     events = VportEvents(datapath)
-    events._families = {EVENTS["families"]["ovs_vport"]: VportFamily,  # pylint: disable=protected-access
-                        EVENTS["families"]["ovs_datapath"]: DatapathFamily}
+    events._families = {
+        EVENTS["families"]["ovs_vport"]: VportFamily,  # pylint: disable=protected-access
+        EVENTS["families"]["ovs_datapath"]: DatapathFamily,
+    }
     events._names = {DP_IFINDEX: "capif"}  # pylint: disable=protected-access
     events._transport = FakeTransport({}, dumps=dumps)  # pylint: disable=protected-access
     return events

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from vswitch_odp.cli import commands, complete
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", ".."))
@@ -60,35 +59,56 @@ def complete_line(line, breaks=""):
     return complete.candidates(commands.COMMANDS, line, NamesClient, breaks)
 
 
-@pytest.mark.parametrize("line,expected", [
-    ("odp ", ["apply", "ct-limit", "datapath", "flow", "help", "meter", "psample", "show", "vport"]),
-    ("odp fl", ["flow"]),
-    ("odp flow ", ["add", "clear", "delete", "flush", "get", "list"]),
-    ("odp f l", ["list"]),
-    ("odp help f", ["flow"]),
-    ("odp vport add ", ["geneve", "gre", "internal", "netdev", "vxlan"]),
-    ("odp nosuch ", []),
-    ("odp flow list dp0 ", []),
-    ("odp meter ", ["add", "delete", "features", "list"]),
-    ("odp ct-limit ", ["delete", "set", "show"]),
-    ("odp vport mon", ["monitor"]),
-])
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        (
+            "odp ",
+            ["apply", "ct-limit", "datapath", "flow", "help", "meter", "psample", "show", "vport"],
+        ),
+        ("odp fl", ["flow"]),
+        ("odp flow ", ["add", "clear", "delete", "flush", "get", "list"]),
+        ("odp f l", ["list"]),
+        ("odp help f", ["flow"]),
+        ("odp vport add ", ["geneve", "gre", "internal", "netdev", "vxlan"]),
+        ("odp nosuch ", []),
+        ("odp flow list dp0 ", []),
+        ("odp meter ", ["add", "delete", "features", "list"]),
+        ("odp ct-limit ", ["delete", "set", "show"]),
+        ("odp vport mon", ["monitor"]),
+    ],
+)
 def test_words(line, expected):
     assert complete_line(line) == expected
 
 
-@pytest.mark.parametrize("line,expected", [
-    ("odp --", ["--help", "--netns=", "--version"]),
-    ("odp datapath --", ["--help", "--json", "--netns=", "--stats"]),
-    ("odp flow list dp0 --", ["--filter=", "--help", "--in-port=", "--json", "--netns=", "--stats",
-                              "--ufid"]),
-    ("odp datapath set dp0 --", ["--help", "--masks-cache-size=", "--netns=", "--user-features="]),
-    ("odp datapath listen dp0 --", ["--help", "--keys", "--netns=", "--upcalls"]),
-    ("odp flow add dp0 --in-p", ["--in-port="]),
-    ("odp flow add dp0 --set-tunnel-t", ["--set-tunnel-tos=", "--set-tunnel-tp-dst=",
-                                         "--set-tunnel-tp-src=", "--set-tunnel-ttl="]),
-    ("odp vport add vxlan dp0 vx --p", ["--port="]),
-])
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        ("odp --", ["--help", "--netns=", "--version"]),
+        ("odp datapath --", ["--help", "--json", "--netns=", "--stats"]),
+        (
+            "odp flow list dp0 --",
+            ["--filter=", "--help", "--in-port=", "--json", "--netns=", "--stats", "--ufid"],
+        ),
+        (
+            "odp datapath set dp0 --",
+            ["--help", "--masks-cache-size=", "--netns=", "--user-features="],
+        ),
+        ("odp datapath listen dp0 --", ["--help", "--keys", "--netns=", "--upcalls"]),
+        ("odp flow add dp0 --in-p", ["--in-port="]),
+        (
+            "odp flow add dp0 --set-tunnel-t",
+            [
+                "--set-tunnel-tos=",
+                "--set-tunnel-tp-dst=",
+                "--set-tunnel-tp-src=",
+                "--set-tunnel-ttl=",
+            ],
+        ),
+        ("odp vport add vxlan dp0 vx --p", ["--port="]),
+    ],
+)
 def test_options(line, expected):
     assert complete_line(line) == expected
 
@@ -98,18 +118,21 @@ def test_key_only_commands_offer_no_actions():
     assert "--in-port=" in offered and "--ufid=" in offered and "--output=" not in offered
 
 
-@pytest.mark.parametrize("line,expected", [
-    ("odp datapath delete ", ["dp0", "dp1"]),
-    ("odp d del d", ["dp0", "dp1"]),
-    ("odp flow list dp", ["dp0", "dp1"]),
-    ("odp flow add dp0 --in-port=", ["--in-port=dp0", "--in-port=eth1", "--in-port=vx"]),
-    ("odp flow add dp1 --in-port=p", ["--in-port=p9"]),
-    ("odp flow add dp0 --output=eth1,v", ["--output=eth1,vx"]),
-    ("odp vport delete dp0 e", ["eth1"]),
-    ("odp vport delete ", ["dp0", "dp1", "eth1", "p9", "vx"]),
-    ("odp datapath add ", []),  # a new name
-    ("odp vport add internal dp0 ", []),  # a new name
-])
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        ("odp datapath delete ", ["dp0", "dp1"]),
+        ("odp d del d", ["dp0", "dp1"]),
+        ("odp flow list dp", ["dp0", "dp1"]),
+        ("odp flow add dp0 --in-port=", ["--in-port=dp0", "--in-port=eth1", "--in-port=vx"]),
+        ("odp flow add dp1 --in-port=p", ["--in-port=p9"]),
+        ("odp flow add dp0 --output=eth1,v", ["--output=eth1,vx"]),
+        ("odp vport delete dp0 e", ["eth1"]),
+        ("odp vport delete ", ["dp0", "dp1", "eth1", "p9", "vx"]),
+        ("odp datapath add ", []),  # a new name
+        ("odp vport add internal dp0 ", []),  # a new name
+    ],
+)
 def test_names_from_the_kernel(line, expected):
     assert complete_line(line) == expected
 
@@ -117,9 +140,13 @@ def test_names_from_the_kernel(line, expected):
 def test_names_in_the_namespace():
     complete_line("odp -n ns1 datapath delete ")
     assert NamesClient.opened == ["ns1"]
-    for line, netns in (("odp datapath delete --netns=ns2 d", "ns2"), ("odp -nns3 d del ", "ns3"),
-                        ("odp -netns=ns4 d del ", "ns4"), ("odp --netns ns5 d del ", "ns5"),
-                        ("odp -n=ns6 d del ", "ns6")):
+    for line, netns in (
+        ("odp datapath delete --netns=ns2 d", "ns2"),
+        ("odp -nns3 d del ", "ns3"),
+        ("odp -netns=ns4 d del ", "ns4"),
+        ("odp --netns ns5 d del ", "ns5"),
+        ("odp -n=ns6 d del ", "ns6"),
+    ):
         complete_line(line)
         assert NamesClient.opened == [netns]
 
@@ -151,7 +178,12 @@ def test_split_line():
     assert complete.split_line("odp flow ") == ["odp", "flow", ""]
     assert complete.split_line("odp fl") == ["odp", "fl"]
     assert complete.split_line("odp flow add dp0 --key='in_port(") == [
-        "odp", "flow", "add", "dp0", "--key=in_port("]
+        "odp",
+        "flow",
+        "add",
+        "dp0",
+        "--key=in_port(",
+    ]
 
 
 def test_the_entry_point_prints_one_candidate_a_line(capsys):
@@ -161,44 +193,70 @@ def test_the_entry_point_prints_one_candidate_a_line(capsys):
 
 # -- the shell scripts, in the real shells (names need a kernel: the sandbox tests) --
 
+
 def shell_env():
     return dict(os.environ, PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
 
 
 def bash_complete(line):
-    script = ('source "$1"; COMP_LINE=$2; COMP_POINT=${#COMP_LINE}; '
-              'read -r -a COMP_WORDS <<< "$COMP_LINE"; COMP_WORDS[0]=odp; _odp; '
-              'printf "%s\\n" "${COMPREPLY[@]}"')
-    proc = subprocess.run(["bash", "-c", script, "bash", BASH_SCRIPT, line], env=shell_env(),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True)
+    script = (
+        'source "$1"; COMP_LINE=$2; COMP_POINT=${#COMP_LINE}; '
+        'read -r -a COMP_WORDS <<< "$COMP_LINE"; COMP_WORDS[0]=odp; _odp; '
+        'printf "%s\\n" "${COMPREPLY[@]}"'
+    )
+    proc = subprocess.run(
+        ["bash", "-c", script, "bash", BASH_SCRIPT, line],
+        env=shell_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return [word for word in proc.stdout.splitlines() if word]
 
 
 @pytest.mark.installed
-@pytest.mark.parametrize("line,expected", [
-    ("odp fl", ["flow"]),
-    ("odp flow ", ["add", "clear", "delete", "flush", "get", "list"]),
-    ("odp flow list dp0 --st", ["--stats"]),
-    ("odp flow add dp0 --in-p", ["--in-port="]),
-])
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        ("odp fl", ["flow"]),
+        ("odp flow ", ["add", "clear", "delete", "flush", "get", "list"]),
+        ("odp flow list dp0 --st", ["--stats"]),
+        ("odp flow add dp0 --in-p", ["--in-port="]),
+    ],
+)
 def test_bash_script(line, expected):
     assert bash_complete(line) == expected
 
 
 @pytest.mark.installed
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed (apt install zsh)")
-@pytest.mark.parametrize("words,expected", [
-    (["odp", "fl"], ["compadd -- flow"]),
-    (["odp", "flow", "add", "dp0", "--in-p"], ["compadd -S  -- --in-port="]),
-    (["odp", "flow", "list", "dp0", "--"],
-     ["compadd -S  -- --filter= --in-port= --netns=", "compadd -- --help --json --stats --ufid"]),
-    (["odp", "flow", "add", "dp0", "--file=/tm"], ["_files"]),
-])
+@pytest.mark.parametrize(
+    "words,expected",
+    [
+        (["odp", "fl"], ["compadd -- flow"]),
+        (["odp", "flow", "add", "dp0", "--in-p"], ["compadd -S  -- --in-port="]),
+        (
+            ["odp", "flow", "list", "dp0", "--"],
+            [
+                "compadd -S  -- --filter= --in-port= --netns=",
+                "compadd -- --help --json --stats --ufid",
+            ],
+        ),
+        (["odp", "flow", "add", "dp0", "--file=/tm"], ["_files"]),
+    ],
+)
 def test_zsh_script(words, expected):
     """The zsh function with compadd and _files stubbed: what it offers."""
-    script = ('fpath=("$1" $fpath); autoload -Uz _odp; '
-              'compadd() { print -r -- "compadd $*" }; _files() { print -r -- _files }; '
-              'shift; words=("$@"); CURRENT=$#; _odp')
-    proc = subprocess.run(["zsh", "-f", "-c", script, "zsh", ZSH_DIR] + words, env=shell_env(),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True)
+    script = (
+        'fpath=("$1" $fpath); autoload -Uz _odp; '
+        'compadd() { print -r -- "compadd $*" }; _files() { print -r -- _files }; '
+        'shift; words=("$@"); CURRENT=$#; _odp'
+    )
+    proc = subprocess.run(
+        ["zsh", "-f", "-c", script, "zsh", ZSH_DIR, *words],
+        env=shell_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert proc.stdout.splitlines() == expected, proc.stderr

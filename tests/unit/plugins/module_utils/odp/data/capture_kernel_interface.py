@@ -60,22 +60,28 @@ class Genl:
                 elif kind == 7:
                     for _index, group in _attrs(payload):
                         fields = dict(_attrs(group))
-                        info["groups"][fields[1].rstrip(b"\0").decode()] = \
-                            struct.unpack("=I", fields[2])[0]
+                        info["groups"][fields[1].rstrip(b"\0").decode()] = struct.unpack(
+                            "=I", fields[2]
+                        )[0]
             self.families[name] = info
         return self.families[name]
 
     def request(self, family, cmd, attrs=b"", ifindex=0, flags=0):
         info = self.family(family)
-        return self._send(info["id"], cmd, info["version"], attrs,
-                          hdr=struct.pack("=i", ifindex), flags=flags)
+        return self._send(
+            info["id"], cmd, info["version"], attrs, hdr=struct.pack("=i", ifindex), flags=flags
+        )
 
     def _send(self, family_id, cmd, version, attrs, hdr, flags=0):
         """The replies' attribute payloads (after genl + ovs headers); raises OSError."""
         self.seq += 1
         body = struct.pack("=BBH", cmd, version, 0) + hdr + attrs
-        self.sock.send(struct.pack("=IHHII", 16 + len(body), family_id,
-                                   NLM_F_REQUEST | NLM_F_ACK | flags, self.seq, 0) + body)
+        self.sock.send(
+            struct.pack(
+                "=IHHII", 16 + len(body), family_id, NLM_F_REQUEST | NLM_F_ACK | flags, self.seq, 0
+            )
+            + body
+        )
         replies = []
         while True:
             data = self.sock.recv(1 << 16)
@@ -90,7 +96,7 @@ class Genl:
                         return replies
                     if kind == NLMSG_DONE:
                         return replies
-                    replies.append(data[offset + 20 + len(hdr):offset + length])
+                    replies.append(data[offset + 20 + len(hdr) : offset + length])
                 offset += (length + 3) & ~3
 
 
@@ -98,7 +104,7 @@ def _attrs(raw):
     offset = 0
     while offset + 4 <= len(raw):
         length, kind = struct.unpack_from("=HH", raw, offset)
-        yield kind & 0x3FFF, raw[offset + 4:offset + length]
+        yield kind & 0x3FFF, raw[offset + 4 : offset + length]
         offset += (length + 3) & ~3
 
 
@@ -118,18 +124,30 @@ def capture_meters(genl, ifindex, out):
     for _frame in range(5):
         genl.request("ovs_packet", 3, execute, ifindex)
     (reply,) = genl.request("ovs_meter", 4, u32(1, 7), ifindex)
-    case(out, "meter_get", "GET meter 7 after 5 frames of 60 bytes: 1 passed, 4 exceeded",
-         u32(1, 7), reply)
+    case(
+        out,
+        "meter_get",
+        "GET meter 7 after 5 frames of 60 bytes: 1 passed, 4 exceeded",
+        u32(1, 7),
+        reply,
+    )
     kbps = nested(0, u32(1, 1) + u32(2, 1000) + u32(3, 100))
     request = u32(1, 7) + attr(2, b"") + attr(3, struct.pack("=QQ", 5, 300)) + nested(4, kbps)
     (reply,) = genl.request("ovs_meter", 2, request, ifindex)
-    case(out, "meter_set_replace", "SET meter 7 again (kbps, counters 5/300 carried): the "
-         "reply holds the replaced meter's counters", request, reply)
+    case(
+        out,
+        "meter_set_replace",
+        "SET meter 7 again (kbps, counters 5/300 carried): the "
+        "reply holds the replaced meter's counters",
+        request,
+        reply,
+    )
     (reply,) = genl.request("ovs_meter", 3, u32(1, 7), ifindex)
     case(out, "meter_del", "DEL meter 7: its last counters", u32(1, 7), reply)
     (reply,) = genl.request("ovs_meter", 3, u32(1, 8), ifindex)
-    case(out, "meter_del_absent", "DEL meter 8, which does not exist: the id only",
-         u32(1, 8), reply)
+    case(
+        out, "meter_del_absent", "DEL meter 8, which does not exist: the id only", u32(1, 8), reply
+    )
 
 
 def zone_limits(*entries):
@@ -140,15 +158,24 @@ def zone_limits(*entries):
 def capture_ct_limits(genl, out):
     request = zone_limits((-1, 10), (3, 2), (70, 0))
     (reply,) = genl.request("ovs_ct_limit", 1, request)
-    case(out, "ct_limit_set", "SET default 10, zone 3: 2, zone 70: 0 (unlimited)", request,
-         reply)
+    case(out, "ct_limit_set", "SET default 10, zone 3: 2, zone 70: 0 (unlimited)", request, reply)
     (reply,) = genl.request("ovs_ct_limit", 3)
-    case(out, "ct_limit_get_all", "GET without zones: the default, then each zone's own "
-         "limit (hash order)", b"", reply)
+    case(
+        out,
+        "ct_limit_get_all",
+        "GET without zones: the default, then each zone's own limit (hash order)",
+        b"",
+        reply,
+    )
     request = zone_limits((3, 0), (9, 0))
     (reply,) = genl.request("ovs_ct_limit", 3, request)
-    case(out, "ct_limit_get_zones", "GET zones 3 and 9 (no limit of its own: the default's)",
-         request, reply)
+    case(
+        out,
+        "ct_limit_get_zones",
+        "GET zones 3 and 9 (no limit of its own: the default's)",
+        request,
+        reply,
+    )
     request = zone_limits((-1, 0), (3, 0), (70, 0))
     (reply,) = genl.request("ovs_ct_limit", 2, request)
     case(out, "ct_limit_del", "DEL the default and zones 3 and 70", request, reply)
@@ -159,8 +186,9 @@ def capture_events(genl, ifindex, out):
     listener = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)
     listener.bind((0, 0))
     for family in ("ovs_vport", "ovs_datapath"):
-        listener.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
-                            genl.family(family)["groups"][family])
+        listener.setsockopt(
+            SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, genl.family(family)["groups"][family]
+        )
     genl.request("ovs_vport", 1, attr(3, b"capev0\0") + u32(2, 2) + attr(5, bytes(4)), ifindex)
     genl.request("ovs_vport", 4, attr(3, b"capev0\0") + attr(5, struct.pack("=I", 77)), ifindex)
     genl.request("ovs_vport", 2, attr(3, b"capev0\0"), ifindex)
@@ -177,27 +205,29 @@ def capture_events(genl, ifindex, out):
             offset = 0
             while offset < len(data):
                 length = struct.unpack_from("=I", data, offset)[0]
-                messages.append(data[offset:offset + length].hex())
+                messages.append(data[offset : offset + length].hex())
                 offset += (length + 3) & ~3
     except socket.timeout:
         pass
     out["events"] = {
         "note": "whole netlink messages: vport capev0 internal created, upcall pid set to 77, "
-                "deleted; dummy capev1 attached as a netdev vport then deleted with ip link "
-                "(the kernel's own notice, portid 0); the datapath deleted",
+        "deleted; dummy capev1 attached as a netdev vport then deleted with ip link "
+        "(the kernel's own notice, portid 0); the datapath deleted",
         "families": {name: genl.family(name)["id"] for name in ("ovs_vport", "ovs_datapath")},
-        "messages": messages}
+        "messages": messages,
+    }
 
 
 def main():
     genl = Genl()
     for family in ("ovs_datapath", "ovs_vport", "ovs_meter", "ovs_ct_limit", "ovs_packet"):
         genl.family(family)
-    out = {"note": "messages captured from the real kernel: Linux %s User-Mode-Linux (the "
-                   "project sandbox), openvswitch module, by "
-                   "tests/unit/plugins/module_utils/odp/data/capture_kernel_interface.py. Hex of the request and reply attributes "
-                   "(after the genl and ovs headers), or of whole messages for events."
-                   % os.uname().release}
+    out = {
+        "note": "messages captured from the real kernel: Linux %s User-Mode-Linux (the "
+        "project sandbox), openvswitch module, by "
+        "tests/unit/plugins/module_utils/odp/data/capture_kernel_interface.py. Hex of the request and reply attributes "
+        "(after the genl and ovs headers), or of whole messages for events." % os.uname().release
+    }
     request = attr(1, DP_NAME.encode() + b"\0") + u32(2, 0) + u32(5, 1 | 2)
     (reply,) = genl.request("ovs_datapath", 1, request, flags=NLM_F_ECHO)
     case(out, "datapath_new", "NEW datapath, features unaligned and vport_pids", request, reply)

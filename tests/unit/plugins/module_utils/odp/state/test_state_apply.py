@@ -1,12 +1,11 @@
 """What apply and odp apply compute without the kernel: check mode's
 predicted document, and the --diff lines."""
 
+from test_state_plan import UP, doc, shown
 from vswitch_odp.cli.state import diff_lines
 from vswitch_odp.state.apply import predicted
 from vswitch_odp.state.document import Document
 from vswitch_odp.state.plan import plan
-
-from test_state_plan import UP, doc, shown
 
 RED = {"type": "internal", "link": {"mtu": 1400, "addresses": ["10.0.0.1/24"]}}
 FLOW = {"key": "in_port(red),eth()", "actions": "vx"}
@@ -16,9 +15,14 @@ def test_predicted_from_nothing_numbers_vports_and_keeps_only_what_is_declared()
     desired = doc(dp={"vports": {"vx": {"type": "vxlan"}, "red": RED}, "flows": [FLOW]})
     changes = plan(Document(), desired)
     after = predicted(Document(), desired, changes).to_dict()["datapaths"]["dp"]
-    assert after["vports"] == {"vx": {"type": "vxlan", "port": 4789, "port_no": 1},
-                               "red": {"type": "internal", "port_no": 2,
-                                       "link": {"mtu": 1400, "addresses": ["10.0.0.1/24"]}}}
+    assert after["vports"] == {
+        "vx": {"type": "vxlan", "port": 4789, "port_no": 1},
+        "red": {
+            "type": "internal",
+            "port_no": 2,
+            "link": {"mtu": 1400, "addresses": ["10.0.0.1/24"]},
+        },
+    }
     assert after["flows"] == [{"key": "in_port(red),eth()", "actions": "vx"}]
     assert "link" not in after
 
@@ -39,8 +43,9 @@ def test_predicted_leaves_out_datapaths_removed():
 
 def test_diff_lines_per_datapath():
     before = shown(doc(dp={"vports": {"red": RED}}, keep={}))
-    after = shown(doc(dp={"vports": {"red": RED}, "flows": [dict(FLOW, actions="red")]},
-                      keep={}, new={}))
+    after = shown(
+        doc(dp={"vports": {"red": RED}, "flows": [dict(FLOW, actions="red")]}, keep={}, new={})
+    )
     lines = diff_lines(before, after)
     assert lines[0:2] == ["--- dp (before)", "+++ dp (after)"]
     assert "--- keep (before)" not in lines

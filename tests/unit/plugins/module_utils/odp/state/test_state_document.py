@@ -3,7 +3,6 @@
 import copy
 
 import pytest
-
 from vswitch_odp.state.checks import DocumentError
 from vswitch_odp.state.document import Datapath, Vport, assign_port_numbers, parse_document
 
@@ -14,20 +13,34 @@ BASE = {
             "link": {"up": True},
             "vports": {
                 "ovl-vxlan": {"type": "vxlan"},
-                "red": {"type": "internal", "port_no": 5,
-                        "link": {"mac": "02:00:00:00:00:01", "mtu": 1450, "up": True,
-                                 "addresses": ["10.10.0.1/24", "fd00::1/64"]}},
+                "red": {
+                    "type": "internal",
+                    "port_no": 5,
+                    "link": {
+                        "mac": "02:00:00:00:00:01",
+                        "mtu": 1450,
+                        "up": True,
+                        "addresses": ["10.10.0.1/24", "fd00::1/64"],
+                    },
+                },
                 "tap0": {"type": "netdev"},
             },
             "flows": [
-                {"key": "in_port(red),eth(dst=02:00:00:00:00:02)",
-                 "actions": "set(tunnel(tun_id=0x2a,dst=198.18.0.2,ttl=64)),ovl-vxlan"},
-                {"match": {"in_port": "ovl-vxlan", "tunnel": {"tun_id": 42}},
-                 "actions": [{"output": "red"}]},
-                {"match": {"in_port": "tap0"},
-                 "actions": [{"set": {"tunnel": {"tun_id": 7, "ipv6_dst": "2001:db8::2",
-                                                 "ttl": 64}}},
-                             {"output": "ovl-vxlan"}]},
+                {
+                    "key": "in_port(red),eth(dst=02:00:00:00:00:02)",
+                    "actions": "set(tunnel(tun_id=0x2a,dst=198.18.0.2,ttl=64)),ovl-vxlan",
+                },
+                {
+                    "match": {"in_port": "ovl-vxlan", "tunnel": {"tun_id": 42}},
+                    "actions": [{"output": "red"}],
+                },
+                {
+                    "match": {"in_port": "tap0"},
+                    "actions": [
+                        {"set": {"tunnel": {"tun_id": 7, "ipv6_dst": "2001:db8::2", "ttl": 64}}},
+                        {"output": "ovl-vxlan"},
+                    ],
+                },
             ],
         },
         "edge": {"vports": {"gre0": {"type": "gre"}, "gen": {"type": "geneve", "port": 6082}}},
@@ -51,7 +64,7 @@ def changed(path, value):
 
 DELETE = object()
 DP = ("datapaths", "ovl")
-RED = DP + ("vports", "red")
+RED = (*DP, "vports", "red")
 
 
 def test_the_base_document_validates():
@@ -87,12 +100,12 @@ def test_absent_datapath():
 
 
 def test_a_mac_is_normalised():
-    doc = changed(RED + ("link", "mac"), "2:0:0:0:0:AB")
+    doc = changed((*RED, "link", "mac"), "2:0:0:0:0:AB")
     assert parse_document(doc).datapaths["ovl"].vports["red"].link["mac"] == "02:00:00:00:00:ab"
 
 
 def test_addresses_without_prefix_are_hosts_and_sorted_once():
-    doc = changed(RED + ("link", "addresses"), ["10.0.0.2", "10.0.0.1/24", "10.0.0.2/32"])
+    doc = changed((*RED, "link", "addresses"), ["10.0.0.2", "10.0.0.1/24", "10.0.0.2/32"])
     link = parse_document(doc).datapaths["ovl"].vports["red"].link
     assert link["addresses"] == ["10.0.0.1/24", "10.0.0.2/32"]
 
@@ -108,90 +121,175 @@ ERRORS = [
     (changed(("datapath",), {}), "datapath", "did you mean 'datapaths'"),
     (changed(("datapaths",), ["ovl"]), "datapaths", "mapping of datapath names"),
     (changed(("datapaths", "bad/name"), {}), "datapaths.bad/name", "without '/'"),
-    (changed(("datapaths", "sixteen-chars-xx"), {}), "datapaths.sixteen-chars-xx",
-     "1 to 15 characters"),
+    (
+        changed(("datapaths", "sixteen-chars-xx"), {}),
+        "datapaths.sixteen-chars-xx",
+        "1 to 15 characters",
+    ),
     (changed(DP, ["vports"]), "datapaths.ovl", "mapping of settings"),
-    (changed(DP + ("vport",), {}), "datapaths.ovl.vport", "did you mean 'vports'"),
-    (changed(DP + ("state",), "gone"), "datapaths.ovl.state", "present, absent"),
-    (changed(DP + ("state",), "absent"), "datapaths.ovl.link", "declares nothing else"),
-    (changed(DP + ("link",), {"mtu": 1450, "speed": 10}), "datapaths.ovl.link.speed",
-     "unknown setting"),
-    (changed(DP + ("link", "up"), "yes"), "datapaths.ovl.link.up", "true or false"),
-    (changed(DP + ("vports",), ["red"]), "datapaths.ovl.vports", "mapping of vport names"),
-    (changed(DP + ("vports", "a:b"), {"type": "internal"}), "datapaths.ovl.vports.a:b",
-     "without '/', ':'"),
+    (changed((*DP, "vport"), {}), "datapaths.ovl.vport", "did you mean 'vports'"),
+    (changed((*DP, "state"), "gone"), "datapaths.ovl.state", "present, absent"),
+    (changed((*DP, "state"), "absent"), "datapaths.ovl.link", "declares nothing else"),
+    (
+        changed((*DP, "link"), {"mtu": 1450, "speed": 10}),
+        "datapaths.ovl.link.speed",
+        "unknown setting",
+    ),
+    (changed((*DP, "link", "up"), "yes"), "datapaths.ovl.link.up", "true or false"),
+    (changed((*DP, "vports"), ["red"]), "datapaths.ovl.vports", "mapping of vport names"),
+    (
+        changed((*DP, "vports", "a:b"), {"type": "internal"}),
+        "datapaths.ovl.vports.a:b",
+        "without '/', ':'",
+    ),
     (changed(RED, "internal"), "datapaths.ovl.vports.red", "mapping of settings"),
-    (changed(RED + ("type",), DELETE), "datapaths.ovl.vports.red.type", "required"),
-    (changed(RED + ("type",), "internl"), "datapaths.ovl.vports.red.type",
-     "did you mean 'internal'"),
-    (changed(RED + ("typ",), "internal"), "datapaths.ovl.vports.red.typ",
-     "did you mean 'type'"),
-    (changed(RED + ("port",), 4789), "datapaths.ovl.vports.red.port",
-     "only vxlan and geneve"),
-    (changed(DP + ("vports", "ovl-vxlan", "port"), 0), "datapaths.ovl.vports.ovl-vxlan.port",
-     "UDP port is an integer from 1 to 65535"),
-    (changed(DP + ("vports", "ovl-vxlan", "port"), "4789"),
-     "datapaths.ovl.vports.ovl-vxlan.port", "integer"),
-    (changed(RED + ("port_no",), 0), "datapaths.ovl.vports.red.port_no", "local port"),
-    (changed(RED + ("port_no",), 65535), "datapaths.ovl.vports.red.port_no", "1 to 65534"),
-    (changed(RED + ("port_no",), 5.0), "datapaths.ovl.vports.red.port_no", "integer"),
-    (changed(DP + ("vports", "tap0", "link"), {"up": True}),
-     "datapaths.ovl.vports.tap0.link", "internal vports only"),
-    (changed(RED + ("link", "mac"), "02:xx:00:00:00:01"), "datapaths.ovl.vports.red.link.mac",
-     "expected a MAC address"),
-    (changed(RED + ("link", "mac"), 9783936001), "datapaths.ovl.vports.red.link.mac",
-     "quote it in YAML"),
-    (changed(RED + ("link", "mac"), "01:00:5e:00:00:01"), "datapaths.ovl.vports.red.link.mac",
-     "multicast"),
-    (changed(RED + ("link", "mac"), "00:00:00:00:00:00"), "datapaths.ovl.vports.red.link.mac",
-     "zero MAC"),
-    (changed(RED + ("link", "mtu"), 67), "datapaths.ovl.vports.red.link.mtu", "68 to 65535"),
-    (changed(RED + ("link", "mtu"), True), "datapaths.ovl.vports.red.link.mtu", "integer"),
-    (changed(RED + ("link", "addresses"), "10.0.0.1/24"),
-     "datapaths.ovl.vports.red.link.addresses", "list of addresses"),
-    (changed(RED + ("link", "addresses"), ["10.0.0.1/24", "10.0.0.300/24"]),
-     "datapaths.ovl.vports.red.link.addresses[1]", "CIDR form"),
-    (changed(RED + ("link", "addresses"), [17]),
-     "datapaths.ovl.vports.red.link.addresses[0]", "CIDR form"),
-    (changed(RED + ("link", "addresses"), ["fe80::1/64"]),
-     "datapaths.ovl.vports.red.link.addresses[0]", "link-local"),
+    (changed((*RED, "type"), DELETE), "datapaths.ovl.vports.red.type", "required"),
+    (
+        changed((*RED, "type"), "internl"),
+        "datapaths.ovl.vports.red.type",
+        "did you mean 'internal'",
+    ),
+    (changed((*RED, "typ"), "internal"), "datapaths.ovl.vports.red.typ", "did you mean 'type'"),
+    (changed((*RED, "port"), 4789), "datapaths.ovl.vports.red.port", "only vxlan and geneve"),
+    (
+        changed((*DP, "vports", "ovl-vxlan", "port"), 0),
+        "datapaths.ovl.vports.ovl-vxlan.port",
+        "UDP port is an integer from 1 to 65535",
+    ),
+    (
+        changed((*DP, "vports", "ovl-vxlan", "port"), "4789"),
+        "datapaths.ovl.vports.ovl-vxlan.port",
+        "integer",
+    ),
+    (changed((*RED, "port_no"), 0), "datapaths.ovl.vports.red.port_no", "local port"),
+    (changed((*RED, "port_no"), 65535), "datapaths.ovl.vports.red.port_no", "1 to 65534"),
+    (changed((*RED, "port_no"), 5.0), "datapaths.ovl.vports.red.port_no", "integer"),
+    (
+        changed((*DP, "vports", "tap0", "link"), {"up": True}),
+        "datapaths.ovl.vports.tap0.link",
+        "internal vports only",
+    ),
+    (
+        changed((*RED, "link", "mac"), "02:xx:00:00:00:01"),
+        "datapaths.ovl.vports.red.link.mac",
+        "expected a MAC address",
+    ),
+    (
+        changed((*RED, "link", "mac"), 9783936001),
+        "datapaths.ovl.vports.red.link.mac",
+        "quote it in YAML",
+    ),
+    (
+        changed((*RED, "link", "mac"), "01:00:5e:00:00:01"),
+        "datapaths.ovl.vports.red.link.mac",
+        "multicast",
+    ),
+    (
+        changed((*RED, "link", "mac"), "00:00:00:00:00:00"),
+        "datapaths.ovl.vports.red.link.mac",
+        "zero MAC",
+    ),
+    (changed((*RED, "link", "mtu"), 67), "datapaths.ovl.vports.red.link.mtu", "68 to 65535"),
+    (changed((*RED, "link", "mtu"), True), "datapaths.ovl.vports.red.link.mtu", "integer"),
+    (
+        changed((*RED, "link", "addresses"), "10.0.0.1/24"),
+        "datapaths.ovl.vports.red.link.addresses",
+        "list of addresses",
+    ),
+    (
+        changed((*RED, "link", "addresses"), ["10.0.0.1/24", "10.0.0.300/24"]),
+        "datapaths.ovl.vports.red.link.addresses[1]",
+        "CIDR form",
+    ),
+    (
+        changed((*RED, "link", "addresses"), [17]),
+        "datapaths.ovl.vports.red.link.addresses[0]",
+        "CIDR form",
+    ),
+    (
+        changed((*RED, "link", "addresses"), ["fe80::1/64"]),
+        "datapaths.ovl.vports.red.link.addresses[0]",
+        "link-local",
+    ),
     # Uniqueness: names are the host's devices, numbers a datapath's, UDP ports the host's.
     # The later one is reported, naming the earlier one (document order).
-    (changed(("datapaths", "edge", "vports", "red"), {"type": "internal"}),
-     "datapaths.edge.vports.red", "already vport red of datapath ovl"),
-    (changed(DP + ("vports", "edge"), {"type": "internal"}), "datapaths.ovl.vports.edge",
-     "datapath edge (its local port)"),
-    (changed(DP + ("vports", "ovl"), {"type": "internal"}), "datapaths.ovl.vports.ovl",
-     "datapath ovl (its local port)"),
-    (changed(DP + ("vports", "tap0", "port_no"), 5), "datapaths.ovl.vports.tap0.port_no",
-     "also the number of vport red"),
-    (changed(("datapaths", "edge", "vports", "gen", "port"), 4789),
-     "datapaths.edge.vports.gen.port", "taken by vxlan vport ovl-vxlan of datapath ovl"),
-    (changed(DP + ("vports", "gre1"), {"type": "gre"}), "datapaths.edge.vports.gre0.type",
-     "one GRE vport (one metadata-mode GRE device per network namespace); vport gre1 of "
-     "datapath ovl is one"),
+    (
+        changed(("datapaths", "edge", "vports", "red"), {"type": "internal"}),
+        "datapaths.edge.vports.red",
+        "already vport red of datapath ovl",
+    ),
+    (
+        changed((*DP, "vports", "edge"), {"type": "internal"}),
+        "datapaths.ovl.vports.edge",
+        "datapath edge (its local port)",
+    ),
+    (
+        changed((*DP, "vports", "ovl"), {"type": "internal"}),
+        "datapaths.ovl.vports.ovl",
+        "datapath ovl (its local port)",
+    ),
+    (
+        changed((*DP, "vports", "tap0", "port_no"), 5),
+        "datapaths.ovl.vports.tap0.port_no",
+        "also the number of vport red",
+    ),
+    (
+        changed(("datapaths", "edge", "vports", "gen", "port"), 4789),
+        "datapaths.edge.vports.gen.port",
+        "taken by vxlan vport ovl-vxlan of datapath ovl",
+    ),
+    (
+        changed((*DP, "vports", "gre1"), {"type": "gre"}),
+        "datapaths.edge.vports.gre0.type",
+        "one GRE vport (one metadata-mode GRE device per network namespace); vport gre1 of "
+        "datapath ovl is one",
+    ),
     # Flows, checked by the odp_flow module's code.
-    (changed(DP + ("flows",), {"key": "in_port(red)"}), "datapaths.ovl.flows", "list of flows"),
-    (changed(DP + ("flows", 1), "in_port(red)"), "datapaths.ovl.flows[1]", "mapping"),
-    (changed(DP + ("flows", 1, "acts"), []), "datapaths.ovl.flows[1].acts",
-     "did you mean 'actions'"),
-    (changed(DP + ("flows", 1, "key"), "in_port(red)"), "datapaths.ovl.flows[1].key",
-     "match or key, not both"),
-    (changed(DP + ("flows", 1), {"actions": []}), "datapaths.ovl.flows[1]",
-     "needs match (a mapping) or key"),
-    (changed(DP + ("flows", 2, "actions"), DELETE), "datapaths.ovl.flows[2].actions",
-     "required"),
-    (changed(DP + ("flows", 1, "match"), {"eth": {"src": "02:xx"}}),
-     "datapaths.ovl.flows[1].match.eth.src", "expected a MAC address"),
-    (changed(DP + ("flows", 0, "key"), "in_port(blue),eth()"), "datapaths.ovl.flows[0].key.in_port",
-     "no such vport"),
-    (changed(DP + ("flows", 1, "actions"), [{"output": "gre0"}]),
-     "datapaths.ovl.flows[1].actions[0]", "no such vport"),
-    (changed(DP + ("flows", 1, "actions"), 3.5), "datapaths.ovl.flows[1].actions",
-     "list or ovs-dpctl text"),
-    (changed(DP + ("flows", 2), {"key": "in_port(red),eth(dst=02:00:00:00:00:02)",
-                                 "actions": "drop"}),
-     "datapaths.ovl.flows[2]", "flows[0] has the same match with other actions"),
+    (changed((*DP, "flows"), {"key": "in_port(red)"}), "datapaths.ovl.flows", "list of flows"),
+    (changed((*DP, "flows", 1), "in_port(red)"), "datapaths.ovl.flows[1]", "mapping"),
+    (
+        changed((*DP, "flows", 1, "acts"), []),
+        "datapaths.ovl.flows[1].acts",
+        "did you mean 'actions'",
+    ),
+    (
+        changed((*DP, "flows", 1, "key"), "in_port(red)"),
+        "datapaths.ovl.flows[1].key",
+        "match or key, not both",
+    ),
+    (
+        changed((*DP, "flows", 1), {"actions": []}),
+        "datapaths.ovl.flows[1]",
+        "needs match (a mapping) or key",
+    ),
+    (changed((*DP, "flows", 2, "actions"), DELETE), "datapaths.ovl.flows[2].actions", "required"),
+    (
+        changed((*DP, "flows", 1, "match"), {"eth": {"src": "02:xx"}}),
+        "datapaths.ovl.flows[1].match.eth.src",
+        "expected a MAC address",
+    ),
+    (
+        changed((*DP, "flows", 0, "key"), "in_port(blue),eth()"),
+        "datapaths.ovl.flows[0].key.in_port",
+        "no such vport",
+    ),
+    (
+        changed((*DP, "flows", 1, "actions"), [{"output": "gre0"}]),
+        "datapaths.ovl.flows[1].actions[0]",
+        "no such vport",
+    ),
+    (
+        changed((*DP, "flows", 1, "actions"), 3.5),
+        "datapaths.ovl.flows[1].actions",
+        "list or ovs-dpctl text",
+    ),
+    (
+        changed(
+            (*DP, "flows", 2), {"key": "in_port(red),eth(dst=02:00:00:00:00:02)", "actions": "drop"}
+        ),
+        "datapaths.ovl.flows[2]",
+        "flows[0] has the same match with other actions",
+    ),
 ]
 
 
@@ -207,10 +305,10 @@ def test_errors_name_the_path_and_the_value(document, path, reason):
 def test_long_values_are_shown_briefly():
     flows = [{"actions": []}] * 3 + [{"key": "x" * 500, "actions": []}]
     with pytest.raises(DocumentError) as caught:
-        parse_document(changed(DP + ("vports",), flows))
+        parse_document(changed((*DP, "vports"), flows))
     assert "invalid value a list of 4 items: " in str(caught.value)
     with pytest.raises(DocumentError) as caught:
-        parse_document(changed(DP + ("flows", 0, "key"), "in_port(" + "x" * 500))
+        parse_document(changed((*DP, "flows", 0, "key"), "in_port(" + "x" * 500))
     assert len(str(caught.value)) < 300
 
 
@@ -223,8 +321,12 @@ def test_an_absent_datapath_frees_its_name_for_a_vport():
 
 
 def test_port_numbers_fill_the_gaps_in_order():
-    vports = [Vport("a", "internal"), Vport("b", "internal", port_no=2),
-              Vport("c", "internal"), Vport("d", "internal")]
+    vports = [
+        Vport("a", "internal"),
+        Vport("b", "internal", port_no=2),
+        Vport("c", "internal"),
+        Vport("d", "internal"),
+    ]
     assert assign_port_numbers(vports, taken=[3]) == {"a": 1, "b": 2, "c": 4, "d": 5}
 
 

@@ -4,15 +4,15 @@ import importlib
 import json
 
 import pytest
-
+from test_state_document import BASE
 from vswitch_odp.state import formats
 from vswitch_odp.state.checks import DocumentError
 from vswitch_odp.state.document import parse_document
 
-from test_state_document import BASE
-
-needs_yaml = pytest.mark.skipif(not formats.have_yaml(), reason="PyYAML is not installed "
-                                "in this venv (the JSON path is tested instead)")
+needs_yaml = pytest.mark.skipif(
+    not formats.have_yaml(),
+    reason="PyYAML is not installed in this venv (the JSON path is tested instead)",
+)
 
 
 @pytest.mark.parametrize("fmt", ["json", pytest.param("yaml", marks=needs_yaml)])
@@ -39,6 +39,7 @@ def test_yaml_is_written_as_people_write_it():
 def test_libyaml_and_pure_python_yaml_agree(monkeypatch):
     """formats uses libyaml when PyYAML has it; the text must not depend on it."""
     import yaml  # pylint: disable=import-outside-toplevel
+
     data = parse_document(BASE).to_dict()
     fast = formats.dump(data, "yaml")
     monkeypatch.setattr(formats, "_DUMPER", yaml.SafeDumper)
@@ -56,14 +57,17 @@ def test_json_is_json():
     assert json.loads(text)["datapaths"]["ovl"]["vports"]["ovl-vxlan"]["port"] == 4789
 
 
-@pytest.mark.parametrize("text, value, reason", [
-    (b"\x7fELF\x02\x01\x01\x00\x00", "binary data", "not a text file"),
-    (b"version: 1\n\xff\xfe", "byte 11", "not UTF-8 text"),
-    ("", "", "empty"),
-    ("  \n", "  \n", "empty"),
-    ('{"version": 1, "version": 2}', "version", "given twice"),
-    ('{"version": 1, ', None, "not "),
-])
+@pytest.mark.parametrize(
+    "text, value, reason",
+    [
+        (b"\x7fELF\x02\x01\x01\x00\x00", "binary data", "not a text file"),
+        (b"version: 1\n\xff\xfe", "byte 11", "not UTF-8 text"),
+        ("", "", "empty"),
+        ("  \n", "  \n", "empty"),
+        ('{"version": 1, "version": 2}', "version", "given twice"),
+        ('{"version": 1, ', None, "not "),
+    ],
+)
 def test_bad_text(text, value, reason):
     with pytest.raises(DocumentError) as caught:
         formats.load(text, "s.yml")
@@ -74,12 +78,18 @@ def test_bad_text(text, value, reason):
 
 
 @needs_yaml
-@pytest.mark.parametrize("text, value, reason", [
-    ("version: 1\ndatapaths: [\n", "line 3, column 1", "not YAML"),
-    ("version: 1\ndatapaths:\n  ovl: {}\n  ovl: {}\n", "ovl", "given twice in one mapping "
-     "(line 4, column 3)"),
-    ("a: !!python/object:os.system ls\n", "line 1, column 4", "not YAML"),
-])
+@pytest.mark.parametrize(
+    "text, value, reason",
+    [
+        ("version: 1\ndatapaths: [\n", "line 3, column 1", "not YAML"),
+        (
+            "version: 1\ndatapaths:\n  ovl: {}\n  ovl: {}\n",
+            "ovl",
+            "given twice in one mapping (line 4, column 3)",
+        ),
+        ("a: !!python/object:os.system ls\n", "line 1, column 4", "not YAML"),
+    ],
+)
 def test_bad_yaml(text, value, reason):
     with pytest.raises(DocumentError) as caught:
         formats.load(text, "s.yml")
@@ -106,6 +116,7 @@ def test_unknown_format():
 def without_yaml(monkeypatch):
     """formats as it is on a host without PyYAML."""
     import builtins  # pylint: disable=import-outside-toplevel
+
     real_import = builtins.__import__
 
     def refuse(name, *args, **kwargs):

@@ -1,13 +1,11 @@
 """plan(current, desired): order, ownership, replacement, purge, port numbers."""
 
 import pytest
-
+from test_state_document import BASE
 from vswitch_odp.state import formats
 from vswitch_odp.state.checks import DocumentError
 from vswitch_odp.state.document import Datapath, parse_document
 from vswitch_odp.state.plan import plan
-
-from test_state_document import BASE
 
 UP = {"mac": "02:00:00:00:00:01", "mtu": 1500, "up": True, "addresses": []}
 
@@ -69,28 +67,49 @@ def test_everything_from_nothing_in_order():
 
 def test_the_new_vports_carry_the_numbers_the_flows_use():
     result = plan(doc(), parse_document(BASE))
-    numbers = dict((c.vport.name, c.vport.port_no) for c in result.changes if c.kind == "vport")
+    numbers = {c.vport.name: c.vport.port_no for c in result.changes if c.kind == "vport"}
     (flows,) = [c for c in result.changes if c.kind == "flows"]
     in_ports = sorted(flow.key["in_port"] for flow in flows.flows.add)
     assert in_ports == sorted([numbers["red"], numbers["ovl-vxlan"], numbers["tap0"]])
 
 
 def test_datapaths_not_named_are_left_alone():
-    current = shown(doc(other={"vports": {"o1": {"type": "internal"}},
-                               "flows": [{"match": {"in_port": "o1"}, "actions": []}]},
-                        ovl={}))
+    current = shown(
+        doc(
+            other={
+                "vports": {"o1": {"type": "internal"}},
+                "flows": [{"match": {"in_port": "o1"}, "actions": []}],
+            },
+            ovl={},
+        )
+    )
     assert not plan(current, doc(ovl={}))
     assert plan(current, doc()).lines() == []
 
 
 def test_an_owned_datapath_ends_up_exactly_as_declared():
-    current = shown(doc(ovl={"vports": {"a": {"type": "internal"}, "b": {"type": "netdev"},
-                                        "c": {"type": "vxlan"}},
-                             "flows": [{"match": {"in_port": "a"}, "actions": [{"output": "b"}]},
-                                       {"match": {"in_port": "b"}, "actions": [{"output": "a"}]},
-                                       {"match": {"in_port": "c"}, "actions": [{"output": "a"}]}]}))
-    desired = doc(ovl={"vports": {"a": {"type": "internal"}},
-                       "flows": [{"match": {"in_port": "a"}, "actions": []}]})
+    current = shown(
+        doc(
+            ovl={
+                "vports": {
+                    "a": {"type": "internal"},
+                    "b": {"type": "netdev"},
+                    "c": {"type": "vxlan"},
+                },
+                "flows": [
+                    {"match": {"in_port": "a"}, "actions": [{"output": "b"}]},
+                    {"match": {"in_port": "b"}, "actions": [{"output": "a"}]},
+                    {"match": {"in_port": "c"}, "actions": [{"output": "a"}]},
+                ],
+            }
+        )
+    )
+    desired = doc(
+        ovl={
+            "vports": {"a": {"type": "internal"}},
+            "flows": [{"match": {"in_port": "a"}, "actions": []}],
+        }
+    )
     result = plan(current, desired)
     # Flows go before the vports they use; the local port stays. A datapath's
     # flows are removed, modified, then added, as the flow engine sends them.
@@ -105,12 +124,25 @@ def test_an_owned_datapath_ends_up_exactly_as_declared():
 
 
 def test_a_modified_flow_keeps_the_installed_key_and_ufid():
-    current = shown(doc(ovl={"vports": {"a": {"type": "internal"}},
-                             "flows": [{"match": {"in_port": "a"}, "actions": []}]}))
+    current = shown(
+        doc(
+            ovl={
+                "vports": {"a": {"type": "internal"}},
+                "flows": [{"match": {"in_port": "a"}, "actions": []}],
+            }
+        )
+    )
     installed = current.datapaths["ovl"].flows()[0]
     installed.ufid = b"u" * 16
-    result = plan(current, doc(ovl={"vports": {"a": {"type": "internal"}},
-                                    "flows": [{"key": "in_port(a),eth()", "actions": "a"}]}))
+    result = plan(
+        current,
+        doc(
+            ovl={
+                "vports": {"a": {"type": "internal"}},
+                "flows": [{"key": "in_port(a),eth()", "actions": "a"}],
+            }
+        ),
+    )
     (change,) = result.changes
     (modified,) = change.flows.modify
     assert modified.ufid == b"u" * 16 and modified.key == installed.key
@@ -120,33 +152,63 @@ def test_a_modified_flow_keeps_the_installed_key_and_ufid():
 def test_flows_are_removed_before_the_flows_they_cover_are_added():
     # The kernel refuses to create in_port(a),eth(dst=...) while in_port(a),eth()
     # exists (EEXIST): the old flow must go first.
-    current = shown(doc(ovl={"vports": {"a": {"type": "internal"}},
-                             "flows": [{"match": {"in_port": "a"}, "actions": []}]}))
-    desired = doc(ovl={"vports": {"a": {"type": "internal"}},
-                       "flows": [{"match": {"in_port": "a", "eth": {"dst": "02:00:00:00:00:02"}},
-                                  "actions": []}]})
+    current = shown(
+        doc(
+            ovl={
+                "vports": {"a": {"type": "internal"}},
+                "flows": [{"match": {"in_port": "a"}, "actions": []}],
+            }
+        )
+    )
+    desired = doc(
+        ovl={
+            "vports": {"a": {"type": "internal"}},
+            "flows": [
+                {"match": {"in_port": "a", "eth": {"dst": "02:00:00:00:00:02"}}, "actions": []}
+            ],
+        }
+    )
     assert lines(current, desired) == [
         "- flow ovl: in_port(a),eth(), actions:drop",
-        "+ flow ovl: in_port(a),eth(dst=02:00:00:00:00:02), actions:drop"]
+        "+ flow ovl: in_port(a),eth(dst=02:00:00:00:00:02), actions:drop",
+    ]
     (change,) = plan(current, desired).changes
     assert change.counts() == (1, 0, 1)
 
 
 def test_removed_datapath_last():
-    current = shown(doc(old={"vports": {"x": {"type": "internal"}},
-                             "flows": [{"match": {"in_port": "x"}, "actions": []}]},
-                        ovl={"vports": {"y": {"type": "internal"}}}))
+    current = shown(
+        doc(
+            old={
+                "vports": {"x": {"type": "internal"}},
+                "flows": [{"match": {"in_port": "x"}, "actions": []}],
+            },
+            ovl={"vports": {"y": {"type": "internal"}}},
+        )
+    )
     result = plan(current, doc(old={"state": "absent"}, ovl={}))
-    assert result.lines() == ["- vport ovl/y: internal, port_no 1",
-                              "- datapath old (with its 1 vport and 1 flow)"]
+    assert result.lines() == [
+        "- vport ovl/y: internal, port_no 1",
+        "- datapath old (with its 1 vport and 1 flow)",
+    ]
     assert not plan(doc(), doc(old={"state": "absent"}))
 
 
 def test_replacement_is_shown_as_such_and_keeps_the_number():
-    current = shown(doc(ovl={"vports": {"a": {"type": "internal"}, "vx": {"type": "vxlan"}},
-                             "flows": [{"match": {"in_port": "a"}, "actions": []}]}))
-    desired = doc(ovl={"vports": {"a": {"type": "geneve"}, "vx": {"type": "vxlan", "port": 4790}},
-                       "flows": [{"match": {"in_port": "a"}, "actions": []}]})
+    current = shown(
+        doc(
+            ovl={
+                "vports": {"a": {"type": "internal"}, "vx": {"type": "vxlan"}},
+                "flows": [{"match": {"in_port": "a"}, "actions": []}],
+            }
+        )
+    )
+    desired = doc(
+        ovl={
+            "vports": {"a": {"type": "geneve"}, "vx": {"type": "vxlan", "port": 4790}},
+            "flows": [{"match": {"in_port": "a"}, "actions": []}],
+        }
+    )
     assert lines(current, desired) == [
         "- vport ovl/a: internal, port_no 1 (replaced: type internal -> geneve)",
         "- vport ovl/vx: vxlan, port 4789, port_no 2 (replaced: port 4789 -> 4790)",
@@ -156,11 +218,14 @@ def test_replacement_is_shown_as_such_and_keeps_the_number():
     assert plan(current, desired).summary() == "Plan: 2 to add, 0 to change, 2 to remove."
 
 
-@pytest.mark.parametrize("old, new, reason", [
-    ("netdev", "internal", "detaching it leaves its device"),
-    ("internal", "netdev", "removing it deletes its device"),
-    ("vxlan", "netdev", "removing it deletes its device"),
-])
+@pytest.mark.parametrize(
+    "old, new, reason",
+    [
+        ("netdev", "internal", "detaching it leaves its device"),
+        ("internal", "netdev", "removing it deletes its device"),
+        ("vxlan", "netdev", "removing it deletes its device"),
+    ],
+)
 def test_a_netdev_vport_cannot_be_replaced_by_another_type(old, new, reason):
     current = shown(doc(ovl={"vports": {"a": {"type": old}}}))
     with pytest.raises(DocumentError) as caught:
@@ -173,15 +238,28 @@ def test_a_netdev_vport_can_be_renumbered():
     current = shown(doc(ovl={"vports": {"a": {"type": "netdev"}}}))
     assert lines(current, doc(ovl={"vports": {"a": {"type": "netdev", "port_no": 4}}})) == [
         "- vport ovl/a: netdev, port_no 1 (replaced: port_no 1 -> 4)",
-        "+ vport ovl/a: netdev, port_no 4 (replacement)"]
+        "+ vport ovl/a: netdev, port_no 4 (replacement)",
+    ]
 
 
 def test_renumbering_and_swapping():
-    current = shown(doc(ovl={"vports": {"a": {"type": "internal"}, "b": {"type": "internal"}},
-                             "flows": [{"match": {"in_port": "a"}, "actions": []}]}))
-    desired = doc(ovl={"vports": {"a": {"type": "internal", "port_no": 2},
-                                  "b": {"type": "internal", "port_no": 1}},
-                       "flows": [{"match": {"in_port": "a"}, "actions": []}]})
+    current = shown(
+        doc(
+            ovl={
+                "vports": {"a": {"type": "internal"}, "b": {"type": "internal"}},
+                "flows": [{"match": {"in_port": "a"}, "actions": []}],
+            }
+        )
+    )
+    desired = doc(
+        ovl={
+            "vports": {
+                "a": {"type": "internal", "port_no": 2},
+                "b": {"type": "internal", "port_no": 1},
+            },
+            "flows": [{"match": {"in_port": "a"}, "actions": []}],
+        }
+    )
     result = plan(current, desired)
     # Both removals come first: each number is free when its new holder is made.
     assert result.lines() == [
@@ -196,8 +274,9 @@ def test_renumbering_and_swapping():
 
 def test_a_vport_displaced_from_its_number_gets_a_free_one():
     current = shown(doc(ovl={"vports": {"a": {"type": "internal"}, "b": {"type": "internal"}}}))
-    desired = doc(ovl={"vports": {"a": {"type": "internal"},
-                                  "c": {"type": "internal", "port_no": 1}}})
+    desired = doc(
+        ovl={"vports": {"a": {"type": "internal"}, "c": {"type": "internal", "port_no": 1}}}
+    )
     assert lines(current, desired) == [
         "- vport ovl/a: internal, port_no 1 (replaced: port_no 1 is asked for by vport c)",
         "+ vport ovl/a: internal, port_no 3 (replacement)",
@@ -209,47 +288,62 @@ def test_a_vport_displaced_from_its_number_gets_a_free_one():
 def test_new_vports_never_take_the_number_of_one_removed_later():
     current = shown(doc(ovl={"vports": {"a": {"type": "internal"}, "b": {"type": "internal"}}}))
     desired = doc(ovl={"vports": {"b": {"type": "internal"}, "c": {"type": "internal"}}})
-    assert lines(current, desired) == ["+ vport ovl/c: internal, port_no 3",
-                                       "- vport ovl/a: internal, port_no 1"]
+    assert lines(current, desired) == [
+        "+ vport ovl/c: internal, port_no 3",
+        "- vport ovl/a: internal, port_no 1",
+    ]
 
 
 def test_a_number_asked_for_frees_it_first():
     current = shown(doc(ovl={"vports": {"a": {"type": "internal"}}}))
     desired = doc(ovl={"vports": {"c": {"type": "internal", "port_no": 1}}})
-    assert lines(current, desired) == ["- vport ovl/a: internal, port_no 1",
-                                       "+ vport ovl/c: internal, port_no 1"]
+    assert lines(current, desired) == [
+        "- vport ovl/a: internal, port_no 1",
+        "+ vport ovl/c: internal, port_no 1",
+    ]
 
 
 def test_a_vport_moving_between_owned_datapaths():
     current = shown(doc(one={"vports": {"x": {"type": "internal"}}}, two={}))
     desired = doc(one={}, two={"vports": {"x": {"type": "internal"}}})
-    assert lines(current, desired) == ["- vport one/x: internal, port_no 1",
-                                       "+ vport two/x: internal, port_no 1"]
+    assert lines(current, desired) == [
+        "- vport one/x: internal, port_no 1",
+        "+ vport two/x: internal, port_no 1",
+    ]
 
 
 def test_a_udp_port_moving_to_a_renamed_vport():
     current = shown(doc(ovl={"vports": {"vx1": {"type": "vxlan"}}}))
     desired = doc(ovl={"vports": {"vx2": {"type": "vxlan"}}})
-    assert lines(current, desired) == ["- vport ovl/vx1: vxlan, port 4789, port_no 1",
-                                       "+ vport ovl/vx2: vxlan, port 4789, port_no 2"]
+    assert lines(current, desired) == [
+        "- vport ovl/vx1: vxlan, port 4789, port_no 1",
+        "+ vport ovl/vx2: vxlan, port 4789, port_no 2",
+    ]
 
 
 def test_a_datapath_removed_for_its_name():
     current = shown(doc(old={"vports": {"x": {"type": "internal"}}}))
     desired = doc(old={"state": "absent"}, new={"vports": {"old": {"type": "internal"}}})
-    assert lines(current, desired) == ["- datapath old (with its 1 vport and 0 flows)",
-                                       "+ datapath new",
-                                       "+ vport new/old: internal, port_no 1"]
+    assert lines(current, desired) == [
+        "- datapath old (with its 1 vport and 0 flows)",
+        "+ datapath new",
+        "+ vport new/old: internal, port_no 1",
+    ]
 
 
 def test_links_compare_only_what_is_declared():
     current = shown(doc(ovl={"link": UP, "vports": {"p": {"type": "internal", "link": UP}}}))
-    assert not plan(current, doc(ovl={"vports": {"p": {"type": "internal",
-                                                       "link": {"up": True}}}}))
-    desired = doc(ovl={"link": {"mtu": 9000},
-                       "vports": {"p": {"type": "internal", "link": {"addresses": ["10.0.0.1/24"]}}}})
-    assert lines(current, desired) == ["~ link ovl/ovl: mtu 1500 -> 9000",
-                                       "~ link ovl/p: +10.0.0.1/24"]
+    assert not plan(current, doc(ovl={"vports": {"p": {"type": "internal", "link": {"up": True}}}}))
+    desired = doc(
+        ovl={
+            "link": {"mtu": 9000},
+            "vports": {"p": {"type": "internal", "link": {"addresses": ["10.0.0.1/24"]}}},
+        }
+    )
+    assert lines(current, desired) == [
+        "~ link ovl/ovl: mtu 1500 -> 9000",
+        "~ link ovl/p: +10.0.0.1/24",
+    ]
 
 
 def test_a_replaced_internal_port_gets_all_its_link_settings():
@@ -258,17 +352,32 @@ def test_a_replaced_internal_port_gets_all_its_link_settings():
     assert lines(current, desired)[-1] == "~ link ovl/p: mac 02:00:00:00:00:01, mtu 1500, up"
 
 
-@pytest.mark.parametrize("desired, path, reason", [
-    (dict(ovl={"vports": {"o1": {"type": "internal"}}}), "datapaths.ovl.vports.o1",
-     "the name is taken by datapath other"),
-    (dict(ovl={"vports": {"other": {"type": "internal"}}}), "datapaths.ovl.vports.other",
-     "the name is taken by datapath other"),
-    (dict(o1={}), "datapaths.o1", "the name is taken by datapath other"),
-    (dict(ovl={"vports": {"g": {"type": "geneve"}}}), "datapaths.ovl.vports.g.port",
-     "the UDP port is taken by datapath other, which this document does not own"),
-    (dict(ovl={"vports": {"g": {"type": "gre"}}}), "datapaths.ovl.vports.g.type",
-     "the GRE device (one per host) is taken by datapath other"),
-])
+@pytest.mark.parametrize(
+    "desired, path, reason",
+    [
+        (
+            {"ovl": {"vports": {"o1": {"type": "internal"}}}},
+            "datapaths.ovl.vports.o1",
+            "the name is taken by datapath other",
+        ),
+        (
+            {"ovl": {"vports": {"other": {"type": "internal"}}}},
+            "datapaths.ovl.vports.other",
+            "the name is taken by datapath other",
+        ),
+        ({"o1": {}}, "datapaths.o1", "the name is taken by datapath other"),
+        (
+            {"ovl": {"vports": {"g": {"type": "geneve"}}}},
+            "datapaths.ovl.vports.g.port",
+            "the UDP port is taken by datapath other, which this document does not own",
+        ),
+        (
+            {"ovl": {"vports": {"g": {"type": "gre"}}}},
+            "datapaths.ovl.vports.g.type",
+            "the GRE device (one per host) is taken by datapath other",
+        ),
+    ],
+)
 def test_what_unowned_datapaths_hold_is_refused(desired, path, reason):
     current = shown(doc(other={"vports": {"o1": {"type": "geneve"}, "o2": {"type": "gre"}}}))
     with pytest.raises(DocumentError) as caught:
@@ -278,6 +387,7 @@ def test_what_unowned_datapaths_hold_is_refused(desired, path, reason):
 
 def test_owned_datapaths_names_can_be_reused_once_removed():
     current = shown(doc(other={"vports": {"o1": {"type": "geneve"}}}))
-    result = plan(current, doc(other={"state": "absent"},
-                               ovl={"vports": {"o1": {"type": "geneve"}}}))
+    result = plan(
+        current, doc(other={"state": "absent"}, ovl={"vports": {"o1": {"type": "geneve"}}})
+    )
     assert result.lines()[0] == "- datapath other (with its 1 vport and 0 flows)"

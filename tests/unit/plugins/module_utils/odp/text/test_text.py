@@ -8,7 +8,6 @@ import json
 import os
 
 import pytest
-
 from vswitch_odp import flows, text
 from vswitch_odp.client import Client
 from vswitch_odp.errors import ValidationError
@@ -18,9 +17,9 @@ from vswitch_odp.text.lex import closest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, "..", "data", "kernel_flows.json")) as _data:
-    KERNEL = dict((r["note"], r) for r in json.load(_data)["flows"])
+    KERNEL = {r["note"]: r for r in json.load(_data)["flows"]}
 PORTS = {"xdp": 0, "p1": 1, "p2": 2}
-NAMES = dict((number, name) for name, number in PORTS.items())
+NAMES = {number: name for name, number in PORTS.items()}
 ZERO_STATS = {"packets": 0, "bytes": 0, "used": None}
 
 
@@ -28,8 +27,11 @@ def dumped(note):
     """(key, mask, ufid) the kernel dumped for the flow of that note."""
     (dump,) = KERNEL[note]["dump"]
     ufid = bytes.fromhex(dump["ufid"]) if "ufid" in dump else None
-    return (FLOW_KEY.decode(bytes.fromhex(dump["key"])), FLOW_KEY.decode(bytes.fromhex(dump["mask"])),
-            ufid)
+    return (
+        FLOW_KEY.decode(bytes.fromhex(dump["key"])),
+        FLOW_KEY.decode(bytes.fromhex(dump["mask"])),
+        ufid,
+    )
 
 
 # -- a wildcarded in_port (issue 9, defect 1) ---------------------------------
@@ -54,7 +56,7 @@ def test_wildcarded_in_port_prints_as_no_in_port(note):
     assert not [w for w in words if w.startswith("--in-port")]
 
 
-@pytest.mark.parametrize("note", WILDCARD_PORT + ["in_port, with a UFID"])
+@pytest.mark.parametrize("note", [*WILDCARD_PORT, "in_port, with a UFID"])
 def test_listed_flags_add_the_same_flow(note):
     key, mask, _ufid = dumped(note)
     words = flags.format_flow_words(key, mask, [("output", 2)], NAMES)
@@ -63,7 +65,7 @@ def test_listed_flags_add_the_same_flow(note):
     assert ("--in-port=p1" in words) == (note == "in_port, with a UFID")
 
 
-@pytest.mark.parametrize("note", WILDCARD_PORT + ["in_port, with a UFID"])
+@pytest.mark.parametrize("note", [*WILDCARD_PORT, "in_port, with a UFID"])
 def test_ovs_dpctl_dump_reads_back_as_the_dumped_flow(note):
     key, mask, ufid = dumped(note)
     line = KERNEL[note]["dpctl_dump"]
@@ -79,13 +81,22 @@ def test_verbose_line_is_what_ovs_dpctl_printed(note):
     assert line == KERNEL[note]["dpctl_dump"].replace(", dp:ovs", "")
 
 
-@pytest.mark.parametrize("written", ["in_port(0/0xffff0000)", "in_port(xdp/0xffff0000)",
-                                     "in_port(1/0)", "in_port(0/0xffff0000),eth()"])
+@pytest.mark.parametrize(
+    "written",
+    [
+        "in_port(0/0xffff0000)",
+        "in_port(xdp/0xffff0000)",
+        "in_port(1/0)",
+        "in_port(0/0xffff0000),eth()",
+    ],
+)
 def test_in_port_under_a_zero_mask_is_no_in_port(written):
     key, mask = text.parse_key(written, PORTS)
     assert "in_port" not in key and "in_port" not in mask
     assert text.key_from_match({"in_port": written[8:].split(")")[0]}, PORTS) == (
-        {"eth": {"src": 0, "dst": 0}}, {"eth": {"src": 0, "dst": 0}})
+        {"eth": {"src": 0, "dst": 0}},
+        {"eth": {"src": 0, "dst": 0}},
+    )
 
 
 @pytest.mark.parametrize("written", ["in_port(1)", "in_port(1/0xffffffff)", "in_port(p1/0xffff)"])
@@ -126,8 +137,9 @@ def test_bad_ufid(bad):
 
 def test_key_option_takes_a_ufid():
     _key, _mask, ufid = dumped("no in_port, with a UFID")
-    parsed = flags.flow_from_options([("key", UFID_TEXT + ",in_port(1),eth()"), ("output", "p2")],
-                                     PORTS)
+    parsed = flags.flow_from_options(
+        [("key", UFID_TEXT + ",in_port(1),eth()"), ("output", "p2")], PORTS
+    )
     key, mask, actions = parsed
     assert parsed.ufid == ufid and key == {"in_port": 1, "eth": {"src": 0, "dst": 0}}
     assert actions == [("output", 2)] and parsed.key is key and parsed.mask is mask
@@ -156,16 +168,20 @@ def test_client_errors_name_a_ufid_the_same_way():
 
 # -- did you mean --------------------------------------------------------------
 
-@pytest.mark.parametrize("written,meant,choices", [
-    ("dts", "dst", ("src", "dst", "proto", "tos", "ttl", "frag")),
-    ("sorc", "src", ("src", "dst", "proto", "tos", "ttl", "frag")),
-    ("in-prot", "in-port", ("in-port", "eth-src", "eth-type", "ipv4-proto")),
-    ("outptu", "output", ("output", "key", "actions")),
-    ("ouptut", "output", ("output", "userspace", "set")),
-    ("comit", "commit", ("commit", "force_commit", "zone")),
-    ("ipv5", "ipv4", ("eth", "ipv4", "ipv6")),
-    ("tun_di", "tun_id", ("tun_id", "src", "dst", "tos", "ttl")),
-])
+
+@pytest.mark.parametrize(
+    "written,meant,choices",
+    [
+        ("dts", "dst", ("src", "dst", "proto", "tos", "ttl", "frag")),
+        ("sorc", "src", ("src", "dst", "proto", "tos", "ttl", "frag")),
+        ("in-prot", "in-port", ("in-port", "eth-src", "eth-type", "ipv4-proto")),
+        ("outptu", "output", ("output", "key", "actions")),
+        ("ouptut", "output", ("output", "userspace", "set")),
+        ("comit", "commit", ("commit", "force_commit", "zone")),
+        ("ipv5", "ipv4", ("eth", "ipv4", "ipv6")),
+        ("tun_di", "tun_id", ("tun_id", "src", "dst", "tos", "ttl")),
+    ],
+)
 def test_closest_prefers_fewest_edits(written, meant, choices):
     assert closest(written, choices) == meant
 
@@ -175,18 +191,21 @@ def test_closest_guesses_nothing_far(written, choices):
     assert closest(written, choices) is None
 
 
-@pytest.mark.parametrize("parse,arg,meant", [
-    (text.parse_key, "ipv4(dts=10.0.0.1)", "dst"),
-    (text.parse_key, "eth(),eth_type(0x0800),ipv4(),tcp(dts=80)", "dst"),
-    (text.parse_key, "tunnel(tun_di=1)", "tun_id"),
-    (text.parse_key, "ipv5(src=1.2.3.4)", "ipv4"),
-    (text.parse_key, "ct_state(+trk+ets)", "est"),
-    (text.parse_key, "vlan(vdi=1)", "vid"),
-    (text.parse_actions, "ct(comit)", "commit"),
-    (text.parse_actions, "ouptut(1)", "output"),
-    (text.parse_actions, "ct(nat(sorc=10.0.0.1))", "src"),
-    (text.key_from_match, {"ipv4": {"dts": "10.0.0.1"}}, "dst"),
-])
+@pytest.mark.parametrize(
+    "parse,arg,meant",
+    [
+        (text.parse_key, "ipv4(dts=10.0.0.1)", "dst"),
+        (text.parse_key, "eth(),eth_type(0x0800),ipv4(),tcp(dts=80)", "dst"),
+        (text.parse_key, "tunnel(tun_di=1)", "tun_id"),
+        (text.parse_key, "ipv5(src=1.2.3.4)", "ipv4"),
+        (text.parse_key, "ct_state(+trk+ets)", "est"),
+        (text.parse_key, "vlan(vdi=1)", "vid"),
+        (text.parse_actions, "ct(comit)", "commit"),
+        (text.parse_actions, "ouptut(1)", "output"),
+        (text.parse_actions, "ct(nat(sorc=10.0.0.1))", "src"),
+        (text.key_from_match, {"ipv4": {"dts": "10.0.0.1"}}, "dst"),
+    ],
+)
 def test_errors_suggest_the_closest_name(parse, arg, meant):
     with pytest.raises(ValidationError) as info:
         parse(arg)

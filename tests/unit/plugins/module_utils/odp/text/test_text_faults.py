@@ -4,7 +4,6 @@
 be sent, by a ValidationError that names the field (or option) and the value."""
 
 import pytest
-
 from vswitch_odp import text
 from vswitch_odp.errors import ValidationError
 from vswitch_odp.text import flags
@@ -27,13 +26,17 @@ def options(*words):
 
 # -- IPv6 scope ids -----------------------------------------------------------
 
-@pytest.mark.parametrize("parse,arg,field", [
-    (text.parse_key, "eth_type(0x86dd),ipv6(src=fe80::1%eth0)", "ipv6.src"),
-    (text.parse_key, "eth_type(0x86dd),ipv6(dst=2001:db8::/ffff::%1)", "ipv6.dst mask"),
-    (text.key_from_match, {"ipv6": {"src": "fe80::1%eth0"}}, "ipv6.src"),
-    (text.parse_actions, "set(ipv6(src=fe80::1%eth0))", "actions[0].ipv6.src"),
-    (text.parse_actions, "ct(commit,nat(src=[fe80::1%eth0]))", "actions[0].nat.src"),
-])
+
+@pytest.mark.parametrize(
+    "parse,arg,field",
+    [
+        (text.parse_key, "eth_type(0x86dd),ipv6(src=fe80::1%eth0)", "ipv6.src"),
+        (text.parse_key, "eth_type(0x86dd),ipv6(dst=2001:db8::/ffff::%1)", "ipv6.dst mask"),
+        (text.key_from_match, {"ipv6": {"src": "fe80::1%eth0"}}, "ipv6.src"),
+        (text.parse_actions, "set(ipv6(src=fe80::1%eth0))", "actions[0].ipv6.src"),
+        (text.parse_actions, "ct(commit,nat(src=[fe80::1%eth0]))", "actions[0].nat.src"),
+    ],
+)
 def test_ipv6_scope_id_is_refused(parse, arg, field):
     error = refused(parse, arg)
     assert error.field == field and "scope" in error.reason
@@ -46,32 +49,40 @@ def test_ipv6_scope_id_flag():
 
 # -- digits that are not ASCII ------------------------------------------------
 
-@pytest.mark.parametrize("arg,field", [
-    ("eth(),eth_type(0x0800),ipv4(proto=6),tcp(dst=%s)" % ARABIC_80, "tcp.dst"),
-    ("in_port(%s)" % ARABIC_80, "in_port"),
-    ("ipv4(src=10.0.0.0/%s)" % "\u0668", "ipv4.src mask"),
-    ("skb_mark(0x1/%s)" % ARABIC_80, "skb_mark mask"),
-    ("ct_state(%s)" % ARABIC_80, "ct_state"),
-    ("key%s(00)" % "\u0663", "key"),  # not a name: the lexer refuses it
-])
+
+@pytest.mark.parametrize(
+    "arg,field",
+    [
+        ("eth(),eth_type(0x0800),ipv4(proto=6),tcp(dst=%s)" % ARABIC_80, "tcp.dst"),
+        ("in_port(%s)" % ARABIC_80, "in_port"),
+        ("ipv4(src=10.0.0.0/%s)" % "\u0668", "ipv4.src mask"),
+        ("skb_mark(0x1/%s)" % ARABIC_80, "skb_mark mask"),
+        ("ct_state(%s)" % ARABIC_80, "ct_state"),
+        ("key%s(00)" % "\u0663", "key"),  # not a name: the lexer refuses it
+    ],
+)
 def test_unicode_digits_in_a_key(arg, field):
     assert refused(text.parse_key, arg, PORTS).field == field
 
 
-@pytest.mark.parametrize("arg,field", [
-    ("recirc(%s)" % ARABIC_80, "actions[0]"),
-    ("sample(sample=%s%%,actions(1))" % ARABIC_80, "actions[0].sample"),
-    ("ct(commit,nat(dst=10.0.0.1:%s))" % ARABIC_80, "actions[0].nat.dst"),
-    ("hash(alg%s(0))" % "\u0661", "actions[0]"),
-    (ARABIC_80, "actions[0]"),
-])
+@pytest.mark.parametrize(
+    "arg,field",
+    [
+        ("recirc(%s)" % ARABIC_80, "actions[0]"),
+        ("sample(sample=%s%%,actions(1))" % ARABIC_80, "actions[0].sample"),
+        ("ct(commit,nat(dst=10.0.0.1:%s))" % ARABIC_80, "actions[0].nat.dst"),
+        ("hash(alg%s(0))" % "\u0661", "actions[0]"),
+        (ARABIC_80, "actions[0]"),
+    ],
+)
 def test_unicode_digits_in_actions(arg, field):
     assert refused(text.parse_actions, arg, PORTS).field == field
 
 
 def test_unicode_digits_in_a_flag():
-    error = refused(flags.flow_from_options, options("--tcp-dst=" + ARABIC_80, "--output=p1"),
-                    PORTS)
+    error = refused(
+        flags.flow_from_options, options("--tcp-dst=" + ARABIC_80, "--output=p1"), PORTS
+    )
     assert (error.field, error.value) == ("--tcp-dst", ARABIC_80)
 
 
@@ -81,6 +92,7 @@ def test_unicode_digits_in_the_structured_forms():
 
 
 # -- the odp flow options -----------------------------------------------------
+
 
 @pytest.mark.parametrize("key", ["", "  ", "ufid:00000001-0002-0003-0004-000500060007,"])
 def test_empty_key_option(key):
@@ -93,20 +105,35 @@ def test_empty_actions_option():
     assert error.field == "--actions"
 
 
-@pytest.mark.parametrize("words,field,value", [
-    (("--in-port=p1", "--in-port=p2"), "--in-port", "p2"),
-    (("--eth-src=02:00:00:00:00:01", "--eth-src=02:00:00:00:00:02"), "--eth-src",
-     "02:00:00:00:00:02"),
-    (("--in-port=p1", "--set-tunnel-ttl=64", "--set-tunnel-ttl=1", "--set-tunnel-ipv4-dst=10.0.0.1"),
-     "--set-tunnel-ttl", "1"),
-])
+@pytest.mark.parametrize(
+    "words,field,value",
+    [
+        (("--in-port=p1", "--in-port=p2"), "--in-port", "p2"),
+        (
+            ("--eth-src=02:00:00:00:00:01", "--eth-src=02:00:00:00:00:02"),
+            "--eth-src",
+            "02:00:00:00:00:02",
+        ),
+        (
+            (
+                "--in-port=p1",
+                "--set-tunnel-ttl=64",
+                "--set-tunnel-ttl=1",
+                "--set-tunnel-ipv4-dst=10.0.0.1",
+            ),
+            "--set-tunnel-ttl",
+            "1",
+        ),
+    ],
+)
 def test_a_flag_given_twice_is_refused(words, field, value):
     error = refused(flags.flow_from_options, options(*words), PORTS)
     assert (error.field, error.value) == (field, value) and "more than once" in error.reason
 
 
-@pytest.mark.parametrize("output,value", [("nosuch", "nosuch"), ("p1,", "p1,"), (",p1", ",p1"),
-                                          ("p1,,p2", "p1,,p2")])
+@pytest.mark.parametrize(
+    "output,value", [("nosuch", "nosuch"), ("p1,", "p1,"), (",p1", ",p1"), ("p1,,p2", "p1,,p2")]
+)
 def test_output_errors_name_output(output, value):
     error = refused(flags.flow_from_options, options("--in-port=p1", "--output=" + output), PORTS)
     assert error.field == "--output" and error.value in (value, "nosuch")
@@ -119,27 +146,39 @@ def test_unknown_vport_lists_the_vports_or_guesses():
     assert "did you mean" in error.reason
 
 
-@pytest.mark.parametrize("key,field", [
-    ("garbage", "--key: garbage"),
-    ("in_port(1),eth(", "--key"),
-    ("ipv4(sorc=1.2.3.4)", "--key: ipv4.sorc"),
-    ("ufid:nonsense,in_port(1)", "--key: ufid"),
-])
+@pytest.mark.parametrize(
+    "key,field",
+    [
+        ("garbage", "--key: garbage"),
+        ("in_port(1),eth(", "--key"),
+        ("ipv4(sorc=1.2.3.4)", "--key: ipv4.sorc"),
+        ("ufid:nonsense,in_port(1)", "--key: ufid"),
+    ],
+)
 def test_garbage_key_names_the_key_option(key, field):
     error = refused(flags.flow_from_options, [("key", key), ("output", "p1")], PORTS)
     assert error.field == field and str(error).startswith("--key")
 
 
 def test_garbage_actions_name_the_actions_option():
-    error = refused(flags.flow_from_options, [("in-port", "p1"), ("actions", "ct(zone=70000)")],
-                    PORTS)
+    error = refused(
+        flags.flow_from_options, [("in-port", "p1"), ("actions", "ct(zone=70000)")], PORTS
+    )
     assert error.field == "--actions[0].zone"
 
 
 # -- numbers out of range name their action -----------------------------------
 
-@pytest.mark.parametrize("arg,name", [("recirc(0x100000000)", "recirc"), ("meter(4294967296)", "meter"),
-                                      ("trunc(x)", "trunc"), ("drop(-1)", "drop")])
+
+@pytest.mark.parametrize(
+    "arg,name",
+    [
+        ("recirc(0x100000000)", "recirc"),
+        ("meter(4294967296)", "meter"),
+        ("trunc(x)", "trunc"),
+        ("drop(-1)", "drop"),
+    ],
+)
 def test_number_errors_name_the_action(arg, name):
     error = refused(text.parse_actions, arg)
     assert error.field == "actions[0]" and error.reason.startswith(name + ":")
@@ -152,14 +191,22 @@ def test_bare_action_that_needs_arguments():
 
 # -- nesting deeper than the kernel's limits ----------------------------------
 
+
 def nested(outer, inner, depth):
     for _level in range(depth):
         inner = outer % inner
     return inner
 
 
-@pytest.mark.parametrize("outer", ["clone(%s)", "sample(sample=50%%,actions(%s))",
-                                   "check_pkt_len(size=64,gt(%s),le(drop))", "dec_ttl(le_1(%s))"])
+@pytest.mark.parametrize(
+    "outer",
+    [
+        "clone(%s)",
+        "sample(sample=50%%,actions(%s))",
+        "check_pkt_len(size=64,gt(%s),le(drop))",
+        "dec_ttl(le_1(%s))",
+    ],
+)
 def test_action_lists_nest_16_deep(outer):
     text.parse_actions(nested(outer, "1", 16))
     error = refused(text.parse_actions, nested(outer, "1", 17))
@@ -193,7 +240,9 @@ def test_deep_encap_is_a_clear_error(depth):
 
 
 def test_two_vlan_headers_are_fine():
-    key, _mask = text.parse_key(nested("eth_type(0x8100),vlan(vid=1),encap(%s)", "eth_type(0x0800)", 2))
+    key, _mask = text.parse_key(
+        nested("eth_type(0x8100),vlan(vid=1),encap(%s)", "eth_type(0x0800)", 2)
+    )
     assert key["encap"]["encap"] == {"eth_type": 0x0800}
 
 
