@@ -8,6 +8,7 @@ loaded or loadable; inside, a missing module is an error, never a skip.
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -37,6 +38,29 @@ def run(*argv, check=True):
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def pings_received(ns, address, count, interval):
+    """Echo replies received of ``count`` requests sent every ``interval`` s
+    from namespace ``ns`` (a lost reply is counted, not raised)."""
+    out = run(
+        "ip",
+        "netns",
+        "exec",
+        ns,
+        "ping",
+        "-n",
+        "-q",
+        "-c",
+        str(count),
+        "-i",
+        str(interval),
+        "-W",
+        "1",
+        address,
+        check=False,
+    ).stdout
+    return int(re.search(r"(\d+) received", out).group(1))
 
 
 def _openvswitch_available():

@@ -16,35 +16,13 @@ import time
 import uuid
 
 import pytest
-from conftest import run
+from conftest import pings_received, run
 from test_cli import dp, odp, pair  # noqa: F401 pylint: disable=unused-import
 from vswitch_odp import Client
 from vswitch_odp.text.cookie import format_cookie
 
 ODP = [sys.executable, "-m", "vswitch_odp.cli"]
 PINGS = 20
-
-
-def ping(ns, address, count, interval):
-    """Echo replies received of ``count`` requests sent every ``interval`` s."""
-    out = run(
-        "ip",
-        "netns",
-        "exec",
-        ns,
-        "ping",
-        "-n",
-        "-q",
-        "-c",
-        str(count),
-        "-i",
-        str(interval),
-        "-W",
-        "1",
-        address,
-        check=False,
-    ).stdout
-    return int(re.search(r"(\d+) received", out).group(1))
 
 
 def port_no(datapath, name):
@@ -87,7 +65,7 @@ def test_meter_commands_limit_icmp(pair, dp):
         "--key=in_port(%s),eth(),eth_type(0x0800),ipv4(proto=1)" % b.host,
         "--actions=%d" % pa,
     )
-    received = ping(a.netns, "10.77.0.2", PINGS, 0.1)
+    received = pings_received(a.netns, "10.77.0.2", PINGS, 0.1)
     line = odp("meter", "list", dp)[0]
     counts = {name: int(value) for name, value in re.findall(r"(\S+)=(\d+)", line)}
     # Every request went through the meter; those the band dropped got no

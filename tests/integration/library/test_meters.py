@@ -1,10 +1,8 @@
 """Kernel tests of meters (Client.meters): the operations, the meter action as
 ovs-dpctl reads and writes it, and a meter limiting real traffic."""
 
-import re
-
 import pytest
-from conftest import run
+from conftest import pings_received, run
 from vswitch_odp import errors, format_actions, parse_flow
 from vswitch_odp.flows import Flow
 from vswitch_odp.meters import Band
@@ -78,28 +76,6 @@ def test_meter_action_with_ovs_dpctl(odp):
     assert [m.id for m in client.meters.list(dp)] == [70000]
 
 
-def ping(ns, address, count, interval):
-    """Echo replies received of ``count`` requests sent every ``interval`` s."""
-    out = run(
-        "ip",
-        "netns",
-        "exec",
-        ns,
-        "ping",
-        "-n",
-        "-q",
-        "-c",
-        str(count),
-        "-i",
-        str(interval),
-        "-W",
-        "1",
-        address,
-        check=False,
-    ).stdout
-    return int(re.search(r"(\d+) received", out).group(1))
-
-
 def test_meter_limits_traffic(odp, joined):
     client, dp = odp
     pair = joined(client, dp, "10.77.0")
@@ -110,7 +86,7 @@ def test_meter_limits_traffic(odp, joined):
     ):
         client.put_flow(dp, Flow(*parse_flow(text)[:3]))
     client.meters.set(dp, 1, [Band(rate=2, burst=2)], unit="pkts")
-    received = ping(pair.a.netns, "10.77.0.2", PINGS, 0.1)
+    received = pings_received(pair.a.netns, "10.77.0.2", PINGS, 0.1)
     meter = client.meters.get(dp, 1)
     # Every request went through the meter; those the band dropped got no reply.
     # 2 s at 2 packets/s after a burst of 2: about 6 pass.
@@ -122,6 +98,6 @@ def test_meter_limits_traffic(odp, joined):
     assert replaced.packets == PINGS
     again = client.meters.get(dp, 1)
     assert (again.packets, again.band_stats[0]["packets"]) == (PINGS, 0)
-    assert ping(pair.a.netns, "10.77.0.2", 3, 0.2) == 3
+    assert pings_received(pair.a.netns, "10.77.0.2", 3, 0.2) == 3
     client.meters.set(dp, 1, [Band(rate=1000)], unit="pkts", keep_stats=False)
     assert client.meters.get(dp, 1).packets == 0
