@@ -27,7 +27,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 PYROUTE2_MISSING = importlib.util.find_spec("pyroute2") is None
 
 try:
-    from ansible_collections.vswitch.odp.plugins.module_utils.odp import (
+    # Re-exported: the modules import these from here (one import guard).
+    from ansible_collections.vswitch.odp.plugins.module_utils.odp import (  # pylint: disable=unused-import
         cutoff,
         dp_settings,
         errors,
@@ -39,7 +40,9 @@ try:
         text,
     )
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.client import Client
-    from ansible_collections.vswitch.odp.plugins.module_utils.odp.tunnels import udp_port
+    from ansible_collections.vswitch.odp.plugins.module_utils.odp.tunnels import (  # pylint: disable=unused-import
+        udp_port,
+    )
 except ImportError:
     cutoff = dp_settings = errors = flowdump = flowfilter = flowplan = flows = flowstream = None
     text = Client = udp_port = None
