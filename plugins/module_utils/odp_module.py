@@ -37,6 +37,7 @@ try:
         flowplan,
         flows,
         flowstream,
+        meters,
         text,
     )
     from ansible_collections.vswitch.odp.plugins.module_utils.odp.client import Client
@@ -45,6 +46,7 @@ try:
     )
 except ImportError:
     cutoff = dp_settings = errors = flowdump = flowfilter = flowplan = flows = flowstream = None
+    meters = None
     text = Client = udp_port = None
     LIBRARY_IMPORT_ERROR = traceback.format_exc()
 else:

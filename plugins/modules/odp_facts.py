@@ -145,8 +145,10 @@ ansible_facts:
             - C(masks_cache_size) is the datapath's setting (null when the kernel has no masks
               cache), as M(vswitch.odp.odp_datapath) sets it with C(features).
             - C(meters) (when O(meters=true)) lists the meters by id, each with C(id), C(packets)
-              and C(bytes) that went through it and C(band_stats), per band the C(packets) and
-              C(bytes) above its rate. The kernel does not report a meter's bands or unit.
+              and C(bytes) that went through it, C(used) (the kernel's clock in milliseconds when
+              it last saw a packet), and C(band_stats), per band the C(packets) and C(bytes) above
+              its rate. C(unit) and C(bands) are what M(vswitch.odp.odp_meter) (or C(odp meter add))
+              set last; null for a meter another tool set, since the kernel does not report them.
               Null when the kernel has no meters.
           returned: always
           type: dict
@@ -167,7 +169,8 @@ ansible_facts:
               flow_summary: {count: 1, packets: 3, bytes: 126, returned: 1, consistent: true}
               masks_cache_size: 256
               meters:
-                - {id: 1, packets: 20, bytes: 1960, band_stats: [{packets: 14, bytes: 1372}]}
+                - {id: 1, unit: pkts, bands: [{type: drop, rate: 2, burst: 2}], packets: 20,
+                   bytes: 1960, used: 5230114, band_stats: [{packets: 14, bytes: 1372}]}
         meter_features:
           description:
             - What the kernel's meters can do (asked through the first datapath read; null
@@ -251,15 +254,7 @@ def meter_facts(client, datapath):
         found = client.meters.list(datapath)
     except errors.Unsupported:
         return None
-    return [
-        {
-            "id": meter.id,
-            "packets": meter.packets,
-            "bytes": meter.bytes,
-            "band_stats": meter.band_stats,
-        }
-        for meter in found
-    ]
+    return [meter.info() for meter in found]
 
 
 def meter_features(client, datapath):

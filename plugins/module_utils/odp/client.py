@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Optional, Union
 
-from . import dp_settings, errors, flowdump, psample, tunnels, upcalls
+from . import dp_settings, errors, flowdump, meter_record, psample, tunnels, upcalls
 from .actions import actions_named
 from .attrs import CodecError
 from .ct_limits import CtLimits
@@ -198,7 +198,13 @@ class Client:
         self._by_name: dict[str, Datapath] = {}  # datapath name -> Datapath (last seen)
         self._names: dict[int, str] = {}  # ifindex -> datapath name
         # Meter operations: ``odp.meters.set(dp, 1, bands)``, under the datapath's lock.
-        self.meters = Meters(self.transport, self._dp_index, self.iter_flows, self.exclusive)
+        self.meters = Meters(
+            self.transport,
+            self._dp_index,
+            self.iter_flows,
+            self.exclusive,
+            lambda name: self.locks.path(name, meter_record.SUFFIX),
+        )
 
     def close(self) -> None:
         self.transport.close()

@@ -88,10 +88,12 @@ class Locks:
         self._files = {}  # datapath name -> open lock file (fd)
         self._depth = {}  # datapath name -> holds
 
-    def path(self, name):
+    def path(self, name, suffix=".lock"):
+        """The lock file of datapath ``name``; with ``suffix``, a file of
+        the datapath's kept beside it (its meter record)."""
         if self._space is None:
             self._space = netns_id(self._netns)
-        return os.path.join(self.directory, self._space, "%s.lock" % name)
+        return os.path.join(self.directory, self._space, name + suffix)
 
     def held(self, name):
         return name in self._depth

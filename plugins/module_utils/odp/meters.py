@@ -8,7 +8,9 @@ in that band and, for a ``drop`` band, dropped. What the kernel does and does
 not do, and so what this module checks first:
 
 * it has no meter dump: :meth:`Meters.list` asks for each id in turn;
-* it reports a meter's counters only, never its bands or unit;
+* it reports a meter's counters only, never its bands or unit: what this
+  library set is kept beside the datapath's lock (:mod:`meter_record`) and
+  read back as :attr:`Meter.unit` and :attr:`Meter.bands`;
 * setting a meter replaces it, with fresh counters unless the request
   carries some (:meth:`Meters.set` carries the old ones over by default);
 * 6.1 keeps one meter per table slot (id modulo the table size, 1024 at
@@ -25,7 +27,7 @@ import errno
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Callable, cast
 
-from . import errors
+from . import errors, meter_record
 from .actions import actions_named
 from .attrs import CodecError
 from .families import MeterFamily
@@ -43,6 +45,7 @@ FLAGS = ("kbps", "pktps", "burst", "stats")
 SCAN_IDS = 1024
 
 Resolve = Callable[[object], tuple[str, int]]
+RecordPath = Callable[[str], str]
 
 
 class Band:
@@ -91,12 +94,19 @@ class Meter:
     ``band_stats`` (one ``{"packets", "bytes"}`` per band, in band order)
     what exceeded each band; ``used`` is the kernel's monotonic clock in
     milliseconds when the meter last saw a packet (or was set).
+
+    ``unit`` (``kbps`` or ``pkts``) and ``bands`` (``{"type", "rate",
+    "burst"}`` dicts) are what this library last set on the meter, from its
+    record (:mod:`meter_record`); ``None`` when unknown, as for a meter
+    another tool set.
     """
 
-    __slots__ = ("band_stats", "bytes", "datapath", "id", "packets", "used")
+    __slots__ = ("band_stats", "bands", "bytes", "datapath", "id", "packets", "unit", "used")
 
-    def __init__(self, datapath: str, attrs: dict) -> None:
+    def __init__(self, datapath: str, attrs: dict, config: dict | None = None) -> None:
         self.datapath = datapath
+        self.unit = config["unit"] if config else None
+        self.bands = [dict(band) for band in config["bands"]] if config else None
         self.id = attrs["id"]
         stats = attrs.get("stats") or {}
         self.packets = stats.get("packets", 0)
@@ -106,6 +116,19 @@ class Meter:
             dict(band.get("stats") or {"packets": 0, "bytes": 0})
             for _name, band in attrs.get("bands", [])
         ]
+
+    def info(self) -> dict:
+        """The meter as plain data, as ``odp meter list --json``, odp_facts
+        and odp_meter give it."""
+        return {
+            "id": self.id,
+            "unit": self.unit,
+            "bands": self.bands,
+            "packets": self.packets,
+            "bytes": self.bytes,
+            "used": self.used,
+            "band_stats": self.band_stats,
+        }
 
     def __repr__(self) -> str:
         return "Meter(%r, %d, packets=%d, band_stats=%r)" % (
@@ -153,12 +176,65 @@ def meter_ids_in(actions: Iterable) -> Iterator[int]:
     return actions_named(actions, "meter")
 
 
+def check_config(
+    meter_id: int, bands: Sequence[Band], unit: str, features: MeterFeatures | None
+) -> dict:
+    """A meter's ``unit`` and ``bands``, checked: ``{"unit", "bands"}``, each
+    band a ``{"type", "rate", "burst"}`` dict with its burst filled in, as
+    :attr:`Meter.bands` reads it back. Without ``features`` (a datapath that
+    does not exist yet) the kernel's band count and types are not checked.
+    """
+    check_id(meter_id)
+    if unit not in UNITS:
+        raise errors.ValidationError("unit", unit, "meter %d: must be kbps or pkts" % meter_id)
+    if not isinstance(bands, (list, tuple)) or not bands:
+        raise errors.ValidationError(
+            "bands", bands, "meter %d needs a list of one or more bands" % meter_id
+        )
+    if features is not None and len(bands) > features.max_bands:
+        raise errors.ValidationError(
+            "bands",
+            list(bands),
+            "meter %d: the kernel takes at most %d band(s)" % (meter_id, features.max_bands),
+        )
+    items = []
+    for index, band in enumerate(bands):
+        field = "bands[%d]" % index
+        band = _band(field, meter_id, band)
+        types = features.band_types if features is not None else list(MF.BAND_TYPE_IDS)
+        if band.type not in types:
+            raise errors.ValidationError(
+                field + ".type",
+                band.type,
+                "meter %d: the kernel's band types are %s" % (meter_id, ", ".join(types) or "none"),
+            )
+        rate = errors.check_int(
+            field + ".rate",
+            band.rate,
+            1,
+            MAX_RATE,
+            "meter %d: a rate is an integer from 1 to %d" % (meter_id, MAX_RATE),
+        )
+        burst = rate if band.burst is None else band.burst
+        errors.check_int(
+            field + ".burst",
+            burst,
+            1,
+            MAX_RATE,
+            "meter %d: a burst is an integer from 1 to %d (the 6.1 kernel "
+            "drops every packet of a zero burst)" % (meter_id, MAX_RATE),
+        )
+        items.append({"type": band.type, "rate": rate, "burst": burst})
+    return {"unit": unit, "bands": items}
+
+
 class Meters:
     """Meter operations on the datapaths one transport reaches.
 
     Made by ``Client.meters``: ``resolve`` turns a datapath (name or
     ``Datapath``) into ``(name, ifindex)``, ``flows`` lists a datapath's
-    flows (for the meter ids they use).
+    flows (for the meter ids they use), ``record`` gives the path of a
+    datapath's band record (:mod:`meter_record`; none kept without it).
     """
 
     def __init__(
@@ -167,10 +243,12 @@ class Meters:
         resolve: Resolve,
         flows: Callable | None = None,
         hold: Callable | None = None,
+        record: RecordPath | None = None,
     ) -> None:
         self.transport = transport
         self._resolve = resolve
         self._flows = flows
+        self._record = record
         # The datapath's writer lock (Client.exclusive), taken by set and delete.
         self._hold = hold or (lambda _datapath: contextlib.nullcontext())
         self._features: MeterFeatures | None = None
@@ -190,50 +268,11 @@ class Meters:
         features = self._features = MeterFeatures(attrs)
         return features
 
-    def _bands(self, datapath, meter_id: int, bands: Sequence[Band]) -> builtins.list[tuple]:
-        """The band attributes, checked against the kernel's features."""
-        if not isinstance(bands, (list, tuple)) or not bands:
-            raise errors.ValidationError(
-                "bands", bands, "meter %d needs a list of one or more bands" % meter_id
-            )
-        features = self._features or self.features(datapath)
-        if len(bands) > features.max_bands:
-            raise errors.ValidationError(
-                "bands",
-                list(bands),
-                "meter %d: the kernel takes at most %d band(s)" % (meter_id, features.max_bands),
-            )
-        items = []
-        for index, band in enumerate(bands):
-            field = "bands[%d]" % index
-            band = _band(field, meter_id, band)
-            if band.type not in features.band_types:
-                raise errors.ValidationError(
-                    field + ".type",
-                    band.type,
-                    "meter %d: the kernel's "
-                    "band types are %s" % (meter_id, ", ".join(features.band_types) or "none"),
-                )
-            rate = errors.check_int(
-                field + ".rate",
-                band.rate,
-                1,
-                MAX_RATE,
-                "meter %d: a rate is an integer from 1 to %d" % (meter_id, MAX_RATE),
-            )
-            burst = rate if band.burst is None else band.burst
-            errors.check_int(
-                field + ".burst",
-                burst,
-                1,
-                MAX_RATE,
-                "meter %d: a burst is an integer from 1 to %d (the 6.1 kernel "
-                "drops every packet of a zero burst)" % (meter_id, MAX_RATE),
-            )
-            items.append(
-                ("band", {"type": MF.BAND_TYPE_IDS[band.type], "rate": rate, "burst": burst})
-            )
-        return items
+    def config(self, datapath, meter_id: int, bands: Sequence[Band], unit: str = "kbps") -> dict:
+        """What :meth:`set` would set, checked against the kernel's features
+        (asked through ``datapath``) and sending no change: see
+        :func:`check_config`."""
+        return check_config(meter_id, bands, unit, self._features or self.features(datapath))
 
     def set(
         self,
@@ -259,10 +298,7 @@ class Meters:
     def _set(
         self, datapath, meter_id: int, bands: Sequence[Band], unit: str, keep_stats: bool
     ) -> Meter | None:
-        check_id(meter_id)
-        if unit not in UNITS:
-            raise errors.ValidationError("unit", unit, "meter %d: must be kbps or pkts" % meter_id)
-        band_items = self._bands(datapath, meter_id, bands)
+        config = self.config(datapath, meter_id, bands, unit)
         items: list[tuple[str, object]] = [("id", meter_id)]
         items += [("kbps", True)] if unit == "kbps" else []
         dp_name, ifindex = self._resolve(datapath)
@@ -270,12 +306,20 @@ class Meters:
             old = self._find(datapath, meter_id)
             if old is not None:
                 items.append(("stats", {"packets": old.packets, "bytes": old.bytes}))
-        items.append(("bands", band_items))
+        items.append(
+            (
+                "bands",
+                [
+                    ("band", dict(band, type=MF.BAND_TYPE_IDS[band["type"]]))
+                    for band in config["bands"]
+                ],
+            )
+        )
         try:
             attrs = MF.attrs.encode(items)
         except CodecError as exc:
             raise errors.ValidationError("meter", meter_id, str(exc))
-        features = cast(MeterFeatures, self._features)  # read by _bands
+        features = cast(MeterFeatures, self._features)  # read by config
         explain: dict[int, tuple[type[errors.OdpError], str]] = {
             errno.EBUSY: (
                 errors.KernelRejected,
@@ -300,10 +344,22 @@ class Meters:
             _missing(dp_name, meter_id),
             explain,
         )
-        return Meter(dp_name, reply) if "stats" in reply else None
+        replaced = self._meter(dp_name, ifindex, reply) if "stats" in reply else None
+        self._remember(dp_name, ifindex, meter_id, config)
+        return replaced
 
-    def _by_id(self, cmd: int, op: str, datapath, meter_id: int) -> tuple[str, dict]:
-        """``(datapath name, reply attrs)`` of a GET or DEL of ``meter_id``."""
+    def _recorded(self, dp_name: str, ifindex: int) -> dict[int, dict]:
+        return meter_record.load(self._record(dp_name), ifindex) if self._record else {}
+
+    def _remember(self, dp_name: str, ifindex: int, meter_id: int, config: dict | None) -> None:
+        if self._record:
+            meter_record.update(self._record(dp_name), ifindex, meter_id, config)
+
+    def _meter(self, dp_name: str, ifindex: int, attrs: dict) -> Meter:
+        return Meter(dp_name, attrs, self._recorded(dp_name, ifindex).get(attrs["id"]))
+
+    def _by_id(self, cmd: int, op: str, datapath, meter_id: int) -> tuple[str, int, dict]:
+        """``(datapath name, ifindex, reply attrs)`` of a GET or DEL of ``meter_id``."""
         check_id(meter_id)
         dp_name, ifindex = self._resolve(datapath)
         ((_ifindex, attrs),) = request(
@@ -316,11 +372,12 @@ class Meters:
             MF.attrs.encode([("id", meter_id)]),
             _missing(dp_name, meter_id),
         )
-        return dp_name, attrs
+        return dp_name, ifindex, attrs
 
     def get(self, datapath, meter_id: int) -> Meter:
-        """Meter ``meter_id``'s counters; :class:`errors.NotFound` when absent."""
-        return Meter(*self._by_id(MF.CMD_GET, "get", datapath, meter_id))
+        """Meter ``meter_id``'s counters (and recorded bands);
+        :class:`errors.NotFound` when absent."""
+        return self._meter(*self._by_id(MF.CMD_GET, "get", datapath, meter_id))
 
     def _find(self, datapath, meter_id: int) -> Meter | None:
         try:
@@ -334,8 +391,10 @@ class Meters:
         """Delete meter ``meter_id``; its last counters, ``None`` when there
         was no such meter (not an error: the kernel answers the same)."""
         with self._hold(datapath):
-            dp_name, attrs = self._by_id(MF.CMD_DEL, "delete", datapath, meter_id)
-        return Meter(dp_name, attrs) if "stats" in attrs else None
+            dp_name, ifindex, attrs = self._by_id(MF.CMD_DEL, "delete", datapath, meter_id)
+            meter = self._meter(dp_name, ifindex, attrs) if "stats" in attrs else None
+            self._remember(dp_name, ifindex, meter_id, None)
+        return meter
 
     def list(self, datapath, ids: Iterable[int] | None = None) -> builtins.list[Meter]:
         """The meters among ``ids``, by id, in batched requests.
@@ -360,13 +419,14 @@ class Meters:
                 for meter_id in order
             ]
         )
+        recorded = self._recorded(dp_name, ifindex)
         meters = []
         for meter_id, result in zip(order, results):
             if isinstance(result, KernelError):
                 if result.errno == errno.ENOENT:
                     continue
                 raise result.to_error("get", _what(dp_name, meter_id), _missing(dp_name, meter_id))
-            meters.append(Meter(dp_name, result[0][1]))
+            meters.append(Meter(dp_name, result[0][1], recorded.get(meter_id)))
         return meters
 
     def flush(self, datapath, ids: Iterable[int] | None = None) -> builtins.list[Meter]:

@@ -4,7 +4,8 @@
 
 A band is ``rate=N[,burst=N][,type=drop]``, in the meter's ``--unit``
 (kbps, or pkts: packets per second); a listing line is ``key=value`` words:
-what went through the meter, then what exceeded each band.
+the unit and bands this library set (when it did: the kernel does not report
+them), what went through the meter, then what exceeded each band.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ def band(text: str) -> meters.Band:
     return meters.Band(numbers["rate"], numbers.get("burst"), fields.get("type", "drop"))
 
 
+def band_text(config: dict) -> str:
+    """A recorded band as ``meter add`` takes it: ``rate=N,burst=N,type=drop``."""
+    return ",".join("%s=%s" % (name, config[name]) for name in BAND_FIELDS)
+
+
 def meter_add(client, args) -> None:
     unit = args.get("unit", "kbps")
     if unit not in meters.UNITS:
@@ -50,7 +56,13 @@ def meter_add(client, args) -> None:
 
 
 def meter_line(meter: meters.Meter) -> str:
-    words = ["meter=%d" % meter.id, "packets=%d" % meter.packets, "bytes=%d" % meter.bytes]
+    words = ["meter=%d" % meter.id]
+    # The unit and bands this library set (the kernel does not report them).
+    if meter.unit is not None:
+        words.append("unit=%s" % meter.unit)
+    for index, config in enumerate(meter.bands or ()):
+        words.append("band%d=%s" % (index, band_text(config)))
+    words += ["packets=%d" % meter.packets, "bytes=%d" % meter.bytes]
     for index, stats in enumerate(meter.band_stats):
         words += [
             "band%d.packets=%d" % (index, stats.get("packets", 0)),
@@ -62,18 +74,7 @@ def meter_line(meter: meters.Meter) -> str:
 def meter_list(client, args) -> None:
     found = client.meters.list(args.positionals[0])
     if args.get("json"):
-        emit_json(
-            [
-                {
-                    "id": m.id,
-                    "packets": m.packets,
-                    "bytes": m.bytes,
-                    "used": m.used,
-                    "band_stats": m.band_stats,
-                }
-                for m in found
-            ]
-        )
+        emit_json([meter.info() for meter in found])
         return
     for meter in found:
         emit(meter_line(meter))

@@ -120,31 +120,29 @@ def test_meter_add_usage_errors_send_nothing(fake, capsys, argv, message):
 
 
 def test_meter_list_lines_and_json(fake, capsys):
+    counters = {
+        "stats": {"packets": 10, "bytes": 980},
+        "used": 5,
+        "bands": [("band", {"stats": {"packets": 8, "bytes": 784}})],
+    }
+    recorded = {"unit": "pkts", "bands": [{"type": "drop", "rate": 2, "burst": 3}]}
+    # Meter 3's bands are unknown (another tool set it), meter 4's recorded.
     fake.replies["list"] = [
-        Meter(
-            "dp0",
-            {
-                "id": 3,
-                "stats": {"packets": 10, "bytes": 980},
-                "used": 5,
-                "bands": [("band", {"stats": {"packets": 8, "bytes": 784}})],
-            },
-        )
+        Meter("dp0", dict(counters, id=3)),
+        Meter("dp0", dict(counters, id=4), recorded),
     ]
     assert run(capsys, "meter", "list", "dp0") == (
         0,
-        "meter=3 packets=10 bytes=980 band0.packets=8 band0.bytes=784\n",
+        "meter=3 packets=10 bytes=980 band0.packets=8 band0.bytes=784\n"
+        "meter=4 unit=pkts band0=rate=2,burst=3,type=drop packets=10 bytes=980 "
+        "band0.packets=8 band0.bytes=784\n",
         "",
     )
     _status, out, _err = run(capsys, "meter", "list", "dp0", "--json")
+    stats = {"packets": 10, "bytes": 980, "used": 5, "band_stats": [{"packets": 8, "bytes": 784}]}
     assert json.loads(out) == [
-        {
-            "id": 3,
-            "packets": 10,
-            "bytes": 980,
-            "used": 5,
-            "band_stats": [{"packets": 8, "bytes": 784}],
-        }
+        dict(stats, id=3, unit=None, bands=None),
+        dict(stats, id=4, **recorded),
     ]
 
 
