@@ -1,9 +1,12 @@
 """Kernel tests of meters (Client.meters): the operations, the meter action as
 ovs-dpctl reads and writes it, and a meter limiting real traffic."""
 
+import os
+
 import pytest
 from conftest import pings_received, run
-from vswitch_odp import errors, format_actions, parse_flow
+from vswitch_odp import Client, errors, format_actions, parse_flow
+from vswitch_odp.families import MeterFamily as MF
 from vswitch_odp.flows import Flow
 from vswitch_odp.meters import Band
 
@@ -37,6 +40,39 @@ def test_set_get_list_delete(odp):
         meters.get(dp, 1)
     assert [m.id for m in meters.flush(dp)] == [2]
     assert meters.list(dp) == []
+
+
+def set_unrecorded(client, dp, meter_id):
+    """Set a meter as another tool would: the same kernel command, no record."""
+    band = ("band", {"type": MF.BAND_TYPE_IDS["drop"], "rate": 9, "burst": 9})
+    client.transport.request(
+        MF, MF.CMD_SET, dp.ifindex, MF.attrs.encode([("id", meter_id), ("bands", [band])])
+    )
+
+
+def test_bands_recorded_and_read_back(odp):
+    """The kernel reports no bands: what this library set is read back from
+    its record, by another client too, and forgotten with the meter or the
+    datapath."""
+    client, dp = odp
+    client.meters.set(dp, 1, [Band(rate=2, burst=3)], unit="pkts")
+    client.meters.set(dp, 2, [{"rate": 5000}])
+    with Client() as other:
+        found = {m.id: (m.unit, m.bands) for m in other.meters.list(dp.name)}
+    assert found == {
+        1: ("pkts", [{"type": "drop", "rate": 2, "burst": 3}]),
+        2: ("kbps", [{"type": "drop", "rate": 5000, "burst": 5000}]),
+    }
+    assert os.path.exists(client.locks.path(dp.name, ".meters.json"))
+    client.meters.delete(dp, 2)
+    set_unrecorded(client, dp, 2)
+    assert client.meters.get(dp, 2).bands is None
+    assert client.meters.get(dp, 1).unit == "pkts"
+    # The datapath made again: the old one's record is not believed.
+    client.delete_datapath(dp.name)
+    again = client.create_datapath(dp.name)
+    set_unrecorded(client, again, 1)
+    assert client.meters.get(again, 1).bands is None
 
 
 def test_kernel_limits_named(odp):
