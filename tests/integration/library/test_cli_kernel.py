@@ -39,7 +39,8 @@ def test_meter_commands_limit_icmp(pair, dp):
     assert re.match(r"max_meters=\d+ max_bands=\d+ band_types=drop flags=", features), features
     odp("meter", "add", dp, "1", "rate=2,burst=2", "--unit=pkts")
     assert odp("meter", "list", dp)[0] == (
-        "meter=1 packets=0 bytes=0 band0.packets=0 band0.bytes=0\n"
+        "meter=1 unit=pkts band0=rate=2,burst=2,type=drop packets=0 bytes=0 "
+        "band0.packets=0 band0.bytes=0\n"
     )
     pa, pb = port_no(dp, a.host), port_no(dp, b.host)
     # ARP both ways; ICMP from a goes through meter 1, the replies do not.
