@@ -52,8 +52,9 @@ options:
     default: kbps
   bands:
     description:
-      - The meter's bands, one or more (the kernel's limit is in RV(ansible_facts.odp.meter_features)
-        of M(vswitch.odp.odp_facts)). Required with O(state=present).
+      - The meter's bands, one or more; the kernel's limit is C(max_bands) in
+        RV(vswitch.odp.odp_facts#module:ansible_facts.odp.meter_features).
+      - Required with O(state=present).
     type: list
     elements: dict
     suboptions:
