@@ -4,8 +4,8 @@
 
 The role calls the vxlan_overlay_plan filter once per host with every
 member's declaration ({host, underlay_ip, networks, endpoints}); so does
-:func:`plan_all`. :func:`document` writes one host's plan as the state
-document (docs/state.md) that applies it, with the role's own filter. The
+:func:`plan_all`. The role's own vxlan_overlay_document filter writes each
+host's plan as the state document (docs/state.md) that applies it. The
 command reads a list of fleets (each a list of members) as JSON and prints, for each, {host:
 document}: the kernel tests run it once with the venv that has ansible (the
 controller), and apply the documents with whichever venv runs them (the
@@ -33,15 +33,13 @@ def plan_all(members: "list[dict]") -> "dict[str, dict]":
     return {m["host"]: vxlan_overlay_plan(m, members, DATAPATH, VXLAN_VPORT) for m in members}
 
 
-def document(plan: dict) -> dict:
-    """The state document of one host's plan, as the role applies it."""
-    return vxlan_overlay_document(plan)
-
-
 def main() -> int:
     fleets = json.load(sys.stdin)
     json.dump(
-        [{host: document(p) for host, p in plan_all(members).items()} for members in fleets],
+        [
+            {host: vxlan_overlay_document(p) for host, p in plan_all(members).items()}
+            for members in fleets
+        ],
         sys.stdout,
     )
     return 0
