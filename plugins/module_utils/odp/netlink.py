@@ -42,6 +42,7 @@ from .families import DatapathFamily, FlowFamily, PacketFamily, VportFamily
 
 NETLINK_GENERIC = 16
 SOL_NETLINK = 270
+NETLINK_ADD_MEMBERSHIP = 1
 NETLINK_CAP_ACK = 10
 NETLINK_EXT_ACK = 11
 SO_SNDBUFFORCE = 32

@@ -18,31 +18,19 @@ in that namespace (``netns``).
 
 from __future__ import annotations
 
-import collections
-import errno
-import select
 import socket
-import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from . import errors
 from .attrs import AttrMap, Bytes, Flag, Int
 from .keys import U16, U32
-from .netlink import (
-    GENL_HDR,
-    NLMSG_HDRLEN,
-    SOL_NETLINK,
-    Transport,
-    in_netns,
-    messages_in,
-    open_socket,
-)
+from .multicast import MulticastListener
+from .netlink import GENL_HDR, Transport, in_netns
 from .upcalls import execute
 
 FAMILY = "psample"
 MCGROUP = "packets"
 CMD_SAMPLE = 0
-NETLINK_ADD_MEMBERSHIP = 1
 # A sample carries up to a whole packet: room for bursts of them.
 SAMPLES_RCVBUF = 4 << 20
 RECV_BUFSIZE = 256 << 10
@@ -140,7 +128,7 @@ def decode_sample(body: bytes) -> Sample | None:
     return Sample(SAMPLE_ATTRS.decode(body[GENL_HDR.size :]))
 
 
-class SampleListener:
+class SampleListener(MulticastListener[Sample]):
     """Subscribe to psample samples (context manager): of every group, or of
     ``groups`` only, in the caller's network namespace or ``netns``.
 
@@ -150,12 +138,16 @@ class SampleListener:
     Opening raises :class:`errors.Unsupported` on a kernel without psample.
     """
 
+    what = "psample samples"
+    recv_bufsize = RECV_BUFSIZE
+
     def __init__(
         self,
         groups: Iterable[int] | None = None,
         netns: str | None = None,
         rcvbuf: int = SAMPLES_RCVBUF,
     ) -> None:
+        super().__init__(netns, rcvbuf)
         self.groups = (
             None
             if groups is None
@@ -166,100 +158,25 @@ class SampleListener:
                 for group in groups
             )
         )
-        self.netns = netns
-        self.rcvbuf = rcvbuf
-        self.overruns = 0
-        self._sock = None
-        self._family_id = None
-        self._pending: collections.deque[Sample] = collections.deque()
+        self._family_id: int | None = None
 
-    def open(self) -> SampleListener:
-        """Join the ``packets`` group; returns ``self``."""
-        if self._sock is not None:
-            return self
+    def _subscribe(self) -> None:
         with Transport(netns=self.netns) as transport:
             info = transport.family(FAMILY)
         if info is None or MCGROUP not in info.mcast_groups:
             raise errors.Unsupported(
                 NO_SUPPORT + "it has no psample generic netlink family (CONFIG_PSAMPLE)"
             )
-        sock = open_socket(self.rcvbuf, self.netns)
-        try:
-            sock.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, info.mcast_groups[MCGROUP])
-        except OSError as exc:
-            sock.close()
-            if exc.errno in (errno.EPERM, errno.EACCES):
-                raise errors.PermissionDenied(
-                    "cannot listen to psample samples: permission "
-                    "denied, root or CAP_NET_ADMIN is required"
-                )
-            raise errors.OdpError("cannot listen to psample samples: %s" % exc.strerror)
-        self._sock, self._family_id = sock, info.id
-        return self
+        self._join(info.mcast_groups[MCGROUP])
+        self._family_id = info.id
 
-    def close(self) -> None:
-        """Leave the group; samples not read are dropped."""
-        if self._sock is not None:
-            self._sock.close()
-        self._sock = None
-        self._pending.clear()
-
-    def __enter__(self) -> SampleListener:
-        return self.open()
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def fileno(self) -> int:
-        """The socket to poll: readable when :meth:`recv` has something to do."""
-        return self._subscribed().fileno()
-
-    def _subscribed(self) -> socket.socket:
-        if self._sock is None:
-            raise errors.OdpError(
-                "psample samples are not subscribed: use SampleListener as "
-                "a context manager or call open()"
-            )
-        return self._sock
-
-    def recv(self, timeout: float | None = None) -> Sample | None:
-        """The next :class:`Sample`; ``None`` when ``timeout`` seconds passed
-        first (``None`` blocks, ``0`` polls)."""
-        sock = self._subscribed()
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._pending:
-            remaining = None if deadline is None else max(deadline - time.monotonic(), 0)
-            if not select.select([sock], [], [], remaining)[0]:
-                return None
-            self._read(sock)
-        return self._pending.popleft()
-
-    def iter(self, timeout: float | None = None) -> Iterator[Sample]:
-        """The samples as they come, until none came for ``timeout`` seconds
-        (forever when ``None``)."""
-        while True:
-            sample = self.recv(timeout)
-            if sample is None:
-                return
-            yield sample
-
-    def __iter__(self) -> Iterator[Sample]:
-        return self.iter()
-
-    def _read(self, sock: socket.socket) -> None:
-        try:
-            data = sock.recv(RECV_BUFSIZE)
-        except OSError as exc:
-            if exc.errno != errno.ENOBUFS:
-                raise errors.OdpError("cannot read psample samples: %s" % exc.strerror)
-            self.overruns += 1  # samples are lossy by nature: count, go on
-            return
-        for offset, length, kind, _flags, _seq, _portid in messages_in(data):
-            if kind != self._family_id:
-                continue
-            sample = decode_sample(data[offset + NLMSG_HDRLEN : offset + length])
-            if sample is not None and (self.groups is None or sample.group in self.groups):
-                self._pending.append(sample)
+    def _decode(self, kind: int, portid: int, body: bytes) -> Sample | None:
+        if kind != self._family_id:
+            return None
+        sample = decode_sample(body)
+        if sample is None or (self.groups is not None and sample.group not in self.groups):
+            return None
+        return sample
 
 
 def check_action(transport: Transport, datapath: str, dp_ifindex: int) -> None:

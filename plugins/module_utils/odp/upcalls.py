@@ -37,6 +37,7 @@ from .attrs import CodecError
 from .families import DatapathFamily, PacketFamily, VportFamily
 from .netlink import (
     GENL_HDR,
+    NETLINK_ADD_MEMBERSHIP,
     NLMSG_ERROR,
     NLMSG_HDRLEN,
     OVS_HDR,
@@ -46,7 +47,6 @@ from .netlink import (
     open_socket,
 )
 
-NETLINK_ADD_MEMBERSHIP = 1
 NETLINK_NO_ENOBUFS = 5
 # An upcall carries the whole packet (up to 64 KiB after GSO segmentation) and
 # its key: size the buffer so that no upcall is ever truncated.

@@ -20,28 +20,15 @@ namespace, or ``netns``), so it can be read in a thread of its own while a
 
 from __future__ import annotations
 
-import collections
-import errno
-import select
-import socket
-import time
-from collections.abc import Iterator
+from typing import NoReturn
 
 from . import errors
 from .families import DatapathFamily, Family, VportFamily
-from .netlink import (
-    GENL_HDR,
-    NLMSG_HDRLEN,
-    OVS_HDR,
-    SOL_NETLINK,
-    Transport,
-    messages_in,
-    open_socket,
-)
+from .multicast import MulticastListener
+from .netlink import GENL_HDR, OVS_HDR, Transport
 
 DP = DatapathFamily
 VP = VportFamily
-NETLINK_ADD_MEMBERSHIP = 1
 # Room for bursts of events (a vport event is about 150 bytes).
 EVENTS_RCVBUF = 1 << 20
 RECV_BUFSIZE = 64 << 10
@@ -95,10 +82,7 @@ class VportEvent:
         )
 
 
-_NOT_OPEN = "vport events are not subscribed: use VportEvents as a context manager or call open()"
-
-
-class VportEvents:
+class VportEvents(MulticastListener[VportEvent]):
     """Subscribe to vport events (context manager): of every datapath, or of
     ``datapath`` only (a name, or a ``Datapath``; it must exist on opening).
 
@@ -107,42 +91,30 @@ class VportEvents:
     the overflows.
     """
 
+    what = "vport events"
+    recv_bufsize = RECV_BUFSIZE
+
     def __init__(
         self, datapath=None, netns: str | None = None, rcvbuf: int = EVENTS_RCVBUF
     ) -> None:
+        super().__init__(netns, rcvbuf)
         self.datapath = getattr(datapath, "name", datapath)
-        self.netns = netns
-        self.rcvbuf = rcvbuf
-        self.overruns = 0
-        self._sock: socket.socket | None = None
         self._transport: Transport | None = None
         self._names: dict[int, str] = {}
-        self._pending: collections.deque[VportEvent] = collections.deque()
         self._families: dict[int, type[Family]] = {}
 
     # -- subscription -------------------------------------------------------
 
-    def open(self) -> VportEvents:
-        """Join the groups, then learn the datapaths' names; returns ``self``."""
-        if self._sock is not None:
-            return self
-        try:
-            transport = self._transport = Transport(netns=self.netns)
-            sock = self._sock = open_socket(self.rcvbuf, self.netns)
-            for family in (VP, DP):
-                info = transport.family(family.name)
-                self._families[info.id] = family
-                # Joined before the datapaths are listed: nothing falls in between.
-                sock.setsockopt(
-                    SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, info.mcast_groups[family.mcgroup]
-                )
-            self._learn_names()
-            if self.datapath is not None and self.datapath not in self._names.values():
-                raise errors.NoSuchDatapath("datapath %s does not exist" % self.datapath)
-        except BaseException:
-            self.close()
-            raise
-        return self
+    def _subscribe(self) -> None:
+        transport = self._transport = Transport(netns=self.netns)
+        for family in (VP, DP):
+            info = transport.family(family.name)
+            self._families[info.id] = family
+            # Joined before the datapaths are listed: nothing falls in between.
+            self._join(info.mcast_groups[family.mcgroup])
+        self._learn_names()
+        if self.datapath is not None and self.datapath not in self._names.values():
+            raise errors.NoSuchDatapath("datapath %s does not exist" % self.datapath)
 
     def _learn_names(self) -> None:
         self._names = {
@@ -152,75 +124,33 @@ class VportEvents:
 
     def close(self) -> None:
         """Leave the groups (close the sockets); events not read are dropped."""
-        for handle in (self._sock, self._transport):
-            if handle is not None:
-                handle.close()
-        self._sock = self._transport = None
-        self._pending.clear()
-
-    def __enter__(self) -> VportEvents:
-        return self.open()
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    # -- receiving ----------------------------------------------------------
-
-    def fileno(self) -> int:
-        """The socket to poll: readable when :meth:`recv` has something to do."""
-        return self._subscribed().fileno()
-
-    def _subscribed(self) -> socket.socket:
-        if self._sock is None:
-            raise errors.OdpError(_NOT_OPEN)
-        return self._sock
+        if self._transport is not None:
+            self._transport.close()
+        self._transport = None
+        super().close()
 
     def _requests(self) -> Transport:
         if self._transport is None:
-            raise errors.OdpError(_NOT_OPEN)
+            raise self._not_open()
         return self._transport
 
-    def recv(self, timeout: float | None = None) -> VportEvent | None:
-        """The next :class:`VportEvent`; ``None`` when ``timeout`` seconds
-        passed first (``None`` blocks, ``0`` polls)."""
-        sock = self._subscribed()
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._pending:
-            remaining = None if deadline is None else max(deadline - time.monotonic(), 0)
-            if not select.select([sock], [], [], remaining)[0]:
-                return None
-            self._read(sock)
-        return self._pending.popleft()
+    # -- receiving ----------------------------------------------------------
 
-    def iter(self, timeout: float | None = None) -> Iterator[VportEvent]:
-        """The events as they come, until none came for ``timeout`` seconds
-        (forever when ``None``)."""
-        while True:
-            event = self.recv(timeout)
-            if event is None:
-                return
-            yield event
+    def _read_failed(self, exc: OSError) -> NoReturn:
+        raise exc
 
-    def __iter__(self) -> Iterator[VportEvent]:
-        return self.iter()
+    def _overflowed(self) -> None:
+        self._pending.append(VportEvent("overflow"))
+        self._learn_names()  # datapath events may be among the lost
 
-    def _read(self, sock: socket.socket) -> None:
-        try:
-            data = sock.recv(RECV_BUFSIZE)
-        except OSError as exc:
-            if exc.errno != errno.ENOBUFS:
-                raise
-            self.overruns += 1
-            self._pending.append(VportEvent("overflow"))
-            self._learn_names()  # datapath events may be among the lost
-            return
-        for offset, length, kind, _flags, _seq, portid in messages_in(data):
-            family = self._families.get(kind)
-            body = data[offset + NLMSG_HDRLEN : offset + length]
-            if family is not None and len(body) >= GENL_HDR.size + OVS_HDR.size:
-                event = self._event(family, body, portid)
-                if event is not None and self.datapath in (None, event.datapath):
-                    self._pending.append(event)
+    def _decode(self, kind: int, portid: int, body: bytes) -> VportEvent | None:
+        family = self._families.get(kind)
+        if family is None or len(body) < GENL_HDR.size + OVS_HDR.size:
+            return None
+        event = self._event(family, body, portid)
+        if event is None or self.datapath not in (None, event.datapath):
+            return None
+        return event
 
     def _event(self, family: type[Family], body: bytes, portid: int) -> VportEvent | None:
         cmd = GENL_HDR.unpack_from(body)[0]

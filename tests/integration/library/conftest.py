@@ -79,7 +79,9 @@ def pytest_configure(config):
     fault_count.pytest_configure(config)
     config.addinivalue_line(
         "markers",
-        "kernel: needs the openvswitch kernel module (auto-applied in tests/integration/library)",
+        "kernel(min=None, below=None): needs the openvswitch kernel module (auto-applied "
+        "in tests/integration/library); with min/below, a kernel release (e.g. '6.11') from "
+        "which or below which it can run: on other kernels the test is deselected",
     )
     config.addinivalue_line(
         "markers", "fault: bad input that must be refused cleanly (issue 15): `pytest -m fault`"
@@ -91,10 +93,48 @@ def pytest_configure(config):
     )
 
 
+def _release(text):
+    """``(major, minor)`` of a kernel release such as ``6.1.0-18-amd64``."""
+    return tuple(int(n) for n in re.findall(r"\d+", text)[:2])
+
+
+def _kernel_mismatch(item, running):
+    """Why the running kernel cannot run ``item`` (its kernel(min=, below=)
+    markers), or None when it can."""
+    for marker in item.iter_markers("kernel"):
+        low, high = marker.kwargs.get("min"), marker.kwargs.get("below")
+        if low is not None and running < _release(low):
+            return "need Linux %s+" % low
+        if high is not None and running >= _release(high):
+            return "need a kernel below %s" % high
+    return None
+
+
+def _deselect_by_kernel(config, items, mine):
+    """A kernel test never skips in the sandbox: of ``mine``, the tests of
+    other kernels are deselected from ``items``, and one line says which and why."""
+    release = os.uname().release
+    running = _release(release)
+    why = {item: _kernel_mismatch(item, running) for item in mine}
+    unfit = [item for item in mine if why[item]]
+    if not unfit:
+        return
+    config.hook.pytest_deselected(items=unfit)
+    items[:] = [item for item in items if not why.get(item)]
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            "kernel %s: deselected %s"
+            % (release, ", ".join("%s (%s)" % (item.name, why[item]) for item in unfit))
+        )
+
+
 def pytest_collection_modifyitems(config, items):
     mine = [i for i in items if str(i.fspath).startswith(HERE + os.sep)]
     for item in mine:
         item.add_marker(pytest.mark.kernel)
+    _deselect_by_kernel(config, items, mine)
+    mine = [i for i in mine if i in items]
     # Tests of the fallback for kernels without the legacy tunnel vport types
     # run in their own boot, where tests/run-all refuses those modules
     # (ODP_SANDBOX_MODPROBE_DENY); a normal boot cannot exercise them.

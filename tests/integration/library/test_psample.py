@@ -5,7 +5,6 @@ SampleListener and ``odp psample listen``; the datapath's psample action
 kernel lacks it, and sampled end to end where it has it.
 """
 
-import os
 import re
 
 import pytest
@@ -20,7 +19,6 @@ from vswitch_odp.text import parse_flow
 PINGS = 3
 TRUNC = 64
 ICMP_ECHO = 98  # bytes of a default ping's frame
-HAS_PSAMPLE_ACTION = tuple(int(n) for n in re.findall(r"\d+", os.uname().release)[:2]) >= (6, 11)
 
 
 @pytest.fixture
@@ -178,7 +176,7 @@ def test_odp_psample_listen_packet_hex(sampled):
 PSAMPLE_FLOW = "in_port(%s),eth(),eth_type(0x0800),ipv4() actions:psample(group=3,cookie=0x0102),%s"
 
 
-@pytest.mark.skipif(HAS_PSAMPLE_ACTION, reason="this kernel has the psample action (6.11+)")
+@pytest.mark.kernel(below="6.11")  # the psample action came in 6.11
 def test_psample_action_refused_before_anything_is_sent(pair, dp):
     a, b = pair
     good = "--in-port=%s --eth-type=0x0806 --output=%s" % (a.host, b.host)
@@ -209,7 +207,7 @@ def test_psample_action_refused_before_anything_is_sent(pair, dp):
         assert client.flows(dp) == []
 
 
-@pytest.mark.skipif(not HAS_PSAMPLE_ACTION, reason="the psample action needs Linux 6.11+")
+@pytest.mark.kernel(min="6.11")  # the psample action (make test-kernel-6.12 runs it)
 def test_psample_action_samples_end_to_end(pair, dp):
     a, b = pair
     with Client() as client:

@@ -14,7 +14,7 @@ Cases that cannot run on the sandbox's 6.1 kernel, and so are not here:
 - drop_reason: needs the explicit ``drop(N)`` action (OVS_ACTION_ATTR_DROP,
   Linux 6.4) and the openvswitch drop-reason subsystem, both missing on 6.1.
 - psample (test_psample here) needs the ``psample()`` action
-  (OVS_ACTION_ATTR_PSAMPLE, Linux 6.11): it skips on 6.1 and runs in the
+  (OVS_ACTION_ATTR_PSAMPLE, Linux 6.11): it is deselected on 6.1 and runs in the
   opt-in 6.12 sandbox (``make test-kernel-6.12``, docs/sandbox.md).
 """
 
@@ -34,7 +34,6 @@ import pytest
 from conftest import peer_mac, run
 from test_cli import in_netns, odp, ping
 from test_cli_kernel import _lines, _ready
-from test_psample import HAS_PSAMPLE_ACTION
 from vswitch_odp import cli
 
 CLIENT, SERVER = "172.31.110.10", "172.31.110.20"
@@ -428,10 +427,7 @@ def test_tunnel_metadata(dp, veth):
         assert set(match.group(1).split("|")) - {"df"} == flags, match.group(0)
 
 
-@pytest.mark.skipif(
-    not HAS_PSAMPLE_ACTION,
-    reason="the psample action needs Linux 6.11+ (make test-kernel-6.12 runs it)",
-)
+@pytest.mark.kernel(min="6.11")  # the psample action (make test-kernel-6.12 runs it)
 def test_psample(dp, client_server):
     client, _server = client_server
     add_flow(dp, "in_port(1),eth(),eth_type(0x0806),arp()", "psample(group=1)")

@@ -145,6 +145,26 @@ def is_icmp_echo(upcall):
     return upcall.key.get("eth_type") == 0x0800 and upcall.key.get("ipv4", {}).get("proto") == 1
 
 
+def icmpv6_type(upcall):
+    return upcall.key.get("ipv6", {}).get("proto") == 58 and upcall.key["icmpv6"]["type"]
+
+
+def test_miss_upcall_ipv6_exthdrs(topology):
+    """The kernel (6.0+) says which IPv6 extension headers a packet had: an
+    MLDv2 report carries a hop-by-hop header (its router alert), a neighbour
+    solicitation none."""
+    topo, v1, _v2 = topology(True)
+    with Listener(topo.name) as listener:
+        # A new address: DAD's solicitation, and the report joining its group.
+        run("ip", "-n", v1.netns, "addr", "add", "2001:db8:9::1/64", "dev", v1.peer)
+        first = {}  # icmpv6 type -> its first upcall, whichever comes first
+        while len(first) < 2:
+            upcall = wait_upcall(listener, lambda u: icmpv6_type(u) in (135, 143))
+            first.setdefault(icmpv6_type(upcall), upcall)
+    assert first[143].key["ipv6_exthdrs"] == {"hdrs": 0x40}  # OFPIEH12_HOP
+    assert first[135].key["ipv6_exthdrs"] == {"hdrs": 0}
+
+
 @pytest.mark.parametrize("per_cpu", [True, False], ids=["per-cpu", "per-vport"])
 def test_miss_upcall(topology, per_cpu):
     topo, v1, v2 = topology(per_cpu)

@@ -19,7 +19,8 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "plugins", "module_utils"))
+# The repo's plugins/module_utils, six levels up from here.
+sys.path.insert(0, os.path.join(HERE, *[".."] * 6, "plugins", "module_utils"))
 
 from odp import flows  # noqa: E402  pylint: disable=wrong-import-position
 from odp.families import FlowFamily  # noqa: E402  pylint: disable=wrong-import-position
@@ -94,6 +95,16 @@ OURS = [
         {"in_port": 1, "eth_type": 0x86DD, "ipv6": {"proto": 58}},
         {"in_port": 0xFFFFFFFF, "eth_type": 0xFFFF, "ipv6": {"proto": 0xFF}},
         "icmpv6 completed",
+    ),
+    (
+        {"in_port": 1, "eth_type": 0x86DD, "ipv6": {"proto": 58}, "ipv6_exthdrs": {"hdrs": 0x41}},
+        {
+            "in_port": 0xFFFFFFFF,
+            "eth_type": 0xFFFF,
+            "ipv6": {"proto": 0xFF},
+            "ipv6_exthdrs": {"hdrs": 0x40},
+        },
+        "ipv6_exthdrs: hop-by-hop (0x40) masked, a value bit outside the mask (NONEXT)",
     ),
     ({"in_port": 1, "eth_type": 0x8847}, None, "mpls completed"),
     (

@@ -34,6 +34,41 @@ def dumped(note):
     )
 
 
+# -- OVS_KEY_ATTR_IPV6_EXTHDRS (32, Linux 6.0+) --------------------------------
+
+EXTHDRS = "ipv6_exthdrs: hop-by-hop (0x40) masked, a value bit outside the mask (NONEXT)"
+
+
+def test_ipv6_exthdrs_bytes_round_trip():
+    """The kernel keeps the value bit the mask leaves out (NONEXT, 0x01)."""
+    (dump,) = KERNEL[EXTHDRS]["dump"]
+    key, mask, _ufid = dumped(EXTHDRS)
+    assert (key["ipv6_exthdrs"], mask["ipv6_exthdrs"]) == ({"hdrs": 0x41}, {"hdrs": 0x40})
+    for name, value in (("key", key), ("mask", mask)):
+        # The attribute byte for byte (nested ones differ by NLA_F_NESTED only).
+        attr = FLOW_KEY.encode([("ipv6_exthdrs", value["ipv6_exthdrs"])])
+        assert len(attr) == 8 and attr.hex() in dump[name]
+        assert FLOW_KEY.decode(FLOW_KEY.encode(value.items())) == value
+
+
+def test_ipv6_exthdrs_text_is_ovs_dpctls_and_reads_back():
+    """ovs-dpctl (odp-util.c) has no name for attribute 32: key32(hex/hex),
+    little-endian as the kernel's __u16; ours is read too, by its field."""
+    key, mask, _ufid = dumped(EXTHDRS)
+    dpctl = KERNEL[EXTHDRS]["dpctl_dump"]
+    printed = text.format_key(key, mask, NAMES, verbose=True)
+    assert "key32(41 00/40 00)" in printed and "key32(41 00/40 00)" in dpctl
+    for line in (printed, dpctl.split(", packets:")[0]):
+        parsed_key, parsed_mask = text.parse_key(line, PORTS)
+        assert flows.identity(parsed_key, parsed_mask) == flows.identity(key, mask), line
+        assert (parsed_key["ipv6_exthdrs"], parsed_mask["ipv6_exthdrs"]) == (
+            {"hdrs": 0x41},
+            {"hdrs": 0x40},
+        )
+    named = text.parse_key("eth_type(0x86dd),ipv6(),ipv6_exthdrs(hdrs=0x41/0x40)")
+    assert (named[0]["ipv6_exthdrs"], named[1]["ipv6_exthdrs"]) == ({"hdrs": 0x41}, {"hdrs": 0x40})
+
+
 # -- a wildcarded in_port (issue 9, defect 1) ---------------------------------
 
 WILDCARD_PORT = ["no in_port", "no in_port, with a UFID"]
