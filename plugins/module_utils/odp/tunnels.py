@@ -19,9 +19,13 @@ works without it.  Its ``IPRoute.link`` API is the same in pyroute2 0.7.2 and
 """
 
 import errno
+import os
+import socket
 
 from . import errors
-from .netlink import error_for
+from .netlink import error_for, in_netns
+
+NETLINK_ROUTE = 0
 
 # Like dpif-netlink-rtnl.c: tunnels must not cap the MTU of what they carry.
 TUNNEL_MTU = 65000
@@ -69,7 +73,7 @@ class Tunnel:
 def iproute(netns=None):
     """``(rtnetlink socket, NetlinkError class)``: the one guarded import of pyroute2."""
     try:
-        from pyroute2 import IPRoute, NetNS  # pylint: disable=import-outside-toplevel
+        from pyroute2 import IPRoute  # pylint: disable=import-outside-toplevel
         from pyroute2.netlink.exceptions import NetlinkError  # pylint: disable=import-outside-toplevel
     except ImportError:
         raise errors.Unsupported(
@@ -77,7 +81,19 @@ def iproute(netns=None):
             "vport modules, so tunnels are metadata-mode netdevs made over rtnetlink): "
             "install python3-pyroute2 or 'pip install pyroute2'"
         )
-    return (NetNS(netns) if netns else IPRoute()), NetlinkError
+    if not netns:
+        return IPRoute(), NetlinkError
+    # A socket keeps the namespace it was made in: made there by this thread
+    # (setns), it needs none of pyroute2's NetNS helper processes, whose
+    # start times out on a slow or loaded machine.
+    fd = in_netns(
+        netns, socket.socket, socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_ROUTE
+    ).detach()
+    try:
+        return IPRoute(fileno=fd), NetlinkError
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _link_args(vport_type, port):
