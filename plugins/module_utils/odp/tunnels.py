@@ -13,16 +13,18 @@ Devices this library creates carry an interface alias starting with
 someone else made (``ip link add ... external``) and attached is only ever
 detached.
 
-This is the only module importing pyroute2, lazily: the rest of the library
-works without it.  Its ``IPRoute.link`` API is the same in pyroute2 0.7.2 and
+This is the only module importing pyroute2, lazily, to change devices: the
+rest of the library works without it, and devices are read with
+:mod:`rtnl`.  Its ``IPRoute.link`` API is the same in pyroute2 0.7.2 and
 0.9.x.
 """
 
 import errno
 import os
 import socket
+import struct
 
-from . import errors
+from . import errors, rtnl
 from .netlink import error_for, in_netns
 
 NETLINK_ROUTE = 0
@@ -183,6 +185,7 @@ def _delete(ipr, netlink_error, name):
 
 
 def _owned(link):
+    """Whether a pyroute2 link message carries :data:`MARK`."""
     return (link.get_attr("IFLA_IFALIAS") or "").startswith(MARK)
 
 
@@ -192,37 +195,35 @@ def describe(names, netns=None):
     names = set(names)
     if not names:
         return {}
-    ipr, netlink_error = iproute(netns)
-    try:
-        try:
-            links = list(ipr.get_links())
-        except netlink_error as exc:
-            raise error_for(exc.code, "list", "network devices", errors.NotFound, _extack(exc))
-    finally:
-        ipr.close()
+    links, _addresses = rtnl.read(netns, addresses=False)
     found = {}
     for link in links:
-        name = link.get_attr("IFLA_IFNAME")
-        if name in names:
+        if link.name in names:
             tunnel = _tunnel_of(link)
             if tunnel is not None:
-                found[name] = tunnel
+                found[link.name] = tunnel
     return found
 
 
+# IFLA_INFO_DATA of the tunnel kinds: (its UDP port attribute, big-endian,
+# None for gretap; its collect_metadata attribute) in if_link.h.
+_INFO_DATA = {"vxlan": (15, 25), "geneve": (5, 6), "gretap": (None, 18)}
+
+
 def _tunnel_of(link):
-    linkinfo = link.get_attr("IFLA_LINKINFO")
-    if linkinfo is None:
+    """The link's :class:`Tunnel` when it is a metadata-mode tunnel device."""
+    if link.kind not in TYPES or link.data is None:
         return None
-    kind = linkinfo.get_attr("IFLA_INFO_KIND")
-    data = linkinfo.get_attr("IFLA_INFO_DATA")
-    if kind not in TYPES or data is None:
+    port_attr, metadata_attr = _INFO_DATA[link.kind]
+    # vxlan's is a u8 (0 or 1), geneve's and gretap's a flag (present or not).
+    metadata = link.data.get(metadata_attr)
+    if metadata is None or metadata == b"\0":
         return None
-    prefix = "IFLA_%s_" % ("GRE" if kind == "gretap" else kind.upper())
-    if not data.get_attr(prefix + "COLLECT_METADATA"):
-        return None
+    port = link.data.get(port_attr) if port_attr is not None else None
     return Tunnel(
-        TYPES[kind], data.get_attr(prefix + "PORT") if kind != "gretap" else None, _owned(link)
+        TYPES[link.kind],
+        struct.unpack(">H", port)[0] if port else None,
+        (link.alias or "").startswith(MARK),
     )
 
 

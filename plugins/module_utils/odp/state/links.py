@@ -13,7 +13,8 @@ address the device carries, except the link-local ones the kernel makes
 * :class:`LinkChange`: what takes a device from one link to another, shown
   as text or as the equivalent ``ip`` commands, applied by :func:`apply_links`.
 
-pyroute2 comes only through :func:`tunnels.iproute`.
+Devices are read with :mod:`rtnl`; pyroute2, to change them, comes only
+through :func:`tunnels.iproute`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import socket
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .. import errors
+from .. import errors, rtnl
 from ..netlink import error_for
 from ..text.scalar import parse_mac
 from ..tunnels import _extack, iproute
@@ -108,34 +109,27 @@ def read_links(names: Iterable[str] | None = None, netns: str | None = None) -> 
     wanted = None if names is None else set(names)
     if wanted is not None and not wanted:
         return {}
-    ipr, netlink_error = iproute(netns)
-    try:
-        try:
-            found = {}
-            by_index = {}
-            for msg in ipr.get_links():
-                name = msg.get_attr("IFLA_IFNAME")
-                if wanted is None or name in wanted:
-                    by_index[msg["index"]] = found[name] = {
-                        "mac": msg.get_attr("IFLA_ADDRESS"),
-                        "mtu": msg.get_attr("IFLA_MTU"),
-                        "up": bool(msg["flags"] & IFF_UP),
-                        "addresses": [],
-                    }
-            for msg in ipr.get_addr():
-                link = by_index.get(msg["index"])
-                if (
-                    link is None
-                    or msg["scope"] == RT_SCOPE_LINK
-                    or msg["family"] not in (socket.AF_INET, socket.AF_INET6)
-                ):
-                    continue
-                local = msg.get_attr("IFA_LOCAL") or msg.get_attr("IFA_ADDRESS")
-                link["addresses"].append("%s/%d" % (local, msg["prefixlen"]))
-        except netlink_error as exc:
-            raise _error(exc, "list", "network devices")
-    finally:
-        ipr.close()
+    devices, addresses = rtnl.read(netns)
+    found = {}
+    by_index = {}
+    for device in devices:
+        if wanted is None or device.name in wanted:
+            by_index[device.index] = found[device.name] = {
+                "mac": device.mac,
+                "mtu": device.mtu,
+                "up": bool(device.flags & IFF_UP),
+                "addresses": [],
+            }
+    for address in addresses:
+        link = by_index.get(address.index)
+        if (
+            link is None
+            or address.scope == RT_SCOPE_LINK
+            or address.family not in (socket.AF_INET, socket.AF_INET6)
+            or address.address is None
+        ):
+            continue
+        link["addresses"].append("%s/%d" % (address.address, address.prefixlen))
     for link in found.values():
         link["addresses"].sort()
     return found
