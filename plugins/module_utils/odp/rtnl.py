@@ -18,7 +18,7 @@ import socket
 import struct
 
 from . import errors
-from .attrs import iter_attrs
+from .attrs import String, iter_attrs
 from .netlink import (
     NLM_F_DUMP,
     NLM_F_DUMP_INTR,
@@ -47,6 +47,7 @@ IFLA_INFO_KIND = 1
 IFLA_INFO_DATA = 2
 IFA_ADDRESS = 1
 IFA_LOCAL = 2
+_STRING = String()
 RECV_BUFSIZE = 1 << 16  # a dump's datagrams are at most 32 KiB
 # A dump the kernel flags as inconsistent (a device changed meanwhile) is
 # made again, this many times at most.
@@ -63,22 +64,25 @@ class Link:
 
     def __init__(self, payload: bytes) -> None:
         _family, _type, self.index, self.flags, _change = IFINFOMSG.unpack_from(payload)
-        self.name = self.alias = self.kind = self.mac = None
-        self.mtu = None
+        self.name = ""  # every device has IFLA_IFNAME
+        self.alias: str | None = None
+        self.kind: str | None = None
+        self.mac: str | None = None
+        self.mtu: int | None = None
         self.data: dict[int, bytes] | None = None
         for kind, value in iter_attrs(payload[IFINFOMSG.size :]):
             if kind == IFLA_IFNAME:
-                self.name = _string(value)
+                self.name = _STRING.decode(value)
             elif kind == IFLA_ADDRESS:
                 self.mac = ":".join("%02x" % octet for octet in value)
             elif kind == IFLA_MTU:
                 self.mtu = struct.unpack("=I", value)[0]
             elif kind == IFLA_IFALIAS:
-                self.alias = _string(value)
+                self.alias = _STRING.decode(value)
             elif kind == IFLA_LINKINFO:
                 for info, info_value in iter_attrs(value):
                     if info == IFLA_INFO_KIND:
-                        self.kind = _string(info_value)
+                        self.kind = _STRING.decode(info_value)
                     elif info == IFLA_INFO_DATA:
                         self.data = dict(iter_attrs(info_value))
 
@@ -101,10 +105,6 @@ class Address:
 
     def __repr__(self) -> str:
         return "Address(%d, %s/%d)" % (self.index, self.address, self.prefixlen)
-
-
-def _string(raw: bytes) -> str:
-    return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
 
 
 def _open(netns: str | None) -> socket.socket:

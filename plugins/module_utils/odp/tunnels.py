@@ -26,8 +26,7 @@ import struct
 
 from . import errors, rtnl
 from .netlink import error_for, in_netns
-
-NETLINK_ROUTE = 0
+from .rtnl import NETLINK_ROUTE
 
 # Like dpif-netlink-rtnl.c: tunnels must not cap the MTU of what they carry.
 TUNNEL_MTU = 65000

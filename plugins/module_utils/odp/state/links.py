@@ -110,8 +110,8 @@ def read_links(names: Iterable[str] | None = None, netns: str | None = None) -> 
     if wanted is not None and not wanted:
         return {}
     devices, addresses = rtnl.read(netns)
-    found = {}
-    by_index = {}
+    found: dict[str, Link] = {}
+    by_index: dict[int, Link] = {}
     for device in devices:
         if wanted is None or device.name in wanted:
             by_index[device.index] = found[device.name] = {
