@@ -107,17 +107,27 @@ class Address:
         return "Address(%d, %s/%d)" % (self.index, self.address, self.prefixlen)
 
 
-def _open(netns: str | None) -> socket.socket:
+def open_socket(netns: str | None = None, bind: bool = True) -> socket.socket:
+    """A NETLINK_ROUTE socket of network namespace ``netns`` (this one when
+    None), bound unless ``bind`` is false (pyroute2 binds the one it is given).
+
+    A socket keeps the namespace it was made in, so it is made there by this
+    thread (setns): no helper process, as pyroute2's NetNS starts, whose start
+    times out on a slow or loaded machine.
+    """
+
     def make():
-        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
+        # Netlink takes SOCK_RAW and SOCK_DGRAM alike; pyroute2 0.9's asyncio
+        # core accepts only a datagram socket.
+        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_ROUTE)
         try:
-            sock.bind((0, 0))
+            if bind:
+                sock.bind((0, 0))
         except BaseException:
             sock.close()
             raise
         return sock
 
-    # A socket keeps the namespace it was made in.
     return in_netns(netns, make) if netns else make()
 
 
@@ -125,7 +135,7 @@ def read(netns: str | None = None, addresses: bool = True) -> tuple[list[Link], 
     """Every network device of ``netns`` (this namespace when None) and,
     with ``addresses``, every address: one socket, a dump each."""
     try:
-        sock = _open(netns)
+        sock = open_socket(netns)
     except OSError as exc:
         raise error_for(exc.errno or 0, "open", "an rtnetlink socket")
     with sock:

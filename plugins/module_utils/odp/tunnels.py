@@ -21,12 +21,10 @@ rest of the library works without it, and devices are read with
 
 import errno
 import os
-import socket
 import struct
 
 from . import errors, rtnl
-from .netlink import error_for, in_netns
-from .rtnl import NETLINK_ROUTE
+from .netlink import error_for
 
 # Like dpif-netlink-rtnl.c: tunnels must not cap the MTU of what they carry.
 TUNNEL_MTU = 65000
@@ -84,12 +82,8 @@ def iproute(netns=None):
         )
     if not netns:
         return IPRoute(), NetlinkError
-    # A socket keeps the namespace it was made in: made there by this thread
-    # (setns), it needs none of pyroute2's NetNS helper processes, whose
-    # start times out on a slow or loaded machine.
-    fd = in_netns(
-        netns, socket.socket, socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_ROUTE
-    ).detach()
+    # Not pyroute2's NetNS: see rtnl.open_socket.
+    fd = rtnl.open_socket(netns, bind=False).detach()
     try:
         return IPRoute(fileno=fd), NetlinkError
     except BaseException:
@@ -166,7 +160,7 @@ def delete(name, netns=None):
             if exc.code in (errno.ENODEV, errno.ENOENT):
                 return False
             raise error_for(exc.code, "look up", "tunnel device %s" % name)
-        if not any(_owned(link) for link in links):
+        if not any(_marked(link.get_attr("IFLA_IFALIAS")) for link in links):
             return False
         return _delete(ipr, netlink_error, name)
     finally:
@@ -183,9 +177,9 @@ def _delete(ipr, netlink_error, name):
     return True
 
 
-def _owned(link):
-    """Whether a pyroute2 link message carries :data:`MARK`."""
-    return (link.get_attr("IFLA_IFALIAS") or "").startswith(MARK)
+def _marked(alias):
+    """Whether a device's alias (None without one) says this library made it."""
+    return (alias or "").startswith(MARK)
 
 
 def describe(names, netns=None):
@@ -222,7 +216,7 @@ def _tunnel_of(link):
     return Tunnel(
         TYPES[link.kind],
         struct.unpack(">H", port)[0] if port else None,
-        (link.alias or "").startswith(MARK),
+        _marked(link.alias),
     )
 
 
