@@ -187,7 +187,7 @@ def document_of(params):
 
 
 def ensure_state(module, client):
-    desired = parse_document(document_of(module.params))
+    desired = parse_document(document_of(module.params), check_flows=False)
     try:
         result = apply(client, desired, check=module.check_mode, force=module.params["force"])
     except errors.ApplyFailed as exc:

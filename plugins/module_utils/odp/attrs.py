@@ -444,6 +444,31 @@ class AttrMap:
     def encode(self, items):
         return b"".join(self.encode_one(name, value) for name, value in items)
 
+    def without_padding(self, raw):
+        """``raw`` with the padding attributes dropped, here and in nested
+        attributes, their lengths rewritten: the same bytes for the same
+        attributes, wherever the kernel wrote them (it pads a 64-bit value
+        only when its address is not aligned)."""
+        out = []
+        offset, end = 0, len(raw)
+        while offset + 4 <= end:
+            length, kind = NLA_HDR.unpack_from(raw, offset)
+            if length < 4 or offset + length > end:
+                raise CodecError("truncated netlink attribute at offset %d" % offset)
+            following = offset + nla_pad(length)
+            entry = self.by_id.get(kind & NLA_TYPE_MASK)
+            if kind & NLA_TYPE_MASK == self.padding:
+                pass
+            elif entry is not None and isinstance(entry[1], Nested):
+                payload = entry[1].attrs.without_padding(raw[offset + 4 : offset + length])
+                out.append(NLA_HDR.pack(4 + len(payload), kind) + payload)
+                out.append(b"\0" * (nla_pad(4 + len(payload)) - 4 - len(payload)))
+            else:
+                out.append(raw[offset : offset + length])
+                out.append(b"\0" * (following - offset - length))
+            offset = following
+        return b"".join(out)
+
     def _decode_one(self, kind, payload):
         entry = self.by_id.get(kind)
         if entry is None:

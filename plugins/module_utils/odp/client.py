@@ -563,11 +563,12 @@ class Client:
         datapath: Union[str, Datapath],
         attempts: int = flowdump.DUMP_ATTEMPTS,
         confirm: bool = False,
+        digest: bool = False,
     ) -> flowdump.FlowDump:
         """The flows of a datapath with whether the list is proven complete
-        (``consistent``; ``confirm`` for two dumps in agreement): see
-        :func:`flowdump.dump_flows`."""
-        return flowdump.dump_flows(self, datapath, attempts, confirm)
+        (``consistent``; ``confirm`` for two dumps in agreement) and, with
+        ``digest``, the table's digest: see :func:`flowdump.dump_flows`."""
+        return flowdump.dump_flows(self, datapath, attempts, confirm, digest)
 
     @staticmethod
     def _match_items(key, mask, ufid, with_mask=True):

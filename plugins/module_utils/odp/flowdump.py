@@ -19,18 +19,42 @@ flows of earlier ones that a lookup finds still installed, each once. Every
 flow installed throughout is then in the result unless each dump skipped it;
 the result says it is not ``consistent``, and a caller that must not act on
 a possibly incomplete table (a purge) refuses it (:func:`require_consistent`).
+
+Asked for, a consistent dump also carries the ``digest`` of the table
+(:func:`table_digest`): what the state engine's flow-table record
+(:mod:`.state.settled`) compares.
 """
 
 import hashlib
-import struct
 
 from . import errors
-from .attrs import iter_attrs
+from .attrs import NLA_HDR, NLA_TYPE_MASK
 from .families import FlowFamily
+from .keys import TUNNEL_KEY
 
 # Dumps tried before settling for a merged, unproven result.
 DUMP_ATTEMPTS = 4
-_UFID, _KEY, _MASK = (FlowFamily.attrs.lookup(name)[0] for name in ("ufid", "key", "mask"))
+_UFID, _KEY, _MASK, _ACTIONS = (
+    FlowFamily.attrs.lookup(name)[0] for name in ("ufid", "key", "mask", "actions")
+)
+# What changes while a flow stays the same: left out of its digest.
+_COUNTERS = frozenset(
+    [FlowFamily.attrs.padding]
+    + [FlowFamily.attrs.lookup(name)[0] for name in ("stats", "used", "tcp_flags")]
+)
+# The kernel pads a tunnel's 64-bit ID when it falls unaligned in the
+# message, so one flow's key, mask or actions can differ by padding from
+# one dump to the next: those with a padding header are written without.
+_TUNNEL_PAD = NLA_HDR.pack(4, TUNNEL_KEY.padding)
+_MAPS = {kind: FlowFamily.attrs.by_id[kind][1].attrs for kind in (_KEY, _MASK, _ACTIONS)}
+
+
+_MATCH = (_KEY, _MASK)
+_HEADER = NLA_HDR.unpack_from
+
+
+def _digest(data):
+    return hashlib.blake2b(data, digest_size=16)
 
 
 class InconsistentDump(errors.OdpError):
@@ -40,16 +64,18 @@ class InconsistentDump(errors.OdpError):
 class FlowDump:
     """The flows of a datapath: ``flows`` (each once), whether the dump is
     ``consistent`` (proven complete), how many dumps it took (``attempts``)
-    and the ``duplicates`` the kernel returned on the way."""
+    and the ``duplicates`` the kernel returned on the way; a consistent
+    dump's ``digest`` (:func:`table_digest`) when asked for, else None."""
 
-    __slots__ = ("attempts", "consistent", "datapath", "duplicates", "flows")
+    __slots__ = ("attempts", "consistent", "datapath", "digest", "duplicates", "flows")
 
-    def __init__(self, datapath, flows, consistent, attempts, duplicates):
+    def __init__(self, datapath, flows, consistent, attempts, duplicates, digest=None):
         self.datapath = datapath
         self.flows = flows
         self.consistent = consistent
         self.attempts = attempts
         self.duplicates = duplicates
+        self.digest = digest
 
     def __repr__(self):
         return "FlowDump(%r, %d flows, consistent=%r, attempts=%d)" % (
@@ -67,31 +93,78 @@ def flow_id(flow):
 
 def raw_id(raw):
     """What tells flows apart in raw dump replies (the kernel writes a flow
-    the same way each time): the UFID, else a 128-bit digest of the key and
-    mask attributes, small enough to hold for 100,000 flows."""
-    digest = hashlib.blake2b(digest_size=16)
-    for kind, payload in iter_attrs(raw):
-        if kind == _UFID:
-            return payload
-        if kind in (_KEY, _MASK):
-            digest.update(struct.pack("=HI", kind, len(payload)))
-            digest.update(payload)
-    return digest.digest()
+    the same way each time, but for alignment padding): the UFID, else a
+    128-bit digest of the key and mask attributes, small enough to hold for
+    100,000 flows."""
+    return _identify(raw, False)[0]
 
 
-def unique_replies(raws) -> tuple[dict[object, bytes], int]:
-    """``({raw_id: raw}, duplicates)`` of one dump, in dump order."""
+def table_digest(raws) -> str:
+    """A digest of a flow table from its dump replies: every flow's
+    attributes as the kernel wrote them (key, mask, actions, UFID; without
+    alignment padding), its counters left out, in any order. Two dumps
+    have the same digest exactly when they list the same flows."""
+    return _combined([_identify(raw, True)[1] for raw in raws])
+
+
+def _identify(raw, with_content):
+    """(:func:`raw_id`, the digest of what the flow is, or None) of one
+    reply (bytes), in one walk of its attributes, each taken whole."""
+    match = []
+    content = []
+    ufid = None
+    offset, end = 0, len(raw)
+    while offset + 4 <= end:
+        length, flagged = _HEADER(raw, offset)
+        if length < 4 or offset + length > end:
+            raise errors.OdpError("a flow dump reply is truncated at offset %d" % offset)
+        kind = flagged & NLA_TYPE_MASK
+        following = offset + ((length + 3) & ~3)
+        if kind in _MATCH:
+            part = _whole(raw, offset, length, following, flagged, kind)
+            match.append(part)
+            content.append(part)
+        elif kind == _UFID:
+            ufid = raw[offset + 4 : offset + length]
+            content.append(raw[offset:following])
+        elif with_content and kind not in _COUNTERS:
+            content.append(_whole(raw, offset, length, following, flagged, kind))
+        offset = following
+    ident = ufid if ufid is not None else _digest(b"".join(match)).digest()
+    return ident, (_digest(b"".join(content)).digest() if with_content else None)
+
+
+def _whole(raw, offset, length, following, flagged, kind):
+    """The attribute at ``offset``, header and payload, written without
+    the tunnel ID's padding when it has some."""
+    part = raw[offset:following]
+    if kind in _MAPS and _TUNNEL_PAD in part:
+        payload = _MAPS[kind].without_padding(raw[offset + 4 : offset + length])
+        part = NLA_HDR.pack(4 + len(payload), flagged) + payload
+    return part
+
+
+def _combined(contents):
+    return _digest(b"".join(sorted(contents))).hexdigest()
+
+
+def unique_replies(raws, contents=None) -> tuple[dict[object, bytes], int]:
+    """``({raw_id: raw}, duplicates)`` of one dump, in dump order; each
+    flow's content digest appended to ``contents`` when given."""
     found = {}
     duplicates = 0
+    with_content = contents is not None
     for raw in raws:
-        ident = raw_id(raw)
+        ident, content = _identify(raw, with_content)
+        if with_content:
+            contents.append(content)
         if ident in found:
             duplicates += 1
         found[ident] = raw
     return found, duplicates
 
 
-def dump_flows(client, datapath, attempts=DUMP_ATTEMPTS, confirm=False) -> FlowDump:
+def dump_flows(client, datapath, attempts=DUMP_ATTEMPTS, confirm=False, digest=False) -> FlowDump:
     """Dump the flows of ``datapath`` through ``client``, checked as the
     module says; up to ``attempts`` dumps.
 
@@ -99,6 +172,7 @@ def dump_flows(client, datapath, attempts=DUMP_ATTEMPTS, confirm=False) -> FlowD
     around it. Flows deleted and as many added during the dump would pass
     that too: with ``confirm``, ``consistent`` takes two passing dumps in a
     row listing the same flows (for a purge; one more dump of a quiet table).
+    With ``digest``, a consistent result carries :func:`table_digest`.
     """
     dp = client.get_datapath(datapath if isinstance(datapath, str) else datapath.name)
     previous = {}
@@ -106,12 +180,15 @@ def dump_flows(client, datapath, attempts=DUMP_ATTEMPTS, confirm=False) -> FlowD
     duplicates = 0
     for attempt in range(1, attempts + 1):
         before = dp.stats.get("flows")
-        found, twice = unique_replies(client.flow_replies(dp))
+        contents = [] if digest else None
+        found, twice = unique_replies(client.flow_replies(dp), contents)
         dp = client.get_datapath(dp.name)
         duplicates += twice
         ok = not twice and before == dp.stats.get("flows") == len(found)
         if ok and (not confirm or passed == set(found)):
-            return FlowDump(dp.name, client.decode_flows(found.values()), True, attempt, duplicates)
+            flows = client.decode_flows(found.values())
+            table = _combined(contents) if contents is not None else None
+            return FlowDump(dp.name, flows, True, attempt, duplicates, table)
         passed = set(found) if ok else None
         if attempt < attempts:
             # What this dump and the ones before saw (one copy at a time).

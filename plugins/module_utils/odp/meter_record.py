@@ -25,11 +25,7 @@ is a cache, never the truth about the kernel:
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-
-from . import errors
+from . import errors, records
 
 SUFFIX = ".meters.json"
 
@@ -37,11 +33,7 @@ SUFFIX = ".meters.json"
 def load(path: str, ifindex: int) -> dict[int, dict]:
     """The recorded ``{"unit", "bands"}`` of each meter id; empty when the
     file is missing, unreadable or of another incarnation of the datapath."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            record = json.load(handle)
-    except (OSError, ValueError):
-        return {}
+    record = records.read(path)
     if not isinstance(record, dict) or record.get("ifindex") != ifindex:
         return {}
     meters = record.get("meters")
@@ -68,17 +60,8 @@ def update(path: str, ifindex: int, meter_id: int, config: dict | None) -> None:
     else:
         meters[meter_id] = config
     document = {"ifindex": ifindex, "meters": {str(k): v for k, v in sorted(meters.items())}}
-    directory = os.path.dirname(path)
     try:
-        os.makedirs(directory, 0o700, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".meters-", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(document, handle, sort_keys=True)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        records.write(path, document)
     except OSError as exc:
         error = errors.OdpError(
             "meter %d was changed in the kernel, but its band record %s could not be "

@@ -50,7 +50,9 @@ def state_show(client, args) -> None:
 def state_apply(client, args) -> int:
     path = args.positionals[0]
     source = "stdin" if path == "-" else path
-    desired = parse_document(formats.load(read_bytes(path, "state document"), source))
+    desired = parse_document(
+        formats.load(read_bytes(path, "state document"), source), check_flows=False
+    )
 
     def planned(changes):
         for line in changes.lines():

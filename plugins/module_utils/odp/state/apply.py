@@ -17,6 +17,10 @@ document that would take their names or UDP ports before anything is sent.
 A process killed mid-apply leaves a state between the checkpoint and the
 document; applying the document again converges, since every plan starts
 from what the kernel has.
+
+A verified result, and a no-op found by a full plan, are recorded
+(:mod:`.settled`): the next apply of the same document to the same flow
+table skips parsing and planning its flows.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from .checks import DocumentError, join
 from .document import LOCAL_PORT, Datapath, Document, Vport
 from .links import LinkChange, apply_links, read_links
 from .plan import Change, DatapathChange, FlowChange, LinkStep, Plan, VportChange, plan
+from .settled import Records
 from .show import show
 
 
@@ -88,13 +93,24 @@ def apply(
     checkpoint.
     """
     names = sorted(desired.datapaths)
+    records = Records(client)
     with _held(client, names, check):
         current = _current(client, names)
         checkpoint = owned(current, names)
-        changes = plan(current, desired)
+        skipped = set()
+
+        def settled(have, want, ports):
+            if records.settled(have, want, ports):
+                skipped.add(want.name)
+                return True
+            return False
+
+        changes = plan(current, desired, settled)
         check_host(client, changes, force)
         if planned is not None:
             planned(changes)
+        if not check and not changes:
+            _record(records, current, desired, changes, skipped)
         if check or not changes:
             return ApplyResult(
                 changes,
@@ -113,7 +129,20 @@ def apply(
                 )
         except errors.OdpError as exc:
             raise _rolled_back(client, checkpoint, names, exc)
+        _record(records, after, desired, left)
         return ApplyResult(changes, checkpoint, after, check)
+
+
+def _record(
+    records: Records, read: Document, desired: Document, changes: Plan, skipped=frozenset()
+) -> None:
+    """Record each owned datapath whose flows ``read`` (a complete read
+    with an empty plan ``changes`` to ``desired``) shows as declared; one
+    proven by its record already is left as it is."""
+    for name, want in desired.datapaths.items():
+        have = read.datapaths.get(name)
+        if want.present and have is not None and name not in skipped:
+            records.store(have, want, changes.ports[name])
 
 
 def _current(client, names: Iterable[str]) -> Document:

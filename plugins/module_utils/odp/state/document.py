@@ -79,10 +79,22 @@ class Datapath:
     ``link`` is the local port's (the device named like the datapath);
     ``vports`` maps name to :class:`Vport`, in document order; the flows are
     the document's entries, or the kernel's :class:`Flow` objects for a
-    datapath read by :mod:`.show` (then printed only when asked).
+    datapath read by :mod:`.show` (then printed only when asked). ``table``
+    names a datapath's flow table as read (its ifindex and the digest of a
+    consistent dump, :func:`flowdump.table_digest`); None when declared, or
+    not proven complete.
     """
 
-    __slots__ = ("_entries", "_flows", "_provisional", "link", "name", "present", "vports")
+    __slots__ = (
+        "_entries",
+        "_flows",
+        "_provisional",
+        "link",
+        "name",
+        "present",
+        "table",
+        "vports",
+    )
 
     def __init__(
         self,
@@ -96,6 +108,7 @@ class Datapath:
         self.present = present
         self.link = link
         self.vports = dict(vports or {})
+        self.table: str | None = None
         self._entries: list[dict] | None = list(entries or [])
         # (ports key, [Flow]) of the last flows() call
         self._flows: tuple[tuple, list[Flow]] | None = None
@@ -105,10 +118,16 @@ class Datapath:
 
     @classmethod
     def read(
-        cls, name: str, link: Link | None, vports: dict[str, Vport], flows: list[Flow]
+        cls,
+        name: str,
+        link: Link | None,
+        vports: dict[str, Vport],
+        flows: list[Flow],
+        table: str | None = None,
     ) -> Datapath:
         """A datapath as the kernel has it: every vport has its number."""
         datapath = cls(name, True, link, vports)
+        datapath.table = table
         datapath._entries = None
         datapath._flows = (_ports_key(datapath.ports()), list(flows))
         return datapath
@@ -222,9 +241,14 @@ def _ports_key(ports: dict[str, int]) -> tuple:
 # ---------------------------------------------------------------- parsing
 
 
-def parse_document(value: Any) -> Document:
+def parse_document(value: Any, check_flows: bool = True) -> Document:
     """The :class:`Document` that ``value`` (a parsed YAML or JSON document)
-    declares, checked entirely: schema, names, numbers, and every flow."""
+    declares, checked entirely: schema, names, numbers, and every flow.
+
+    Without ``check_flows``, the flows' matches and actions are checked
+    when first planned, still before anything is sent (:func:`.apply.apply`
+    plans everything first): a no-op apply that a flow-table record proves
+    (:mod:`.settled`) then never parses them."""
     if not isinstance(value, dict):
         raise DocumentError(
             "document",
@@ -247,8 +271,9 @@ def parse_document(value: Any) -> Document:
         datapaths[name] = _datapath(name, spec, join(where, name))
     document = Document(datapaths)
     _check_unique(document)
-    for datapath in document.datapaths.values():
-        datapath.flows()
+    if check_flows:
+        for datapath in document.datapaths.values():
+            datapath.flows()
     return document
 
 

@@ -5,7 +5,8 @@
 PyYAML is optional: ansible-core depends on it, Debian ships it as
 python3-yaml, but a managed host or the ``odp`` zipapp may lack it, and
 JSON (which is also YAML) needs nothing. A key given twice is an error in
-both, not the last one winning silently.
+both, not the last one winning silently. It is imported on first use: a
+JSON document (the role's, the boot-time apply's) never pays for it.
 """
 
 from __future__ import annotations
@@ -23,14 +24,21 @@ YAML_HINT = (
 # Long flow keys stay on one line each.
 YAML_WIDTH = 1 << 16
 
-try:
-    import yaml
-except ImportError:  # pragma: no cover - exercised by the venv without PyYAML
-    yaml = None
+_LOADED: dict[str, Any] = {}  # "yaml": the module (None: missing), "loader"
+
+
+def _yaml() -> Any:
+    if "yaml" not in _LOADED:
+        try:
+            import yaml  # pylint: disable=import-outside-toplevel
+        except ImportError:  # pragma: no cover - exercised by the venv without PyYAML
+            yaml = None
+        _LOADED["yaml"] = yaml
+    return _LOADED["yaml"]
 
 
 def have_yaml() -> bool:
-    return yaml is not None
+    return _yaml() is not None
 
 
 def load(text: str | bytes, source: str = "document") -> Any:
@@ -46,21 +54,22 @@ def load(text: str | bytes, source: str = "document") -> Any:
         raise DocumentError(source, "binary data", "not a text file")
     if not text.strip():
         raise DocumentError(source, text, "empty: a state document has version and datapaths")
-    if yaml is None or text.lstrip().startswith(("{", "[")):
+    if text.lstrip().startswith(("{", "[")) or _yaml() is None:
         try:
             return json.loads(text, object_pairs_hook=_unique_pairs)
         except _TwiceGiven as exc:
             raise DocumentError(source, exc.key, "given twice in one mapping")
         except json.JSONDecodeError as exc:
-            if yaml is None:
+            if _yaml() is None:
                 raise DocumentError(
                     source,
                     "line %d, column %d" % (exc.lineno, exc.colno),
                     "not JSON (%s); %s" % (exc.msg, YAML_HINT),
                 )
             # Not JSON, but it may be YAML: {version: 1, ...}
+    yaml = _yaml()
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # nosec B506 - a SafeLoader
+        return yaml.load(text, Loader=_loader(yaml))  # nosec B506 - a SafeLoader
     except _TwiceGiven as exc:
         raise DocumentError(source, exc.key, "given twice in one mapping (%s)" % exc.where)
     except yaml.YAMLError as exc:
@@ -77,11 +86,12 @@ def dump(data: Any, fmt: str = "yaml") -> str:
         return json.dumps(data, indent=2) + "\n"
     if fmt != "yaml":
         raise DocumentError("format", fmt, "must be yaml or json")
+    yaml = _yaml()
     if yaml is None:
         raise DocumentError("format", fmt, YAML_HINT)
     return yaml.dump(
         data,
-        Dumper=_DUMPER,
+        Dumper=_dumper(yaml),
         sort_keys=False,
         default_flow_style=False,
         width=YAML_WIDTH,
@@ -105,21 +115,29 @@ def _unique_pairs(items):
     return out
 
 
-if yaml is not None:
-    # libyaml's parser and emitter when PyYAML has them: ten times faster.
-    _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+def _dumper(yaml) -> Any:
+    """libyaml's emitter when PyYAML has it: ten times faster."""
+    return getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-    # The base is chosen at import (libyaml's or the pure Python loader).
-    class _UniqueKeyLoader(_SAFE_LOADER):  # type: ignore[misc,valid-type]  # pylint: disable=too-many-ancestors
-        """The safe loader, refusing a key given twice in one mapping."""
 
-        def construct_mapping(self, node, deep=False):
-            seen = set()
-            for key_node, _value_node in node.value:
-                key = self.construct_object(key_node, deep=deep)
-                if key in seen:
-                    mark = key_node.start_mark
-                    raise _TwiceGiven(key, "line %d, column %d" % (mark.line + 1, mark.column + 1))
-                seen.add(key)
-            return _SAFE_LOADER.construct_mapping(self, node, deep=deep)
+def _loader(yaml) -> Any:
+    """The safe loader (libyaml's parser when PyYAML has it: ten times
+    faster), refusing a key given twice in one mapping."""
+    if "loader" not in _LOADED:
+        base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+        class UniqueKeyLoader(base):  # type: ignore[misc,valid-type]  # pylint: disable=too-many-ancestors
+            def construct_mapping(self, node, deep=False):
+                seen = set()
+                for key_node, _value_node in node.value:
+                    key = self.construct_object(key_node, deep=deep)
+                    if key in seen:
+                        mark = key_node.start_mark
+                        raise _TwiceGiven(
+                            key, "line %d, column %d" % (mark.line + 1, mark.column + 1)
+                        )
+                    seen.add(key)
+                return base.construct_mapping(self, node, deep=deep)
+
+        _LOADED["loader"] = UniqueKeyLoader
+    return _LOADED["loader"]

@@ -35,9 +35,13 @@ def show(client, names: Iterable[str] | None = None, complete_for: str | None = 
         datapaths = [client.get_datapath(name) for name in dict.fromkeys(names)]
 
     def flows_of(dp):
-        if complete_for is None:
-            return client.flows(dp)
-        return require_consistent(client.flow_dump(dp), complete_for)
+        dump = client.flow_dump(dp, digest=True)
+        if complete_for is not None:
+            require_consistent(dump, complete_for)
+        # The table as the kernel has it (this incarnation of the datapath,
+        # these flows): what a flow-table record is compared with.
+        table = "%d:%s" % (dp.ifindex, dump.digest) if dump.digest is not None else None
+        return dump.flows, table
 
     read = [(dp, client.vports(dp), flows_of(dp)) for dp in datapaths]
     devices = [dp.name for dp in datapaths]
@@ -49,7 +53,7 @@ def show(client, names: Iterable[str] | None = None, complete_for: str | None = 
     ]
     links = read_links(devices, client.netns)
     document = Document()
-    for dp, vports, flows in read:
+    for dp, vports, (flows, table) in read:
         declared = {}
         for vport in vports:
             if vport.port_no == LOCAL_PORT:
@@ -61,5 +65,7 @@ def show(client, names: Iterable[str] | None = None, complete_for: str | None = 
                 vport.port_no,
                 links.get(vport.name) if vport.type == "internal" else None,
             )
-        document.datapaths[dp.name] = Datapath.read(dp.name, links.get(dp.name), declared, flows)
+        document.datapaths[dp.name] = Datapath.read(
+            dp.name, links.get(dp.name), declared, flows, table
+        )
     return document

@@ -38,11 +38,9 @@ def test_yaml_is_written_as_people_write_it():
 @needs_yaml
 def test_libyaml_and_pure_python_yaml_agree(monkeypatch):
     """formats uses libyaml when PyYAML has it; the text must not depend on it."""
-    import yaml  # pylint: disable=import-outside-toplevel
-
     data = parse_document(BASE).to_dict()
     fast = formats.dump(data, "yaml")
-    monkeypatch.setattr(formats, "_DUMPER", yaml.SafeDumper)
+    monkeypatch.setattr(formats, "_dumper", lambda module: module.SafeDumper)
     assert formats.dump(data, "yaml") == fast
 
 
@@ -125,9 +123,9 @@ def without_yaml(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", refuse)
-    module = importlib.reload(formats)
+    # PyYAML is imported on first use: refused throughout the test.
+    yield importlib.reload(formats)
     monkeypatch.undo()
-    yield module
     importlib.reload(formats)
 
 
@@ -143,3 +141,23 @@ def test_without_pyyaml_json_works_and_yaml_says_what_to_install(without_yaml):
         without_yaml.load("version: 1\n", "s.yml")
     assert caught.value.value == "line 1, column 1"
     assert "not JSON" in caught.value.reason and "python3-yaml" in caught.value.reason
+
+
+def test_a_json_document_is_read_without_importing_pyyaml(monkeypatch):
+    import builtins  # pylint: disable=import-outside-toplevel
+
+    real_import = builtins.__import__
+    imported = []
+
+    def recording(name, *args, **kwargs):
+        imported.append(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", recording)
+    try:
+        module = importlib.reload(formats)
+        assert module.load('{"version": 1}') == {"version": 1}
+        assert "yaml" not in imported
+    finally:
+        monkeypatch.undo()
+        importlib.reload(formats)
