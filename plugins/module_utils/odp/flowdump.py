@@ -180,7 +180,7 @@ def dump_flows(client, datapath, attempts=DUMP_ATTEMPTS, confirm=False, digest=F
     duplicates = 0
     for attempt in range(1, attempts + 1):
         before = dp.stats.get("flows")
-        contents = [] if digest else None
+        contents: list[bytes] | None = [] if digest else None
         found, twice = unique_replies(client.flow_replies(dp), contents)
         dp = client.get_datapath(dp.name)
         duplicates += twice
