@@ -24,6 +24,7 @@ from ..flows import Flow, complete_key, monotonic_ms, used_seconds
 from ..flowstream import StreamedDump
 from ..netlink import error_for
 from ..text import flags as flow_options
+from ..text.listing import DumpFormatter
 from ..text import format_actions, format_key, format_ufid, parse_ufid
 from .output import emit, emit_json, emit_lines, json_array_lines, quote, say
 from .parser import PROG, UsageError, command_name, parse_flow_line
@@ -84,8 +85,14 @@ def told(error: OdpError, verb: str, datapath: str, key, mask, ufid, names) -> O
     return error_for(cast(int, error.errno), verb, what, NoSuchFlow, error.extack)
 
 
-def _listing(flow, names, args, now_ms, with_ufid) -> str:
-    line = flow_line(flow.key, flow.mask, flow.actions, names, flow.ufid if with_ufid else None)
+def _listing(flow, names, args, now_ms, with_ufid, formatter=None) -> str:
+    if formatter is None:
+        line = flow_line(flow.key, flow.mask, flow.actions, names, flow.ufid if with_ufid else None)
+    else:
+        words = formatter.words(flow)
+        if with_ufid and flow.ufid is not None:
+            words.insert(0, "--ufid=" + format_ufid(flow.ufid))
+        line = " ".join([quote(w) for w in words])
     if args.get("stats"):
         # A comment, so that the line still reads back into ``flow add``.
         used = used_seconds(flow.used, now_ms)
@@ -130,7 +137,8 @@ def flow_list(client, args) -> None:
         emit_lines(json_array_lines(_flow_json(flow, names, now_ms) for flow in dump))
     else:
         with_ufid = args.get("ufid")
-        emit_lines(_listing(flow, names, args, now_ms, with_ufid) for flow in dump)
+        formatter = DumpFormatter(names)
+        emit_lines(_listing(flow, names, args, now_ms, with_ufid, formatter) for flow in dump)
     if not dump.consistent:
         say(
             "the flow table of datapath %s changed during the listing (%d flows listed, %d "
