@@ -44,13 +44,13 @@ def masked(i):
 
 def encoded(key, mask, actions):
     parts = [("key", key)] + ([("mask", mask)] if mask is not None else [])
-    return FlowFamily.attrs.encode(parts + [("actions", actions)])
+    return FlowFamily.attrs.encode([*parts, ("actions", actions)])
 
 
 ACTION_LISTS = [[("output", 2)], [("output", 3), ("output", 1)], [], [("userspace", {"pid": 7})]]
-SYNTHETIC = [
-    encoded(*complete_key(fields(i), None), ACTION_LISTS[i % 4]) for i in range(60)
-] + [encoded(*masked(i), ACTION_LISTS[i % 3]) for i in range(60)]
+SYNTHETIC = [encoded(*complete_key(fields(i), None), ACTION_LISTS[i % 4]) for i in range(60)] + [
+    encoded(*masked(i), ACTION_LISTS[i % 3]) for i in range(60)
+]
 SYNTHETIC += [encoded(fields(i), None, [("output", i % 5)]) for i in range(20)]  # no mask
 
 
