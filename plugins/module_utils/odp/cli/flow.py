@@ -89,10 +89,10 @@ def _options(flow, names, with_ufid, formatter) -> str:
     """:func:`flow_line` of ``flow``; a dump's flows by ``formatter``'s plans."""
     if formatter is None:
         return flow_line(flow.key, flow.mask, flow.actions, names, flow.ufid if with_ufid else None)
-    words = formatter.words(flow)
+    words = formatter.words(flow)  # quoted
     if with_ufid and flow.ufid is not None:
-        words.insert(0, "--ufid=" + format_ufid(flow.ufid))
-    return " ".join([quote(w) for w in words])
+        words.insert(0, quote("--ufid=" + format_ufid(flow.ufid)))
+    return " ".join(words)
 
 
 def _listing(flow, names, args, now_ms, with_ufid, formatter=None) -> str:
@@ -137,7 +137,7 @@ def flow_list(client, args) -> None:
     )
     dump = StreamedDump(client, datapath, keep)
     now_ms = monotonic_ms()
-    formatter = DumpFormatter(names)
+    formatter = DumpFormatter(names, quote)
     if args.get("json"):
         emit_lines(json_array_lines(_flow_json(flow, names, now_ms, formatter) for flow in dump))
     else:

@@ -41,10 +41,12 @@ _FLAG_PREFIX = {flag.name: "--%s=" % flag.name for flag in KEY_FLAGS}
 class DumpFormatter:
     """``words(flow)``: :func:`.flags.format_flow_words` of a dumped flow
     (``flow.payloads()`` gives its undecoded mask and action bytes), with
-    vport names from ``port_names``."""
+    vport names from ``port_names``, each word passed through ``quote``
+    (the action words once per action list)."""
 
-    def __init__(self, port_names: dict | None = None) -> None:
+    def __init__(self, port_names: dict | None = None, quote=None) -> None:
         self.port_names = port_names
+        self.quote = quote or (lambda word: word)
         self.ctx = Ctx(port_names=port_names)
         self.plans: dict = {}
         self.actions: dict = {}
@@ -52,7 +54,8 @@ class DumpFormatter:
     def words(self, flow) -> list[str]:
         payloads = flow.payloads()
         if payloads is None:
-            return format_flow_words(flow.key, flow.mask, flow.actions, self.port_names)
+            words = format_flow_words(flow.key, flow.mask, flow.actions, self.port_names)
+            return [self.quote(word) for word in words]
         mask_raw, actions_raw = payloads
         key = flow.key
         shape = (mask_raw, tuple(key))
@@ -65,17 +68,18 @@ class DumpFormatter:
         if action_words is None:
             if len(self.actions) >= MAX_ACTIONS:
                 self.actions.clear()
-            action_words = self.actions[actions_raw] = format_action_words(
-                flow.actions, self.port_names
-            )
+            action_words = self.actions[actions_raw] = [
+                self.quote(word) for word in format_action_words(flow.actions, self.port_names)
+            ]
         return plan(key) + action_words
 
     def _plan(self, key, mask):
         """The key words of every key of ``key``'s shape under ``mask``."""
         fields = key_flag_fields(key, mask)
+        quote = self.quote
         if fields is None:
             text = key_formatter(key, mask, self.ctx)
-            return lambda key: [_KEY_PREFIX + text(key)]
+            return lambda key: [quote(_KEY_PREFIX + text(key))]
         ctx = self.ctx
         flags = [
             (
@@ -89,6 +93,6 @@ class DumpFormatter:
             for flag, attr, field, field_mask in fields
         ]
         return lambda key: [
-            prefix + fmt(flag_value(key, attr, field), bits, ctx) + suffix
+            quote(prefix + fmt(flag_value(key, attr, field), bits, ctx) + suffix)
             for attr, field, prefix, fmt, bits, suffix in flags
         ]

@@ -3,6 +3,7 @@ flow exactly as the general formatter (text.flags.format_flow_words) does."""
 
 import pytest
 from test_lazy_flows import REPLIES, eager
+from vswitch_odp.cli.output import quote
 from vswitch_odp.families import FlowFamily
 from vswitch_odp.flows import Flow, complete_key
 from vswitch_odp.text import listing
@@ -99,3 +100,9 @@ def test_a_flow_changed_by_its_caller_prints_as_changed():
     assert words != general(raw, NAMES[2])
     # The plan kept nothing of that flow's mask: the next flow prints as dumped.
     assert formatter.words(Flow.from_reply(raw)) == general(raw, NAMES[2])
+
+
+def test_words_are_quoted_once_each():
+    formatter = DumpFormatter(NAMES[2], quote)
+    for raw in REPLIES + SYNTHETIC + REPLIES:
+        assert formatter.words(Flow.from_reply(raw)) == [quote(w) for w in general(raw, NAMES[2])]
