@@ -299,6 +299,17 @@ class Flow:
         self._lazy &= ~_ACTIONS
         self._actions = value
 
+    def payloads(self) -> Optional[tuple]:
+        """``(mask, actions)`` of a dumped flow as the reply's bytes (mask None
+        when the reply has none: exact), while neither is decoded; else None.
+        For formatters that memoise per mask and per action list."""
+        if self._lazy & _UNWALKED:
+            self._walk()
+        lazy = self._lazy
+        if lazy & _ACTIONS and (lazy & _MASK or self._mask is None):
+            return self._mask, self._actions
+        return None
+
     ufid = _stat_property("_ufid")
     packets = _stat_property("_packets")
     bytes = _stat_property("_bytes")

@@ -25,6 +25,7 @@ from ..flowstream import StreamedDump
 from ..netlink import error_for
 from ..text import flags as flow_options
 from ..text import format_actions, format_key, format_ufid, parse_ufid
+from ..text.listing import DumpFormatter
 from .output import emit, emit_json, emit_lines, json_array_lines, quote, say
 from .parser import PROG, UsageError, command_name, parse_flow_line
 from .progress import Progress
@@ -84,8 +85,18 @@ def told(error: OdpError, verb: str, datapath: str, key, mask, ufid, names) -> O
     return error_for(cast(int, error.errno), verb, what, NoSuchFlow, error.extack)
 
 
-def _listing(flow, names, args, now_ms, with_ufid) -> str:
-    line = flow_line(flow.key, flow.mask, flow.actions, names, flow.ufid if with_ufid else None)
+def _options(flow, names, with_ufid, formatter) -> str:
+    """:func:`flow_line` of ``flow``; a dump's flows by ``formatter``'s plans."""
+    if formatter is None:
+        return flow_line(flow.key, flow.mask, flow.actions, names, flow.ufid if with_ufid else None)
+    words = formatter.words(flow)  # quoted
+    if with_ufid and flow.ufid is not None:
+        words.insert(0, quote("--ufid=" + format_ufid(flow.ufid)))
+    return " ".join(words)
+
+
+def _listing(flow, names, args, now_ms, with_ufid, formatter=None) -> str:
+    line = _options(flow, names, with_ufid, formatter)
     if args.get("stats"):
         # A comment, so that the line still reads back into ``flow add``.
         used = used_seconds(flow.used, now_ms)
@@ -97,9 +108,9 @@ def _listing(flow, names, args, now_ms, with_ufid) -> str:
     return line
 
 
-def _flow_json(flow, names, now_ms) -> dict:
+def _flow_json(flow, names, now_ms, formatter=None) -> dict:
     return {
-        "options": flow_line(flow.key, flow.mask, flow.actions, names),
+        "options": _options(flow, names, False, formatter),
         "key": format_key(flow.key, flow.mask, names),
         "actions": format_actions(flow.actions, names),
         "ufid": None if flow.ufid is None else format_ufid(flow.ufid),
@@ -126,11 +137,12 @@ def flow_list(client, args) -> None:
     )
     dump = StreamedDump(client, datapath, keep)
     now_ms = monotonic_ms()
+    formatter = DumpFormatter(names, quote)
     if args.get("json"):
-        emit_lines(json_array_lines(_flow_json(flow, names, now_ms) for flow in dump))
+        emit_lines(json_array_lines(_flow_json(flow, names, now_ms, formatter) for flow in dump))
     else:
         with_ufid = args.get("ufid")
-        emit_lines(_listing(flow, names, args, now_ms, with_ufid) for flow in dump)
+        emit_lines(_listing(flow, names, args, now_ms, with_ufid, formatter) for flow in dump)
     if not dump.consistent:
         say(
             "the flow table of datapath %s changed during the listing (%d flows listed, %d "

@@ -13,7 +13,8 @@ to the same ``(name, value)`` items as the text and share everything after.
   printer per kind;
 * :mod:`.attr`, :mod:`.key`, :mod:`.tunnel`, :mod:`.nsh`: the registry of key
   attributes; :mod:`.action`, :mod:`.options`: the registry of actions;
-* :mod:`.flow`: dump lines and UFIDs; :mod:`.flags`: the ``odp flow`` flags.
+* :mod:`.flow`: dump lines and UFIDs; :mod:`.flags`: the ``odp flow`` flags;
+  :mod:`.listing`: those flags for the many flows of one dump, by plans.
 
 ``format_key(..., verbose=True)`` is ``ovs-dpctl dump-flows -m``: every
 attribute and field, with ``0/0`` for wildcards. Addresses also accept a

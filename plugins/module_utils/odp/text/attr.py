@@ -21,6 +21,7 @@ from .scalar import (
     parse_flags,
     parse_hex_bytes,
     parse_masked,
+    value_formatter,
 )
 
 
@@ -37,6 +38,12 @@ class Syntax:
 
     def format(self, value, mask, ctx):
         raise NotImplementedError
+
+    def formatter(self, mask, ctx):
+        """``format`` under one ``mask`` as a function of the value alone: a
+        listing formats thousands of values under a handful of masks, and
+        the syntaxes below decide what the mask prints once."""
+        return lambda value: self.format(value, mask, ctx)
 
     def zero_mask(self, value):
         """The mask of an attribute the mask dict leaves out: all wildcards."""
@@ -67,6 +74,11 @@ class Masked(Syntax):
 
     def format(self, value, mask, ctx):
         return format_masked(self.kind, self.bits, value, mask, ctx)
+
+    def formatter(self, mask, ctx):
+        if type(self).format is not Masked.format:
+            return Syntax.formatter(self, mask, ctx)
+        return value_formatter(self.kind, self.bits, mask, ctx)
 
 
 class FlagSet(Syntax):
@@ -143,6 +155,21 @@ class Fields(Syntax):
                 "%s=%s" % (alias, format_masked(kind, bits, value.get(name, 0), field_mask, ctx))
             )
         return ",".join(parts)
+
+    def formatter(self, mask, ctx):
+        if type(self).format is not Fields.format:
+            return Syntax.formatter(self, mask, ctx)
+        printed = []
+        for name, alias, kind, bits in self.fields:
+            field_mask = None if mask is None else mask.get(name, 0)
+            if field_mask != 0 or ctx.verbose:
+                printed.append((name, alias + "=", value_formatter(kind, bits, field_mask, ctx)))
+
+        def fmt(value):
+            get = value.get
+            return ",".join([alias + field(get(name, 0)) for name, alias, field in printed])
+
+        return fmt
 
     def zero_mask(self, value):
         return dict.fromkeys(value, 0)

@@ -205,10 +205,15 @@ def parse_field(flag: FieldFlag, text: str, ports: dict | None = None):
 def format_field(flag: FieldFlag, value, mask=None, port_names: dict | None = None) -> str:
     """The option word ``--name=value[/mask]`` that :func:`parse_field` reads back."""
     text = format_value(flag.scalar, value, Ctx(port_names=port_names), flag.bits)
-    if mask is not None and mask != flag.full and flag.kind not in ("bool", "port"):
-        # The seed's document writes a masked MAC as twelve groups.
-        text += (":" if flag.kind == "mac" else "/") + format_mask(flag.scalar, flag.bits, mask)
-    return "--%s=%s" % (flag.name, text)
+    return "--%s=%s%s" % (flag.name, text, mask_text(flag, mask))
+
+
+def mask_text(flag: FieldFlag, mask) -> str:
+    """What follows a flag's value under ``mask`` (None: exact)."""
+    if mask is None or mask == flag.full or flag.kind in ("bool", "port"):
+        return ""
+    # The seed's document writes a masked MAC as twelve groups.
+    return (":" if flag.kind == "mac" else "/") + format_mask(flag.scalar, flag.bits, mask)
 
 
 def _put(key, mask, flag, value, field_mask):
@@ -292,42 +297,50 @@ def actions_from_options(set_tunnel, outputs, ports: dict | None = None) -> list
     return actions
 
 
-def _key_words(key, mask, port_names):
-    """Key flags for (key, mask), or None when some matched field has no flag.
-
-    A None mask (exact match) counts as a full mask of every present field.
-    A key without ``eth`` (a layer 3 packet) has no flags: they mean Ethernet.
-    """
+def key_flag_fields(key, mask):
+    """``(flag, attr, field, mask)`` of each key flag for (key, mask), in
+    print order (mask None: exact), or None when some matched field has no
+    flag. A None mask (exact match) counts as a full mask of every present
+    field. A key without ``eth`` (a layer 3 packet) has no flags: they mean
+    Ethernet."""
     if "eth" not in key:
         return None
-    words = []
+    fields = []
     for attr, value in (mask if mask is not None else key).items():
-        attr_value = key.get(attr)
         if isinstance(value, dict):
-            items = [
-                (
-                    field,
-                    attr_value.get(field) if attr_value else None,
-                    field_mask if mask is not None else True,
-                )
-                for field, field_mask in value.items()
-            ]
+            masks = [(f, m if mask is not None else True) for f, m in value.items()]
         elif mask is not None and is_wildcard(attr, value):
             continue  # matches as if absent: in_port under 0xffff0000 is no in_port
         else:
-            items = [(None, attr_value, value if mask is not None else True)]
-        for field, field_value, field_mask in items:
+            masks = [(None, value if mask is not None else True)]
+        for field, field_mask in masks:
             if not field_mask:
                 continue
             flag = _KEY_FLAG_BY_FIELD.get((attr, field))
             if flag is None:
                 return None
-            words.append(
-                format_field(
-                    flag, field_value or 0, None if field_mask is True else field_mask, port_names
-                )
-            )
-    return sorted(words, key=_flag_position)
+            fields.append((flag, attr, field, None if field_mask is True else field_mask))
+    # Flags print in the table's order, whatever order the kernel dumped.
+    return sorted(fields, key=lambda item: _FLAG_POSITION[item[0].name])
+
+
+def flag_value(key, attr, field):
+    """The value a key flag prints: 0 for a field the key lacks."""
+    attr_value = key.get(attr)
+    if field is None:
+        return attr_value or 0
+    return (attr_value.get(field) if attr_value else None) or 0
+
+
+def _key_words(key, mask, port_names):
+    """Key flags for (key, mask), or None (see :func:`key_flag_fields`)."""
+    fields = key_flag_fields(key, mask)
+    if fields is None:
+        return None
+    return [
+        format_field(flag, flag_value(key, attr, field), field_mask, port_names)
+        for flag, attr, field, field_mask in fields
+    ]
 
 
 def _action_words(actions, port_names):
@@ -439,7 +452,12 @@ def format_flow_words(
     if words is None:
         text = format_key(key, mask, port_names)
         words = ["--%s=%s" % (TEXT_KEY, text if ufid is None else format_ufid(ufid) + "," + text)]
+    return words + format_action_words(actions, port_names)
+
+
+def format_action_words(actions, port_names: dict | None = None) -> list:
+    """The action half of :func:`format_flow_words`."""
     action_words = _action_words(actions, port_names)
     if action_words is None:
         action_words = ["--%s=%s" % (TEXT_ACTIONS, format_actions(actions, port_names))]
-    return words + action_words
+    return action_words

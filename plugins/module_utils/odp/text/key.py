@@ -20,7 +20,7 @@ from .attr import Fields, FlagSet, Masked, Syntax, derived, format_raw, parse_ra
 from .context import Ctx
 from .lex import call, did_you_mean, items_of, options, split
 from .nsh import Nsh
-from .scalar import format_masked, full, pack, unpack
+from .scalar import format_masked, full, pack, unpack, value_formatter
 from .tunnel import Tunnel
 
 VLAN_FIELDS = (("vid", 0, 12, "int"), ("pcp", 13, 3, "int"), ("cfi", 12, 1, "int"))
@@ -69,6 +69,11 @@ class InPort(Masked):
         if mask is None or self.is_exact(mask):
             return Masked.format(self, value, None, ctx)
         return format_masked("int", 32, value, mask)  # a number, as ovs-dpctl prints it
+
+    def formatter(self, mask, ctx):
+        if mask is None or self.is_exact(mask):
+            return value_formatter("port", 32, None, ctx)
+        return value_formatter("int", 32, mask)
 
     @staticmethod
     def is_exact(mask) -> bool:
@@ -304,6 +309,17 @@ def format_key_items(key, mask, ctx):
         attr_text(name, value, attr_mask, ctx, syntax)
         for name, syntax, value, attr_mask in _printed_attrs(key, mask, ctx)
     )
+
+
+def key_formatter(key, mask, ctx):
+    """:func:`format_key_items` under one ``mask`` for keys of ``key``'s
+    attributes (the same names, in the same order), as a function of the key
+    alone: which attributes print, and how their masks read, is decided once."""
+    printed = [
+        (name, printed_name(name, syntax) + "(", syntax.formatter(attr_mask, ctx))
+        for name, syntax, _value, attr_mask in _printed_attrs(key, mask, ctx)
+    ]
+    return lambda key: ",".join([head + fmt(key[name]) + ")" for name, head, fmt in printed])
 
 
 def attr_text(name, value, mask, ctx, syntax=None):

@@ -198,11 +198,12 @@ KINDS = {
     "port": (_parse_port, _format_port),
     "mac": (
         _parse_mac,
-        lambda number, _bits, _ctx: ":".join("%02x" % b for b in number.to_bytes(6, "big")),
+        lambda number, _bits, _ctx: number.to_bytes(6, "big").hex(":"),
     ),
     "ipv4": (
         lambda text, field, _bits, _ctx: parse_ip(text, field, 4),
-        lambda number, _bits, _ctx: str(ipaddress.IPv4Address(number)),
+        # What str(ipaddress.IPv4Address(number)) prints, without the object.
+        lambda number, _bits, _ctx: "%d.%d.%d.%d" % tuple(number.to_bytes(4, "big")),
     ),
     "ipv6": (
         lambda text, field, _bits, _ctx: parse_ip(text, field, 6),
@@ -262,10 +263,22 @@ def parse_masked(kind: str, bits: int, text, field: str, ctx=None, maskable: boo
 
 
 def format_masked(kind: str, bits: int, value, mask, ctx=None) -> str:
-    text = format_value(kind, value, ctx, bits)
+    return format_value(kind, value, ctx, bits) + mask_suffix(kind, bits, mask)
+
+
+def mask_suffix(kind: str, bits: int, mask) -> str:
+    """What follows a value under ``mask``: nothing when exact, else ``/MASK``."""
     if mask is None or mask == full(bits):
-        return text
-    return text + "/" + format_mask(kind, bits, mask)
+        return ""
+    return "/" + format_mask(kind, bits, mask)
+
+
+def value_formatter(kind: str, bits: int, mask, ctx=None):
+    """``format_masked`` of ``kind`` under one ``mask``, as a function of the
+    value alone (the mask's text is made once)."""
+    fmt = KINDS[kind][1]
+    suffix = mask_suffix(kind, bits, mask)
+    return lambda value: fmt(value, bits, ctx) + suffix
 
 
 # --------------------------------------------------------------------------
