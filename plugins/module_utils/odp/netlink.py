@@ -483,7 +483,7 @@ class Transport:
             for offset, length, kind, flags, mseq, _pid in messages_in(data):
                 if mseq != seq:
                     continue  # answers an abandoned request
-                if kind == NLMSG_DONE or kind == NLMSG_ERROR:
+                if kind in (NLMSG_DONE, NLMSG_ERROR):
                     self._end_of_dump(data, offset, length, kind, flags)
                     return replies
                 if flags & NLM_F_DUMP_INTR:
@@ -571,7 +571,9 @@ class Transport:
     ):
         """Iterator over every reply of a dump, from one consistent snapshot.
 
-        The whole dump is received before the first reply is decoded; an
+        For small dumps (datapaths, vports; flow dumps stream through
+        :meth:`dump_attrs`): the whole dump is received before the first
+        reply is decoded; an
         interrupted dump (``NLM_F_DUMP_INTR``, ``ENOBUFS``) is discarded and
         restarted, up to ``DUMP_RETRIES`` times.
         """
@@ -632,12 +634,12 @@ class Transport:
         ``NLMSG_DONE``; errors as :meth:`_collect`."""
         while True:
             data = self._recv()
-            replies = []
+            replies: list[bytes] = []
             append = replies.append
             for offset, length, kind, flags, mseq, _pid in messages_in(data):
                 if mseq != seq:
                     continue  # answers an abandoned request
-                if kind == NLMSG_DONE or kind == NLMSG_ERROR:
+                if kind in (NLMSG_DONE, NLMSG_ERROR):
                     yield replies
                     self._end_of_dump(data, offset, length, kind, flags)
                     return
