@@ -7,7 +7,7 @@ The kernel's flow dump (``ovs_flow_cmd_dump``) walks its hash table with a
 never sets ``NLM_F_DUMP_INTR``: a flow inserted at the head of the bucket
 being read shifts the rest, and one is returned twice; a flow deleted before
 the cursor shifts them back, and one is skipped; a rehash (the table grew)
-moves everything. :meth:`netlink.Transport.dump`'s restart on
+moves everything. :meth:`netlink.Transport.dump_attrs`'s restart on
 ``NLM_F_DUMP_INTR`` never fires for it.
 
 :func:`dump_flows` therefore checks each dump itself: no flow twice (by UFID,

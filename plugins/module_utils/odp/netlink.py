@@ -362,6 +362,9 @@ class Transport:
         self.batch_bytes = min(BATCH_BYTES, self.max_datagram)
         self._seq = 0
         self._families = {}
+        # A streamed dump (dump_attrs) is being read: the socket's next
+        # messages are its replies, so no other request may be sent.
+        self._streaming = False
         self._buf = bytearray(RECV_BUFSIZE)
         self._view = memoryview(self._buf)
 
@@ -480,28 +483,34 @@ class Transport:
             for offset, length, kind, flags, mseq, _pid in messages_in(data):
                 if mseq != seq:
                     continue  # answers an abandoned request
-                if kind == NLMSG_ERROR:
-                    code, extack = parse_error(data, offset, length, flags)
-                    if code:
-                        raise KernelError(code, extack)
-                    return replies
-                if kind == NLMSG_DONE:
-                    if flags & NLM_F_DUMP_INTR:
-                        raise _DumpInterrupted()
-                    # A dump's NLMSG_DONE carries an int error (0 or -errno).
-                    code = (
-                        -struct.unpack_from("=i", data, offset + NLMSG_HDRLEN)[0]
-                        if length >= NLMSG_HDRLEN + 4
-                        else 0
-                    )
-                    if code:
-                        raise KernelError(code)
+                if kind in (NLMSG_DONE, NLMSG_ERROR):
+                    self._end_of_dump(data, offset, length, kind, flags)
                     return replies
                 if flags & NLM_F_DUMP_INTR:
                     raise _DumpInterrupted()
                 if kind == NLMSG_OVERRUN:
                     raise KernelError(errno.ENOBUFS)
                 append(data[offset + hdrlen : offset + length])
+
+    @staticmethod
+    def _end_of_dump(data, offset, length, kind, flags):
+        """Raise what the final message of a reply says went wrong: an
+        error, a ``NLMSG_DONE`` with a failed status or an interrupted dump."""
+        if kind == NLMSG_ERROR:
+            code, extack = parse_error(data, offset, length, flags)
+            if code:
+                raise KernelError(code, extack)
+            return
+        if flags & NLM_F_DUMP_INTR:
+            raise _DumpInterrupted()
+        # A dump's NLMSG_DONE carries an int error (0 or -errno).
+        code = (
+            -struct.unpack_from("=i", data, offset + NLMSG_HDRLEN)[0]
+            if length >= NLMSG_HDRLEN + 4
+            else 0
+        )
+        if code:
+            raise KernelError(code)
 
     def _decoded(self, family, raw, decode):
         if not decode:
@@ -539,9 +548,17 @@ class Transport:
             raise socket_error(exc, verb(family, cmd), what or family.name)
         return self._decoded(family, raw, decode)
 
+    def _check_idle(self, what):
+        if self._streaming:
+            raise errors.OdpError(
+                "cannot send a request about %s while a dump is being read on the same netlink "
+                "socket: finish or close the dump first" % what
+            )
+
     def _send(self, data, what):
         """Send one datagram that the kernel can take; a request over the
         socket's limit is refused here, naming ``what``."""
+        self._check_idle(what)
         if len(data) > self.max_datagram:
             raise errors.KernelRejected(
                 "cannot send the request about %s: it is %d bytes, more than the %d bytes "
@@ -554,7 +571,9 @@ class Transport:
     ):
         """Iterator over every reply of a dump, from one consistent snapshot.
 
-        The whole dump is received before the first reply is decoded; an
+        For small dumps (datapaths, vports; flow dumps stream through
+        :meth:`dump_attrs`): the whole dump is received before the first
+        reply is decoded; an
         interrupted dump (``NLM_F_DUMP_INTR``, ``ENOBUFS``) is discarded and
         restarted, up to ``DUMP_RETRIES`` times.
         """
@@ -566,9 +585,70 @@ class Transport:
 
     def dump_attrs(self, family, cmd, dp_ifindex=0, what=None, missing=errors.NotFound):
         """The attribute bytes of every reply of a dump (what follows the
-        ``ovs_header``), as :meth:`dump` receives them: one copy each, for
-        decoders of their own (flow dumps)."""
-        return self._dump(family, cmd, dp_ifindex, b"", what, missing, GENL_HDRLEN + OVS_HDR.size)
+        ``ovs_header``), one copy each, for decoders of their own (flow dumps).
+
+        Streamed: the replies of each datagram are handed on as it arrives,
+        so a dump of any size holds one datagram at a time. A dump is
+        restarted on ``NLM_F_DUMP_INTR`` or lost replies (``ENOBUFS``) only
+        before its first reply was handed on; after that, those raise
+        :class:`errors.OdpError` (flow dumps never set ``NLM_F_DUMP_INTR``:
+        see :mod:`flowdump`). No other request may use the socket until the
+        iterator is exhausted or closed.
+        """
+        what = what or family.name
+        hdrlen = GENL_HDRLEN + OVS_HDR.size
+        for _attempt in range(DUMP_RETRIES):
+            seq = self._next_seq()
+            handed = 0
+            try:
+                self._send(self.encode(family, cmd, dp_ifindex, b"", NLM_F_DUMP, seq), what)
+                self._streaming = True
+                for replies in self._stream(seq, hdrlen):
+                    handed += len(replies)
+                    yield from replies
+                return
+            except _DumpInterrupted:
+                if handed:
+                    raise errors.OdpError(
+                        "dump of %s was interrupted by the kernel (NLM_F_DUMP_INTR) after %d "
+                        "replies: try again" % (what, handed)
+                    ) from None
+            except KernelError as exc:
+                raise exc.to_error("dump", what, missing) from None
+            except OSError as exc:
+                if exc.errno != errno.ENOBUFS:
+                    raise socket_error(exc, "dump", what) from None
+                if handed:  # replies lost: the part handed on cannot be taken back
+                    raise errors.OdpError(
+                        "dump of %s lost replies (the socket's receive buffer overflowed) after "
+                        "%d replies: try again" % (what, handed)
+                    ) from None
+            finally:
+                self._streaming = False
+        raise errors.OdpError(
+            "dump of %s kept being interrupted (%d attempts)" % (what, DUMP_RETRIES)
+        )
+
+    def _stream(self, seq, hdrlen):
+        """The payloads replying to dump ``seq``, a list per datagram, until
+        ``NLMSG_DONE``; errors as :meth:`_collect`."""
+        while True:
+            data = self._recv()
+            replies: list[bytes] = []
+            append = replies.append
+            for offset, length, kind, flags, mseq, _pid in messages_in(data):
+                if mseq != seq:
+                    continue  # answers an abandoned request
+                if kind in (NLMSG_DONE, NLMSG_ERROR):
+                    yield replies
+                    self._end_of_dump(data, offset, length, kind, flags)
+                    return
+                if flags & NLM_F_DUMP_INTR:
+                    raise _DumpInterrupted()
+                if kind == NLMSG_OVERRUN:
+                    raise KernelError(errno.ENOBUFS)
+                append(data[offset + hdrlen : offset + length])
+            yield replies
 
     def _dump(self, family, cmd, dp_ifindex, attrs, what, missing, hdrlen):
         raw = None
@@ -641,6 +721,7 @@ class Transport:
             # The barrier: re-frame the last request with NLM_F_ACK.
             family, cmd, dp_ifindex, attrs, flags = messages[index - 1]
             batch[-1] = self.encode(family, cmd, dp_ifindex, attrs, flags | NLM_F_ACK, seq)
+            self._check_idle("a transaction of %d requests" % len(messages))
             try:
                 self.sock.send(b"".join(batch))
                 self._collect_batch(messages, results, seqs, seq, decode)

@@ -45,6 +45,7 @@ class FakeTransport(netlink.Transport):
         self._view = memoryview(self._buf)
         self.max_datagram = 1 << 20
         self.batch_bytes = netlink.BATCH_BYTES
+        self._streaming = False
 
     def sent(self):
         """Every message of the next datagram sent: (type, flags, seq, cmd, ifindex, attrs)."""
@@ -131,6 +132,52 @@ def test_dump_restarts_on_interrupt(transport):
     assert names == ["a", "b"]  # nothing of the interrupted dump
     sent = transport.sent() + transport.sent()
     assert [m[1] for m in sent] == [NLM_F_REQUEST | NLM_F_DUMP] * 2
+
+
+def flow_reply(seq, name, flags=NLM_F_MULTI):
+    return reply(seq, DP.attrs.encode([("name", name)]), flags)
+
+
+def attrs_names(raws):
+    return [DP.attrs.decode(raw)["name"] for raw in raws]
+
+
+def test_dump_attrs_hands_on_each_datagram_before_the_next_arrives(transport):
+    transport.kernel.send(flow_reply(1, "a") + flow_reply(1, "b"))
+    stream = transport.dump_attrs(FL, FL.CMD_GET, 3)
+    # Only the first datagram is queued: its replies come without the DONE.
+    assert attrs_names([next(stream), next(stream)]) == ["a", "b"]
+    with pytest.raises(errors.OdpError, match="while a dump is being read"):
+        transport.request(DP, DP.CMD_GET, 0, b"")
+    transport.kernel.send(flow_reply(1, "c") + done(1))
+    assert attrs_names(stream) == ["c"]
+    transport.kernel.send(ack(3))  # the socket is free again once the dump ended (seq 2 refused)
+    assert transport.request(DP, DP.CMD_DEL, 0, b"") == []
+
+
+def test_dump_attrs_restarts_only_before_the_first_reply(transport):
+    transport.kernel.send(flow_reply(1, "old", NLM_F_MULTI | NLM_F_DUMP_INTR))
+    transport.kernel.send(flow_reply(2, "a") + done(2))
+    assert attrs_names(transport.dump_attrs(FL, FL.CMD_GET, 3)) == ["a"]
+    transport.kernel.send(flow_reply(3, "a"))
+    transport.kernel.send(flow_reply(3, "b", NLM_F_MULTI | NLM_F_DUMP_INTR))
+    stream = transport.dump_attrs(FL, FL.CMD_GET, 3, what="flows of datapath dp0")
+    assert attrs_names([next(stream)]) == ["a"]
+    with pytest.raises(errors.OdpError, match=r"flows of datapath dp0 was interrupted.* after 1"):
+        next(stream)
+    assert not transport._streaming  # pylint: disable=protected-access
+
+
+def test_dump_attrs_raises_a_failed_done_after_its_replies(transport):
+    failed = NLMSG_HDR.pack(20, NLMSG_DONE, NLM_F_MULTI, 1, 1234) + struct.pack("=i", -errno.ENODEV)
+    transport.kernel.send(flow_reply(1, "a") + failed)
+    stream = transport.dump_attrs(FL, FL.CMD_GET, 3, what="flows of datapath dp0")
+    assert attrs_names([next(stream)]) == ["a"]
+    with pytest.raises(errors.NotFound, match="flows of datapath dp0"):
+        next(stream)
+    transport.kernel.send(ack(2, errno.EPERM))
+    with pytest.raises(errors.PermissionDenied):
+        list(transport.dump_attrs(FL, FL.CMD_GET, 3))
 
 
 def test_transact_acks_only_the_last_request_of_each_batch(transport, monkeypatch):
