@@ -26,6 +26,7 @@ Asked for, a consistent dump also carries the ``digest`` of the table
 """
 
 import hashlib
+from typing import Optional
 
 from . import errors
 from .attrs import NLA_HDR, NLA_TYPE_MASK
@@ -180,7 +181,7 @@ def dump_flows(client, datapath, attempts=DUMP_ATTEMPTS, confirm=False, digest=F
     duplicates = 0
     for attempt in range(1, attempts + 1):
         before = dp.stats.get("flows")
-        contents: list[bytes] | None = [] if digest else None
+        contents: Optional[list] = [] if digest else None
         found, twice = unique_replies(client.flow_replies(dp), contents)
         dp = client.get_datapath(dp.name)
         duplicates += twice
