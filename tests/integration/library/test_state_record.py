@@ -41,10 +41,17 @@ def applied(client, document, **kwargs):
     return apply(client, parse_document(document, check_flows=False), **kwargs)
 
 
-def test_a_verified_apply_is_recorded_and_the_no_op_parses_nothing(client, datapaths, parses):
+def built(client, datapaths):
+    """A new datapath made by apply from the overlay document: its name,
+    the vports' tag, the document."""
     dp, tag = datapaths(), uuid.uuid4().hex[:4]
     document = overlay(dp, tag)
     assert applied(client, document).changed
+    return dp, tag, document
+
+
+def test_a_verified_apply_is_recorded_and_the_no_op_parses_nothing(client, datapaths, parses):
+    dp, _tag, document = built(client, datapaths)
     record = record_of(client, dp)
     assert record["table"].startswith("%d:" % client.get_datapath(dp).ifindex)
     parses.clear()
@@ -58,9 +65,7 @@ def test_a_verified_apply_is_recorded_and_the_no_op_parses_nothing(client, datap
 
 
 def test_flows_changed_by_other_writers_are_planned_in_full(client, datapaths, parses):
-    dp, tag = datapaths(), uuid.uuid4().hex[:4]
-    document = overlay(dp, tag)
-    applied(client, document)
+    dp, _tag, document = built(client, datapaths)
     count = len(client.flows(dp))
     (target,) = [f for f in client.flows(dp) if "02:00:00:00:0a:02" in format_key(f.key, f.mask)]
 
@@ -86,9 +91,7 @@ def test_flows_changed_by_other_writers_are_planned_in_full(client, datapaths, p
 
 
 def test_another_document_is_planned_in_full(client, datapaths, parses):
-    dp, tag = datapaths(), uuid.uuid4().hex[:4]
-    document = overlay(dp, tag)
-    applied(client, document)
+    dp, _tag, document = built(client, datapaths)
     flows = document["datapaths"][dp]["flows"]
     flows[0]["actions"] = "drop"
     parses.clear()
@@ -98,9 +101,7 @@ def test_another_document_is_planned_in_full(client, datapaths, parses):
 
 
 def test_the_datapath_made_again_is_planned_in_full(client, datapaths, parses):
-    dp, tag = datapaths(), uuid.uuid4().hex[:4]
-    document = overlay(dp, tag)
-    applied(client, document)
+    dp, _tag, document = built(client, datapaths)
     old = record_of(client, dp)
     client.delete_datapath(dp)
     assert applied(client, document).changed
@@ -111,9 +112,7 @@ def test_the_datapath_made_again_is_planned_in_full(client, datapaths, parses):
 
 
 def test_a_damaged_record_costs_the_full_plan_only(client, datapaths, parses):
-    dp, tag = datapaths(), uuid.uuid4().hex[:4]
-    document = overlay(dp, tag)
-    applied(client, document)
+    dp, _tag, document = built(client, datapaths)
     path = client.locks.path(dp, settled.SUFFIX)
     record = record_of(client, dp)
     for damage in ("{not json", json.dumps([1, 2]), json.dumps({**record, "declared": "0" * 32})):
@@ -126,9 +125,7 @@ def test_a_damaged_record_costs_the_full_plan_only(client, datapaths, parses):
 
 
 def test_a_bad_flow_is_refused_before_anything_changes(client, datapaths):
-    dp, tag = datapaths(), uuid.uuid4().hex[:4]
-    document = overlay(dp, tag)
-    applied(client, document)
+    dp, tag, document = built(client, datapaths)
     spec = document["datapaths"][dp]
     spec["vports"]["new" + tag] = {"type": "internal"}
     spec["flows"].append({"key": "in_port(red%s),eth(src=not-a-mac)" % tag, "actions": "drop"})
